@@ -1,0 +1,103 @@
+package io.vectorsync.api;
+
+import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.capture.CaptureException;
+import io.vectorsync.deadletter.FailureStore;
+import io.vectorsync.relay.CursorRepository;
+import io.vectorsync.relay.RelayPoller;
+import io.vectorsync.relay.RelayWakeup;
+import java.util.List;
+import java.util.Map;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** The admin API's first part: status per backend, dead letters and their replay, sync now. */
+@RestController
+@RequestMapping(path = "/admin/v1", produces = MediaType.APPLICATION_JSON_VALUE)
+public class AdminController {
+
+    private final FailureStore failures;
+    private final CursorRepository cursors;
+    private final BackendRegistry backends;
+    private final RelayWakeup wakeup;
+    private final RelayPoller poller;
+
+    public AdminController(FailureStore failures, CursorRepository cursors, BackendRegistry backends,
+            RelayWakeup wakeup, RelayPoller poller) {
+        this.failures = failures;
+        this.cursors = cursors;
+        this.backends = backends;
+        this.wakeup = wakeup;
+        this.poller = poller;
+    }
+
+    @GetMapping("/status")
+    public Map<String, Object> status() {
+        return Map.of("backends", cursors.readAll().stream().map(c -> Map.of(
+                "backend", c.backend(),
+                "paused", c.paused(),
+                "backingOff", c.backingOff(),
+                "consecutiveFailures", c.consecutiveFailures(),
+                "leaseOwner", String.valueOf(c.leaseOwner()),
+                "cursor", String.valueOf(c.prevSnapshot()))).toList());
+    }
+
+    @GetMapping("/dead-letters")
+    public Map<String, Object> deadLetters(@RequestParam(name = "backend", required = false) String backend,
+            @RequestParam(name = "all", defaultValue = "false") boolean all,
+            @RequestParam(name = "limit", defaultValue = "100") int limit) {
+        if (limit < 1 || limit > 10000) {
+            throw new CaptureException(400, "VSYNC-LIMIT-INVALID", "limit", "1 to 10000", "limit is out of range.");
+        }
+        List<FailureStore.DeadLetter> list = failures.deadLetters(backend, all, limit);
+        return Map.of("deadLetters", list);
+    }
+
+    @PostMapping("/dead-letters/{id}/replay")
+    public Map<String, Object> replay(@PathVariable("id") long id) {
+        if (!failures.replay(id)) {
+            throw new CaptureException(404, "VSYNC-DEAD-LETTER-NOT-FOUND", "id", "an open dead letter",
+                    "No open dead letter has this id (it may have been replayed or discarded already).");
+        }
+        poller.parkedChanged();
+        wakeup.wakeAll();
+        return Map.of("replayed", 1);
+    }
+
+    @PostMapping("/backends/{backend}/dead-letters:replay")
+    public Map<String, Object> replayAll(@PathVariable("backend") String backend) {
+        if (!backends.contains(backend)) {
+            throw new CaptureException(404, "VSYNC-BACKEND-NOT-FOUND", "backend", "a configured backend",
+                    "No enabled backend has this name.");
+        }
+        int n = failures.replayAll(backend);
+        poller.parkedChanged();
+        wakeup.wakeAll();
+        return Map.of("replayed", n);
+    }
+
+    @PostMapping("/dead-letters/{id}/discard")
+    public Map<String, Object> discard(@PathVariable("id") long id,
+            @RequestParam(name = "reason") String reason) {
+        if (reason.isBlank() || reason.length() > 1000) {
+            throw new CaptureException(400, "VSYNC-REASON-INVALID", "reason", "1 to 1000 characters",
+                    "Say why the dead letter is discarded.");
+        }
+        if (!failures.discard(id, reason)) {
+            throw new CaptureException(404, "VSYNC-DEAD-LETTER-NOT-FOUND", "id", "an open dead letter",
+                    "No open dead letter has this id.");
+        }
+        return Map.of("discarded", 1);
+    }
+
+    @PostMapping("/sync-now")
+    public Map<String, Object> syncNow() {
+        wakeup.wakeAll();
+        return Map.of("woken", backends.all().keySet());
+    }
+}

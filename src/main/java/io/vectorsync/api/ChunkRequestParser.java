@@ -1,0 +1,305 @@
+package io.vectorsync.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vectorsync.backend.Privacy;
+import io.vectorsync.capture.CaptureException;
+import io.vectorsync.capture.ChunkInput;
+import io.vectorsync.config.VectorsyncProperties;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import org.springframework.stereotype.Component;
+
+/**
+ * Reads and validates chunk requests. Every rule has a stable code, names the field and says what was
+ * expected; nothing is written unless the whole request is valid.
+ */
+@Component
+public class ChunkRequestParser {
+
+    private static final Set<String> CHUNK_FIELDS =
+            Set.of("chunkId", "documentId", "content", "embedding", "metadata", "privacy", "version");
+
+    private final ObjectMapper json;
+    private final VectorsyncProperties properties;
+
+    public ChunkRequestParser(ObjectMapper json, VectorsyncProperties properties) {
+        this.json = json;
+        this.properties = properties;
+    }
+
+    /** Reads the body, refusing more than the configured maximum (413). */
+    public byte[] readBody(InputStream in, long contentLength) throws IOException {
+        long max = properties.api().maxBodyBytes();
+        if (contentLength > max) {
+            throw tooLarge(max);
+        }
+        byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        if (body.length > max) {
+            throw tooLarge(max);
+        }
+        return body;
+    }
+
+    private static CaptureException tooLarge(long max) {
+        return new CaptureException(413, "VSYNC-PAYLOAD-TOO-LARGE", "body", "at most " + max + " bytes",
+                "The request body is larger than vectorsync.api.max-body-bytes; send fewer chunks per request.");
+    }
+
+    public JsonNode parse(byte[] body) {
+        if (body.length == 0) {
+            throw new CaptureException(400, "VSYNC-MALFORMED-JSON", "body", "a JSON object",
+                    "The request body is empty.");
+        }
+        try {
+            JsonNode n = json.readTree(body);
+            if (n == null || !n.isObject()) {
+                throw new CaptureException(400, "VSYNC-MALFORMED-JSON", "body", "a JSON object",
+                        "The request body must be a JSON object.");
+            }
+            return n;
+        } catch (JsonProcessingException e) {
+            throw new CaptureException(400, "VSYNC-MALFORMED-JSON", "body", "well-formed JSON (RFC 8259)",
+                    "The request body is not valid JSON at line " + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr() + " (NaN and Infinity are not JSON numbers).");
+        } catch (IOException e) {
+            throw new CaptureException(400, "VSYNC-MALFORMED-JSON", "body", "well-formed JSON",
+                    "The request body could not be read.");
+        }
+    }
+
+    /** Validates a chunk id from the path or a batch item. */
+    public String chunkId(String id, String field) {
+        int max = properties.api().maxChunkIdLength();
+        if (id == null || id.isEmpty()) {
+            throw new CaptureException(400, "VSYNC-CHUNK-ID-INVALID", field, "1 to " + max + " characters",
+                    "The chunk id is empty.");
+        }
+        if (id.codePointCount(0, id.length()) > max) {
+            throw new CaptureException(400, "VSYNC-CHUNK-ID-INVALID", field, "1 to " + max + " characters",
+                    "The chunk id is longer than vectorsync.api.max-chunk-id-length.");
+        }
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (Character.isISOControl(c) || (Character.isSurrogate(c) && !validSurrogate(id, i))) {
+                throw new CaptureException(400, "VSYNC-CHUNK-ID-INVALID", field,
+                        "printable Unicode characters (no control characters)",
+                        "The chunk id contains a control character or broken Unicode at position " + i + ".");
+            }
+            if (Character.isHighSurrogate(c)) {
+                i++;
+            }
+        }
+        return id;
+    }
+
+    private static boolean validSurrogate(String s, int i) {
+        return Character.isHighSurrogate(s.charAt(i)) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+    }
+
+    /** One chunk from a JSON object; {@code pathId} is the id from the URL, or null in a batch. */
+    public ChunkInput chunk(JsonNode n, String pathId, String prefix, Long ifMatch) {
+        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!CHUNK_FIELDS.contains(f)) {
+                throw new CaptureException(400, "VSYNC-UNKNOWN-FIELD", prefix + f, "one of " + CHUNK_FIELDS,
+                        "Unknown field '" + f + "'.");
+            }
+        }
+        String id;
+        if (pathId != null) {
+            id = chunkId(pathId, "chunkId");
+            JsonNode bodyId = n.get("chunkId");
+            if (bodyId != null && !(bodyId.isTextual() && bodyId.asText().equals(pathId))) {
+                throw new CaptureException(400, "VSYNC-CHUNK-ID-MISMATCH", prefix + "chunkId",
+                        "absent, or the id in the URL", "The body's chunkId differs from the URL's.");
+            }
+        } else {
+            JsonNode bodyId = n.get("chunkId");
+            if (bodyId == null || !bodyId.isTextual()) {
+                throw new CaptureException(400, "VSYNC-CHUNK-ID-INVALID", prefix + "chunkId", "a string",
+                        "Each chunk of a batch needs a chunkId string.");
+            }
+            id = chunkId(bodyId.asText(), prefix + "chunkId");
+        }
+        String documentId = optionalText(n, "documentId", prefix, 1024);
+        String content = optionalText(n, "content", prefix, properties.api().maxContentBytes());
+        float[] embedding = embedding(n.get("embedding"), prefix + "embedding");
+        String metadata = "{}";
+        JsonNode meta = n.get("metadata");
+        if (meta != null && !meta.isNull()) {
+            if (!meta.isObject()) {
+                throw new CaptureException(400, "VSYNC-FIELD-TYPE", prefix + "metadata", "a JSON object",
+                        "metadata must be a JSON object.");
+            }
+            metadata = meta.toString();
+            if (metadata.indexOf("\\u0000") >= 0) {
+                throw new CaptureException(400, "VSYNC-FIELD-TYPE", prefix + "metadata", "no NUL characters",
+                        "metadata must not contain NUL characters (PostgreSQL jsonb cannot store them).");
+            }
+        }
+        Privacy privacy = Privacy.FULL;
+        JsonNode p = n.get("privacy");
+        if (p != null && !p.isNull()) {
+            if (!p.isTextual()) {
+                throw privacyError(prefix);
+            }
+            try {
+                privacy = Privacy.valueOf(p.asText());
+            } catch (IllegalArgumentException e) {
+                throw privacyError(prefix);
+            }
+        }
+        Long expected = ifMatch;
+        boolean fromIfMatch = ifMatch != null;
+        JsonNode v = n.get("version");
+        if (v != null && !v.isNull()) {
+            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+                throw new CaptureException(400, "VSYNC-VERSION-INVALID", prefix + "version",
+                        "a non-negative integer (0: the chunk must not exist yet)",
+                        "version must be the chunk's current version, or 0 to create it.");
+            }
+            if (ifMatch != null && ifMatch != v.asLong()) {
+                throw new CaptureException(400, "VSYNC-VERSION-INVALID", prefix + "version", "the If-Match version",
+                        "The body's version and the If-Match header disagree.");
+            }
+            if (ifMatch == null) {
+                expected = v.asLong();
+            }
+        }
+        return new ChunkInput(id, documentId, content, embedding, metadata, privacy, expected, fromIfMatch);
+    }
+
+    private static CaptureException privacyError(String prefix) {
+        return new CaptureException(400, "VSYNC-PRIVACY-INVALID", prefix + "privacy", "FULL, REDACTED or LOCAL_ONLY",
+                "Unknown privacy level.");
+    }
+
+    private String optionalText(JsonNode n, String field, String prefix, long maxChars) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw new CaptureException(400, "VSYNC-FIELD-TYPE", prefix + field, "a string", field + " must be a string.");
+        }
+        String s = v.asText();
+        if (s.length() > maxChars) {
+            throw new CaptureException(413, "VSYNC-PAYLOAD-TOO-LARGE", prefix + field, "at most " + maxChars
+                    + " characters", field + " is too long.");
+        }
+        if (s.indexOf('\0') >= 0) {
+            throw new CaptureException(400, "VSYNC-FIELD-TYPE", prefix + field, "no NUL characters",
+                    field + " must not contain NUL characters.");
+        }
+        return s;
+    }
+
+    private float[] embedding(JsonNode e, String field) {
+        int dim = properties.embeddingDimension();
+        if (e == null || e.isNull()) {
+            throw new CaptureException(400, "VSYNC-EMBEDDING-MISSING", field, "an array of " + dim + " numbers",
+                    "embedding is required.");
+        }
+        if (!e.isArray()) {
+            throw new CaptureException(400, "VSYNC-FIELD-TYPE", field, "an array of " + dim + " numbers",
+                    "embedding must be an array of numbers.");
+        }
+        if (e.size() != dim) {
+            throw new CaptureException(400, "VSYNC-EMBEDDING-DIMENSION", field, dim + " numbers",
+                    "embedding has " + e.size() + " numbers; this service is configured for " + dim
+                            + " (vectorsync.embedding-dimension).");
+        }
+        float[] out = new float[dim];
+        for (int i = 0; i < dim; i++) {
+            JsonNode x = e.get(i);
+            if (!x.isNumber()) {
+                throw new CaptureException(400, "VSYNC-FIELD-TYPE", field + "[" + i + "]", "a number",
+                        "embedding must contain only numbers.");
+            }
+            float f = x.floatValue();
+            if (!Float.isFinite(f)) {
+                throw new CaptureException(400, "VSYNC-EMBEDDING-NOT-FINITE", field + "[" + i + "]",
+                        "a finite 32-bit float", "embedding values must be finite (no NaN or Infinity, none beyond"
+                                + " the float range).");
+            }
+            out[i] = f;
+        }
+        return out;
+    }
+
+    /** A batch: {@code {"chunks": [ ... ]}} with at most the configured count, ids unique. */
+    public List<ChunkInput> batch(JsonNode n) {
+        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!f.equals("chunks")) {
+                throw new CaptureException(400, "VSYNC-UNKNOWN-FIELD", f, "only 'chunks'", "Unknown field '" + f + "'.");
+            }
+        }
+        JsonNode arr = n.get("chunks");
+        if (arr == null || !arr.isArray() || arr.isEmpty()) {
+            throw new CaptureException(400, "VSYNC-FIELD-TYPE", "chunks", "a non-empty array of chunks",
+                    "A batch needs a non-empty 'chunks' array.");
+        }
+        int max = properties.api().maxBatchCount();
+        if (arr.size() > max) {
+            throw new CaptureException(413, "VSYNC-BATCH-TOO-LARGE", "chunks", "at most " + max + " chunks",
+                    "The batch has " + arr.size() + " chunks; vectorsync.api.max-batch-count is " + max + ".");
+        }
+        List<ChunkInput> out = new ArrayList<>(arr.size());
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < arr.size(); i++) {
+            JsonNode item = arr.get(i);
+            String prefix = "chunks[" + i + "].";
+            if (!item.isObject()) {
+                throw new CaptureException(400, "VSYNC-FIELD-TYPE", "chunks[" + i + "]", "a JSON object",
+                        "Each chunk must be a JSON object.");
+            }
+            ChunkInput in = chunk(item, null, prefix, null);
+            if (!seen.add(in.chunkId())) {
+                throw new CaptureException(400, "VSYNC-BATCH-DUPLICATE-ID", prefix + "chunkId", "unique chunk ids",
+                        "A chunk id appears twice in one batch.");
+            }
+            out.add(in);
+        }
+        return out;
+    }
+
+    /** Parses If-Match: {@code "3"}, {@code 3}, {@code W/"3"} or {@code *} (must exist); null if absent. */
+    public Long ifMatch(String header) {
+        if (header == null || header.isBlank()) {
+            return null;
+        }
+        String h = header.trim();
+        if (h.equals("*")) {
+            return -1L;
+        }
+        if (h.startsWith("W/")) {
+            h = h.substring(2);
+        }
+        if (h.length() >= 2 && h.startsWith("\"") && h.endsWith("\"")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        try {
+            long v = Long.parseLong(h);
+            if (v < 0) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new CaptureException(400, "VSYNC-IF-MATCH-INVALID", "If-Match", "a version as an ETag, e.g. \"3\"",
+                    "If-Match must carry the chunk's version as returned in the ETag header.");
+        }
+    }
+
+    static String utf8(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,65 @@
+package io.vectorsync.backend;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A secondary store the relay keeps in step. Implementations are small: one batched, version-guarded
+ * write, a read-back for verification and a health check. New capabilities arrive as default methods.
+ */
+public interface Backend {
+
+    /** The configured name, e.g. {@code replica}. */
+    String name();
+
+    /**
+     * Applies the changes (at most one per key, in order), each guarded by version so that an older
+     * version never overwrites a newer one and re-applying is harmless. Returns only once the backend
+     * holds them durably.
+     *
+     * @throws TransientBackendException when the backend can't take them now
+     * @throws PermanentBackendException when it refuses them for good
+     */
+    void apply(List<Change> changes);
+
+    /**
+     * Applies the changes as {@link #apply(List)} does, for the holder of the backend's lease at epoch
+     * {@code fence}. A backend that commits on its own should refuse, with {@link BackendFencedException},
+     * a write of an older epoch than one it has already taken: a holder that stalled past its lease must
+     * not land its stale batch after the new holder's writes (a delete leaves no version behind to guard
+     * against an older upsert). Not fencing by default.
+     */
+    default void apply(List<Change> changes, long fence) {
+        apply(changes);
+    }
+
+    /** Versions the backend holds for these chunk ids (absent ids are missing from the map). */
+    Map<String, Long> readBackVersions(Collection<String> chunkIds);
+
+    /** {@code null} when healthy, otherwise a short reason. */
+    default String healthProblem() {
+        return null;
+    }
+
+    /** Creates what the backend needs (tables, collections, indexes); called once at start-up. */
+    default void bootstrap() {}
+
+    /**
+     * True when the backend writes through the primary's own transaction manager, so that its write,
+     * the ledger and the cursor can commit in one transaction.
+     */
+    default boolean sharesPrimaryTransaction() {
+        return false;
+    }
+
+    /**
+     * True when the backend lives in the primary database and copies API-managed chunks from
+     * {@code chunks} itself (privacy applied: REDACTED without content, LOCAL_ONLY and deleted rows not
+     * copied), so the relay hands it UPSERTs without data ({@link Change#copiesFromPrimary()}) and the
+     * embeddings never travel through the JVM.
+     */
+    default boolean copiesPrimaryRows() {
+        return false;
+    }
+}

@@ -1,0 +1,33 @@
+package io.vectorsync.backend;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+
+/** The JSON form of a chunk's fields, shared by payloads, dead letters and HTTP backends. */
+public final class ChunkJson {
+
+    private ChunkJson() {}
+
+    /** Puts documentId, content (when present), embedding, metadata and privacy into {@code o}. */
+    public static ObjectNode fill(ObjectNode o, ChunkData d, ObjectMapper json) {
+        o.put("documentId", d.documentId());
+        if (d.content() != null) {
+            o.put("content", d.content());
+        }
+        if (d.embedding() != null) {
+            ArrayNode a = o.putArray("embedding");
+            for (float f : d.embedding()) {
+                a.add(f);
+            }
+        }
+        try {
+            o.set("metadata", json.readTree(d.metadataJson() == null ? "{}" : d.metadataJson()));
+        } catch (IOException | RuntimeException bad) {
+            o.putObject("metadata");
+        }
+        o.put("privacy", d.privacy().name());
+        return o;
+    }
+}

@@ -1,0 +1,201 @@
+package io.vectorsync.backend.webhook;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.Change;
+import io.vectorsync.backend.ChunkJson;
+import io.vectorsync.backend.PermanentBackendException;
+import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.config.VectorsyncProperties;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The webhook backend: POSTs a JSON batch of changes to a receiver. Each change carries its
+ * idempotency key {@code chunkId:version}; the request carries an {@code Idempotency-Key} header (a
+ * digest of the batch's keys, stable across retries) and a signature header
+ * {@code X-Vectorsync-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>}.
+ * 2xx is success, 409 means already applied; 408, 429 and 5xx are transient (Retry-After honoured);
+ * other 4xx refuse the batch (a body {@code {"failedIndex": n}} names the refused change). No read-back:
+ * a receiver is not a store this service can query.
+ */
+final class WebhookBackend implements Backend {
+
+    static final String SIGNATURE_HEADER = "X-Vectorsync-Signature";
+
+    private final String name;
+    private final URI url;
+    private final byte[] secret;
+    private final Duration readTimeout;
+    private final HttpClient client;
+    private final ObjectMapper json;
+    private final Clock clock;
+
+    WebhookBackend(String name, VectorsyncProperties.Backend config, ObjectMapper json, Clock clock) {
+        this.name = name;
+        if (config.url() == null || config.url().isBlank()) {
+            throw new IllegalStateException("vectorsync.backends." + name + ".url is required for a webhook backend");
+        }
+        this.url = URI.create(config.url());
+        if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
+            throw new IllegalStateException("vectorsync.backends." + name + ".url must be an http(s) URL");
+        }
+        if (config.secret() == null || config.secret().length() < 16) {
+            throw new IllegalStateException("vectorsync.backends." + name
+                    + ".secret must be at least 16 characters (it signs every request with HMAC-SHA256)");
+        }
+        this.secret = config.secret().getBytes(StandardCharsets.UTF_8);
+        this.readTimeout = config.readTimeout();
+        this.client = HttpClient.newBuilder().connectTimeout(config.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.json = json;
+        this.clock = clock;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public void apply(List<Change> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        byte[] body = body(changes);
+        long t = clock.instant().getEpochSecond();
+        HttpRequest request = HttpRequest.newBuilder(url)
+                .timeout(readTimeout)
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", batchKey(changes))
+                .header(SIGNATURE_HEADER, "t=" + t + ",v1=" + sign(t, body))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+        HttpResponse<String> response;
+        try {
+            response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (java.net.http.HttpConnectTimeoutException e) {
+            throw new TransientBackendException("backend '" + name + "': cannot connect", e, null, true);
+        } catch (HttpTimeoutException e) {
+            throw new TransientBackendException("backend '" + name + "': no answer within " + readTimeout, e);
+        } catch (java.net.ConnectException e) {
+            throw new TransientBackendException("backend '" + name + "': connection refused", e, null, true);
+        } catch (IOException e) {
+            throw new TransientBackendException("backend '" + name + "': " + e.getClass().getSimpleName(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransientBackendException("backend '" + name + "': interrupted", e);
+        }
+        int status = response.statusCode();
+        if (status / 100 == 2 || status == 409) {
+            return;
+        }
+        if (status == 404 && changes.stream().allMatch(c -> c.op() == Change.Op.DELETE)) {
+            return; // deleting what the receiver does not have
+        }
+        String what = "backend '" + name + "': HTTP " + status;
+        if (status == 408 || status == 429 || status / 100 == 5) {
+            throw new TransientBackendException(what, null, retryAfter(response));
+        }
+        throw new PermanentBackendException(what, null, failedIndex(response, changes.size()));
+    }
+
+    private byte[] body(List<Change> changes) {
+        ObjectNode root = json.createObjectNode();
+        root.put("backend", name);
+        ArrayNode events = root.putArray("events");
+        for (Change c : changes) {
+            ObjectNode e = events.addObject();
+            e.put("idempotencyKey", c.idempotencyKey());
+            e.put("op", c.op().name());
+            e.put("chunkId", c.key());
+            e.put("version", c.version());
+            if (c.op() == Change.Op.UPSERT) {
+                ChunkJson.fill(e, c.data(), json);
+            }
+        }
+        try {
+            return json.writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new PermanentBackendException("backend '" + name + "': cannot serialise the batch", e);
+        }
+    }
+
+    static String batchKey(List<Change> changes) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (Change c : changes) {
+                sha.update(c.idempotencyKey().getBytes(StandardCharsets.UTF_8));
+                sha.update((byte) '\n');
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    String sign(long t, byte[] body) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+            mac.update((t + ".").getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(mac.doFinal(body));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Duration retryAfter(HttpResponse<String> r) {
+        return r.headers().firstValue("Retry-After").map(v -> {
+            try {
+                return Duration.ofSeconds(Math.max(0, Long.parseLong(v.trim())));
+            } catch (NumberFormatException notSeconds) {
+                try {
+                    ZonedDateTime at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
+                    Duration d = Duration.between(clock.instant(), at.toInstant());
+                    return d.isNegative() ? Duration.ZERO : d;
+                } catch (RuntimeException unparsable) {
+                    return null;
+                }
+            }
+        }).orElse(null);
+    }
+
+    private int failedIndex(HttpResponse<String> r, int size) {
+        try {
+            JsonNode n = json.readTree(r.body());
+            if (n != null && n.has("failedIndex") && n.get("failedIndex").canConvertToInt()) {
+                int i = n.get("failedIndex").asInt();
+                return i >= 0 && i < size ? i : -1;
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not JSON: the relay splits the batch to find the refused change
+        }
+        return -1;
+    }
+
+    @Override
+    public Map<String, Long> readBackVersions(Collection<String> chunkIds) {
+        throw new UnsupportedOperationException("a webhook receiver cannot be read back");
+    }
+}

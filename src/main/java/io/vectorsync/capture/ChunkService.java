@@ -1,0 +1,175 @@
+package io.vectorsync.capture;
+
+import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.relay.RelayWakeup;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Writes chunks and their outbox events in one transaction, then wakes the relays. The version
+ * increments on every write (a delete keeps a tombstone, so a re-created chunk continues its sequence);
+ * an expected version turns the write into a compare-and-set. Events are lean: the relay reads the
+ * current row when it delivers.
+ */
+@Service
+public class ChunkService {
+
+    private static final String UPSERT = """
+            INSERT INTO chunks AS c (chunk_id, version, document_id, content, embedding, metadata, privacy, deleted, updated_at)
+            VALUES (?, 1, ?, ?, ?::real[], ?::jsonb, ?, false, clock_timestamp())
+            ON CONFLICT (chunk_id) DO UPDATE
+               SET version = c.version + 1, document_id = EXCLUDED.document_id, content = EXCLUDED.content,
+                   embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata, privacy = EXCLUDED.privacy,
+                   deleted = false, updated_at = EXCLUDED.updated_at
+             WHERE ?::bigint IS NULL OR c.version = ? OR (? = -1 AND NOT c.deleted)
+            RETURNING version, (xmax = 0) AS inserted
+            """;
+    private static final String DELETE = """
+            UPDATE chunks
+               SET version = version + 1, deleted = true, content = NULL, embedding = NULL, document_id = NULL,
+                   metadata = '{}'::jsonb, updated_at = clock_timestamp()
+             WHERE chunk_id = ? AND NOT deleted AND (?::bigint IS NULL OR ? = -1 OR version = ?)
+            RETURNING version
+            """;
+    private static final String CURRENT = "SELECT version, deleted FROM chunks WHERE chunk_id = ?";
+    private static final String LEAN_EVENT = """
+            INSERT INTO outbox (event_id, type, chunk_id, version) VALUES (?, ?, ?, ?)
+            """;
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate tx;
+    private final RelayWakeup wakeup;
+    private final boolean notify;
+
+    public ChunkService(JdbcTemplate jdbc, TransactionTemplate tx, RelayWakeup wakeup,
+            io.vectorsync.config.VectorsyncProperties properties) {
+        this.jdbc = jdbc;
+        this.tx = tx;
+        this.wakeup = wakeup;
+        this.notify = properties.relay().listenNotify();
+    }
+
+    /** With NOTIFY on, relays in other instances (the lease holders) wake at this commit too. */
+    private void notifyOthers() {
+        if (notify) {
+            jdbc.queryForList("SELECT pg_notify('vectorsync_outbox', '')");
+        }
+    }
+
+    /** The result of a write: the chunk's new version and whether it was created. */
+    public record Written(String chunkId, long version, boolean created) {}
+
+    public Written upsert(ChunkInput in) {
+        Written w = tx.execute(s -> {
+            Written written = upsertInTx(in);
+            notifyOthers();
+            return written;
+        });
+        wakeup.wakeAll();
+        return w;
+    }
+
+    /** All or nothing: every chunk of the batch and its event commit together. */
+    public List<Written> upsertAll(List<ChunkInput> inputs) {
+        List<Written> out = tx.execute(s -> {
+            List<Written> ws = new ArrayList<>(inputs.size());
+            for (ChunkInput in : inputs) {
+                ws.add(upsertInTx(in));
+            }
+            notifyOthers();
+            return ws;
+        });
+        wakeup.wakeAll();
+        return out;
+    }
+
+    public Written delete(String chunkId, Long expectedVersion) {
+        Written w = tx.execute(s -> {
+            long exp = expectedVersion == null ? 0 : expectedVersion;
+            List<Long> v = jdbc.queryForList(DELETE, Long.class, chunkId, expectedVersion, exp, exp);
+            if (v.isEmpty()) {
+                Optional<Map<String, Object>> cur = jdbc.queryForList(CURRENT, chunkId).stream().findFirst();
+                if (cur.isEmpty() || Boolean.TRUE.equals(cur.get().get("deleted"))) {
+                    throw notFound(chunkId);
+                }
+                throw conflict(412, "If-Match", cur.get().get("version"));
+            }
+            jdbc.update(LEAN_EVENT, OutboxWriter.newEventId(), "DELETE", chunkId, v.get(0));
+            notifyOthers();
+            return new Written(chunkId, v.get(0), false);
+        });
+        wakeup.wakeAll();
+        return w;
+    }
+
+    private Written upsertInTx(ChunkInput in) {
+        Long exp = in.expectedVersion();
+        long e = exp == null ? 0 : exp;
+        List<Map<String, Object>> rows = jdbc.queryForList(UPSERT, in.chunkId(), in.documentId(), in.content(),
+                realArray(in.embedding()), in.metadataJson(), in.privacy().name(), exp, e, e);
+        int status = in.expectedFromIfMatch() ? 412 : 409;
+        String field = in.expectedFromIfMatch() ? "If-Match" : "version";
+        if (rows.isEmpty()) {
+            Object current = jdbc.queryForList(CURRENT, in.chunkId()).stream().findFirst()
+                    .map(r -> r.get("version")).orElse(0L);
+            throw conflict(status, field, current);
+        }
+        long version = ((Number) rows.get(0).get("version")).longValue();
+        boolean inserted = Boolean.TRUE.equals(rows.get(0).get("inserted"));
+        if (inserted && exp != null && exp != 0) {
+            // Expected an existing chunk but created one: refuse, and roll the insert back.
+            throw conflict(status, field, 0L);
+        }
+        jdbc.update(LEAN_EVENT, OutboxWriter.newEventId(), "UPSERT", in.chunkId(), version);
+        return new Written(in.chunkId(), version, inserted);
+    }
+
+    static String realArray(float[] v) {
+        return v == null ? null : io.vectorsync.backend.FloatText.vector(v, false);
+    }
+
+    private static CaptureException conflict(int status, String field, Object current) {
+        return new CaptureException(status, "VSYNC-VERSION-CONFLICT", field, "the chunk's current version " + current,
+                "The chunk has changed since the version you sent; read it again and retry with its current version.");
+    }
+
+    static CaptureException notFound(String chunkId) {
+        return new CaptureException(404, "VSYNC-CHUNK-NOT-FOUND", "chunkId", "an existing chunk id",
+                "No chunk with this id exists (or it was deleted).");
+    }
+
+    /** The chunk and its sync status per backend (PENDING, SYNCED, FAILED), or empty. */
+    public Optional<Map<String, Object>> read(String chunkId, BackendRegistry backends) {
+        List<Map<String, Object>> rows = jdbc.queryForList("""
+                SELECT chunk_id, version, document_id, content, embedding, metadata::text AS metadata, privacy,
+                       deleted, updated_at
+                  FROM chunks WHERE chunk_id = ?
+                """, chunkId);
+        if (rows.isEmpty() || Boolean.TRUE.equals(rows.get(0).get("deleted"))) {
+            return Optional.empty();
+        }
+        Map<String, Object> row = rows.get(0);
+        long version = ((Number) row.get("version")).longValue();
+        Map<String, String> sync = new LinkedHashMap<>();
+        for (String backend : backends.all().keySet()) {
+            Long applied = jdbc.queryForList(
+                    "SELECT version FROM delivery_ledger WHERE backend = ? AND chunk_key = ?", Long.class,
+                    backend, chunkId).stream().findFirst().orElse(null);
+            boolean failed = !jdbc.queryForList("""
+                    SELECT 1 FROM dead_letter WHERE backend = ? AND chunk_id = ? AND version >= ?
+                       AND replayed_at IS NULL AND discarded_at IS NULL LIMIT 1
+                    """, Integer.class, backend, chunkId, version).isEmpty();
+            sync.put(backend, applied != null && applied >= version ? "SYNCED" : failed ? "FAILED" : "PENDING");
+        }
+        Map<String, Object> out = new LinkedHashMap<>(row);
+        out.remove("deleted");
+        out.put("syncStatus", sync);
+        return Optional.of(out);
+    }
+}

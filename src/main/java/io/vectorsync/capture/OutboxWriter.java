@@ -1,0 +1,64 @@
+package io.vectorsync.capture;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.f4b6a3.ulid.UlidCreator;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+/**
+ * Capture for applications that own their tables: writes one outbox event in the caller's transaction
+ * (the Spring transaction bound to the thread), so the event exists if and only if the caller's change
+ * commits. Event ids are monotonic ULIDs. Payloads are the full event; restricted fields must not be in
+ * them (LOCAL_ONLY chunks should not be enqueued at all).
+ */
+@Component
+public class OutboxWriter {
+
+    static final String INSERT = """
+            INSERT INTO outbox (event_id, type, chunk_id, version, payload) VALUES (?, ?, ?, ?, ?::jsonb)
+            """;
+
+    private final JdbcTemplate jdbc;
+    private final ObjectMapper json;
+
+    public OutboxWriter(JdbcTemplate jdbc, ObjectMapper json) {
+        this.jdbc = jdbc;
+        this.json = json;
+    }
+
+    /** A new event id: a monotonic ULID. */
+    public static String newEventId() {
+        return UlidCreator.getMonotonicUlid().toString();
+    }
+
+    /**
+     * Enqueues an event in the current transaction and returns its id.
+     *
+     * @param type UPSERT, DELETE or LINK
+     * @param payload the full payload (serialised with Jackson), or {@code null} for a lean event
+     * @throws IllegalStateException when no transaction is active: an event outside the caller's
+     *     transaction would break atomic capture
+     */
+    public String enqueue(String type, String chunkId, long version, Object payload) {
+        if (!TransactionSynchronizationManager.isActualTransactionActive()) {
+            throw new IllegalStateException("VSYNC-OUTBOX-NO-TRANSACTION: OutboxWriter.enqueue must run inside the"
+                    + " transaction that makes the change (annotate the caller with @Transactional)");
+        }
+        if (!"UPSERT".equals(type) && !"DELETE".equals(type) && !"LINK".equals(type)) {
+            throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: type must be UPSERT, DELETE or LINK");
+        }
+        if (version < 1) {
+            throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: version must be a positive integer");
+        }
+        String body;
+        try {
+            body = payload == null ? null : payload instanceof String s ? s : json.writeValueAsString(payload);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: payload is not serialisable as JSON", e);
+        }
+        String id = newEventId();
+        jdbc.update(INSERT, id, type, chunkId, version, body);
+        return id;
+    }
+}

@@ -1,0 +1,164 @@
+package io.vectorsync.relay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vectorsync.backend.Change;
+import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.Privacy;
+import io.vectorsync.relay.OutboxReader.ChunkRow;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.stereotype.Component;
+
+/**
+ * Turns a batch's events into changes: lean events read the chunk's current row, full events carry
+ * their payload; privacy is applied (LOCAL_ONLY becomes a delete, REDACTED loses its content); then
+ * UPSERT/DELETE collapse to the newest version per chunk, keeping every event that contributed.
+ */
+@Component
+public class ChangePlanner {
+
+    private final ObjectMapper json;
+
+    public ChangePlanner(ObjectMapper json) {
+        this.json = json;
+    }
+
+    /** The changes of one chunk key in a batch: the newest change and the events behind it. */
+    public static final class Group {
+        final String key;
+        Change change;
+        String poison;
+        final List<OutboxEvent> events = new ArrayList<>();
+
+        Group(String key) {
+            this.key = key;
+        }
+
+        /** The newest event of the group: the one parked or dead-lettered if the change fails. */
+        OutboxEvent newestEvent() {
+            OutboxEvent newest = events.get(0);
+            for (OutboxEvent e : events) {
+                if (e.version() > newest.version() || (e.version() == newest.version() && !e.fromParked())) {
+                    newest = e;
+                }
+            }
+            return newest;
+        }
+
+        int attemptsSpent() {
+            return events.stream().mapToInt(OutboxEvent::attempts).max().orElse(0);
+        }
+    }
+
+    /** Groups the batch by chunk; LINK events are not chunk changes and are left to graph backends. */
+    public Map<String, Group> plan(Batch batch) {
+        Map<String, Group> groups = new LinkedHashMap<>();
+        List<OutboxEvent> all = new ArrayList<>(batch.parked());
+        all.addAll(batch.events());
+        for (OutboxEvent e : all) {
+            if ("LINK".equals(e.type())) {
+                continue;
+            }
+            Group g = groups.computeIfAbsent(e.chunkId(), Group::new);
+            g.events.add(e);
+            Change c;
+            try {
+                c = materialize(e, batch.rows(), batch.copyRows());
+            } catch (IllegalArgumentException bad) {
+                if (g.change == null) {
+                    g.poison = bad.getMessage();
+                }
+                continue;
+            }
+            if (g.change == null || c.version() > g.change.version()) {
+                g.change = c;
+                g.poison = null;
+            }
+        }
+        return groups;
+    }
+
+    Change materialize(OutboxEvent e, Map<String, ChunkRow> rows, boolean copyRows) {
+        if (e.payloadJson() == null) {
+            ChunkRow row = rows.get(e.chunkId());
+            if (row == null) {
+                return Change.delete(e.chunkId(), e.version());
+            }
+            if (row.deleted()) {
+                return Change.delete(e.chunkId(), row.version());
+            }
+            if (copyRows && row.data().privacy() != Privacy.LOCAL_ONLY) {
+                return Change.copyFromPrimary(e.chunkId(), row.version());
+            }
+            return withPrivacy(row.data(), row.version());
+        }
+        if ("DELETE".equals(e.type())) {
+            return Change.delete(e.chunkId(), e.version());
+        }
+        return withPrivacy(parsePayload(e.chunkId(), e.payloadJson()), e.version());
+    }
+
+    static Change withPrivacy(ChunkData d, long version) {
+        return switch (d.privacy()) {
+            case LOCAL_ONLY -> Change.delete(d.chunkId(), version);
+            case REDACTED -> Change.upsert(
+                    new ChunkData(d.chunkId(), d.documentId(), null, d.embedding(), d.metadataJson(), d.privacy()),
+                    version);
+            case FULL -> Change.upsert(d, version);
+        };
+    }
+
+    private ChunkData parsePayload(String chunkId, String payload) {
+        JsonNode n;
+        try {
+            n = json.readTree(payload);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("VSYNC-EVENT-PAYLOAD: payload is not JSON");
+        }
+        if (!n.isObject()) {
+            throw new IllegalArgumentException("VSYNC-EVENT-PAYLOAD: payload must be a JSON object");
+        }
+        float[] embedding = null;
+        JsonNode emb = n.get("embedding");
+        if (emb != null && !emb.isNull()) {
+            if (!emb.isArray()) {
+                throw new IllegalArgumentException("VSYNC-EVENT-PAYLOAD: embedding must be an array of numbers");
+            }
+            embedding = new float[emb.size()];
+            for (int i = 0; i < emb.size(); i++) {
+                JsonNode x = emb.get(i);
+                if (!x.isNumber() || !Float.isFinite(x.floatValue())) {
+                    throw new IllegalArgumentException("VSYNC-EVENT-PAYLOAD: embedding[" + i + "] must be a finite number");
+                }
+                embedding[i] = x.floatValue();
+            }
+        }
+        JsonNode meta = n.get("metadata");
+        Privacy privacy;
+        try {
+            privacy = Privacy.parse(text(n, "privacy"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("VSYNC-EVENT-PAYLOAD: privacy must be FULL, REDACTED or LOCAL_ONLY");
+        }
+        return new ChunkData(chunkId, text(n, "documentId"), text(n, "content"), embedding,
+                meta == null || meta.isNull() ? "{}" : meta.toString(), privacy);
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    /** The full event as delivered, kept with a dead letter so it can be replayed after retention. */
+    public String toPayload(Change c) {
+        if (c == null || c.op() == Change.Op.DELETE || c.copiesFromPrimary()) {
+            return null; // a copy from the primary is replayed as a lean event: it reads the row again
+        }
+        ObjectNode o = io.vectorsync.backend.ChunkJson.fill(json.createObjectNode(), c.data(), json);
+        return o.toString();
+    }
+}

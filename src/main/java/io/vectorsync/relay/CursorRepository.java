@@ -1,0 +1,205 @@
+package io.vectorsync.relay;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import io.vectorsync.ledger.DeliveryLedger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.stereotype.Repository;
+
+/** SQL for {@code relay_cursor}: creation, the lease, the compare-and-set move and the pause state. */
+@Repository
+public class CursorRepository {
+
+    private static final Logger log = LoggerFactory.getLogger(CursorRepository.class);
+
+    /** A snapshot that sees no transaction: a cursor starting here reads the whole outbox. */
+    public static final String BEGINNING = "1:1:";
+
+    private static final String COLUMNS = """
+            backend, prev_snapshot::text AS prev_text, cur_snapshot::text AS cur_text, last_tx_id::text AS last_tx_text,
+            last_id, cursor_version, system_identifier, paused, paused_until, consecutive_failures, lease_owner,
+            lease_expires_at, COALESCE(paused_until > clock_timestamp(), false) AS backing_off
+            """;
+    private static final String CREATE = """
+            INSERT INTO relay_cursor (backend, prev_snapshot, system_identifier)
+            VALUES (?, ?::pg_snapshot, ?)
+            ON CONFLICT (backend) DO NOTHING
+            """;
+    private static final String LEASE = """
+            UPDATE relay_cursor
+               SET lease_epoch = lease_epoch + CASE WHEN lease_owner IS DISTINCT FROM ? THEN 1 ELSE 0 END,
+                   lease_owner = ?,
+                   lease_expires_at = clock_timestamp() + make_interval(secs => ?)
+             WHERE backend = ?
+               AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at < clock_timestamp())
+            RETURNING %s
+            """.formatted(COLUMNS);
+    private static final String READ = "SELECT " + COLUMNS + " FROM relay_cursor WHERE backend = ?";
+    private static final String ADVANCE = """
+            UPDATE relay_cursor
+               SET prev_snapshot = ?::pg_snapshot, cur_snapshot = ?::pg_snapshot, last_tx_id = ?::xid8, last_id = ?,
+                   cursor_version = cursor_version + 1, consecutive_failures = 0, paused_until = NULL,
+                   last_progress_at = clock_timestamp()
+             WHERE backend = ? AND cursor_version = ? AND lease_owner = ? AND lease_expires_at > clock_timestamp()
+            """;
+    private static final String RECORD_FAILURE = """
+            UPDATE relay_cursor
+               SET consecutive_failures = consecutive_failures + 1,
+                   paused_until = clock_timestamp()
+                                  + make_interval(secs => GREATEST(LEAST(? * power(?, consecutive_failures), ?), ?)),
+                   last_error = ?, last_error_at = clock_timestamp()
+             WHERE backend = ? AND (lease_owner = ? OR lease_owner IS NULL)
+            RETURNING consecutive_failures
+            """;
+    private static final String RELEASE = """
+            UPDATE relay_cursor SET lease_owner = NULL, lease_expires_at = NULL WHERE backend = ? AND lease_owner = ?
+            """;
+    private static final String LEASE_EPOCH = "SELECT lease_epoch FROM relay_cursor WHERE backend = ? AND lease_owner = ?";
+    private static final String SET_PAUSED = "UPDATE relay_cursor SET paused = ? WHERE backend = ?";
+    private static final String CURRENT_SNAPSHOT = "SELECT pg_current_snapshot()::text";
+    private static final String SYSTEM_IDENTIFIER = "SELECT system_identifier FROM pg_control_system()";
+
+    private final JdbcTemplate jdbc;
+
+    public CursorRepository(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** Creates the backend's cursor at the given snapshot if it has none yet. */
+    public void createIfMissing(String backend, String startSnapshot) {
+        jdbc.update(CREATE, backend, startSnapshot, systemIdentifier());
+    }
+
+    /** Takes or renews the lease; returns the cursor when this instance holds it. */
+    public Optional<CursorState> lease(String backend, String owner, Duration ttl) {
+        List<CursorState> rows = jdbc.query(
+                LEASE, MAPPER, owner, owner, ttl.toMillis() / 1000.0, backend, owner);
+        return rows.stream().findFirst();
+    }
+
+    /**
+     * The epoch of the lease while {@code owner} holds it: it grows each time the lease changes hands, so
+     * a backend can refuse the writes of an older holder (a fencing token).
+     */
+    public Optional<Long> leaseEpoch(String backend, String owner) {
+        return jdbc.queryForList(LEASE_EPOCH, Long.class, backend, owner).stream().findFirst();
+    }
+
+    public Optional<CursorState> read(String backend) {
+        return jdbc.query(READ, MAPPER, backend).stream().findFirst();
+    }
+
+    public List<CursorState> readAll() {
+        return jdbc.query("SELECT " + COLUMNS + " FROM relay_cursor ORDER BY backend", MAPPER);
+    }
+
+    /**
+     * Moves the cursor by compare-and-set; must run inside the batch's transaction.
+     *
+     * @throws LeaseLostException when another instance moved it or the lease expired
+     */
+    public void advance(CursorState read, CursorState.Position next, String owner) {
+        advance(read, next, owner, List.of());
+    }
+
+    /**
+     * Records the applied changes in the ledger and moves the cursor by compare-and-set, in one
+     * statement (the ledger upsert as a data-modifying CTE); must run inside the batch's transaction,
+     * which the caller rolls back, ledger included, when the compare-and-set fails.
+     *
+     * @throws LeaseLostException when another instance moved it or the lease expired
+     */
+    public void advance(CursorState read, CursorState.Position next, String owner,
+            List<io.vectorsync.backend.Change> applied) {
+        String sql = applied.isEmpty() ? ADVANCE : "WITH ledger AS (" + DeliveryLedger.RECORD + ")\n" + ADVANCE;
+        int n = jdbc.update(con -> {
+            var ps = con.prepareStatement(sql);
+            int i = 1;
+            if (!applied.isEmpty()) {
+                DeliveryLedger.bindRecord(con, ps, 1, read.backend(), applied);
+                i = 5;
+            }
+            ps.setString(i, next.prevSnapshot());
+            ps.setString(i + 1, next.curSnapshot());
+            ps.setString(i + 2, next.lastTxId());
+            ps.setObject(i + 3, next.lastId(), java.sql.Types.BIGINT);
+            ps.setString(i + 4, read.backend());
+            ps.setLong(i + 5, read.cursorVersion());
+            ps.setString(i + 6, owner);
+            return ps;
+        });
+        if (n != 1) {
+            throw new LeaseLostException(read.backend());
+        }
+    }
+
+    /**
+     * Records a transient failure and pauses the backend for base × multiplier^(failures so far), capped
+     * at max and never shorter than {@code atLeast} (a server's Retry-After); returns the failure count.
+     */
+    public int recordFailure(String backend, String owner, Duration base, double multiplier, Duration max,
+            Duration atLeast, String error) {
+        List<Integer> n = jdbc.queryForList(RECORD_FAILURE, Integer.class, base.toMillis() / 1000.0, multiplier,
+                max.toMillis() / 1000.0, atLeast.toMillis() / 1000.0, error, backend, owner);
+        return n.isEmpty() ? 0 : n.get(0);
+    }
+
+    public void release(String backend, String owner) {
+        jdbc.update(RELEASE, backend, owner);
+    }
+
+    /** Releases every lease this owner holds; returns how many. */
+    public int releaseAll(String owner) {
+        return jdbc.update("UPDATE relay_cursor SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?",
+                owner);
+    }
+
+    public boolean setPaused(String backend, boolean paused) {
+        return jdbc.update(SET_PAUSED, paused, backend) == 1;
+    }
+
+    public String currentSnapshot() {
+        return jdbc.queryForObject(CURRENT_SNAPSHOT, String.class);
+    }
+
+    /** The database cluster's system identifier, or 0 when this role may not read it. */
+    public long systemIdentifier() {
+        try {
+            Long id = jdbc.queryForObject(SYSTEM_IDENTIFIER, Long.class);
+            return id == null ? 0 : id;
+        } catch (DataAccessException e) {
+            log.warn("Cannot read the database's system identifier (grant pg_monitor or EXECUTE on"
+                    + " pg_control_system() to the relay's role); restores will not be detected");
+            return 0;
+        }
+    }
+
+    private static final RowMapper<CursorState> MAPPER = (ResultSet rs, int i) -> new CursorState(
+            rs.getString("backend"),
+            rs.getString("prev_text"),
+            rs.getString("cur_text"),
+            rs.getString("last_tx_text"),
+            (Long) rs.getObject("last_id"),
+            rs.getLong("cursor_version"),
+            rs.getLong("system_identifier"),
+            rs.getBoolean("paused"),
+            instant(rs, "paused_until"),
+            rs.getBoolean("backing_off"),
+            rs.getInt("consecutive_failures"),
+            rs.getString("lease_owner"),
+            instant(rs, "lease_expires_at"));
+
+    private static Instant instant(ResultSet rs, String col) throws SQLException {
+        Timestamp t = rs.getTimestamp(col);
+        return t == null ? null : t.toInstant();
+    }
+}

@@ -1,0 +1,22 @@
+package io.vectorsync.relay;
+
+import io.vectorsync.backend.BackendFactory;
+import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.config.VectorsyncProperties;
+import java.util.List;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wires the backends and makes sure each has a cursor before its relay route starts. */
+@Configuration(proxyBeanMethods = false)
+public class RelayConfiguration {
+
+    @Bean
+    BackendRegistry backendRegistry(VectorsyncProperties properties, List<BackendFactory> factories,
+            CursorRepository cursors) {
+        BackendRegistry registry = new BackendRegistry(properties, factories);
+        // A backend configured for the first time starts from the beginning of the outbox.
+        registry.all().keySet().forEach(name -> cursors.createIfMissing(name, CursorRepository.BEGINNING));
+        return registry;
+    }
+}

@@ -1,0 +1,302 @@
+package io.vectorsync.relay;
+
+import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.BackendException;
+import io.vectorsync.backend.BackendFencedException;
+import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.Change;
+import io.vectorsync.backend.PermanentBackendException;
+import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.config.VectorsyncProperties;
+import io.vectorsync.deadletter.FailureStore;
+import io.vectorsync.ledger.DeliveryLedger;
+import io.vectorsync.relay.ChangePlanner.Group;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Delivers one batch: collapse to the newest version per chunk, skip what the ledger says the backend
+ * already has, one version-guarded write, then one short transaction that records the ledger, the
+ * parked and dead-letter rows and moves the cursor by compare-and-set. When the backend shares the
+ * primary's transaction, the write commits in that same transaction. No transaction is open while a
+ * remote backend is called. A change the backend refuses is isolated by splitting the batch; a change
+ * that keeps failing transiently while the others go through is isolated the same way once the backend
+ * has failed {@code isolate-after-failures} times in a row.
+ */
+@Component("relayDeliverer")
+public class RelayDeliverer {
+
+    private static final Logger log = LoggerFactory.getLogger(RelayDeliverer.class);
+    private static final int MAX_CALLS_WHEN_ISOLATING = 64;
+
+    private final BackendRegistry backends;
+    private final ChangePlanner planner;
+    private final DeliveryLedger ledger;
+    private final FailureStore failures;
+    private final CursorRepository cursors;
+    private final TransactionTemplate tx;
+    private final RelayInstance instance;
+    private final VectorsyncProperties properties;
+    private final Failpoints failpoints;
+    private final List<RelayListener> listeners;
+
+    public RelayDeliverer(BackendRegistry backends, ChangePlanner planner, DeliveryLedger ledger,
+            FailureStore failures, CursorRepository cursors, TransactionTemplate tx, RelayInstance instance,
+            VectorsyncProperties properties, Failpoints failpoints, List<RelayListener> listeners) {
+        this.backends = backends;
+        this.planner = planner;
+        this.ledger = ledger;
+        this.failures = failures;
+        this.cursors = cursors;
+        this.tx = tx;
+        this.instance = instance;
+        this.properties = properties;
+        this.failpoints = failpoints;
+        this.listeners = listeners;
+    }
+
+    /** The result of writing a batch's changes. */
+    static final class Outcome {
+        final List<Change> applied = new ArrayList<>();
+        final Map<String, BackendException> failed = new LinkedHashMap<>();
+        final List<Change> transientlyFailed = new ArrayList<>();
+        TransientBackendException firstTransient;
+        int calls;
+    }
+
+    public void deliver(Batch batch) {
+        long started = System.nanoTime();
+        Backend backend = backends.get(batch.backend());
+        Map<String, Group> groups = planner.plan(batch);
+        // Ledger versions came with the window; only chunks seen solely in parked events are looked up.
+        Map<String, Long> applied = new HashMap<>(batch.ledger());
+        List<String> unknown = groups.keySet().stream().filter(k -> !applied.containsKey(k)).toList();
+        applied.putAll(ledger.versions(backend.name(), unknown));
+
+        List<Change> toWrite = new ArrayList<>();
+        Map<String, Long> skipped = new HashMap<>();
+        Map<String, String> poisoned = new LinkedHashMap<>();
+        for (Group g : groups.values()) {
+            if (g.change == null) {
+                poisoned.put(g.key, g.poison);
+                continue;
+            }
+            Long have = applied.get(g.key);
+            if (have != null && have > 0 && have >= g.change.version()) {
+                skipped.put(g.key, have);
+            } else {
+                toWrite.add(g.change);
+            }
+        }
+
+        boolean isolate = batch.cursor().consecutiveFailures() >= properties.relay().isolateAfterFailures();
+        Outcome outcome = null;
+        if (backend.sharesPrimaryTransaction()) {
+            try {
+                outcome = tx.execute(s -> {
+                    failpoints.hit("before-backend-write");
+                    backend.apply(toWrite);
+                    failpoints.hit("after-backend-write");
+                    Outcome o = new Outcome();
+                    o.applied.addAll(toWrite);
+                    record(batch, groups, o, skipped, poisoned);
+                    // Ledger and cursor in one statement; a failed compare-and-set rolls back the write too.
+                    cursors.advance(batch.cursor(), batch.next(), instance.id(), o.applied);
+                    return o;
+                });
+            } catch (PermanentBackendException e) {
+                log.warn("Backend '{}' refused a batch of {} changes ({}); isolating the failing ones",
+                        backend.name(), toWrite.size(), e.getMessage());
+                outcome = null;
+            }
+        }
+        if (outcome == null) {
+            Consumer<List<Change>> applier;
+            if (backend.sharesPrimaryTransaction()) {
+                applier = list -> tx.executeWithoutResult(s -> backend.apply(list));
+            } else {
+                // The write commits before the cursor moves: fence it with the lease's epoch, so that if
+                // this instance stalls past its lease, the backend refuses it once the new holder wrote.
+                long fence = cursors.leaseEpoch(batch.backend(), instance.id())
+                        .orElseThrow(() -> new LeaseLostException(batch.backend()));
+                applier = list -> backend.apply(list, fence);
+            }
+            failpoints.hit("before-backend-write");
+            Outcome o;
+            try {
+                o = write(toWrite, isolate, applier);
+            } catch (BackendFencedException e) {
+                log.info("{}", e.getMessage());
+                throw new LeaseLostException(batch.backend());
+            }
+            failpoints.hit("after-backend-write");
+            tx.executeWithoutResult(s -> {
+                record(batch, groups, o, skipped, poisoned);
+                cursors.advance(batch.cursor(), batch.next(), instance.id(), o.applied);
+            });
+            outcome = o;
+        }
+        failpoints.hit("after-commit");
+        long nanos = System.nanoTime() - started;
+        for (RelayListener l : listeners) {
+            l.batchDelivered(batch.backend(), batch.size(), outcome.applied.size(), skipped.size(),
+                    outcome.failed.size() + poisoned.size(), nanos);
+        }
+    }
+
+    /**
+     * Writes the changes, splitting the batch to isolate the ones the backend refuses.
+     *
+     * @throws TransientBackendException when the backend can't take them and nothing is to be charged
+     */
+    Outcome write(List<Change> changes, boolean isolate, Consumer<List<Change>> applier) {
+        Outcome o = new Outcome();
+        attempt(changes, isolate, applier, o);
+        if (!o.transientlyFailed.isEmpty()) {
+            if (!isolate || o.applied.isEmpty()) {
+                throw o.firstTransient;
+            }
+            // The backend serves the others: the changes that keep failing are charged and parked.
+            for (Change c : o.transientlyFailed) {
+                o.failed.put(c.key(), o.firstTransient);
+            }
+        }
+        return o;
+    }
+
+    /**
+     * Applies the list; a permanent refusal is narrowed down by splitting. A transient failure ends the
+     * attempt unless isolating, in which case the halves are tried: both failing means the backend is
+     * down (stop, nothing charged); one failing narrows the search to it, about 2·log2(n) calls in all.
+     */
+    private void attempt(List<Change> list, boolean isolate, Consumer<List<Change>> applier, Outcome o) {
+        if (!tryWhole(list, isolate, applier, o)) {
+            isolateTransient(list, isolate, applier, o);
+        }
+    }
+
+    /** One call for the whole list; false when it failed transiently (and isolating). */
+    private boolean tryWhole(List<Change> list, boolean isolate, Consumer<List<Change>> applier, Outcome o) {
+        if (list.isEmpty()) {
+            return true;
+        }
+        if (o.calls >= MAX_CALLS_WHEN_ISOLATING) {
+            o.transientlyFailed.addAll(list);
+            if (o.firstTransient == null) {
+                o.firstTransient = new TransientBackendException("isolation budget spent", null);
+            }
+            return true;
+        }
+        o.calls++;
+        try {
+            applier.accept(list);
+            o.applied.addAll(list);
+            return true;
+        } catch (PermanentBackendException e) {
+            if (list.size() == 1) {
+                o.failed.put(list.get(0).key(), e);
+                return true;
+            }
+            int idx = e.failedIndex();
+            if (idx >= 0 && idx < list.size()) {
+                o.failed.put(list.get(idx).key(), e);
+                List<Change> rest = new ArrayList<>(list);
+                rest.remove(idx);
+                attempt(rest, isolate, applier, o);
+                return true;
+            }
+            int mid = list.size() / 2;
+            attempt(new ArrayList<>(list.subList(0, mid)), isolate, applier, o);
+            attempt(new ArrayList<>(list.subList(mid, list.size())), isolate, applier, o);
+            return true;
+        } catch (TransientBackendException e) {
+            if (!isolate || e.unreachable()) {
+                throw e; // an unreachable backend can't be blaming one change: nothing to isolate
+            }
+            if (o.firstTransient == null) {
+                o.firstTransient = e;
+            }
+            return false;
+        }
+    }
+
+    private void isolateTransient(List<Change> list, boolean isolate, Consumer<List<Change>> applier, Outcome o) {
+        if (list.size() == 1) {
+            o.transientlyFailed.addAll(list);
+            return;
+        }
+        int mid = list.size() / 2;
+        List<Change> left = new ArrayList<>(list.subList(0, mid));
+        List<Change> right = new ArrayList<>(list.subList(mid, list.size()));
+        boolean leftOk = tryWhole(left, isolate, applier, o);
+        boolean rightOk = tryWhole(right, isolate, applier, o);
+        if (!leftOk && !rightOk) {
+            o.transientlyFailed.addAll(list); // both halves fail: the backend is down, not one change
+            return;
+        }
+        if (!leftOk) {
+            isolateTransient(left, isolate, applier, o);
+        }
+        if (!rightOk) {
+            isolateTransient(right, isolate, applier, o);
+        }
+    }
+
+    /**
+     * Parked and dead-letter rows of a batch; runs in the transaction that moves the cursor (which also
+     * records the applied changes in the ledger).
+     */
+    private void record(Batch batch, Map<String, Group> groups, Outcome o, Map<String, Long> skipped,
+            Map<String, String> poisoned) {
+        String backend = batch.backend();
+        // Clear the parked rows this batch retried and settled; a parked row not yet due is settled when
+        // its retry comes and the ledger skips it.
+        Map<String, Long> done = new HashMap<>(skipped);
+        o.applied.forEach(c -> done.put(c.key(), c.version()));
+        Map<String, Long> settled = new HashMap<>();
+        for (OutboxEvent p : batch.parked()) {
+            Long v = done.get(p.chunkId());
+            if (v != null) {
+                settled.put(p.chunkId(), v);
+            }
+        }
+        failures.clear(backend, settled);
+
+        FailureStore.Backoff backoff = new FailureStore.Backoff(
+                properties.relay().backoffBase().toMillis() / 1000.0,
+                properties.relay().backoffMultiplier(),
+                properties.relay().backoffMax().toMillis() / 1000.0);
+        int max = properties.relay().maxAttempts();
+        for (var f : o.failed.entrySet()) {
+            Group g = groups.get(f.getKey());
+            String errorClass = f.getValue() instanceof TransientBackendException ? "TRANSIENT" : "PERMANENT";
+            charge(backend, g, f.getValue().getMessage(), errorClass, backoff, max);
+        }
+        for (var p : poisoned.entrySet()) {
+            charge(backend, groups.get(p.getKey()), p.getValue(), "PERMANENT", backoff, max);
+        }
+    }
+
+    private void charge(String backend, Group g, String error, String errorClass, FailureStore.Backoff backoff,
+            int max) {
+        OutboxEvent e = g.newestEvent();
+        int attempts = failures.charge(backend, e, planner.toPayload(g.change), error, errorClass, backoff, max);
+        if (attempts >= max) {
+            log.error("VSYNC-RELAY-DEAD-LETTER backend={} event={} chunk={} version={} attempts={}/{}: {}",
+                    backend, e.eventId(), e.chunkId(), e.version(), attempts, max, error);
+            listeners.forEach(l -> l.deadLettered(backend, e.eventId()));
+        } else {
+            log.warn("VSYNC-RELAY-PARKED backend={} event={} chunk={} version={} attempt {}/{}: {}",
+                    backend, e.eventId(), e.chunkId(), e.version(), attempts, max, error);
+            listeners.forEach(l -> l.parked(backend, e.eventId(), attempts));
+        }
+    }
+}

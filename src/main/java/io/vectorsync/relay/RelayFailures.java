@@ -1,0 +1,93 @@
+package io.vectorsync.relay;
+
+import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.backend.postgres.SqlErrors;
+import io.vectorsync.config.VectorsyncProperties;
+import java.time.Duration;
+import java.util.List;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * The relay routes' error handler: a transient failure (the backend, an open circuit, the primary
+ * database) pauses the backend until a time kept in {@code relay_cursor}, with exponential backoff,
+ * without spending any event's budget; the cursor stays where it was, so nothing is lost. A changed
+ * database identity stops the backend's route.
+ */
+@Component("relayFailures")
+public class RelayFailures {
+
+    private static final Logger log = LoggerFactory.getLogger(RelayFailures.class);
+
+    private final CursorRepository cursors;
+    private final RelayPoller poller;
+    private final RelayInstance instance;
+    private final VectorsyncProperties properties;
+    private final List<RelayListener> listeners;
+
+    public RelayFailures(CursorRepository cursors, RelayPoller poller, RelayInstance instance,
+            VectorsyncProperties properties, List<RelayListener> listeners) {
+        this.cursors = cursors;
+        this.poller = poller;
+        this.instance = instance;
+        this.properties = properties;
+        this.listeners = listeners;
+    }
+
+    public void onFailure(Exchange exchange) {
+        Throwable e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String backend = exchange.getIn().getHeader(RelayPoller.BACKEND_HEADER, String.class);
+        if (e instanceof LeaseLostException) {
+            log.info("{}", e.getMessage());
+            poller.forgetLease(backend);
+            return;
+        }
+        if (e instanceof CursorIdentityException) {
+            log.error("{}", e.getMessage());
+            String routeId = exchange.getFromRouteId();
+            new Thread(() -> {
+                try {
+                    exchange.getContext().getRouteController().stopRoute(routeId);
+                } catch (Exception stop) {
+                    log.error("Could not stop route {}", routeId, stop);
+                }
+            }, "stop-" + routeId).start();
+            return;
+        }
+        String reason = describe(e);
+        Duration retryAfter = null;
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof TransientBackendException t && t.retryAfter() != null) {
+                retryAfter = t.retryAfter();
+            }
+        }
+        var relay = properties.relay();
+        try {
+            int n = cursors.recordFailure(backend, instance.id(), relay.backoffBase(), relay.backoffMultiplier(),
+                    relay.backoffMax(), retryAfter == null ? Duration.ZERO : retryAfter, reason);
+            log.warn("VSYNC-RELAY-TRANSIENT backend={} consecutive failures={}: {}; paused with backoff (base {}, x{},"
+                    + " max {})", backend, n, reason, relay.backoffBase(), relay.backoffMultiplier(), relay.backoffMax());
+            listeners.forEach(l -> l.backendFailed(backend, n, e));
+        } catch (RuntimeException dbDown) {
+            // The primary itself is unreachable: pause in memory; the cursor has not moved.
+            poller.pauseInMemory(backend, relay.backoffBase());
+            log.warn("VSYNC-RELAY-PRIMARY backend={}: {}; the primary database is unreachable too ({}), retrying in {}",
+                    backend, reason, SqlErrors.describe(dbDown), relay.backoffBase());
+        }
+    }
+
+    private static String describe(Throwable e) {
+        if (e == null) {
+            return "unknown failure";
+        }
+        if (e instanceof io.vectorsync.backend.BackendException) {
+            return e.getMessage();
+        }
+        if (e.getClass().getName().endsWith("CallNotPermittedException")) {
+            return "circuit breaker open";
+        }
+        return e.getClass().getSimpleName() + " (" + SqlErrors.describe(e) + ")";
+    }
+}

@@ -1,0 +1,209 @@
+package io.vectorsync.relay;
+
+import io.vectorsync.config.VectorsyncProperties;
+import io.vectorsync.deadletter.FailureStore;
+import io.vectorsync.relay.OutboxReader.ChunkRow;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.camel.Header;
+import org.springframework.stereotype.Component;
+
+/**
+ * The first step of a relay route: if this instance holds the backend's lease and the backend is
+ * neither paused nor backing off, reads the next batch of the window after the cursor (by count and
+ * bytes, at least one event) plus due parked events. Holds no connection after it returns; waits for
+ * an in-JVM wake-up or the poll interval when there is nothing to do.
+ */
+@Component("relayPoller")
+public class RelayPoller implements RelayListener {
+
+    public static final String BACKEND_HEADER = "VectorsyncBackend";
+
+    private final CursorRepository cursors;
+    private final OutboxReader reader;
+    private final FailureStore failures;
+    private final RelayWakeup wakeup;
+    private final RelayInstance instance;
+    private final VectorsyncProperties properties;
+    private final Failpoints failpoints;
+    private final io.vectorsync.backend.BackendRegistry backends;
+    private final Map<String, Long> leaseRenewedAt = new ConcurrentHashMap<>();
+    private final Map<String, Long> memoryPauseUntil = new ConcurrentHashMap<>();
+    private final Set<String> halted = ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> noParkedSince = new ConcurrentHashMap<>();
+    private static final long PARKED_RECHECK_NANOS = 1_000_000_000L;
+    private volatile long systemIdentifier = -1;
+    private volatile boolean stopping;
+
+    public RelayPoller(CursorRepository cursors, OutboxReader reader, FailureStore failures, RelayWakeup wakeup,
+            RelayInstance instance, VectorsyncProperties properties, Failpoints failpoints,
+            io.vectorsync.backend.BackendRegistry backends) {
+        this.backends = backends;
+        this.cursors = cursors;
+        this.reader = reader;
+        this.failures = failures;
+        this.wakeup = wakeup;
+        this.instance = instance;
+        this.properties = properties;
+        this.failpoints = failpoints;
+    }
+
+    public Batch poll(@Header(BACKEND_HEADER) String backend) {
+        Duration idle = properties.relay().pollInterval();
+        if (stopping) {
+            return Batch.empty(backend); // shutting down: no lease, and no wait that Camel would sit out
+        }
+        if (halted.contains(backend)) {
+            wakeup.await(backend, idle);
+            return Batch.empty(backend);
+        }
+        Long pausedUntil = memoryPauseUntil.get(backend);
+        if (pausedUntil != null && System.nanoTime() - pausedUntil < 0) {
+            wakeup.await(backend, idle);
+            return Batch.empty(backend);
+        }
+        Optional<CursorState> held = holdLease(backend);
+        if (held.isEmpty()) {
+            wakeup.await(backend, idle);
+            return Batch.empty(backend);
+        }
+        CursorState c = held.get();
+        long sysId = systemIdentifier();
+        if (c.systemIdentifier() != 0 && sysId != 0 && c.systemIdentifier() != sysId) {
+            halted.add(backend);
+            throw new CursorIdentityException(backend, c.systemIdentifier(), sysId);
+        }
+        if (c.paused() || c.backingOff()) {
+            wakeup.await(backend, idle);
+            return Batch.empty(backend);
+        }
+        boolean freshSnapshot = c.curSnapshot() == null;
+        String cur = freshSnapshot ? cursors.currentSnapshot() : c.curSnapshot();
+        int limit = properties.batchSizeOf(backend);
+        boolean copyRows = backends.contains(backend) && backends.get(backend).copiesPrimaryRows();
+        OutboxReader.Window window = reader.window(backend, c.prevSnapshot(), cur, c.lastTxId(), c.lastId(), limit,
+                copyRows);
+        List<OutboxEvent> read = window.events();
+        List<OutboxEvent> parked = dueParked(backend);
+        if (read.isEmpty() && parked.isEmpty() && freshSnapshot) {
+            wakeup.await(backend, idle);
+            return Batch.empty(backend);
+        }
+        Map<String, ChunkRow> rows = new HashMap<>(window.rows());
+        Set<String> lean = new HashSet<>();
+        parked.stream().filter(e -> e.payloadJson() == null && !rows.containsKey(e.chunkId()))
+                .forEach(e -> lean.add(e.chunkId()));
+        rows.putAll(reader.chunkRows(lean));
+
+        // Cut by bytes, always keeping at least one event.
+        long budget = properties.batchBytesOf(backend);
+        long used = 0;
+        List<OutboxEvent> events = new ArrayList<>(read.size());
+        for (OutboxEvent e : read) {
+            long size = bytesOf(e, rows);
+            if (!events.isEmpty() && used + size > budget) {
+                break;
+            }
+            used += size;
+            events.add(e);
+        }
+        boolean exhausted = events.size() == read.size() && read.size() < limit;
+        CursorState.Position next;
+        if (exhausted) {
+            next = new CursorState.Position(cur, null, null, null);
+        } else {
+            OutboxEvent last = events.get(events.size() - 1);
+            next = new CursorState.Position(c.prevSnapshot(), cur, last.txId(), last.outboxId());
+        }
+        failpoints.hit("after-poll");
+        return new Batch(backend, c, next, events, parked, rows, window.ledger(), copyRows);
+    }
+
+    /**
+     * Due parked events. After a look that found none, the next look waits a second unless this
+     * instance parked something meanwhile: parked events are rare and need not cost a query per batch.
+     */
+    private List<OutboxEvent> dueParked(String backend) {
+        Long emptyAt = noParkedSince.get(backend);
+        if (emptyAt != null && System.nanoTime() - emptyAt < PARKED_RECHECK_NANOS) {
+            return List.of();
+        }
+        List<OutboxEvent> due = failures.due(backend, properties.relay().parkedPerPoll());
+        if (due.isEmpty()) {
+            noParkedSince.put(backend, System.nanoTime());
+        } else {
+            noParkedSince.remove(backend);
+        }
+        return due;
+    }
+
+    /** Something was parked or replayed: look at parked events on the next poll. */
+    public void parkedChanged() {
+        noParkedSince.clear();
+    }
+
+    @Override
+    public void parked(String backend, String eventId, int attempts) {
+        noParkedSince.remove(backend);
+    }
+
+    private static long bytesOf(OutboxEvent e, Map<String, ChunkRow> rows) {
+        if (e.payloadJson() != null) {
+            return 64L + e.payloadJson().length();
+        }
+        ChunkRow row = rows.get(e.chunkId());
+        return row == null ? 64L : row.data().approximateBytes();
+    }
+
+    private Optional<CursorState> holdLease(String backend) {
+        long now = System.nanoTime();
+        Long renewed = leaseRenewedAt.get(backend);
+        long renewEvery = properties.relay().leaseTtl().toNanos() / 3;
+        if (renewed != null && now - renewed < renewEvery) {
+            Optional<CursorState> c = cursors.read(backend);
+            if (c.isPresent() && instance.id().equals(c.get().leaseOwner())) {
+                return c;
+            }
+            leaseRenewedAt.remove(backend);
+        }
+        Optional<CursorState> c = cursors.lease(backend, instance.id(), properties.relay().leaseTtl());
+        if (c.isPresent()) {
+            leaseRenewedAt.put(backend, now);
+        } else {
+            leaseRenewedAt.remove(backend);
+        }
+        return c;
+    }
+
+    private long systemIdentifier() {
+        if (systemIdentifier < 0) {
+            systemIdentifier = cursors.systemIdentifier();
+        }
+        return systemIdentifier;
+    }
+
+    /** Pauses polling in memory, for when the pause can't be written to the database. */
+    void pauseInMemory(String backend, Duration d) {
+        memoryPauseUntil.put(backend, System.nanoTime() + d.toNanos());
+    }
+
+    /** Stops taking or renewing leases (shutdown); batches in flight still commit while the lease lasts. */
+    void stopLeasing() {
+        stopping = true;
+    }
+
+    void forgetLease(String backend) {
+        leaseRenewedAt.remove(backend);
+    }
+
+    public boolean isHalted(String backend) {
+        return halted.contains(backend);
+    }
+}

@@ -1,0 +1,221 @@
+package io.vectorsync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vectorsync.capture.OutboxWriter;
+import io.vectorsync.support.AbstractIT;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/** Capture: atomic with the change, versioned, and bad input refused with a stable code, writing nothing. */
+class CaptureIT extends AbstractIT {
+
+    @Autowired
+    OutboxWriter outboxWriter;
+
+    @Autowired
+    TransactionTemplate tx;
+
+    @Test
+    void rolledBackTransactionLeavesNoEventAndCommittedOneAlwaysHasOne() {
+        long before = count("SELECT count(*) FROM outbox");
+        try {
+            tx.executeWithoutResult(s -> {
+                jdbc.update("INSERT INTO chunks (chunk_id, version, embedding) VALUES ('rb-1', 1, '{1}')");
+                outboxWriter.enqueue("UPSERT", "rb-1", 1, Map.of("content", "x"));
+                jdbc.queryForObject("SELECT vectorsync.enqueue('UPSERT', 'rb-2', 1, '{}'::jsonb)", String.class);
+                throw new IllegalStateException("application fails after enqueue");
+            });
+        } catch (IllegalStateException expected) {
+            // rolled back
+        }
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(before);
+        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id = 'rb-1'")).isZero();
+
+        String eventId = tx.execute(s -> {
+            jdbc.queryForObject("SELECT vectorsync.enqueue('UPSERT', 'ok-1', 1, "
+                    + "'{\"content\":\"hi\",\"embedding\":[1,2]}'::jsonb)", String.class);
+            return outboxWriter.enqueue("DELETE", "ok-2", 3, null);
+        });
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(before + 2);
+        assertThat(eventId).hasSize(26);
+        assertThat(count("SELECT count(*) FROM outbox WHERE chunk_id = 'ok-1' AND length(event_id) = 26")).isOne();
+    }
+
+    @Test
+    void outboxWriterRefusesToRunOutsideATransaction() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> outboxWriter.enqueue("UPSERT", "x", 1, null))
+                .hasMessageContaining("VSYNC-OUTBOX-NO-TRANSACTION");
+    }
+
+    @Test
+    void enqueueFunctionRejectsBadInputAndAbortsTheCallersTransaction() {
+        long before = count("SELECT count(*) FROM outbox");
+        for (String call : List.of("vectorsync.enqueue('MERGE', 'a', 1, '{}')", "vectorsync.enqueue('UPSERT', '', 1, '{}')",
+                "vectorsync.enqueue('UPSERT', 'a', 0, '{}')", "vectorsync.enqueue('UPSERT', 'a', 1, NULL)",
+                "vectorsync.enqueue('UPSERT', 'a', 1, '{\"privacy\":\"SECRET\"}')")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> jdbc.queryForObject("SELECT " + call, String.class))
+                    .hasMessageContaining("VSYNC-ENQUEUE-INVALID");
+        }
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(before);
+    }
+
+    @Test
+    void putCreatesThenIncrementsTheVersionAndWritesOneLeanEventEach() throws Exception {
+        ResponseEntity<String> created = put("v-1", chunkBody("one"));
+        assertThat(created.getStatusCode().value()).isEqualTo(201);
+        assertThat(created.getHeaders().getETag()).isEqualTo("\"1\"");
+        ResponseEntity<String> updated = put("v-1", chunkBody("two"));
+        assertThat(updated.getStatusCode().value()).isEqualTo(200);
+        assertThat(json.readTree(updated.getBody()).get("version").asLong()).isEqualTo(2);
+        assertThat(count("SELECT count(*) FROM outbox WHERE chunk_id = 'v-1' AND payload IS NULL")).isEqualTo(2);
+        assertThat(jdbc.queryForList("SELECT version FROM outbox WHERE chunk_id = 'v-1' ORDER BY id", Long.class))
+                .containsExactly(1L, 2L);
+    }
+
+    @Test
+    void ifMatchAndBodyVersionGiveOptimisticConcurrency() throws Exception {
+        put("occ-1", chunkBody("a"));
+        assertThat(put("occ-1", chunkBody("b"), "\"1\"").getStatusCode().value()).isEqualTo(200);
+        ResponseEntity<String> stale = put("occ-1", chunkBody("c"), "\"1\"");
+        assertThat(stale.getStatusCode().value()).isEqualTo(412);
+        assertThat(json.readTree(stale.getBody()).get("code").asText()).isEqualTo("VSYNC-VERSION-CONFLICT");
+
+        Map<String, Object> body = chunkBody("d");
+        body.put("version", 1);
+        ResponseEntity<String> conflict = put("occ-1", body);
+        assertThat(conflict.getStatusCode().value()).isEqualTo(409);
+        body.put("version", 0);
+        assertThat(put("occ-new", body).getStatusCode().value()).isEqualTo(201);
+        assertThat(put("occ-new", body).getStatusCode().value()).isEqualTo(409);
+        assertThat(put("occ-none", chunkBody("e"), "\"4\"").getStatusCode().value()).isEqualTo(412);
+        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id = 'occ-none'")).isZero();
+        assertThat(jdbc.queryForObject("SELECT content FROM chunks WHERE chunk_id = 'occ-1'", String.class)).isEqualTo("b");
+        assertThat(count("SELECT count(*) FROM outbox WHERE chunk_id LIKE 'occ-%'")).isEqualTo(3);
+    }
+
+    @Test
+    void deleteKeepsATombstoneSoARecreatedChunkContinuesItsVersions() throws Exception {
+        put("t-1", chunkBody("a"));
+        put("t-1", chunkBody("b"));
+        ResponseEntity<String> del = delete("t-1");
+        assertThat(del.getStatusCode().value()).isEqualTo(200);
+        assertThat(json.readTree(del.getBody()).get("version").asLong()).isEqualTo(3);
+        assertThat(delete("t-1").getStatusCode().value()).isEqualTo(404);
+        assertThat(http.getForEntity("/api/v1/chunks/t-1", String.class).getStatusCode().value()).isEqualTo(404);
+        ResponseEntity<String> again = put("t-1", chunkBody("c"));
+        assertThat(json.readTree(again.getBody()).get("version").asLong()).isEqualTo(4);
+        assertThat(jdbc.queryForList("SELECT type || ':' || version FROM outbox WHERE chunk_id = 't-1' ORDER BY id",
+                String.class)).containsExactly("UPSERT:1", "UPSERT:2", "DELETE:3", "UPSERT:4");
+    }
+
+    @Test
+    void getReturnsTheChunkWithItsSyncStatusPerBackend() throws Exception {
+        put("g-1", chunkBody("hello"));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> json.readTree(
+                http.getForEntity("/api/v1/chunks/g-1", String.class).getBody()).at("/syncStatus/replica").asText()
+                .equals("SYNCED"));
+        JsonNode n = json.readTree(http.getForEntity("/api/v1/chunks/g-1", String.class).getBody());
+        assertThat(n.get("content").asText()).isEqualTo("hello");
+        assertThat(n.get("embedding")).hasSize(384);
+        assertThat(n.get("version").asLong()).isEqualTo(1);
+    }
+
+    @Test
+    void batchWritesAllChunksInOneTransactionOrNone() throws Exception {
+        List<Object> items = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            Map<String, Object> c = chunkBody("batch " + i);
+            c.put("chunkId", "b-" + i);
+            items.add(c);
+        }
+        ResponseEntity<String> ok = postBatch(write(Map.of("chunks", items)));
+        assertThat(ok.getStatusCode().value()).isEqualTo(200);
+        assertThat(json.readTree(ok.getBody()).get("results")).hasSize(20);
+        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id LIKE 'b-%'")).isEqualTo(20);
+
+        Map<String, Object> bad = chunkBody("bad");
+        bad.put("chunkId", "b-bad");
+        bad.put("embedding", List.of(1.0, 2.0));
+        Map<String, Object> good = chunkBody("good");
+        good.put("chunkId", "b-good");
+        ResponseEntity<String> refused = postBatch(write(Map.of("chunks", List.of(good, bad))));
+        assertThat(refused.getStatusCode().value()).isEqualTo(400);
+        JsonNode err = json.readTree(refused.getBody());
+        assertThat(err.get("code").asText()).isEqualTo("VSYNC-EMBEDDING-DIMENSION");
+        assertThat(err.get("field").asText()).isEqualTo("chunks[1].embedding");
+        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id IN ('b-good', 'b-bad')")).isZero();
+    }
+
+    @Test
+    void badInputGetsAStableCodeAndWritesNothing() throws Exception {
+        long chunks = count("SELECT count(*) FROM chunks");
+        long events = count("SELECT count(*) FROM outbox");
+        String emb383 = write(chunkBody("x").get("embedding")).replaceFirst("^\\[[^,]+,", "[");
+        expect(put("bad-1", "{\"embedding\": " + emb383 + "}"), 400, "VSYNC-EMBEDDING-DIMENSION", "embedding");
+        expect(put("bad-1", "{\"embedding\": [NaN]}"), 400, "VSYNC-MALFORMED-JSON", "body");
+        String withInfinity = write(chunkBody("x").get("embedding")).replaceFirst("^\\[[^,]+,", "[1e999,");
+        expect(put("bad-1", "{\"embedding\": " + withInfinity + "}"), 400, "VSYNC-EMBEDDING-NOT-FINITE", "embedding[0]");
+        String beyondFloat = write(chunkBody("x").get("embedding")).replaceFirst("^\\[[^,]+,", "[1e39,");
+        expect(put("bad-1", "{\"embedding\": " + beyondFloat + "}"), 400, "VSYNC-EMBEDDING-NOT-FINITE", "embedding[0]");
+        expect(put("bad-1", "{\"content\": "), 400, "VSYNC-MALFORMED-JSON", "body");
+        expect(put("bad-1", "[1,2]"), 400, "VSYNC-MALFORMED-JSON", "body");
+        Map<String, Object> privacy = chunkBody("x");
+        privacy.put("privacy", "SECRET");
+        expect(put("bad-1", privacy), 400, "VSYNC-PRIVACY-INVALID", "privacy");
+        Map<String, Object> unknown = chunkBody("x");
+        unknown.put("colour", "red");
+        expect(put("bad-1", unknown), 400, "VSYNC-UNKNOWN-FIELD", "colour");
+        expect(put("x".repeat(257), chunkBody("x")), 400, "VSYNC-CHUNK-ID-INVALID", "chunkId");
+        expect(put("ctl\u0001id", chunkBody("x")), 400, "VSYNC-CHUNK-ID-INVALID", "chunkId");
+        Map<String, Object> version = chunkBody("x");
+        version.put("version", "three");
+        expect(put("bad-1", version), 400, "VSYNC-VERSION-INVALID", "version");
+        expect(put("bad-1", chunkBody("x"), "\"abc\""), 400, "VSYNC-IF-MATCH-INVALID", "If-Match");
+
+        HttpHeaders text = new HttpHeaders();
+        text.setContentType(MediaType.TEXT_PLAIN);
+        expect(http.exchange("/api/v1/chunks/bad-1", HttpMethod.PUT, new HttpEntity<>("hello", text), String.class),
+                415, "VSYNC-UNSUPPORTED-MEDIA-TYPE", "Content-Type");
+        String huge = "{\"content\": \"" + "a".repeat(9 * 1024 * 1024) + "\"}";
+        expect(put("bad-1", huge), 413, "VSYNC-PAYLOAD-TOO-LARGE", "body");
+        expect(postBatch("{\"chunks\": []}"), 400, "VSYNC-FIELD-TYPE", "chunks");
+
+        assertThat(count("SELECT count(*) FROM chunks")).isEqualTo(chunks);
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(events);
+    }
+
+    @Test
+    void sqlLookingChunkIdsAreStoredLiterally() throws Exception {
+        String id = "x'); DROP TABLE chunks; --";
+        assertThat(put(id, chunkBody("literal")).getStatusCode().value()).isEqualTo(201);
+        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id = ?", id)).isOne();
+        awaitReplicaInStep(Duration.ofSeconds(10));
+        assertThat(count("SELECT count(*) FROM replica_chunks WHERE chunk_id = ?", id)).isOne();
+    }
+
+    private ResponseEntity<String> postBatch(String body) {
+        HttpHeaders h = new HttpHeaders();
+        h.setContentType(MediaType.APPLICATION_JSON);
+        return http.exchange("/api/v1/chunks:batch", HttpMethod.POST, new HttpEntity<>(body, h), String.class);
+    }
+
+    private void expect(ResponseEntity<String> r, int status, String code, String field) throws Exception {
+        assertThat(r.getStatusCode().value()).as(r.getBody()).isEqualTo(status);
+        JsonNode n = json.readTree(r.getBody());
+        assertThat(n.get("code").asText()).isEqualTo(code);
+        assertThat(n.get("field").asText()).isEqualTo(field);
+        assertThat(n.get("expected")).isNotNull();
+    }
+}

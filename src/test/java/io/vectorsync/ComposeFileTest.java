@@ -1,0 +1,142 @@
+package io.vectorsync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.networknt.schema.JsonMetaSchema;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.NonValidationKeyword;
+import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * No Docker engine runs where the tests run, so the container files are checked statically:
+ * {@code docker-compose.yml} against the Compose Specification's JSON Schema (shared contract), the
+ * services the README documents against the file, and the Dockerfile's essentials.
+ */
+class ComposeFileTest {
+
+    /** The contract lives beside the project: {@code ../shared/contracts/compose-spec.json}. */
+    static final Path SPEC = Path.of("..", "shared", "contracts", "compose-spec.json");
+    static final Path COMPOSE = Path.of("docker-compose.yml");
+    static final Path README = Path.of("README.md");
+    static final Path DOCKERFILE = Path.of("Dockerfile");
+
+    /** The schema names its meta-schema with https and no fragment; it is draft-07 all the same. */
+    static final String SPEC_META_SCHEMA = "https://json-schema.org/draft-07/schema";
+
+    final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    final ObjectMapper json = new ObjectMapper();
+
+    @Test
+    void composeFileIsValidAgainstTheComposeSpecification() throws IOException {
+        Set<ValidationMessage> messages = schema().validate(compose());
+
+        assertThat(messages).as("validation messages for %s", COMPOSE).isEmpty();
+    }
+
+    @Test
+    void schemaCheckCatchesAnInvalidComposeFile() throws IOException {
+        JsonNode broken = yaml.readTree("""
+                services:
+                  app:
+                    image: vectorsync:local
+                    ports: 8080
+                    environment: 42
+                    no_such_key: true
+                """);
+
+        assertThat(schema().validate(broken).toString())
+                .contains("$.services.app.ports", "$.services.app.environment", "no_such_key");
+    }
+
+    @Test
+    void servicesInTheReadmeExistInTheComposeFile() throws IOException {
+        JsonNode services = compose().path("services");
+        List<String> documented = readmeServices();
+
+        assertThat(documented).as("services listed in README.md, section 'Running in containers'")
+                .contains("postgres", "vectorsync");
+        for (String name : documented) {
+            assertThat(services.has(name)).as("service '%s' named in README.md exists in %s", name, COMPOSE).isTrue();
+        }
+    }
+
+    @Test
+    void appServiceUsesThePgvectorDatabaseService() throws IOException {
+        JsonNode services = compose().path("services");
+
+        assertThat(services.path("postgres").path("image").asText()).isEqualTo("pgvector/pgvector:pg15");
+        JsonNode app = services.path("vectorsync");
+        assertThat(app.path("environment").path("SPRING_DATASOURCE_URL").asText())
+                .isEqualTo("jdbc:postgresql://postgres:5432/vectorsync");
+        assertThat(app.path("depends_on").path("postgres").path("condition").asText()).isEqualTo("service_healthy");
+        assertThat(app.path("build").asText()).isEqualTo(".");
+    }
+
+    @Test
+    void dockerfileBuildsWithTheWrapperAndRunsTheLayeredJarAsNonRootWithALivenessCheck() throws IOException {
+        String dockerfile = Files.readString(DOCKERFILE);
+
+        assertThat(Pattern.compile("(?m)^FROM .+ AS build$").matcher(dockerfile).find()).as("a build stage").isTrue();
+        assertThat(dockerfile).contains("./mvnw ").contains("-Djarmode=tools").contains("extract --layers")
+                .contains("org.springframework.boot.loader.launch.JarLauncher");
+        Matcher user = Pattern.compile("(?m)^USER (\\S+)$").matcher(dockerfile);
+        assertThat(user.find()).as("a USER instruction").isTrue();
+        assertThat(user.group(1)).isNotIn("root", "0");
+        assertThat(dockerfile).containsPattern("(?m)^HEALTHCHECK .*[\\r\\n]+.*/actuator/health/liveness");
+    }
+
+    /**
+     * The Compose schema, loaded from its file so its relative {@code $id} resolves, with its https
+     * meta-schema name mapped to draft-07 (nothing is fetched) and the annotation {@code deprecated} known.
+     */
+    private JsonSchema schema() throws IOException {
+        assertThat(SPEC).as("the Compose schema at %s (shared/ must sit beside the project)", SPEC.toAbsolutePath())
+                .isRegularFile();
+        JsonMetaSchema draft7 = JsonMetaSchema.builder(SPEC_META_SCHEMA, JsonMetaSchema.getV7())
+                .keyword(new NonValidationKeyword("deprecated"))
+                .build();
+        JsonSchemaFactory factory = JsonSchemaFactory.builder(JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V7))
+                .metaSchema(draft7)
+                .build();
+        return factory.getSchema(SchemaLocation.of(SPEC.toAbsolutePath().normalize().toUri().toString()),
+                json.readTree(SPEC.toFile()));
+    }
+
+    private JsonNode compose() throws IOException {
+        return yaml.readTree(COMPOSE.toFile());
+    }
+
+    /** The first cells of the services table under the README's "Running in containers" heading. */
+    static List<String> readmeServices() throws IOException {
+        List<String> lines = Files.readAllLines(README);
+        List<String> names = new ArrayList<>();
+        boolean inSection = false;
+        Pattern row = Pattern.compile("^\\|\\s*`([a-zA-Z0-9._-]+)`\\s*\\|");
+        for (String line : lines) {
+            if (line.startsWith("## ")) {
+                inSection = line.startsWith("## Running in containers");
+                continue;
+            }
+            Matcher m = row.matcher(line);
+            if (inSection && m.find()) {
+                names.add(m.group(1));
+            }
+        }
+        return names;
+    }
+}

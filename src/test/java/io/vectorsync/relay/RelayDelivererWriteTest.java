@@ -1,0 +1,113 @@
+package io.vectorsync.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vectorsync.backend.Change;
+import io.vectorsync.backend.PermanentBackendException;
+import io.vectorsync.backend.TransientBackendException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/** How a batch is split to isolate the changes a backend refuses, and when nothing is charged. */
+class RelayDelivererWriteTest {
+
+    private final RelayDeliverer deliverer =
+            new RelayDeliverer(null, null, null, null, null, null, null, null, null, List.of());
+
+    private static List<Change> changes(int n) {
+        return IntStream.range(0, n).mapToObj(i -> Change.delete("c" + i, 1)).toList();
+    }
+
+    /** A backend that refuses (permanently or transiently) any batch containing one of the bad keys. */
+    private static final class Fake implements Consumer<List<Change>> {
+        final Set<String> permanent;
+        final Set<String> transientKeys;
+        boolean down;
+        int calls;
+        final List<String> stored = new ArrayList<>();
+
+        Fake(Set<String> permanent, Set<String> transientKeys) {
+            this.permanent = permanent;
+            this.transientKeys = transientKeys;
+        }
+
+        @Override
+        public void accept(List<Change> list) {
+            calls++;
+            if (down) {
+                throw new TransientBackendException("down", null);
+            }
+            for (Change c : list) {
+                if (permanent.contains(c.key())) {
+                    throw new PermanentBackendException("refused", null);
+                }
+                if (transientKeys.contains(c.key())) {
+                    throw new TransientBackendException("503 for this one", null);
+                }
+            }
+            list.forEach(c -> stored.add(c.key()));
+        }
+    }
+
+    @Test
+    void permanentFailureIsIsolatedAndTheOthersAreApplied() {
+        Fake backend = new Fake(Set.of("c13", "c40"), Set.of());
+        RelayDeliverer.Outcome o = deliverer.write(changes(50), false, backend);
+        assertThat(o.failed.keySet()).containsExactlyInAnyOrder("c13", "c40");
+        assertThat(o.applied).hasSize(48);
+        assertThat(backend.stored).hasSize(48).doesNotContain("c13", "c40");
+    }
+
+    @Test
+    void transientFailureOfTheWholeBatchChargesNothing() {
+        Fake backend = new Fake(Set.of(), Set.of());
+        backend.down = true;
+        assertThatThrownBy(() -> deliverer.write(changes(50), false, backend))
+                .isInstanceOf(TransientBackendException.class);
+        assertThat(backend.calls).isEqualTo(1);
+        assertThatThrownBy(() -> deliverer.write(changes(50), true, backend))
+                .isInstanceOf(TransientBackendException.class);
+        assertThat(backend.calls).as("a down backend costs three calls when isolating").isEqualTo(4);
+    }
+
+    @Test
+    void whenIsolatingAChangeThatKeepsFailingWhileOthersSucceedIsCharged() {
+        Fake backend = new Fake(Set.of(), Set.of("c7"));
+        assertThatThrownBy(() -> deliverer.write(changes(50), false, backend))
+                .isInstanceOf(TransientBackendException.class);
+        RelayDeliverer.Outcome o = deliverer.write(changes(50), true, backend);
+        assertThat(o.failed.keySet()).containsExactly("c7");
+        assertThat(o.failed.get("c7")).isInstanceOf(TransientBackendException.class);
+        assertThat(o.applied).hasSize(49);
+        assertThat(backend.calls).isLessThanOrEqualTo(1 + 1 + 2 * 7);
+    }
+
+    @Test
+    void anUnreachableBackendIsNeverSplitEvenWhenIsolating() {
+        List<Integer> calls = new ArrayList<>();
+        assertThatThrownBy(() -> deliverer.write(changes(50), true, l -> {
+            calls.add(l.size());
+            throw new TransientBackendException("connection refused", null, null, true);
+        })).isInstanceOf(TransientBackendException.class);
+        assertThat(calls).containsExactly(50);
+    }
+
+    @Test
+    void knownFailedIndexIsolatesWithoutSplitting() {
+        List<Change> list = changes(10);
+        List<Integer> calls = new ArrayList<>();
+        RelayDeliverer.Outcome o = deliverer.write(list, false, l -> {
+            calls.add(l.size());
+            if (l.contains(list.get(4))) {
+                throw new PermanentBackendException("bad item", null, l.indexOf(list.get(4)));
+            }
+        });
+        assertThat(o.failed.keySet()).containsExactly("c4");
+        assertThat(calls).containsExactly(10, 9);
+    }
+}

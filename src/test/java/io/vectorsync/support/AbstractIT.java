@@ -1,0 +1,126 @@
+package io.vectorsync.support;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.client.TestRestTemplate;
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.ActiveProfiles;
+
+/**
+ * Base of the integration tests: the whole application on a random port, against its own database on
+ * the real PostgreSQL, with the relay running; the context (and its relay) closes after the class. Helpers write chunks through the API and compare the
+ * replica table with the primary row for row.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles("test")
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
+public abstract class AbstractIT {
+
+    /** Rows of the primary that the replica must hold (privacy applied), minus the replica's rows, and back. */
+    public static final String REPLICA_DIFF = """
+            SELECT count(*) FROM (
+              (SELECT chunk_id, version, document_id,
+                      CASE WHEN privacy = 'REDACTED' THEN NULL ELSE content END AS content,
+                      embedding::text AS embedding, metadata, privacy
+                 FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'
+               EXCEPT
+               SELECT chunk_id, version, document_id, content, embedding::real[]::text, metadata, privacy
+                 FROM %1$s)
+              UNION ALL
+              (SELECT chunk_id, version, document_id, content, embedding::real[]::text, metadata, privacy
+                 FROM %1$s
+               EXCEPT
+               SELECT chunk_id, version, document_id,
+                      CASE WHEN privacy = 'REDACTED' THEN NULL ELSE content END,
+                      embedding::text, metadata, privacy
+                 FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY')
+            ) d
+            """;
+
+    @Autowired
+    protected TestRestTemplate http;
+
+    @Autowired
+    protected JdbcTemplate jdbc;
+
+    @Autowired
+    protected ObjectMapper json;
+
+    protected final SplittableRandom random = new SplittableRandom(42);
+
+    protected float[] embedding(int dim) {
+        float[] v = new float[dim];
+        for (int i = 0; i < dim; i++) {
+            v[i] = (float) random.nextDouble(-1, 1);
+        }
+        return v;
+    }
+
+    protected Map<String, Object> chunkBody(String content) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("documentId", "doc-1");
+        m.put("content", content);
+        List<Float> e = new ArrayList<>();
+        for (float f : embedding(384)) {
+            e.add(f);
+        }
+        m.put("embedding", e);
+        m.put("metadata", Map.of("lang", "en"));
+        return m;
+    }
+
+    protected ResponseEntity<String> put(String chunkId, Object body) {
+        return put(chunkId, body, null);
+    }
+
+    protected ResponseEntity<String> put(String chunkId, Object body, String ifMatch) {
+        HttpHeaders h = new HttpHeaders();
+        h.setContentType(MediaType.APPLICATION_JSON);
+        if (ifMatch != null) {
+            h.set("If-Match", ifMatch);
+        }
+        String raw = body instanceof String s ? s : write(body);
+        return http.exchange("/api/v1/chunks/{id}", HttpMethod.PUT, new HttpEntity<>(raw, h), String.class, chunkId);
+    }
+
+    protected ResponseEntity<String> delete(String chunkId) {
+        return http.exchange("/api/v1/chunks/{id}", HttpMethod.DELETE, HttpEntity.EMPTY, String.class, chunkId);
+    }
+
+    protected String write(Object o) {
+        try {
+            return json.writeValueAsString(o);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    protected long count(String sql, Object... args) {
+        Long n = jdbc.queryForObject(sql, Long.class, args);
+        return n == null ? 0 : n;
+    }
+
+    protected long replicaDifferences() {
+        return count(REPLICA_DIFF.formatted("replica_chunks"));
+    }
+
+    /** Waits until the replica equals the primary row for row. */
+    protected void awaitReplicaInStep(Duration within) {
+        await().atMost(within).pollInterval(Duration.ofMillis(50)).until(() -> replicaDifferences() == 0);
+    }
+}
