@@ -34,8 +34,20 @@ public interface Backend {
         apply(changes);
     }
 
+    /**
+     * The chunks the backend holds for these ids, with the fields it stores (absent ids are missing from
+     * the map). Used by verification and by the contract tests.
+     *
+     * @throws UnsupportedOperationException when the backend can't be queried (a webhook receiver)
+     */
+    Map<String, StoredChunk> readBack(Collection<String> chunkIds);
+
     /** Versions the backend holds for these chunk ids (absent ids are missing from the map). */
-    Map<String, Long> readBackVersions(Collection<String> chunkIds);
+    default Map<String, Long> readBackVersions(Collection<String> chunkIds) {
+        Map<String, Long> out = new java.util.HashMap<>();
+        readBack(chunkIds).forEach((id, stored) -> out.put(id, stored.version()));
+        return out;
+    }
 
     /** {@code null} when healthy, otherwise a short reason. */
     default String healthProblem() {

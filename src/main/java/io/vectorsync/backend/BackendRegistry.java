@@ -15,6 +15,7 @@ public class BackendRegistry {
     private static final Logger log = LoggerFactory.getLogger(BackendRegistry.class);
 
     private final Map<String, Backend> backends;
+    private final Map<String, FieldAllowlist> allowlists = new LinkedHashMap<>();
 
     public BackendRegistry(VectorsyncProperties properties, List<BackendFactory> factories) {
         Map<String, BackendFactory> byType =
@@ -34,6 +35,7 @@ public class BackendRegistry {
                 throw new IllegalStateException("vectorsync.backends." + name + ".type must be one of "
                         + byType.keySet() + " but was '" + config.type() + "'");
             }
+            allowlists.put(name, FieldAllowlist.of(config.fields(), "vectorsync.backends." + name + ".fields"));
             Backend backend = factory.create(name, config);
             backend.bootstrap();
             created.put(name, backend);
@@ -47,6 +49,19 @@ public class BackendRegistry {
             throw new IllegalArgumentException("no enabled backend named '" + name + "'");
         }
         return b;
+    }
+
+    /** The fields that may leave the primary for this backend. */
+    public FieldAllowlist allowlist(String name) {
+        return allowlists.getOrDefault(name, FieldAllowlist.ALL);
+    }
+
+    /**
+     * True when the relay hands this backend lean UPSERTs to copy inside the primary: the backend can,
+     * and no allowlist narrows the fields (the copy would carry them all).
+     */
+    public boolean copiesPrimaryRows(String name) {
+        return contains(name) && get(name).copiesPrimaryRows() && allowlist(name).allowsAll();
     }
 
     public boolean contains(String name) {

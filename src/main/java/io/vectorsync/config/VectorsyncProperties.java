@@ -6,6 +6,7 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -53,13 +54,17 @@ public record VectorsyncProperties(
     /**
      * One secondary backend. {@code type} picks the implementation; for {@code postgres}, an empty
      * {@code jdbc-url} means the primary database (write, ledger and cursor then share a transaction);
-     * for {@code webhook}, {@code url} is the receiver and {@code secret} the HMAC-SHA256 key.
+     * for {@code webhook}, {@code url} is the receiver and {@code secret} the HMAC-SHA256 key; HTTP and
+     * Bolt backends take {@code url}, credentials and {@code collection} (a Qdrant or Chroma collection,
+     * an OpenSearch/Elasticsearch index, a Neo4j label). {@code fields} is the allowlist of what may
+     * leave the primary ({@code documentId}, {@code content}, {@code embedding}, {@code metadata} or
+     * {@code metadata.<key>}; empty: all of them).
      */
     public record Backend(
             @DefaultValue("postgres") String type,
             @DefaultValue("true") boolean enabled,
-            Integer batchSize,
-            Long batchBytes,
+            @Min(1) @Max(10000) Integer batchSize,
+            @Min(1024) Long batchBytes,
             String jdbcUrl,
             String username,
             String password,
@@ -67,7 +72,57 @@ public record VectorsyncProperties(
             @DefaultValue("5s") Duration connectTimeout,
             @DefaultValue("30s") Duration readTimeout,
             String url,
-            String secret) {}
+            String secret,
+            String apiKey,
+            String collection,
+            String collectionBy,
+            @DefaultValue("hard") String deleteMode,
+            String flavor,
+            List<String> fields,
+            @DefaultValue @Valid Retry retry,
+            @DefaultValue @Valid CircuitBreaker circuitBreaker,
+            @DefaultValue("true") boolean backfill) {
+
+        public Backend {
+            fields = fields == null ? List.of() : List.copyOf(fields);
+        }
+    }
+
+    /** Per-backend overrides of the relay's retry policy; unset values fall back to {@code vectorsync.relay}. */
+    public record Retry(
+            Duration backoffBase,
+            Double backoffMultiplier,
+            Duration backoffMax,
+            @Min(1) @Max(100) Integer maxAttempts,
+            @Min(1) Integer isolateAfterFailures) {}
+
+    /**
+     * The backend's circuit breaker (Resilience4j through Camel's circuit-breaker EIP): it opens after
+     * {@code failure-rate-threshold} percent of the last {@code sliding-window-size} deliveries failed
+     * (once at least {@code minimum-number-of-calls} were made), stays open for {@code wait-in-open},
+     * then lets {@code half-open-calls} through to probe.
+     */
+    public record CircuitBreaker(
+            @DefaultValue("50") @Min(1) @Max(100) float failureRateThreshold,
+            @DefaultValue("3") @Min(1) int minimumNumberOfCalls,
+            @DefaultValue("5") @Min(1) int slidingWindowSize,
+            @DefaultValue("5s") Duration waitInOpen,
+            @DefaultValue("1") @Min(1) int halfOpenCalls) {}
+
+    /** The retry policy in force for one backend. */
+    public record RetryPolicy(Duration backoffBase, double backoffMultiplier, Duration backoffMax, int maxAttempts,
+            int isolateAfterFailures) {}
+
+    public RetryPolicy retryOf(String backend) {
+        Backend b = backends.get(backend);
+        Retry r = b == null || b.retry() == null ? new Retry(null, null, null, null, null) : b.retry();
+        return new RetryPolicy(
+                r.backoffBase() != null ? r.backoffBase() : relay.backoffBase(),
+                r.backoffMultiplier() != null ? r.backoffMultiplier() : relay.backoffMultiplier(),
+                r.backoffMax() != null ? r.backoffMax() : relay.backoffMax(),
+                r.maxAttempts() != null ? r.maxAttempts() : relay.maxAttempts(),
+                r.isolateAfterFailures() != null ? r.isolateAfterFailures() : relay.isolateAfterFailures());
+    }
 
     public int batchSizeOf(String backend) {
         Backend b = backends.get(backend);

@@ -102,7 +102,8 @@ public class ChangePlanner {
         return withPrivacy(parsePayload(e.chunkId(), e.payloadJson()), e.version());
     }
 
-    static Change withPrivacy(ChunkData d, long version) {
+    /** The change the relay sends for this chunk content under its privacy level. */
+    public static Change withPrivacy(ChunkData d, long version) {
         return switch (d.privacy()) {
             case LOCAL_ONLY -> Change.delete(d.chunkId(), version);
             case REDACTED -> Change.upsert(

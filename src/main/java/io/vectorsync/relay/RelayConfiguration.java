@@ -11,6 +11,12 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 public class RelayConfiguration {
 
+    /** One circuit-breaker configuration per backend, before Camel builds the routes that refer to it. */
+    @Bean
+    static RelayBreakers relayBreakers(org.springframework.core.env.Environment environment) {
+        return new RelayBreakers(environment);
+    }
+
     @Bean
     BackendRegistry backendRegistry(VectorsyncProperties properties, List<BackendFactory> factories,
             CursorRepository cursors) {

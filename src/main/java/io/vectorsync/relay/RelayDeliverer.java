@@ -5,6 +5,7 @@ import io.vectorsync.backend.BackendException;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.backend.Change;
+import io.vectorsync.backend.FieldAllowlist;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.VectorsyncProperties;
@@ -76,6 +77,12 @@ public class RelayDeliverer {
         long started = System.nanoTime();
         Backend backend = backends.get(batch.backend());
         Map<String, Group> groups = planner.plan(batch);
+        FieldAllowlist allowlist = backends.allowlist(backend.name());
+        for (Group g : groups.values()) {
+            if (g.change != null) {
+                g.change = allowlist.restrict(g.change);
+            }
+        }
         // Ledger versions came with the window; only chunks seen solely in parked events are looked up.
         Map<String, Long> applied = new HashMap<>(batch.ledger());
         List<String> unknown = groups.keySet().stream().filter(k -> !applied.containsKey(k)).toList();
@@ -97,7 +104,7 @@ public class RelayDeliverer {
             }
         }
 
-        boolean isolate = batch.cursor().consecutiveFailures() >= properties.relay().isolateAfterFailures();
+        boolean isolate = batch.cursor().consecutiveFailures() >= properties.retryOf(batch.backend()).isolateAfterFailures();
         Outcome outcome = null;
         if (backend.sharesPrimaryTransaction()) {
             try {
@@ -270,11 +277,12 @@ public class RelayDeliverer {
         }
         failures.clear(backend, settled);
 
+        var retry = properties.retryOf(backend);
         FailureStore.Backoff backoff = new FailureStore.Backoff(
-                properties.relay().backoffBase().toMillis() / 1000.0,
-                properties.relay().backoffMultiplier(),
-                properties.relay().backoffMax().toMillis() / 1000.0);
-        int max = properties.relay().maxAttempts();
+                retry.backoffBase().toMillis() / 1000.0,
+                retry.backoffMultiplier(),
+                retry.backoffMax().toMillis() / 1000.0);
+        int max = retry.maxAttempts();
         for (var f : o.failed.entrySet()) {
             Group g = groups.get(f.getKey());
             String errorClass = f.getValue() instanceof TransientBackendException ? "TRANSIENT" : "PERMANENT";

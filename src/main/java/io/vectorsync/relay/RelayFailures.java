@@ -63,7 +63,7 @@ public class RelayFailures {
                 retryAfter = t.retryAfter();
             }
         }
-        var relay = properties.relay();
+        var relay = properties.retryOf(backend);
         try {
             int n = cursors.recordFailure(backend, instance.id(), relay.backoffBase(), relay.backoffMultiplier(),
                     relay.backoffMax(), retryAfter == null ? Duration.ZERO : retryAfter, reason);

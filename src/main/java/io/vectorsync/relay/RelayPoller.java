@@ -87,7 +87,7 @@ public class RelayPoller implements RelayListener {
         boolean freshSnapshot = c.curSnapshot() == null;
         String cur = freshSnapshot ? cursors.currentSnapshot() : c.curSnapshot();
         int limit = properties.batchSizeOf(backend);
-        boolean copyRows = backends.contains(backend) && backends.get(backend).copiesPrimaryRows();
+        boolean copyRows = backends.copiesPrimaryRows(backend);
         OutboxReader.Window window = reader.window(backend, c.prevSnapshot(), cur, c.lastTxId(), c.lastId(), limit,
                 copyRows);
         List<OutboxEvent> read = window.events();

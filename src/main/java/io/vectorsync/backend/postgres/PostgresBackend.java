@@ -6,6 +6,8 @@ import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.FloatText;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.TransientBackendException;
@@ -91,7 +93,27 @@ final class PostgresBackend implements Backend, AutoCloseable {
                 PRIMARY KEY (target, chunk_id)
             )
             """;
-    private static final String READ_VERSIONS = "SELECT chunk_id, version FROM %1$s WHERE chunk_id = ANY (?)";
+    private static final String READ_BACK = """
+            SELECT chunk_id, version, document_id, content, embedding::real[], metadata::text, privacy
+              FROM %1$s WHERE chunk_id = ANY (?)
+            """;
+    /**
+     * The idempotency keys ({@code chunkId:version}) a remote target has applied, written in the same
+     * transaction as the rows: a replayed event is recognised as a duplicate and acknowledged without
+     * touching the rows (the sync spec's FR-030/031).
+     */
+    private static final String CREATE_APPLIED = """
+            CREATE TABLE IF NOT EXISTS vectorsync_applied (
+                target     text NOT NULL,
+                event_key  text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                PRIMARY KEY (target, event_key)
+            )
+            """;
+    private static final String RECORD_APPLIED = """
+            INSERT INTO vectorsync_applied (target, event_key) SELECT ?, k FROM unnest(?::text[]) AS k
+            ON CONFLICT DO NOTHING RETURNING event_key
+            """;
     private static final String CREATE_TABLE = """
             CREATE TABLE IF NOT EXISTS %1$s (
                 chunk_id    text PRIMARY KEY,
@@ -133,6 +155,7 @@ final class PostgresBackend implements Backend, AutoCloseable {
     private final DataSource dataSource;
     private final boolean sharesPrimary;
     private String vectorCast = "real[]";
+    private final java.util.concurrent.atomic.AtomicLong duplicates = new java.util.concurrent.atomic.AtomicLong();
 
     PostgresBackend(String name, VectorsyncProperties.Backend config, DataSource primary, int dimension) {
         this.name = name;
@@ -194,6 +217,7 @@ final class PostgresBackend implements Backend, AutoCloseable {
                     s.execute(CREATE_TOMBSTONES);
                     if (!sharesPrimary) {
                         s.execute(CREATE_FENCE);
+                        s.execute(CREATE_APPLIED);
                     }
                 }
                 String actual;
@@ -277,13 +301,14 @@ final class PostgresBackend implements Backend, AutoCloseable {
                 if (fence != null) {
                     fence(c, fence);
                 }
+                List<Change> todo = sharesPrimary ? changes : firstTimeOnly(c, changes);
                 try (PreparedStatement up = c.prepareStatement(UPSERT.formatted(table, vectorCast));
                         PreparedStatement del = c.prepareStatement(DELETE.formatted(table));
                         PreparedStatement tomb = c.prepareStatement(TOMBSTONE)) {
                     int ups = 0;
                     int dels = 0;
                     List<String> copies = new java.util.ArrayList<>();
-                    for (Change ch : changes) {
+                    for (Change ch : todo) {
                         if (ch.copiesFromPrimary()) {
                             copies.add(ch.key());
                         } else if (ch.op() == Change.Op.UPSERT) {
@@ -327,6 +352,35 @@ final class PostgresBackend implements Backend, AutoCloseable {
         }
     }
 
+    /**
+     * Records the changes' idempotency keys in the target's database and returns the changes seen for
+     * the first time; the others are duplicates (a replay, a redelivery after a crash) and are
+     * acknowledged without being written again.
+     */
+    private List<Change> firstTimeOnly(Connection c, List<Change> changes) throws SQLException {
+        java.util.Set<String> fresh = new java.util.HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement(RECORD_APPLIED)) {
+            ps.setString(1, table);
+            ps.setArray(2, c.createArrayOf("text", changes.stream().map(Change::idempotencyKey).toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    fresh.add(rs.getString(1));
+                }
+            }
+        }
+        if (fresh.size() < changes.size()) {
+            duplicates.addAndGet(changes.size() - fresh.size());
+            log.debug("Backend '{}': {} of {} changes already applied, acknowledged as duplicates", name,
+                    changes.size() - fresh.size(), changes.size());
+        }
+        return changes.stream().filter(ch -> fresh.contains(ch.idempotencyKey())).toList();
+    }
+
+    /** Changes a remote target recognised as already applied since start-up. */
+    long duplicatesAcknowledged() {
+        return duplicates.get();
+    }
+
     private void fence(Connection c, long epoch) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(FENCE)) {
             ps.setString(1, table);
@@ -365,16 +419,26 @@ final class PostgresBackend implements Backend, AutoCloseable {
 
 
     @Override
-    public Map<String, Long> readBackVersions(Collection<String> chunkIds) {
+    public Map<String, StoredChunk> readBack(Collection<String> chunkIds) {
         try {
             return inTransaction(c -> {
-                Map<String, Long> out = new HashMap<>();
-                try (PreparedStatement ps = c.prepareStatement(READ_VERSIONS.formatted(table))) {
-                    Array arr = c.createArrayOf("text", chunkIds.toArray());
-                    ps.setArray(1, arr);
+                Map<String, StoredChunk> out = new HashMap<>();
+                try (PreparedStatement ps = c.prepareStatement(READ_BACK.formatted(table))) {
+                    ps.setArray(1, c.createArrayOf("text", chunkIds.toArray()));
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
-                            out.put(rs.getString(1), rs.getLong(2));
+                            float[] embedding = null;
+                            Array a = rs.getArray(5);
+                            if (a != null) {
+                                Object[] xs = (Object[]) a.getArray();
+                                embedding = new float[xs.length];
+                                for (int i = 0; i < xs.length; i++) {
+                                    embedding[i] = ((Number) xs[i]).floatValue();
+                                }
+                            }
+                            String id = rs.getString(1);
+                            out.put(id, new StoredChunk(rs.getLong(2), new ChunkData(id, rs.getString(3),
+                                    rs.getString(4), embedding, rs.getString(6), Privacy.parse(rs.getString(7)))));
                         }
                     }
                 }

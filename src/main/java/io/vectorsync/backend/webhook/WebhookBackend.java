@@ -195,7 +195,7 @@ final class WebhookBackend implements Backend {
     }
 
     @Override
-    public Map<String, Long> readBackVersions(Collection<String> chunkIds) {
+    public Map<String, io.vectorsync.backend.StoredChunk> readBack(Collection<String> chunkIds) {
         throw new UnsupportedOperationException("a webhook receiver cannot be read back");
     }
 }

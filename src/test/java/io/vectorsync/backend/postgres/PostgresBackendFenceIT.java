@@ -7,7 +7,7 @@ import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.Privacy;
-import io.vectorsync.config.VectorsyncProperties;
+import io.vectorsync.support.BackendConfigs;
 import io.vectorsync.support.TestDatabases;
 import java.time.Duration;
 import java.util.Arrays;
@@ -31,8 +31,7 @@ class PostgresBackendFenceIT {
     @BeforeEach
     void createBackend() {
         String db = TestDatabases.create("fence");
-        var config = new VectorsyncProperties.Backend("postgres", true, null, null, TestDatabases.url(db),
-                TestDatabases.USER, "", "replica_chunks", Duration.ofSeconds(5), Duration.ofSeconds(30), null, null);
+        var config = BackendConfigs.of("jdbc-url", TestDatabases.url(db), "username", TestDatabases.USER);
         backend = new PostgresBackend("replica", config, null, DIMENSION);
         backend.bootstrap();
     }

@@ -12,7 +12,7 @@ import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.TransientBackendException;
-import io.vectorsync.config.VectorsyncProperties;
+import io.vectorsync.support.BackendConfigs;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -57,9 +57,9 @@ class WebhookBackendTest {
     }
 
     private WebhookBackend backend(Duration readTimeout) {
-        var config = new VectorsyncProperties.Backend("webhook", true, null, null, null, null, null, "t",
-                Duration.ofSeconds(1), readTimeout,
-                "http://127.0.0.1:" + server.getAddress().getPort() + "/hook", SECRET);
+        var config = BackendConfigs.of("type", "webhook", "connect-timeout", "1s",
+                "read-timeout", readTimeout.toMillis() + "ms",
+                "url", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook", "secret", SECRET);
         return new WebhookBackend("hooks", config, json, Clock.fixed(Instant.ofEpochSecond(1_700_000_000L),
                 ZoneOffset.UTC));
     }
@@ -166,8 +166,7 @@ class WebhookBackendTest {
     @Test
     void aReceiverIsNotReadBackAndTheConfigurationIsChecked() {
         assertThatThrownBy(() -> backend.readBackVersions(List.of("a"))).isInstanceOf(UnsupportedOperationException.class);
-        var noSecret = new VectorsyncProperties.Backend("webhook", true, null, null, null, null, null, "t",
-                Duration.ofSeconds(1), Duration.ofSeconds(1), "http://127.0.0.1:1/hook", "short");
+        var noSecret = BackendConfigs.of("type", "webhook", "url", "http://127.0.0.1:1/hook", "secret", "short");
         assertThatThrownBy(() -> new WebhookBackend("w", noSecret, json, Clock.systemUTC()))
                 .hasMessageContaining("vectorsync.backends.w.secret");
     }
