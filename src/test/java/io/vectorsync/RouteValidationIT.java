@@ -18,9 +18,11 @@ class RouteValidationIT {
         return new SpringApplicationBuilder(VectorsyncApplication.class).properties(
                 "spring.datasource.url=" + TestDatabases.url(db),
                 "spring.datasource.username=" + TestDatabases.USER,
-                "server.port=0",
                 "camel.main.routes-include-pattern=" + routes);
     }
+
+    /** Command-line arguments outrank application.yaml: a random port, never the default 8080. */
+    private static final String[] ARGS = {"--server.port=0"};
 
     /** The shipped routes, copied with one edit: the circuit breaker no longer inherits the error handler. */
     @Test
@@ -33,7 +35,7 @@ class RouteValidationIT {
         }
         assertThat(Files.readString(dir.resolve("relay.camel.yaml"))).contains("inheritErrorHandler: false");
         String db = TestDatabases.create("routes_broken");
-        assertThatThrownBy(() -> app(db, "file:" + dir + "/*.camel.yaml").run().close())
+        assertThatThrownBy(() -> app(db, "file:" + dir + "/*.camel.yaml").run(ARGS).close())
                 .hasStackTraceContaining("VSYNC-ROUTES-INVALID")
                 .hasStackTraceContaining("inheritErrorHandler: true");
         TestDatabases.drop(db);
@@ -43,7 +45,7 @@ class RouteValidationIT {
     void aConfiguredBackendWithoutARouteRefusesStartUp() {
         String db = TestDatabases.create("routes_missing");
         assertThatThrownBy(() -> app(db, "file:routes/*.camel.yaml")
-                        .properties("vectorsync.backends.second.table=second_chunks").run().close())
+                        .properties("vectorsync.backends.second.table=second_chunks").run(ARGS).close())
                 .hasStackTraceContaining("backend 'second' is configured but routes/ has no templatedRoute");
         TestDatabases.drop(db);
     }
@@ -51,7 +53,7 @@ class RouteValidationIT {
     @Test
     void theShippedRoutesValidateAndTheRelayRouteRuns() {
         String db = TestDatabases.create("routes_ok");
-        try (ConfigurableApplicationContext ctx = app(db, "file:routes/*.camel.yaml").run()) {
+        try (ConfigurableApplicationContext ctx = app(db, "file:routes/*.camel.yaml").run(ARGS)) {
             var camel = ctx.getBean(org.apache.camel.CamelContext.class);
             assertThat(camel.getRouteController().getRouteStatus("relay-replica").isStarted()).isTrue();
         }
