@@ -38,13 +38,22 @@ public class AdminController {
 
     @GetMapping("/status")
     public Map<String, Object> status() {
-        return Map.of("backends", cursors.readAll().stream().map(c -> Map.of(
-                "backend", c.backend(),
-                "paused", c.paused(),
-                "backingOff", c.backingOff(),
-                "consecutiveFailures", c.consecutiveFailures(),
-                "leaseOwner", String.valueOf(c.leaseOwner()),
-                "cursor", String.valueOf(c.prevSnapshot()))).toList());
+        return Map.of("backends", cursors.readAll().stream().map(c -> {
+            Map<String, Object> b = new java.util.LinkedHashMap<>();
+            b.put("backend", c.backend());
+            b.put("paused", c.paused());
+            b.put("backingOff", c.backingOff());
+            b.put("consecutiveFailures", c.consecutiveFailures());
+            b.put("leaseOwner", String.valueOf(c.leaseOwner()));
+            b.put("cursor", String.valueOf(c.prevSnapshot()));
+            Map<String, Object> backfill = new java.util.LinkedHashMap<>();
+            backfill.put("running", c.backfilling());
+            backfill.put("copied", c.backfillDone());
+            backfill.put("total", c.backfillTotal());
+            backfill.put("lastChunkId", c.backfillAfter());
+            b.put("backfill", backfill);
+            return b;
+        }).toList());
     }
 
     @GetMapping("/dead-letters")

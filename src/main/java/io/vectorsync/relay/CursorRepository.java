@@ -27,11 +27,23 @@ public class CursorRepository {
     private static final String COLUMNS = """
             backend, prev_snapshot::text AS prev_text, cur_snapshot::text AS cur_text, last_tx_id::text AS last_tx_text,
             last_id, cursor_version, system_identifier, paused, paused_until, consecutive_failures, lease_owner,
-            lease_expires_at, COALESCE(paused_until > clock_timestamp(), false) AS backing_off
+            lease_expires_at, COALESCE(paused_until > clock_timestamp(), false) AS backing_off,
+            backfilling, backfill_after, backfill_done, backfill_total
             """;
     private static final String CREATE = """
             INSERT INTO relay_cursor (backend, prev_snapshot, system_identifier)
             VALUES (?, ?::pg_snapshot, ?)
+            ON CONFLICT (backend) DO NOTHING
+            """;
+    /**
+     * A new backend's cursor, backfilled first: it starts at the snapshot this statement runs in, so the
+     * chunks visible in it are the backfill's to copy and every later change is read from the outbox.
+     */
+    private static final String CREATE_BACKFILLING = """
+            INSERT INTO relay_cursor (backend, prev_snapshot, system_identifier, backfilling, backfill_total,
+                                      backfill_started_at)
+            SELECT ?, pg_current_snapshot(), ?, true,
+                   (SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'), clock_timestamp()
             ON CONFLICT (backend) DO NOTHING
             """;
     private static final String LEASE = """
@@ -48,7 +60,10 @@ public class CursorRepository {
             UPDATE relay_cursor
                SET prev_snapshot = ?::pg_snapshot, cur_snapshot = ?::pg_snapshot, last_tx_id = ?::xid8, last_id = ?,
                    cursor_version = cursor_version + 1, consecutive_failures = 0, paused_until = NULL,
-                   last_progress_at = clock_timestamp()
+                   last_progress_at = clock_timestamp(),
+                   backfilling = ?, backfill_after = ?, backfill_done = backfill_done + ?,
+                   backfill_finished_at = CASE WHEN backfilling AND NOT ? THEN clock_timestamp()
+                                               ELSE backfill_finished_at END
              WHERE backend = ? AND cursor_version = ? AND lease_owner = ? AND lease_expires_at > clock_timestamp()
             """;
     private static final String RECORD_FAILURE = """
@@ -77,6 +92,14 @@ public class CursorRepository {
     /** Creates the backend's cursor at the given snapshot if it has none yet. */
     public void createIfMissing(String backend, String startSnapshot) {
         jdbc.update(CREATE, backend, startSnapshot, systemIdentifier());
+    }
+
+    /**
+     * Creates the cursor of a backend added to a running system, to be backfilled from {@code chunks}
+     * first (ADR 009); returns false when it already has one.
+     */
+    public boolean createBackfilling(String backend) {
+        return jdbc.update(CREATE_BACKFILLING, backend, systemIdentifier()) == 1;
     }
 
     /** Takes or renews the lease; returns the cursor when this instance holds it. */
@@ -132,9 +155,13 @@ public class CursorRepository {
             ps.setString(i + 1, next.curSnapshot());
             ps.setString(i + 2, next.lastTxId());
             ps.setObject(i + 3, next.lastId(), java.sql.Types.BIGINT);
-            ps.setString(i + 4, read.backend());
-            ps.setLong(i + 5, read.cursorVersion());
-            ps.setString(i + 6, owner);
+            ps.setBoolean(i + 4, next.backfilling());
+            ps.setString(i + 5, next.backfillAfter());
+            ps.setLong(i + 6, next.backfilled());
+            ps.setBoolean(i + 7, next.backfilling());
+            ps.setString(i + 8, read.backend());
+            ps.setLong(i + 9, read.cursorVersion());
+            ps.setString(i + 10, owner);
             return ps;
         });
         if (n != 1) {
@@ -196,7 +223,11 @@ public class CursorRepository {
             rs.getBoolean("backing_off"),
             rs.getInt("consecutive_failures"),
             rs.getString("lease_owner"),
-            instant(rs, "lease_expires_at"));
+            instant(rs, "lease_expires_at"),
+            rs.getBoolean("backfilling"),
+            rs.getString("backfill_after"),
+            rs.getLong("backfill_done"),
+            (Long) rs.getObject("backfill_total"));
 
     private static Instant instant(ResultSet rs, String col) throws SQLException {
         Timestamp t = rs.getTimestamp(col);

@@ -19,12 +19,26 @@ public record CursorState(
         boolean backingOff,
         int consecutiveFailures,
         String leaseOwner,
-        Instant leaseExpiresAt) {
+        Instant leaseExpiresAt,
+        boolean backfilling,
+        String backfillAfter,
+        long backfillDone,
+        Long backfillTotal) {
 
-    /** A position of the cursor after a batch. */
-    public record Position(String prevSnapshot, String curSnapshot, String lastTxId, Long lastId) {}
+    /**
+     * A position of the cursor after a batch: the snapshot cursor, and while the backend is being
+     * backfilled, the last chunk id copied and how many chunks the batch copied.
+     */
+    public record Position(String prevSnapshot, String curSnapshot, String lastTxId, Long lastId,
+            boolean backfilling, String backfillAfter, int backfilled) {
+
+        /** A position in the outbox (no backfill in progress). */
+        public Position(String prevSnapshot, String curSnapshot, String lastTxId, Long lastId) {
+            this(prevSnapshot, curSnapshot, lastTxId, lastId, false, null, 0);
+        }
+    }
 
     public Position position() {
-        return new Position(prevSnapshot, curSnapshot, lastTxId, lastId);
+        return new Position(prevSnapshot, curSnapshot, lastTxId, lastId, backfilling, backfillAfter, 0);
     }
 }

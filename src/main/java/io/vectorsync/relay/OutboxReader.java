@@ -66,9 +66,28 @@ public class OutboxReader {
             "c\\.document_id, c\\.content, c\\.embedding,\\s+c\\.metadata::text AS metadata_text,",
             "NULL::text AS document_id, NULL::text AS content, NULL::real[] AS embedding, NULL::text AS metadata_text,");
 
+    /**
+     * A page of a backend's backfill: the next live chunks in chunk-id order after {@code after}, with
+     * the backend's ledger version of each. Tombstones and LOCAL_ONLY chunks are not copied to a new
+     * backend (it never held them).
+     */
+    static final String BACKFILL_PAGE = """
+            SELECT c.chunk_id, c.version, c.document_id, c.content, c.embedding, c.metadata::text AS metadata_text,
+                   c.privacy, c.deleted,
+                   (SELECT l.version FROM delivery_ledger l WHERE l.backend = ? AND l.chunk_key = c.chunk_id)
+                       AS ledger_version
+              FROM chunks c
+             WHERE c.chunk_id > ? AND NOT c.deleted AND c.privacy <> 'LOCAL_ONLY'
+             ORDER BY c.chunk_id
+             LIMIT ?
+            """;
+    static final String BACKFILL_PAGE_HEADERS = BACKFILL_PAGE.replaceFirst(
+            "c\\.document_id, c\\.content, c\\.embedding, c\\.metadata::text AS metadata_text,",
+            "NULL::text AS document_id, NULL::text AS content, NULL::real[] AS embedding, NULL::text AS metadata_text,");
+
     static {
-        if (WINDOW_HEADERS.equals(WINDOW)) {
-            throw new IllegalStateException("WINDOW_HEADERS must drop the row data columns of WINDOW");
+        if (WINDOW_HEADERS.equals(WINDOW) || BACKFILL_PAGE_HEADERS.equals(BACKFILL_PAGE)) {
+            throw new IllegalStateException("the *_HEADERS queries must drop the row data columns");
         }
     }
 
@@ -107,6 +126,24 @@ public class OutboxReader {
             long v = rs.getLong("ledger_version");
             ledger.put(chunkId, rs.wasNull() ? 0L : v);
         }, backend, prev, cur, lt, li, limit, prev, cur, cur, lt, li, limit, limit);
+        return new Window(events, rows, ledger);
+    }
+
+    /** A backfill page: chunk rows in chunk-id order after {@code after} ("" for the first page). */
+    public Window backfillPage(String backend, String after, int limit, boolean headersOnly) {
+        Map<String, ChunkRow> rows = new java.util.LinkedHashMap<>();
+        Map<String, Long> ledger = new HashMap<>();
+        jdbc.query(headersOnly ? BACKFILL_PAGE_HEADERS : BACKFILL_PAGE, rs -> {
+            ChunkRow row = chunkRow(rs);
+            rows.put(row.data().chunkId(), row);
+            long v = rs.getLong("ledger_version");
+            ledger.put(row.data().chunkId(), rs.wasNull() ? 0L : v);
+        }, backend, after == null ? "" : after, limit);
+        List<OutboxEvent> events = new ArrayList<>(rows.size());
+        java.time.Instant now = java.time.Instant.now();
+        rows.values().forEach(r -> events.add(new OutboxEvent(null, null,
+                "backfill:" + r.data().chunkId() + ":" + r.version(), "UPSERT", r.data().chunkId(), r.version(),
+                null, now, 0, false)));
         return new Window(events, rows, ledger);
     }
 

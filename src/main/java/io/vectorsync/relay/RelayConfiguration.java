@@ -11,6 +11,8 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 public class RelayConfiguration {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RelayConfiguration.class);
+
     /** One circuit-breaker configuration per backend, before Camel builds the routes that refer to it. */
     @Bean
     static RelayBreakers relayBreakers(org.springframework.core.env.Environment environment) {
@@ -21,8 +23,18 @@ public class RelayConfiguration {
     BackendRegistry backendRegistry(VectorsyncProperties properties, List<BackendFactory> factories,
             CursorRepository cursors) {
         BackendRegistry registry = new BackendRegistry(properties, factories);
-        // A backend configured for the first time starts from the beginning of the outbox.
-        registry.all().keySet().forEach(name -> cursors.createIfMissing(name, CursorRepository.BEGINNING));
+        // A backend configured for the first time is backfilled from a snapshot of chunks, then reads the
+        // outbox after that snapshot (ADR 009); with backfill=false it reads the whole outbox instead.
+        registry.all().keySet().forEach(name -> {
+            if (properties.backends().get(name).backfill()) {
+                if (cursors.createBackfilling(name)) {
+                    log.info("Backend '{}' is new: backfilling it from chunks, then relaying from that snapshot",
+                            name);
+                }
+            } else {
+                cursors.createIfMissing(name, CursorRepository.BEGINNING);
+            }
+        });
         return registry;
     }
 }

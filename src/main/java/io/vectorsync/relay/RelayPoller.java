@@ -84,6 +84,9 @@ public class RelayPoller implements RelayListener {
             wakeup.await(backend, idle);
             return Batch.empty(backend);
         }
+        if (c.backfilling()) {
+            return backfill(backend, c);
+        }
         boolean freshSnapshot = c.curSnapshot() == null;
         String cur = freshSnapshot ? cursors.currentSnapshot() : c.curSnapshot();
         int limit = properties.batchSizeOf(backend);
@@ -124,6 +127,39 @@ public class RelayPoller implements RelayListener {
         }
         failpoints.hit("after-poll");
         return new Batch(backend, c, next, events, parked, rows, window.ledger(), copyRows);
+    }
+
+    /**
+     * The next page of a backend's backfill, delivered like a window of lean events (ledger, version
+     * guard, isolation, parking); the cursor's snapshot position stays where it was created until the
+     * last page, after which the relay reads the outbox from there.
+     */
+    private Batch backfill(String backend, CursorState c) {
+        int limit = properties.batchSizeOf(backend);
+        boolean copyRows = backends.copiesPrimaryRows(backend);
+        OutboxReader.Window page = reader.backfillPage(backend, c.backfillAfter(), limit, copyRows);
+        List<OutboxEvent> parked = dueParked(backend);
+        Map<String, ChunkRow> rows = new HashMap<>(page.rows());
+        Set<String> lean = new HashSet<>();
+        parked.stream().filter(e -> e.payloadJson() == null && !rows.containsKey(e.chunkId()))
+                .forEach(e -> lean.add(e.chunkId()));
+        rows.putAll(reader.chunkRows(lean));
+        long budget = properties.batchBytesOf(backend);
+        long used = 0;
+        List<OutboxEvent> events = new ArrayList<>(page.events().size());
+        for (OutboxEvent e : page.events()) {
+            long size = bytesOf(e, rows);
+            if (!events.isEmpty() && used + size > budget) {
+                break;
+            }
+            used += size;
+            events.add(e);
+        }
+        CursorState.Position next = events.isEmpty()
+                ? new CursorState.Position(c.prevSnapshot(), c.curSnapshot(), c.lastTxId(), c.lastId())
+                : new CursorState.Position(c.prevSnapshot(), c.curSnapshot(), c.lastTxId(), c.lastId(), true,
+                        events.get(events.size() - 1).chunkId(), events.size());
+        return new Batch(backend, c, next, events, parked, rows, page.ledger(), copyRows);
     }
 
     /**
