@@ -1,0 +1,436 @@
+package io.vectorsync.bench;
+
+import static io.vectorsync.bench.RelayThroughputBench.admin;
+import static io.vectorsync.bench.RelayThroughputBench.load;
+import static io.vectorsync.bench.RelayThroughputBench.loadAverage;
+import static io.vectorsync.bench.RelayThroughputBench.say;
+
+import com.sun.net.httpserver.HttpServer;
+import io.vectorsync.VectorsyncApplication;
+import io.vectorsync.relay.RelayListener;
+import io.vectorsync.relay.RelayWakeup;
+import io.vectorsync.support.TestDatabases;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import javax.sql.DataSource;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Events/s per backend, one backend at a time and several at once, and the lag of the healthy backends
+ * while one is down (not a test: {@code bench/backends.sh [N]}).
+ *
+ * <p>Each run starts the application in-process on a fresh database with only the backends it measures
+ * (a routes file with one templatedRoute each is generated), loads N chunks with 384-dimension
+ * embeddings and their lean events with every relay paused, un-pauses them together, and times each
+ * backend until it has delivered all N. The servers are the same kinds the tests use, on loopback:
+ * the primary's own database ({@code replica}), another database on the same server ({@code remote}),
+ * and an HTTP receiver in this process that parses each batch and keeps the newest version per chunk
+ * ({@code webhook}).
+ *
+ * <p>The outage run configures three backends, stops the webhook receiver, writes a steady load of R
+ * events/s for D seconds (one transaction per 100 ms, as an application would), and reports the lag of
+ * the two healthy backends (ledger {@code applied_at} minus the chunk's {@code updated_at}) as p50/p99/max,
+ * then restarts the receiver and times how long the down backend takes to drain its backlog.
+ */
+public final class BackendsBench {
+
+    /** One kind of backend the bench can run: its configuration and the server behind it. */
+    interface Target extends AutoCloseable {
+        String name();
+
+        Map<String, String> properties();
+
+        @Override
+        default void close() {}
+    }
+
+    static final class Replica implements Target {
+        public String name() {
+            return "replica";
+        }
+
+        public Map<String, String> properties() {
+            return Map.of("vectorsync.backends.replica.type", "postgres");
+        }
+    }
+
+    static final class Remote implements Target {
+        final String db = "vsbench_remote_" + ProcessHandle.current().pid();
+
+        Remote() throws Exception {
+            admin("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)", "CREATE DATABASE " + db);
+        }
+
+        public String name() {
+            return "remote";
+        }
+
+        public Map<String, String> properties() {
+            return Map.of("vectorsync.backends.remote.type", "postgres",
+                    "vectorsync.backends.remote.jdbc-url", TestDatabases.url(db),
+                    "vectorsync.backends.remote.username", TestDatabases.USER,
+                    "vectorsync.backends.remote.table", "remote_chunks");
+        }
+
+        @Override
+        public void close() {
+            try {
+                admin("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+            } catch (Exception e) {
+                say("could not drop %s: %s", db, e.getMessage());
+            }
+        }
+    }
+
+    /** A receiver that parses each batch and keeps the newest version per chunk, as a real one would. */
+    static final class Webhook implements Target {
+        final Map<String, Long> versions = new ConcurrentHashMap<>();
+        final com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        volatile HttpServer server;
+        final int port;
+
+        Webhook() throws IOException {
+            server = start(0);
+            port = server.getAddress().getPort();
+        }
+
+        HttpServer start(int p) throws IOException {
+            HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", p), 64);
+            s.setExecutor(Executors.newFixedThreadPool(2, r -> {
+                Thread t = new Thread(r, "bench-webhook-receiver");
+                t.setDaemon(true);
+                return t;
+            }));
+            s.createContext("/hook", ex -> {
+                var body = json.readTree(ex.getRequestBody().readAllBytes());
+                for (var e : body.get("events")) {
+                    versions.merge(e.get("chunkId").asText(), e.get("version").asLong(), Math::max);
+                }
+                ex.sendResponseHeaders(204, -1);
+                ex.close();
+            });
+            s.start();
+            return s;
+        }
+
+        void down() {
+            server.stop(0);
+        }
+
+        void up() throws IOException {
+            server = start(port);
+        }
+
+        public String name() {
+            return "webhook";
+        }
+
+        public Map<String, String> properties() {
+            return Map.of("vectorsync.backends.webhook.type", "webhook",
+                    "vectorsync.backends.webhook.url", "http://127.0.0.1:" + port + "/hook",
+                    "vectorsync.backends.webhook.secret", "bench-secret-0123456789",
+                    "vectorsync.backends.webhook.connect-timeout", "250ms",
+                    "vectorsync.backends.webhook.retry.backoff-max", "5s");
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
+    }
+
+    /** Counts what each backend's relay delivered. */
+    static final class Counter implements RelayListener {
+        final Map<String, AtomicLong> events = new ConcurrentHashMap<>();
+        final Map<String, Long> doneAt = new ConcurrentHashMap<>();
+        volatile long expected = Long.MAX_VALUE;
+
+        void expect(long n) {
+            events.clear();
+            doneAt.clear();
+            expected = n;
+        }
+
+        @Override
+        public void batchDelivered(String backend, int read, int applied, int skipped, int failed, long nanos) {
+            long n = events.computeIfAbsent(backend, b -> new AtomicLong()).addAndGet(read);
+            if (n >= expected) {
+                doneAt.putIfAbsent(backend, System.nanoTime());
+            }
+        }
+    }
+
+    private final List<String> lines = new ArrayList<>();
+
+    public static void main(String[] args) throws Exception {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        int rate = Integer.getInteger("bench.rate", 200);
+        int seconds = Integer.getInteger("bench.seconds", 20);
+        Path resultsDir = Path.of(System.getProperty("bench.results", "bench/results"));
+        new BackendsBench().run(n, rate, seconds, resultsDir);
+    }
+
+    void run(int n, int rate, int seconds, Path resultsDir) throws Exception {
+        lines.add("# Backends benchmark");
+        lines.add("");
+        lines.add("Run " + LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME) + " with `bench/backends.sh "
+                + n + "`; load average before: " + loadAverage() + "; " + Runtime.getRuntime().availableProcessors()
+                + " cores. N=" + n + " chunks with 384-dimension embeddings, relay batch size 50, every relay un-paused"
+                + " at once after the load.");
+        lines.add("");
+        lines.add("| run | backend | events | seconds | events/s |");
+        lines.add("| --- | --- | ---: | ---: | ---: |");
+        List<Supplier<Target>> kinds = List.of(Replica::new, () -> unchecked(Remote::new), () -> unchecked(Webhook::new));
+        for (Supplier<Target> kind : kinds) {
+            try (Target t = kind.get()) {
+                throughput("alone", n, List.of(t));
+            }
+        }
+        try (Target a = new Replica(); Target b = new Remote(); Target c = new Webhook()) {
+            throughput("three at once", n, List.of(a, b, c));
+        }
+        try (Replica a = new Replica(); Remote b = new Remote(); Webhook c = new Webhook()) {
+            outage(rate, seconds, a, b, c);
+        }
+        lines.add("");
+        lines.add("Load average after: " + loadAverage() + ".");
+        Files.createDirectories(resultsDir);
+        Path file = resultsDir.resolve("backends-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                + "-n" + n + ".md");
+        Files.writeString(file, String.join("\n", lines) + "\n");
+        say("%n%s%nwritten to %s", String.join("\n", lines), file);
+    }
+
+    interface ThrowingSupplier<T> {
+        T get() throws Exception;
+    }
+
+    static <T> T unchecked(ThrowingSupplier<T> s) {
+        try {
+            return s.get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private record App(ConfigurableApplicationContext ctx, String db, Path routes) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            ctx.close();
+            admin("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+            Files.deleteIfExists(routes);
+        }
+    }
+
+    private App start(List<Target> targets, Counter counter) throws Exception {
+        String db = "vsbench_backends_" + ProcessHandle.current().pid();
+        admin("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)", "CREATE DATABASE " + db);
+        StringBuilder yaml = new StringBuilder();
+        for (Target t : targets) {
+            yaml.append("- templatedRoute:\n    routeTemplateRef: relay\n    routeId: relay-").append(t.name())
+                    .append("\n    parameters:\n      - name: backend\n        value: ").append(t.name()).append('\n');
+        }
+        Path routes = Files.createTempFile("vsbench-backends", ".camel.yaml");
+        Files.writeString(routes, yaml);
+        List<String> args = new ArrayList<>(List.of(
+                "--spring.datasource.url=" + TestDatabases.url(db),
+                "--spring.datasource.username=" + TestDatabases.USER,
+                "--spring.datasource.password=",
+                "--server.port=0",
+                "--server.address=127.0.0.1",
+                "--vectorsync.embedding-dimension=384",
+                "--camel.springboot.main-run-controller=false",
+                "--camel.main.routes-include-pattern=file:routes/error-handling.camel.yaml,file:routes/relay.camel.yaml,file:"
+                        + routes,
+                "--logging.level.root=WARN",
+                "--logging.level.io.vectorsync=WARN"));
+        // The default replica backend is configured in application.yaml: disable it unless measured.
+        if (targets.stream().noneMatch(t -> t.name().equals("replica"))) {
+            args.add("--vectorsync.backends.replica.enabled=false");
+        }
+        for (Target t : targets) {
+            t.properties().forEach((k, v) -> args.add("--" + k + "=" + v));
+        }
+        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(VectorsyncApplication.class)
+                .initializers(c -> c.getBeanFactory().registerSingleton("benchBackendsCounter", counter))
+                .bannerMode(org.springframework.boot.Banner.Mode.OFF)
+                .logStartupInfo(false)
+                .run(args.toArray(String[]::new));
+        return new App(ctx, db, routes);
+    }
+
+    private void throughput(String run, int n, List<Target> targets) throws Exception {
+        Counter counter = new Counter();
+        try (App app = start(targets, counter)) {
+            JdbcTemplate jdbc = app.ctx().getBean(JdbcTemplate.class);
+            DataSource ds = app.ctx().getBean(DataSource.class);
+            // Warm-up, untimed.
+            counter.expect(2000);
+            load(ds, "warm-", 2000);
+            app.ctx().getBean(RelayWakeup.class).wakeAll();
+            awaitAll(counter, targets, 300);
+            jdbc.update("UPDATE relay_cursor SET paused = true");
+            counter.expect(n);
+            load(ds, "chunk-", n);
+            jdbc.execute("VACUUM ANALYZE chunks");
+            jdbc.execute("VACUUM ANALYZE outbox");
+            long t0 = System.nanoTime();
+            jdbc.update("UPDATE relay_cursor SET paused = false");
+            app.ctx().getBean(RelayWakeup.class).wakeAll();
+            awaitAll(counter, targets, Math.max(300, n / 20));
+            long total = 0;
+            long slowest = 0;
+            for (Target t : targets) {
+                long nanos = counter.doneAt.get(t.name()) - t0;
+                slowest = Math.max(slowest, nanos);
+                total += n;
+                double s = nanos / 1e9;
+                row(run, t.name(), n, s);
+            }
+            if (targets.size() > 1) {
+                row(run, "all " + targets.size() + " together", total, slowest / 1e9);
+            }
+            verify(app, targets, n);
+        }
+    }
+
+    private void row(String run, String backend, long events, double s) {
+        String line = String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.0f |", run, backend, events, s, events / s);
+        say("%s", line);
+        lines.add(line);
+    }
+
+    /** Every backend's ledger holds every chunk at its version. */
+    private static void verify(App app, List<Target> targets, int n) {
+        JdbcTemplate jdbc = app.ctx().getBean(JdbcTemplate.class);
+        for (Target t : targets) {
+            Long held = jdbc.queryForObject("SELECT count(*) FROM delivery_ledger l JOIN chunks c ON c.chunk_id ="
+                    + " l.chunk_key AND c.version = l.version WHERE l.backend = ? AND c.chunk_id LIKE 'chunk-%'",
+                    Long.class, t.name());
+            if (held == null || held != n) {
+                throw new IllegalStateException(t.name() + " holds " + held + " of " + n + " chunks");
+            }
+            if (t instanceof Webhook w && w.versions.keySet().stream().filter(k -> k.startsWith("chunk-")).count() != n) {
+                throw new IllegalStateException("the webhook receiver holds fewer than " + n + " chunks");
+            }
+        }
+    }
+
+    private static void awaitAll(Counter counter, List<Target> targets, long limitSeconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(limitSeconds);
+        while (targets.stream().anyMatch(t -> !counter.doneAt.containsKey(t.name()))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("not delivered within " + limitSeconds + " s: " + counter.events);
+            }
+            TimeUnit.MILLISECONDS.sleep(20);
+        }
+    }
+
+    private void outage(int rate, int seconds, Replica replica, Remote remote, Webhook webhook) throws Exception {
+        Counter counter = new Counter();
+        try (App app = start(List.of(replica, remote, webhook), counter)) {
+            JdbcTemplate jdbc = app.ctx().getBean(JdbcTemplate.class);
+            DataSource ds = app.ctx().getBean(DataSource.class);
+            webhook.down();
+            int perTick = Math.max(1, rate / 10);
+            AtomicLong written = new AtomicLong();
+            ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor();
+            writer.scheduleAtFixedRate(() -> {
+                try (Connection c = ds.getConnection()) {
+                    c.setAutoCommit(false);
+                    long from = written.get() + 1;
+                    try (PreparedStatement chunks = c.prepareStatement(RelayThroughputBench.LOAD_CHUNKS);
+                            PreparedStatement events = c.prepareStatement(RelayThroughputBench.LOAD_EVENTS)) {
+                        chunks.setString(1, "steady-");
+                        chunks.setLong(2, from);
+                        chunks.setLong(3, from + perTick - 1);
+                        chunks.executeUpdate();
+                        events.setString(1, "steady-");
+                        events.setString(2, "steady-");
+                        events.setLong(3, from);
+                        events.setLong(4, from + perTick - 1);
+                        events.executeUpdate();
+                    }
+                    c.commit();
+                    written.addAndGet(perTick);
+                } catch (Exception e) {
+                    say("writer: %s", e.getMessage());
+                }
+            }, 0, 100, TimeUnit.MILLISECONDS);
+            TimeUnit.SECONDS.sleep(seconds);
+            writer.shutdown();
+            writer.awaitTermination(10, TimeUnit.SECONDS);
+            long n = written.get();
+            // Let the healthy ones finish the last tick.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline && (ledger(jdbc, "replica") < n || ledger(jdbc, "remote") < n)) {
+                TimeUnit.MILLISECONDS.sleep(20);
+            }
+            lines.add("");
+            lines.add("Outage: three backends (replica, remote, webhook), the webhook receiver's server stopped,"
+                    + " a steady load of " + rate + " events/s for " + seconds + " s (" + n + " events). Lag = ledger"
+                    + " applied_at - chunk updated_at.");
+            lines.add("");
+            lines.add("| backend | delivered | lag p50 ms | lag p99 ms | lag max ms |");
+            lines.add("| --- | ---: | ---: | ---: | ---: |");
+            for (String b : List.of("replica", "remote")) {
+                Map<String, Object> lag = jdbc.queryForMap("""
+                        SELECT count(*) AS n,
+                               percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+                               percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS mx
+                          FROM (SELECT extract(epoch FROM l.applied_at - c.updated_at) * 1000 AS ms
+                                  FROM delivery_ledger l JOIN chunks c ON c.chunk_id = l.chunk_key AND c.version = l.version
+                                 WHERE l.backend = ? AND c.chunk_id LIKE 'steady-%') x
+                        """, b);
+                String line = String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.0f |", b, (Long) lag.get("n"),
+                        ((Number) lag.get("p50")).doubleValue(), ((Number) lag.get("p99")).doubleValue(),
+                        ((Number) lag.get("mx")).doubleValue());
+                lines.add(line);
+                say("%s", line);
+            }
+            long webhookHeld = ledger(jdbc, "webhook");
+            long t0 = System.nanoTime();
+            webhook.up();
+            app.ctx().getBean(RelayWakeup.class).wakeAll();
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+            while (ledger(jdbc, "webhook") < n) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the webhook backlog did not drain");
+                }
+                TimeUnit.MILLISECONDS.sleep(20);
+            }
+            double drain = (System.nanoTime() - t0) / 1e9;
+            String line = String.format(Locale.ROOT,
+                    "| webhook (down) | %d during the outage | drained %d events in %.2f s after the receiver came back"
+                            + " (includes the rest of its backoff: 1 s x2, at most 5 s for this backend) | | |",
+                    webhookHeld, n - webhookHeld, drain);
+            lines.add(line);
+            say("%s", line);
+        }
+    }
+
+    private static long ledger(JdbcTemplate jdbc, String backend) {
+        Long n = jdbc.queryForObject("SELECT count(*) FROM delivery_ledger l JOIN chunks c ON c.chunk_id = l.chunk_key"
+                + " AND c.version = l.version WHERE l.backend = ? AND c.chunk_id LIKE 'steady-%'", Long.class, backend);
+        return n == null ? 0 : n;
+    }
+}
