@@ -76,6 +76,31 @@ EOF
   *) echo "search-node.sh: flavor must be opensearch or elasticsearch, not '$flavor'" >&2; exit 2 ;;
 esac
 
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+  id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user" 2>/dev/null \
+    || id -u "$user" >/dev/null
+  as_user=(setpriv --reuid="$user" --regid="$user" --init-groups)
+  mkdir -p "$(dirname "$node_dir")"
+  if ! "${as_user[@]}" test -x "$home/bin" -a -x "$(dirname "$node_dir")"; then
+    # The checkout is not reachable for that user (say, under /root): run from a copy in /tmp instead.
+    alt=${TMPDIR:-/tmp}/vectorsync-search
+    mkdir -p "$alt"
+    chmod 755 "$alt"
+    if [ ! -d "$alt/$(basename "$home")" ]; then
+      tmp=$(mktemp -d "$alt/.copy.XXXXXX")
+      cp -a "$home" "$tmp/"
+      chmod 755 "$tmp"
+      mv "$tmp/$(basename "$home")" "$alt/" 2>/dev/null || true
+      rm -rf "$tmp"
+    fi
+    home=$alt/$(basename "$home")
+    node_dir=$alt/nodes/$flavor-$http_port
+    find "$alt/nodes" -mindepth 1 -maxdepth 1 -name "$flavor-*" -mmin +720 -exec rm -rf {} + 2>/dev/null || true
+    echo "search-node.sh: the checkout is not readable by $user; running from $home, node in $node_dir"
+  fi
+fi
+
 rm -rf "$node_dir"
 mkdir -p "$node_dir"/data "$node_dir"/logs "$node_dir"/tmp
 cp -r "$home/config" "$node_dir/config"
@@ -105,10 +130,7 @@ fi
 unset JAVA_HOME JAVA_TOOL_OPTIONS
 
 cd "$node_dir"
-if [ "$(id -u)" -eq 0 ]; then
-  id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user" 2>/dev/null \
-    || id -u "$user" >/dev/null
+if [ ${#as_user[@]} -gt 0 ]; then
   chown -R "$user:" "$node_dir"
-  exec setpriv --reuid="$user" --regid="$user" --init-groups "${command[@]}"
 fi
-exec "${command[@]}"
+exec "${as_user[@]}" "${command[@]}"
