@@ -1,0 +1,511 @@
+package io.vectorsync.backend.search;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.Change;
+import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.PermanentBackendException;
+import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.StoredChunk;
+import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.config.VectorsyncProperties;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An OpenSearch or Elasticsearch index as a backend, over the REST API ({@code java.net.http} and
+ * Jackson). One document per chunk, {@code _id} = chunk id, written with {@code _bulk} and
+ * {@code version_type=external}: the server itself refuses a version that is not newer than the one it
+ * holds (409 {@code version_conflict_engine_exception}, counted as already applied).
+ *
+ * <p>A DELETE is written as a <em>tombstone</em>: the document is replaced (at the delete's version) by
+ * {@code {"chunk_id", "deleted": true}} without vector, content, document id or metadata, so no kNN or
+ * text query can find it. A real delete would keep its version only for {@code index.gc_deletes} (60 s)
+ * and only in the node's memory, after which a late, older upsert would bring the chunk back; the
+ * tombstone keeps the version for good, across restarts. {@link #readBack} treats a tombstone as absent.
+ *
+ * <p>Errors: connection refused or connect timeout are transient and unreachable; read timeouts, 429,
+ * 5xx (whole request or an item) are transient, with {@code Retry-After}; 401/403 are transient too
+ * (credentials are an operator's fix, not a reason to park events); an item's other 4xx (such as
+ * {@code mapper_parsing_exception}) is permanent and names the first such item. Error reasons are never
+ * copied into messages: the server quotes field values in them.
+ */
+final class SearchBackend implements Backend {
+
+    /** Which server: the vector field type and index settings differ. */
+    enum Flavor {
+        OPENSEARCH("opensearch"),
+        ELASTICSEARCH("elasticsearch");
+
+        final String type;
+
+        Flavor(String type) {
+            this.type = type;
+        }
+    }
+
+    static final String DELETED = "deleted";
+    private static final Logger log = LoggerFactory.getLogger(SearchBackend.class);
+
+    private final String name;
+    private final Flavor flavor;
+    private final URI base;
+    private final String index;
+    private final int dimension;
+    private final String authorization;
+    private final Duration readTimeout;
+    private final HttpClient client;
+    private final ObjectMapper json;
+    private final ObjectWriter line;
+    private final Clock clock;
+    private volatile boolean indexReady;
+
+    SearchBackend(String name, Flavor flavor, VectorsyncProperties.Backend config, int dimension, ObjectMapper json,
+            Clock clock) {
+        this.name = name;
+        this.flavor = flavor;
+        String prefix = "vectorsync.backends." + name + ".";
+        if (config.url() == null || config.url().isBlank()) {
+            throw new IllegalStateException(prefix + "url is required for an " + flavor.type + " backend");
+        }
+        String url = config.url().trim();
+        this.base = URI.create(url.endsWith("/") ? url : url + "/");
+        if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
+            throw new IllegalStateException(prefix + "url must be an http(s) URL");
+        }
+        this.index = config.collection() == null || config.collection().isBlank() ? name : config.collection().trim();
+        if (!index.matches("[a-z0-9][a-z0-9._-]{0,254}")) {
+            throw new IllegalStateException(prefix + "collection must be an index name: lowercase letters, digits,"
+                    + " '.', '_' and '-', not starting with '.', '_' or '-', but was '" + index + "'");
+        }
+        boolean basic = config.username() != null && !config.username().isBlank();
+        boolean apiKey = config.apiKey() != null && !config.apiKey().isBlank();
+        if (basic && apiKey) {
+            throw new IllegalStateException(prefix + "api-key and username/password exclude each other: set one");
+        }
+        if (apiKey) {
+            this.authorization = "ApiKey " + config.apiKey().trim();
+        } else if (basic) {
+            String pair = config.username() + ":" + (config.password() == null ? "" : config.password());
+            this.authorization = "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8));
+        } else {
+            this.authorization = null;
+        }
+        this.dimension = dimension;
+        this.readTimeout = config.readTimeout();
+        this.client = HttpClient.newBuilder().connectTimeout(config.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.json = json;
+        this.line = json.writer().without(SerializationFeature.INDENT_OUTPUT);
+        this.clock = clock;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    String index() {
+        return index;
+    }
+
+    Flavor flavor() {
+        return flavor;
+    }
+
+    /**
+     * Creates the index when it is missing. When the server can't be reached it logs and returns: the
+     * first {@link #apply} creates the index then (never letting a bulk write auto-create it with dynamic
+     * mappings).
+     */
+    @Override
+    public void bootstrap() {
+        try {
+            ensureIndex();
+        } catch (TransientBackendException e) {
+            log.warn("Backend '{}': index '{}' not checked yet ({}); the first write will create it if missing",
+                    name, index, e.getMessage());
+        }
+    }
+
+    private void ensureIndex() {
+        if (indexReady) {
+            return;
+        }
+        HttpResponse<String> mapping = send(request("GET", index + "/_mapping", null));
+        if (mapping.statusCode() == 200) {
+            checkDimension(mapping.body());
+            indexReady = true;
+            return;
+        }
+        if (mapping.statusCode() != 404) {
+            throw refusal("checking index '" + index + "'", mapping);
+        }
+        HttpResponse<String> created = send(request("PUT", index, bytes(indexDefinition())));
+        if (created.statusCode() / 100 == 2) {
+            log.info("Backend '{}': created {} index '{}' ({} dimensions, cosine)", name, flavor.type, index, dimension);
+            indexReady = true;
+            return;
+        }
+        if (created.statusCode() == 400 && "resource_already_exists_exception".equals(errorType(created.body()))) {
+            indexReady = true; // another instance created it meanwhile
+            return;
+        }
+        throw refusal("creating index '" + index + "'", created);
+    }
+
+    /** A transient failure as such, any other answer as a configuration problem (not the events' fault). */
+    private RuntimeException refusal(String what, HttpResponse<String> r) {
+        RuntimeException e = failure(what, r);
+        return e instanceof TransientBackendException ? e : new IllegalStateException(e.getMessage());
+    }
+
+    /** Settings and mappings of a new index: the vector field, keywords, text and an opaque metadata object. */
+    ObjectNode indexDefinition() {
+        ObjectNode root = json.createObjectNode();
+        if (flavor == Flavor.OPENSEARCH) {
+            root.putObject("settings").putObject("index").put("knn", true);
+        }
+        ObjectNode mappings = root.putObject("mappings");
+        mappings.put("dynamic", "strict");
+        ObjectNode p = mappings.putObject("properties");
+        p.putObject("chunk_id").put("type", "keyword");
+        p.putObject("document_id").put("type", "keyword");
+        p.putObject("content").put("type", "text");
+        p.putObject("privacy").put("type", "keyword");
+        p.putObject(DELETED).put("type", "boolean");
+        // Kept in _source as sent, not indexed: arbitrary keys can't clash in the mapping and park events.
+        p.putObject("metadata").put("type", "object").put("enabled", false);
+        ObjectNode embedding = p.putObject("embedding");
+        if (flavor == Flavor.OPENSEARCH) {
+            embedding.put("type", "knn_vector").put("dimension", dimension);
+            embedding.putObject("method").put("name", "hnsw").put("engine", "lucene").put("space_type", "cosinesimil");
+        } else {
+            embedding.put("type", "dense_vector").put("dims", dimension).put("index", true).put("similarity", "cosine");
+        }
+        return root;
+    }
+
+    private void checkDimension(String body) {
+        try {
+            JsonNode root = json.readTree(body); // keyed by the concrete index (the collection may be an alias)
+            JsonNode first = root.elements().hasNext() ? root.elements().next() : root;
+            JsonNode e = first.path("mappings").path("properties").path("embedding");
+            JsonNode dims = flavor == Flavor.OPENSEARCH ? e.path("dimension") : e.path("dims");
+            if (dims.canConvertToInt() && dims.asInt() != dimension) {
+                throw new IllegalStateException("backend '" + name + "': index '" + index + "' has " + dims.asInt()
+                        + "-dimension embeddings but vectorsync.embedding-dimension is " + dimension);
+            }
+        } catch (IOException unreadable) {
+            log.warn("Backend '{}': the mapping of index '{}' is not readable JSON; not checked", name, index);
+        }
+    }
+
+    @Override
+    public void apply(List<Change> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        try {
+            ensureIndex();
+        } catch (IllegalStateException misconfigured) {
+            log.error("Backend '{}': {}", name, misconfigured.getMessage());
+            throw new TransientBackendException("backend '" + name + "': index '" + index + "' is not usable", misconfigured);
+        }
+        HttpResponse<String> response = send(request("POST", index + "/_bulk", bulkBody(changes))
+                .setHeader("Content-Type", "application/x-ndjson"));
+        int status = response.statusCode();
+        if (status != 200) {
+            throw failure("bulk write of " + changes.size(), response);
+        }
+        JsonNode root;
+        try {
+            root = json.readTree(response.body());
+        } catch (IOException e) {
+            throw new TransientBackendException("backend '" + name + "': unreadable bulk answer", e);
+        }
+        if (!root.path("errors").asBoolean(false)) {
+            return;
+        }
+        classifyItems(changes, root.path("items"));
+    }
+
+    /**
+     * Throws for the items the server refused: the first permanent one names its index (the relay parks
+     * it and re-sends the rest, which the server then counts as already applied); otherwise a transient
+     * one makes the whole batch wait. Version conflicts alone (already applied) are success.
+     */
+    private void classifyItems(List<Change> changes, JsonNode items) {
+        String transientItem = null;
+        for (int i = 0; i < items.size() && i < changes.size(); i++) {
+            JsonNode result = items.get(i).elements().hasNext() ? items.get(i).elements().next() : null;
+            if (result == null) {
+                continue;
+            }
+            int s = result.path("status").asInt(0);
+            String type = result.path("error").path("type").asText("");
+            if (s / 100 == 2 || s == 409 || (s == 404 && !result.has("error"))) {
+                continue; // applied, already applied (a version as new or newer is there), or a missing id deleted
+            }
+            String what = "item " + i + " (" + changes.get(i).key() + ") HTTP " + s + (type.isEmpty() ? "" : " " + type);
+            if (s == 429 || s / 100 == 5 || s == 0 || "index_not_found_exception".equals(type)) {
+                if ("index_not_found_exception".equals(type)) {
+                    indexReady = false; // dropped under us: recreate it before the retry
+                }
+                transientItem = transientItem == null ? what : transientItem;
+                continue;
+            }
+            throw new PermanentBackendException("backend '" + name + "': " + what, null, i);
+        }
+        if (transientItem != null) {
+            throw new TransientBackendException("backend '" + name + "': " + transientItem, null);
+        }
+        if (items.size() != changes.size()) {
+            throw new TransientBackendException("backend '" + name + "': bulk answer has " + items.size()
+                    + " items for " + changes.size() + " changes", null);
+        }
+    }
+
+    private byte[] bulkBody(List<Change> changes) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(changes.size() * 256);
+        try {
+            for (Change c : changes) {
+                ObjectNode action = json.createObjectNode();
+                action.putObject("index").put("_id", c.key()).put("version", c.version())
+                        .put("version_type", "external");
+                out.write(line.writeValueAsBytes(action));
+                out.write('\n');
+                out.write(line.writeValueAsBytes(c.op() == Change.Op.DELETE ? tombstone(c.key()) : document(c.data())));
+                out.write('\n');
+            }
+        } catch (IOException e) {
+            throw new PermanentBackendException("backend '" + name + "': cannot serialise the batch", e);
+        }
+        return out.toByteArray();
+    }
+
+    private ObjectNode tombstone(String chunkId) {
+        ObjectNode o = json.createObjectNode();
+        o.put("chunk_id", chunkId);
+        o.put(DELETED, true);
+        return o;
+    }
+
+    private ObjectNode document(ChunkData d) {
+        if (d == null) {
+            throw new PermanentBackendException("backend '" + name + "': an upsert without data (a copy from the"
+                    + " primary) can't be written to an " + flavor.type + " index", null);
+        }
+        ObjectNode o = json.createObjectNode();
+        o.put("chunk_id", d.chunkId());
+        if (d.documentId() != null) {
+            o.put("document_id", d.documentId());
+        }
+        if (d.content() != null) {
+            o.put("content", d.content());
+        }
+        if (d.embedding() != null) {
+            ArrayNode a = o.putArray("embedding");
+            for (float f : d.embedding()) {
+                a.add(f);
+            }
+        }
+        if (d.metadataJson() != null) {
+            try {
+                JsonNode m = json.readTree(d.metadataJson());
+                if (m != null && m.isObject()) {
+                    o.set("metadata", m);
+                }
+            } catch (IOException unreadable) {
+                o.putObject("metadata");
+            }
+        }
+        o.put("privacy", d.privacy().name());
+        return o;
+    }
+
+    @Override
+    public Map<String, StoredChunk> readBack(Collection<String> chunkIds) {
+        Map<String, StoredChunk> out = new HashMap<>();
+        for (JsonNode doc : mget(chunkIds, null)) {
+            JsonNode src = doc.path("_source");
+            String id = doc.path("_id").asText();
+            out.put(id, new StoredChunk(doc.path("_version").asLong(), new ChunkData(id, text(src, "document_id"),
+                    text(src, "content"), floats(src.get("embedding")),
+                    src.hasNonNull("metadata") ? src.get("metadata").toString() : null,
+                    Privacy.parse(text(src, "privacy")))));
+        }
+        return out;
+    }
+
+    @Override
+    public Map<String, Long> readBackVersions(Collection<String> chunkIds) {
+        Map<String, Long> out = new HashMap<>();
+        for (JsonNode doc : mget(chunkIds, DELETED)) {
+            out.put(doc.path("_id").asText(), doc.path("_version").asLong());
+        }
+        return out;
+    }
+
+    /** Realtime GET of the live (found, not tombstoned) documents; {@code sourceIncludes} narrows _source. */
+    private List<JsonNode> mget(Collection<String> chunkIds, String sourceIncludes) {
+        if (chunkIds.isEmpty()) {
+            return List.of();
+        }
+        ObjectNode body = json.createObjectNode();
+        ArrayNode ids = body.putArray("ids");
+        chunkIds.forEach(ids::add);
+        String path = index + "/_mget" + (sourceIncludes == null ? "" : "?_source_includes=" + sourceIncludes);
+        HttpResponse<String> response = send(request("POST", path, bytes(body)));
+        if (response.statusCode() == 404) {
+            return List.of(); // no index yet: nothing held
+        }
+        if (response.statusCode() != 200) {
+            throw failure("read-back", response);
+        }
+        try {
+            List<JsonNode> live = new java.util.ArrayList<>();
+            for (JsonNode doc : json.readTree(response.body()).path("docs")) {
+                if (doc.path("found").asBoolean(false) && !doc.path("_source").path(DELETED).asBoolean(false)) {
+                    live.add(doc);
+                }
+            }
+            return live;
+        } catch (IOException e) {
+            throw new TransientBackendException("backend '" + name + "': unreadable read-back answer", e);
+        }
+    }
+
+    @Override
+    public String healthProblem() {
+        try {
+            HttpResponse<String> r = send(request("GET", "_cluster/health/" + index + "?timeout=1s", null));
+            if (r.statusCode() / 100 != 2) {
+                return "cluster health: HTTP " + r.statusCode();
+            }
+            String status = json.readTree(r.body()).path("status").asText("");
+            return "red".equals(status) ? "index '" + index + "' is red" : null;
+        } catch (TransientBackendException e) {
+            return e.getMessage();
+        } catch (IOException e) {
+            return "cluster health: unreadable answer";
+        }
+    }
+
+    private static String text(JsonNode o, String field) {
+        return o.hasNonNull(field) ? o.get(field).asText() : null;
+    }
+
+    private static float[] floats(JsonNode a) {
+        if (a == null || !a.isArray()) {
+            return null;
+        }
+        float[] v = new float[a.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = a.get(i).floatValue();
+        }
+        return v;
+    }
+
+    private byte[] bytes(JsonNode n) {
+        try {
+            return line.writeValueAsBytes(n);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private HttpRequest.Builder request(String method, String path, byte[] body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(readTimeout)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return b;
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (HttpConnectTimeoutException e) {
+            throw new TransientBackendException("backend '" + name + "': cannot connect", e, null, true);
+        } catch (HttpTimeoutException e) {
+            throw new TransientBackendException("backend '" + name + "': no answer within " + readTimeout, e);
+        } catch (ConnectException e) {
+            throw new TransientBackendException("backend '" + name + "': connection refused", e, null, true);
+        } catch (IOException e) {
+            throw new TransientBackendException("backend '" + name + "': " + e.getClass().getSimpleName(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransientBackendException("backend '" + name + "': interrupted", e);
+        }
+    }
+
+    /**
+     * The exception for a whole request that failed: 408, 429, 5xx, 401 and 403 are transient (with
+     * Retry-After), another 4xx refuses the request without naming an item (the relay splits the batch).
+     */
+    private RuntimeException failure(String what, HttpResponse<String> r) {
+        int s = r.statusCode();
+        String type = errorType(r.body());
+        String msg = "backend '" + name + "': " + what + ": HTTP " + s + (type == null ? "" : " " + type);
+        if (s == 408 || s == 429 || s / 100 == 5 || s == 401 || s == 403) {
+            return new TransientBackendException(msg, null, retryAfter(r));
+        }
+        return new PermanentBackendException(msg, null);
+    }
+
+    private String errorType(String body) {
+        try {
+            JsonNode type = json.readTree(body).path("error").path("type");
+            return type.isTextual() ? type.asText().toLowerCase(Locale.ROOT) : null;
+        } catch (IOException | RuntimeException notJson) {
+            return null;
+        }
+    }
+
+    private Duration retryAfter(HttpResponse<String> r) {
+        return r.headers().firstValue("Retry-After").map(v -> {
+            try {
+                return Duration.ofSeconds(Math.max(0, Long.parseLong(v.trim())));
+            } catch (NumberFormatException notSeconds) {
+                try {
+                    ZonedDateTime at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
+                    Duration d = Duration.between(clock.instant(), at.toInstant());
+                    return d.isNegative() ? Duration.ZERO : d;
+                } catch (RuntimeException unparsable) {
+                    return null;
+                }
+            }
+        }).orElse(null);
+    }
+}
