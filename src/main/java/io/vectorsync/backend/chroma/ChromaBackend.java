@@ -155,6 +155,10 @@ final class ChromaBackend implements Backend {
 
     @Override
     public void apply(List<Change> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        collections(); // reads the server's batch limit, too
         int max = maxBatch;
         for (int from = 0; from < changes.size(); from += max) {
             int to = Math.min(changes.size(), from + max);
@@ -298,12 +302,13 @@ final class ChromaBackend implements Backend {
     public Map<String, StoredChunk> readBack(Collection<String> chunkIds) {
         Map<String, StoredChunk> out = new LinkedHashMap<>();
         List<String> all = List.copyOf(new java.util.LinkedHashSet<>(chunkIds));
+        String records = collections().records();
         for (int from = 0; from < all.size(); from += maxBatch) {
             ObjectNode body = json.createObjectNode();
             ArrayNode idArray = body.putArray("ids");
             all.subList(from, Math.min(all.size(), from + maxBatch)).forEach(idArray::add);
             body.putArray("include").add("embeddings").add("documents").add("metadatas");
-            JsonNode got = call(collections().records(), "get", body, null, List.of());
+            JsonNode got = call(records, "get", body, null, List.of());
             for (int i = 0; i < got.path("ids").size(); i++) {
                 String id = got.path("ids").get(i).asText();
                 JsonNode meta = got.path("metadatas").path(i);
@@ -333,10 +338,11 @@ final class ChromaBackend implements Backend {
     public Map<String, Long> readBackVersions(Collection<String> chunkIds) {
         Map<String, Long> out = new HashMap<>();
         List<String> all = List.copyOf(new java.util.LinkedHashSet<>(chunkIds));
+        String records = collections().records();
         for (int from = 0; from < all.size(); from += maxBatch) {
             Map<String, Long> part = new HashMap<>();
             Set<String> present = new HashSet<>();
-            versions(collections().records(), all.subList(from, Math.min(all.size(), from + maxBatch)), part, present);
+            versions(records, all.subList(from, Math.min(all.size(), from + maxBatch)), part, present);
             present.forEach(id -> out.put(id, part.getOrDefault(id, 0L)));
         }
         return out;
