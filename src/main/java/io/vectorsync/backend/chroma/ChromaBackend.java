@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.PermanentBackendException;
@@ -49,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * a change replaces a record by deleting it and adding the new one (Chroma's {@code add} ignores an id
  * it already has). Each step is guarded on its own, so a batch cut short by a crash is completed by its
  * retry. A delete writes its tombstone and removes the record; a later, older upsert finds the
- * tombstone and stays out. Tombstones are kept (one small record per deleted chunk).
+ * tombstone and stays out. Tombstones are kept (one small record per deleted chunk). Writes of the relay
+ * are fenced by its lease epoch, kept in the records collection's metadata.
  *
  * <p>Errors: connection refused or not opened is transient and unreachable; a read timeout, 408, 429
  * and 5xx are transient ({@code Retry-After} honoured); a missing collection (404) is transient too and
@@ -63,6 +65,8 @@ final class ChromaBackend implements Backend {
     static final String TENANT = "default_tenant";
     static final String DATABASE = "default_database";
     static final String TOMBSTONES = "__tombstones";
+    /** Key of the records collection's metadata holding the newest lease epoch that wrote. */
+    static final String FENCE = "vectorsync_lease_epoch";
     private static final Pattern COLLECTION_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{1,498}[a-zA-Z0-9]");
     private static final Set<String> DISTANCES = Set.of("cosine", "l2", "ip");
     /** A request position in Chroma's deserialisation errors, e.g. {@code metadatas[3].lang}. */
@@ -150,6 +154,52 @@ final class ChromaBackend implements Backend {
             return r.statusCode() / 100 == 2 ? null : "heartbeat answered HTTP " + r.statusCode();
         } catch (TransientBackendException e) {
             return e.getMessage();
+        }
+    }
+
+    /**
+     * Refuses the write when a newer lease epoch has written (kept in the records collection's metadata,
+     * {@code vectorsync_lease_epoch}), then applies it. Chroma has no transactions, so the check and the
+     * write are two calls: this stops a holder that stalled before its write (the usual case: a pause
+     * between poll and write), not one that stalls in the few milliseconds between the two.
+     */
+    @Override
+    public void apply(List<Change> changes, long fence) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        fence(fence);
+        apply(changes);
+    }
+
+    private void fence(long epoch) {
+        Collections c = collections();
+        HttpResponse<String> r = send("GET", databasePath() + "collections/" + collection, null);
+        if (r.statusCode() / 100 != 2) {
+            throw failure(r, null, List.of(), "read collection '" + collection + "'");
+        }
+        JsonNode col = read(r);
+        if (!c.records().equals(col.path("id").asText())) {
+            ids = null; // dropped and created again by someone else
+            throw new TransientBackendException("backend '" + name + "': collection '" + collection
+                    + "' was re-created; resolving it again", null);
+        }
+        if (c.dimension() == null && col.path("dimension").canConvertToInt()) {
+            ids = new Collections(c.records(), c.tombstones(), col.get("dimension").asInt());
+        }
+        JsonNode meta = col.path("metadata");
+        long newer = meta.path(FENCE).canConvertToLong() ? meta.get(FENCE).asLong() : Long.MIN_VALUE;
+        if (newer > epoch) {
+            throw new BackendFencedException(name, epoch, newer);
+        }
+        if (newer < epoch) {
+            ObjectNode body = json.createObjectNode();
+            ObjectNode m = meta.isObject() ? ((ObjectNode) meta).deepCopy() : json.createObjectNode();
+            body.set("new_metadata", m.put(FENCE, epoch));
+            HttpResponse<String> put = send("PUT", databasePath() + "collections/" + c.records(), body);
+            if (put.statusCode() / 100 != 2) {
+                throw failure(put, null, List.of(), "fence collection '" + collection + "'");
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.PermanentBackendException;
@@ -209,6 +210,20 @@ class ChromaBackendIT {
         Map<String, StoredChunk> s = b.readBack(List.of("x"));
         assertThat(s.get("x").version()).isEqualTo(1);
         assertThat(s.get("x").data().content()).isEqualTo("ours");
+    }
+
+    @Test
+    void aWriteOfAnOlderLeaseEpochIsRefusedOnceANewerOneHasWritten() {
+        ChromaBackend b = backend("distance", "l2");
+        b.apply(List.of(upsert("a", 1, "epoch 5")), 5);
+        assertThatThrownBy(() -> b.apply(List.of(Change.delete("a", 2)), 4))
+                .isInstanceOf(BackendFencedException.class);
+        assertThat(b.readBackVersions(List.of("a"))).containsEntry("a", 1L);
+        b.apply(List.of(upsert("a", 3, "epoch 5 again")), 5);
+        b.apply(List.of(upsert("a", 4, "epoch 6")), 6);
+        assertThatThrownBy(() -> b.apply(List.of(upsert("a", 5, "stale holder")), 5))
+                .isInstanceOf(BackendFencedException.class);
+        assertThat(b.readBack(List.of("a")).get("a").data().content()).isEqualTo("epoch 6");
     }
 
     @Test
