@@ -56,7 +56,8 @@ public record VectorsyncProperties(
      * {@code jdbc-url} means the primary database (write, ledger and cursor then share a transaction);
      * for {@code webhook}, {@code url} is the receiver and {@code secret} the HMAC-SHA256 key; HTTP and
      * Bolt backends take {@code url}, credentials and {@code collection} (a Qdrant or Chroma collection,
-     * an OpenSearch/Elasticsearch index, a Neo4j label). {@code fields} is the allowlist of what may
+     * an OpenSearch/Elasticsearch index, a Neo4j label) and, for vector stores, {@code distance} (the
+     * collection's distance function when the backend creates it). {@code fields} is the allowlist of what may
      * leave the primary ({@code documentId}, {@code content}, {@code embedding}, {@code metadata} or
      * {@code metadata.<key>}; empty: all of them).
      */
@@ -78,6 +79,7 @@ public record VectorsyncProperties(
             String collectionBy,
             @DefaultValue("hard") String deleteMode,
             String flavor,
+            String distance,
             List<String> fields,
             @DefaultValue @Valid Retry retry,
             @DefaultValue @Valid CircuitBreaker circuitBreaker,

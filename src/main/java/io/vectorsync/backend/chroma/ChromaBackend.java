@@ -1,0 +1,595 @@
+package io.vectorsync.backend.chroma;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.BackendFencedException;
+import io.vectorsync.backend.Change;
+import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.PermanentBackendException;
+import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.StoredChunk;
+import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.config.VectorsyncProperties;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Chroma backend (REST API v2): one collection holds a record per chunk (id = chunk id, the
+ * embedding, the content as the document, metadata as {@link ChromaMetadata} maps it), and a companion
+ * collection {@code <collection>__tombstones} holds the version of each delete.
+ *
+ * <p>Chroma has no version guard of its own, so the backend guards versions itself: before a batch it
+ * reads the versions of its ids from both collections and drops every change that is not newer than the
+ * record or the tombstone. Chroma's upsert merges metadata and keeps a document when none is sent, so
+ * a change replaces a record by deleting it and adding the new one (Chroma's {@code add} ignores an id
+ * it already has). Each step is guarded on its own, so a batch cut short by a crash is completed by its
+ * retry. A delete writes its tombstone and removes the record; a later, older upsert finds the
+ * tombstone and stays out. Tombstones are kept (one small record per deleted chunk). Writes of the relay
+ * are fenced by its lease epoch, kept in the records collection's metadata.
+ *
+ * <p>Errors: connection refused or not opened is transient and unreachable; a read timeout, 408, 429
+ * and 5xx are transient ({@code Retry-After} honoured); a missing collection (404) is transient too and
+ * the collection is created again on the next call; another 4xx refuses the batch, naming the refused
+ * change when it can be told (a wrong embedding dimension is caught before anything is written).
+ */
+final class ChromaBackend implements Backend {
+
+    private static final Logger log = LoggerFactory.getLogger(ChromaBackend.class);
+
+    static final String TENANT = "default_tenant";
+    static final String DATABASE = "default_database";
+    static final String TOMBSTONES = "__tombstones";
+    /** Key of the records collection's metadata holding the newest lease epoch that wrote. */
+    static final String FENCE = "vectorsync_lease_epoch";
+    private static final Pattern COLLECTION_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{1,498}[a-zA-Z0-9]");
+    private static final Set<String> DISTANCES = Set.of("cosine", "l2", "ip");
+    /** A request position in Chroma's deserialisation errors, e.g. {@code metadatas[3].lang}. */
+    private static final Pattern ITEM = Pattern.compile("\\b(?:ids|embeddings|documents|metadatas|uris)\\[(\\d+)]");
+    /** Chroma's own limit for a local server ({@code GET /api/v2/pre-flight-checks}) when it can't be read. */
+    private static final int DEFAULT_MAX_BATCH = 1000;
+
+    private final String name;
+    private final URI base;
+    private final String apiKey;
+    private final String collection;
+    private final String distance;
+    private final int dimension;
+    private final Duration readTimeout;
+    private final HttpClient client;
+    private final ObjectMapper json;
+    private final Clock clock;
+
+    private volatile Collections ids;
+    private volatile int maxBatch = DEFAULT_MAX_BATCH;
+
+    /** The ids of the two collections, and the dimension Chroma has fixed for the records (null until set). */
+    private record Collections(String records, String tombstones, Integer dimension) {}
+
+    ChromaBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json, Clock clock) {
+        this.name = name;
+        String url = config.url() == null || config.url().isBlank() ? "http://127.0.0.1:8000" : config.url().trim();
+        this.base = URI.create(url.endsWith("/") ? url : url + "/");
+        if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
+            throw new IllegalStateException("vectorsync.backends." + name + ".url must be an http(s) URL");
+        }
+        this.apiKey = config.apiKey() == null || config.apiKey().isBlank() ? null : config.apiKey();
+        this.collection = config.collection() == null || config.collection().isBlank() ? name : config.collection();
+        if (!COLLECTION_NAME.matcher(collection).matches() || collection.contains("..")) {
+            throw new IllegalStateException("vectorsync.backends." + name + ".collection must be 3-500 characters of"
+                    + " letters, digits, '.', '_' and '-', starting and ending with a letter or digit, but was '"
+                    + collection + "'" + (config.collection() == null ? " (the backend name)" : ""));
+        }
+        this.distance = config.distance() == null || config.distance().isBlank()
+                ? "cosine" : config.distance().trim().toLowerCase(Locale.ROOT);
+        if (!DISTANCES.contains(distance)) {
+            throw new IllegalStateException("vectorsync.backends." + name + ".distance must be one of cosine, l2, ip"
+                    + " but was '" + config.distance() + "'");
+        }
+        if (!config.fields().isEmpty() && !config.fields().contains("embedding")) {
+            throw new IllegalStateException("vectorsync.backends." + name + ".fields must include embedding:"
+                    + " a Chroma record can't be stored without one");
+        }
+        this.dimension = dimension;
+        this.readTimeout = config.readTimeout();
+        this.client = HttpClient.newBuilder().connectTimeout(config.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.json = json;
+        this.clock = clock;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** The name of the collection holding the records. */
+    String collection() {
+        return collection;
+    }
+
+    /**
+     * Gets or creates both collections. A Chroma that can't be reached yet is not fatal: the collections
+     * are resolved by the first write instead.
+     */
+    @Override
+    public void bootstrap() {
+        try {
+            collections();
+        } catch (TransientBackendException e) {
+            log.warn("Backend '{}': Chroma at {} is not available yet ({}); its collection is resolved on the"
+                    + " first write", name, base, e.getMessage());
+        }
+    }
+
+    @Override
+    public String healthProblem() {
+        try {
+            HttpResponse<String> r = send("GET", "api/v2/heartbeat", null);
+            return r.statusCode() / 100 == 2 ? null : "heartbeat answered HTTP " + r.statusCode();
+        } catch (TransientBackendException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
+     * Refuses the write when a newer lease epoch has written (kept in the records collection's metadata,
+     * {@code vectorsync_lease_epoch}), then applies it. Chroma has no transactions, so the check and the
+     * write are two calls: this stops a holder that stalled before its write (the usual case: a pause
+     * between poll and write), not one that stalls in the few milliseconds between the two.
+     */
+    @Override
+    public void apply(List<Change> changes, long fence) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        fence(fence);
+        apply(changes);
+    }
+
+    private void fence(long epoch) {
+        Collections c = collections();
+        HttpResponse<String> r = send("GET", databasePath() + "collections/" + collection, null);
+        if (r.statusCode() / 100 != 2) {
+            throw failure(r, null, List.of(), "read collection '" + collection + "'");
+        }
+        JsonNode col = read(r);
+        if (!c.records().equals(col.path("id").asText())) {
+            ids = null; // dropped and created again by someone else
+            throw new TransientBackendException("backend '" + name + "': collection '" + collection
+                    + "' was re-created; resolving it again", null);
+        }
+        if (c.dimension() == null && col.path("dimension").canConvertToInt()) {
+            ids = new Collections(c.records(), c.tombstones(), col.get("dimension").asInt());
+        }
+        JsonNode meta = col.path("metadata");
+        long newer = meta.path(FENCE).canConvertToLong() ? meta.get(FENCE).asLong() : Long.MIN_VALUE;
+        if (newer > epoch) {
+            throw new BackendFencedException(name, epoch, newer);
+        }
+        if (newer < epoch) {
+            ObjectNode body = json.createObjectNode();
+            ObjectNode m = meta.isObject() ? ((ObjectNode) meta).deepCopy() : json.createObjectNode();
+            body.set("new_metadata", m.put(FENCE, epoch));
+            HttpResponse<String> put = send("PUT", databasePath() + "collections/" + c.records(), body);
+            if (put.statusCode() / 100 != 2) {
+                throw failure(put, null, List.of(), "fence collection '" + collection + "'");
+            }
+        }
+    }
+
+    @Override
+    public void apply(List<Change> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        collections(); // reads the server's batch limit, too
+        int max = maxBatch;
+        for (int from = 0; from < changes.size(); from += max) {
+            int to = Math.min(changes.size(), from + max);
+            try {
+                applyPart(changes.subList(from, to));
+            } catch (PermanentBackendException e) {
+                throw from == 0 || e.failedIndex() < 0 ? e
+                        : new PermanentBackendException(e.getMessage(), e.getCause(), from + e.failedIndex());
+            }
+        }
+    }
+
+    private void applyPart(List<Change> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        Collections c = collections();
+        List<String> keys = changes.stream().map(Change::key).toList();
+        Map<String, Long> records = new HashMap<>();
+        Set<String> present = new HashSet<>();
+        versions(c.records(), keys, records, present);
+        Map<String, Long> tombstones = new HashMap<>();
+        versions(c.tombstones(), keys, tombstones, new HashSet<>());
+
+        List<String> remove = new ArrayList<>();
+        List<Integer> add = new ArrayList<>();
+        List<Integer> bury = new ArrayList<>();
+        for (int i = 0; i < changes.size(); i++) {
+            Change ch = changes.get(i);
+            long v = ch.version();
+            Long r = records.get(ch.key());
+            Long t = tombstones.get(ch.key());
+            if (r != null && r >= v) {
+                continue; // the record is this version or newer
+            }
+            if (ch.op() == Change.Op.UPSERT) {
+                if (t != null && t >= v) {
+                    continue; // deleted at this version or later
+                }
+                if (ch.data() == null) {
+                    throw new PermanentBackendException("backend '" + name + "': an UPSERT without data (a copy from"
+                            + " the primary) can't be applied to Chroma", null, i);
+                }
+                add.add(i);
+            } else if (t == null || t < v) {
+                bury.add(i);
+            }
+            if (present.contains(ch.key())) {
+                remove.add(ch.key());
+            }
+        }
+        checkEmbeddings(changes, add, c.dimension());
+
+        if (!remove.isEmpty()) {
+            ObjectNode body = json.createObjectNode();
+            ArrayNode idArray = body.putArray("ids");
+            remove.forEach(idArray::add);
+            call(c.records(), "delete", body, changes, List.of());
+        }
+        if (!add.isEmpty()) {
+            call(c.records(), "add", addBody(changes, add), changes, add);
+            if (c.dimension() == null) {
+                ids = new Collections(c.records(), c.tombstones(), dimension);
+            }
+        }
+        if (!bury.isEmpty()) {
+            ObjectNode body = json.createObjectNode();
+            ArrayNode idArray = body.putArray("ids");
+            ArrayNode embeddings = body.putArray("embeddings");
+            ArrayNode metadatas = body.putArray("metadatas");
+            for (int i : bury) {
+                Change ch = changes.get(i);
+                idArray.add(ch.key());
+                embeddings.addArray().add(0f);
+                metadatas.addObject().put(ChromaMetadata.CHUNK_ID, ch.key()).put(ChromaMetadata.VERSION, ch.version());
+            }
+            call(c.tombstones(), "upsert", body, changes, bury);
+        }
+    }
+
+    /** Refuses, before anything is written, an upsert whose embedding is missing or of the wrong dimension. */
+    private void checkEmbeddings(List<Change> changes, List<Integer> add, Integer collectionDimension) {
+        int want = collectionDimension != null ? collectionDimension : dimension;
+        for (int i : add) {
+            float[] e = changes.get(i).data().embedding();
+            if (e == null) {
+                throw new PermanentBackendException("backend '" + name + "': a Chroma record needs an embedding,"
+                        + " but change " + i + " has none", null, i);
+            }
+            if (e.length != want) {
+                throw new PermanentBackendException("backend '" + name + "': collection '" + collection
+                        + "' takes embeddings of dimension " + want + ", change " + i + " has " + e.length, null, i);
+            }
+        }
+    }
+
+    private ObjectNode addBody(List<Change> changes, List<Integer> add) {
+        ObjectNode body = json.createObjectNode();
+        ArrayNode idArray = body.putArray("ids");
+        ArrayNode embeddings = body.putArray("embeddings");
+        ArrayNode documents = body.putArray("documents");
+        ArrayNode metadatas = body.putArray("metadatas");
+        for (int i : add) {
+            Change ch = changes.get(i);
+            ChunkData d = ch.data();
+            idArray.add(ch.key());
+            ArrayNode e = embeddings.addArray();
+            for (float f : d.embedding()) {
+                e.add(f);
+            }
+            if (d.content() == null) {
+                documents.addNull();
+            } else {
+                documents.add(d.content());
+            }
+            metadatas.add(ChromaMetadata.of(d, ch.version(), json));
+        }
+        return body;
+    }
+
+    /** Reads the versions (and which ids exist at all) of {@code keys} in one collection. */
+    private void versions(String collectionId, List<String> keys, Map<String, Long> versions, Set<String> present) {
+        ObjectNode body = json.createObjectNode();
+        ArrayNode idArray = body.putArray("ids");
+        keys.forEach(idArray::add);
+        body.putArray("include").add("metadatas");
+        JsonNode got = call(collectionId, "get", body, null, List.of());
+        JsonNode gotIds = got.path("ids");
+        JsonNode metadatas = got.path("metadatas");
+        for (int i = 0; i < gotIds.size(); i++) {
+            String id = gotIds.get(i).asText();
+            present.add(id);
+            Long v = ChromaMetadata.version(metadatas.path(i));
+            if (v != null) {
+                versions.put(id, v);
+            }
+        }
+    }
+
+    @Override
+    public Map<String, StoredChunk> readBack(Collection<String> chunkIds) {
+        Map<String, StoredChunk> out = new LinkedHashMap<>();
+        List<String> all = List.copyOf(new java.util.LinkedHashSet<>(chunkIds));
+        String records = collections().records();
+        for (int from = 0; from < all.size(); from += maxBatch) {
+            ObjectNode body = json.createObjectNode();
+            ArrayNode idArray = body.putArray("ids");
+            all.subList(from, Math.min(all.size(), from + maxBatch)).forEach(idArray::add);
+            body.putArray("include").add("embeddings").add("documents").add("metadatas");
+            JsonNode got = call(records, "get", body, null, List.of());
+            for (int i = 0; i < got.path("ids").size(); i++) {
+                String id = got.path("ids").get(i).asText();
+                JsonNode meta = got.path("metadatas").path(i);
+                JsonNode e = got.path("embeddings").path(i);
+                float[] embedding = null;
+                if (e.isArray()) {
+                    embedding = new float[e.size()];
+                    for (int k = 0; k < embedding.length; k++) {
+                        embedding[k] = e.get(k).floatValue();
+                    }
+                }
+                JsonNode doc = got.path("documents").path(i);
+                Long version = ChromaMetadata.version(meta);
+                out.put(id, new StoredChunk(version == null ? 0 : version, new ChunkData(id,
+                        meta.hasNonNull(ChromaMetadata.DOCUMENT_ID) ? meta.get(ChromaMetadata.DOCUMENT_ID).asText() : null,
+                        doc.isTextual() ? doc.asText() : null,
+                        embedding,
+                        ChromaMetadata.userMetadata(meta, json),
+                        meta.hasNonNull(ChromaMetadata.PRIVACY) ? Privacy.parse(meta.get(ChromaMetadata.PRIVACY).asText())
+                                : Privacy.FULL)));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Map<String, Long> readBackVersions(Collection<String> chunkIds) {
+        Map<String, Long> out = new HashMap<>();
+        List<String> all = List.copyOf(new java.util.LinkedHashSet<>(chunkIds));
+        String records = collections().records();
+        for (int from = 0; from < all.size(); from += maxBatch) {
+            Map<String, Long> part = new HashMap<>();
+            Set<String> present = new HashSet<>();
+            versions(records, all.subList(from, Math.min(all.size(), from + maxBatch)), part, present);
+            present.forEach(id -> out.put(id, part.getOrDefault(id, 0L)));
+        }
+        return out;
+    }
+
+    // --- collections -------------------------------------------------------------------------------------
+
+    private Collections collections() {
+        Collections c = ids;
+        if (c != null) {
+            return c;
+        }
+        synchronized (this) {
+            if (ids == null) {
+                readMaxBatch();
+                JsonNode records = getOrCreate(collection, distance);
+                JsonNode tombstones = getOrCreate(collection + TOMBSTONES, "l2");
+                String space = records.path("configuration_json").path("hnsw").path("space").asText(distance);
+                if (!distance.equals(space)) {
+                    log.warn("Backend '{}': collection '{}' exists with distance '{}', not the configured '{}';"
+                            + " Chroma can't change it (re-create the collection to change it)", name, collection,
+                            space, distance);
+                }
+                Integer dim = records.path("dimension").canConvertToInt() ? records.get("dimension").asInt() : null;
+                if (dim != null && dim != dimension) {
+                    log.warn("Backend '{}': collection '{}' holds embeddings of dimension {}, not {}", name,
+                            collection, dim, dimension);
+                }
+                ids = new Collections(records.path("id").asText(), tombstones.path("id").asText(), dim);
+            }
+            return ids;
+        }
+    }
+
+    private JsonNode getOrCreate(String collectionName, String space) {
+        ObjectNode body = json.createObjectNode();
+        body.put("name", collectionName);
+        body.put("get_or_create", true);
+        body.putObject("configuration").putObject("hnsw").put("space", space);
+        HttpResponse<String> r = send("POST", databasePath() + "collections", body);
+        if (r.statusCode() / 100 != 2) {
+            throw failure(r, null, List.of(), "create collection '" + collectionName + "'");
+        }
+        JsonNode n = read(r);
+        if (!n.hasNonNull("id")) {
+            throw new PermanentBackendException("backend '" + name + "': Chroma answered no collection id for '"
+                    + collectionName + "'", null);
+        }
+        return n;
+    }
+
+    private void readMaxBatch() {
+        try {
+            HttpResponse<String> r = send("GET", "api/v2/pre-flight-checks", null);
+            if (r.statusCode() / 100 == 2) {
+                int n = read(r).path("max_batch_size").asInt(0);
+                if (n > 0) {
+                    maxBatch = n;
+                }
+            }
+        } catch (PermanentBackendException ignored) {
+            // keep the default
+        }
+    }
+
+    private String databasePath() {
+        return "api/v2/tenants/" + TENANT + "/databases/" + DATABASE + "/";
+    }
+
+    // --- HTTP ----------------------------------------------------------------------------------------------
+
+    /**
+     * POSTs {@code body} to {@code collections/{id}/{operation}} and returns the answer's JSON; a failure is
+     * thrown classified, with the refused change's index in {@code changes} when {@code positions} (the
+     * batch index of each item of the request) lets it be told.
+     */
+    private JsonNode call(String collectionId, String operation, ObjectNode body, List<Change> changes,
+            List<Integer> positions) {
+        HttpResponse<String> r = send("POST", databasePath() + "collections/" + collectionId + "/" + operation, body);
+        if (r.statusCode() / 100 == 2) {
+            return read(r);
+        }
+        throw failure(r, changes, positions, operation);
+    }
+
+    private RuntimeException failure(HttpResponse<String> r, List<Change> changes, List<Integer> positions,
+            String operation) {
+        int status = r.statusCode();
+        JsonNode error = readQuietly(r);
+        String what = "backend '" + name + "': Chroma " + operation + " answered HTTP " + status + describe(error);
+        if (status == 404) {
+            ids = null; // the collection was dropped: get-or-create it again on the next call
+            return new TransientBackendException(what, null);
+        }
+        if (status == 408 || status == 429 || status / 100 == 5) {
+            return new TransientBackendException(what, null, retryAfter(r));
+        }
+        return new PermanentBackendException(what, null, failedIndex(error, positions));
+    }
+
+    /** The refused change: the item Chroma names, or the only item of the request. */
+    private static int failedIndex(JsonNode error, List<Integer> positions) {
+        if (positions.size() == 1) {
+            return positions.get(0);
+        }
+        Matcher m = ITEM.matcher(error.path("message").asText(""));
+        if (m.find()) {
+            try {
+                int item = Integer.parseInt(m.group(1));
+                if (item < positions.size()) {
+                    return positions.get(item);
+                }
+            } catch (NumberFormatException tooLong) {
+                // fall through: the relay splits the batch
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Chroma's error type and message, cut short, with quoted text left out: a message may quote a value
+     * it could not read, and payload never goes into a log.
+     */
+    private static String describe(JsonNode error) {
+        String type = error.path("error").asText("");
+        String message = error.path("message").asText("").replaceAll("\"[^\"]*\"|'[^']*'|`[^`]*`", "…");
+        if (message.length() > 200) {
+            message = message.substring(0, 200) + "…";
+        }
+        return type.isEmpty() && message.isEmpty() ? "" : " (" + type + (message.isEmpty() ? "" : ": " + message) + ")";
+    }
+
+    private HttpResponse<String> send(String method, String path, JsonNode body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(readTimeout)
+                .header("Accept", "application/json");
+        if (apiKey != null) {
+            b.header("x-chroma-token", apiKey);
+        }
+        if (body == null) {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            byte[] bytes;
+            try {
+                bytes = json.writeValueAsBytes(body);
+            } catch (IOException e) {
+                throw new PermanentBackendException("backend '" + name + "': cannot serialise the request", e);
+            }
+            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
+        }
+        try {
+            return client.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (HttpConnectTimeoutException e) {
+            throw new TransientBackendException("backend '" + name + "': cannot connect to " + base, e, null, true);
+        } catch (HttpTimeoutException e) {
+            throw new TransientBackendException("backend '" + name + "': no answer within " + readTimeout, e);
+        } catch (java.net.ConnectException e) {
+            throw new TransientBackendException("backend '" + name + "': connection refused by " + base, e, null, true);
+        } catch (IOException e) {
+            throw new TransientBackendException("backend '" + name + "': " + e.getClass().getSimpleName(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransientBackendException("backend '" + name + "': interrupted", e);
+        }
+    }
+
+    private JsonNode read(HttpResponse<String> r) {
+        try {
+            JsonNode n = json.readTree(r.body());
+            return n == null ? json.createObjectNode() : n;
+        } catch (IOException e) {
+            throw new TransientBackendException("backend '" + name + "': Chroma answered HTTP " + r.statusCode()
+                    + " with a body that is not JSON", null);
+        }
+    }
+
+    private JsonNode readQuietly(HttpResponse<String> r) {
+        try {
+            JsonNode n = json.readTree(r.body());
+            return n == null ? json.createObjectNode() : n;
+        } catch (IOException | RuntimeException notJson) {
+            return json.createObjectNode();
+        }
+    }
+
+    private Duration retryAfter(HttpResponse<String> r) {
+        return r.headers().firstValue("Retry-After").map(v -> {
+            try {
+                return Duration.ofSeconds(Math.max(0, Long.parseLong(v.trim())));
+            } catch (NumberFormatException notSeconds) {
+                try {
+                    ZonedDateTime at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
+                    Duration d = Duration.between(clock.instant(), at.toInstant());
+                    return d.isNegative() ? Duration.ZERO : d;
+                } catch (RuntimeException unparsable) {
+                    return null;
+                }
+            }
+        }).orElse(null);
+    }
+}
