@@ -332,46 +332,61 @@ final class QdrantBackend implements Backend {
             }));
         }
         for (Map.Entry<String, List<Integer>> e : byCollection.entrySet()) {
-            String target = e.getKey();
-            List<Integer> list = e.getValue();
-            if (list.isEmpty()) {
+            if (!e.getValue().isEmpty()) {
+                ensure(e.getKey(), false);
+            }
+            for (List<Integer> part : partition(e.getValue())) {
+                upsertInto(e.getKey(), part, changes, payloads, elsewhere);
+            }
+        }
+    }
+
+    /** Requests carry at most this many points (Qdrant refuses bodies over 32 MB by default). */
+    static final int MAX_POINTS_PER_REQUEST = 256;
+
+    private static List<List<Integer>> partition(List<Integer> all) {
+        List<List<Integer>> out = new ArrayList<>();
+        for (int from = 0; from < all.size(); from += MAX_POINTS_PER_REQUEST) {
+            out.add(all.subList(from, Math.min(all.size(), from + MAX_POINTS_PER_REQUEST)));
+        }
+        return out;
+    }
+
+    private void upsertInto(String target, List<Integer> list, List<Change> changes, Map<Integer, ObjectNode> payloads,
+            Map<String, Map<String, Long>> elsewhere) {
+        ObjectNode body = json.createObjectNode();
+        ArrayNode points = body.putArray("points");
+        List<Guard> guards = new ArrayList<>();
+        for (int i : list) {
+            Change c = changes.get(i);
+            String id = PointIds.of(c.key()).toString();
+            ObjectNode p = points.addObject();
+            p.put("id", id);
+            ArrayNode v = p.putArray("vector");
+            for (float f : c.data().embedding()) {
+                v.add(f);
+            }
+            p.set("payload", payloads.get(i));
+            guards.add(new Guard(id, c.version()));
+        }
+        body.set("update_filter", guard(guards));
+        write("PUT", target, "/points?wait=true", body, list, false);
+        // Moves: remove older copies the chunk left in other collections.
+        for (Map.Entry<String, Map<String, Long>> held : elsewhere.entrySet()) {
+            if (held.getKey().equals(target)) {
                 continue;
             }
-            ensure(target, false);
-            ObjectNode body = json.createObjectNode();
-            ArrayNode points = body.putArray("points");
-            List<Guard> guards = new ArrayList<>();
+            List<Guard> stale = new ArrayList<>();
             for (int i : list) {
-                Change c = changes.get(i);
-                String id = PointIds.of(c.key()).toString();
-                ObjectNode p = points.addObject();
-                p.put("id", id);
-                ArrayNode v = p.putArray("vector");
-                for (float f : c.data().embedding()) {
-                    v.add(f);
+                String id = PointIds.of(changes.get(i).key()).toString();
+                if (held.getValue().containsKey(id)) {
+                    stale.add(new Guard(id, changes.get(i).version()));
                 }
-                p.set("payload", payloads.get(i));
-                guards.add(new Guard(id, c.version()));
             }
-            body.set("update_filter", guard(guards));
-            write("PUT", target, "/points?wait=true", body, list, false);
-            // Moves: remove older copies the chunk left in other collections.
-            for (Map.Entry<String, Map<String, Long>> held : elsewhere.entrySet()) {
-                if (held.getKey().equals(target)) {
-                    continue;
-                }
-                List<Guard> stale = new ArrayList<>();
-                for (int i : list) {
-                    String id = PointIds.of(changes.get(i).key()).toString();
-                    if (held.getValue().containsKey(id)) {
-                        stale.add(new Guard(id, changes.get(i).version()));
-                    }
-                }
-                if (!stale.isEmpty()) {
-                    ObjectNode del = json.createObjectNode();
-                    del.set("filter", guard(stale));
-                    write("POST", held.getKey(), "/points/delete?wait=true", del, List.of(), true);
-                }
+            if (!stale.isEmpty()) {
+                ObjectNode del = json.createObjectNode();
+                del.set("filter", guard(stale));
+                write("POST", held.getKey(), "/points/delete?wait=true", del, List.of(), true);
             }
         }
     }
@@ -400,8 +415,14 @@ final class QdrantBackend implements Backend {
         return p;
     }
 
-    private void delete(List<Change> changes, List<Integer> deletes) {
+    private void delete(List<Change> changes, List<Integer> all) {
         ensure(tombstones, true);
+        for (List<Integer> part : partition(all)) {
+            deletePart(changes, part);
+        }
+    }
+
+    private void deletePart(List<Change> changes, List<Integer> deletes) {
         List<Guard> guards = new ArrayList<>();
         ObjectNode marks = json.createObjectNode();
         ArrayNode points = marks.putArray("points");
