@@ -34,7 +34,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FakeQdrant implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final OpenApiContract CONTRACT = OpenApiContract.load();
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FakeQdrant.class);
+    private static final OpenApiContract CONTRACT = loadContract();
+
+    private static OpenApiContract loadContract() {
+        long t0 = System.nanoTime();
+        OpenApiContract c = OpenApiContract.load();
+        log.info("Qdrant's OpenAPI document loaded and converted in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        return c;
+    }
 
     /** One request as received: method, path and query, operation id (null if unknown), body. */
     record Request(String method, String uri, String operationId, JsonNode body, String apiKey) {}
@@ -74,7 +82,10 @@ final class FakeQdrant implements AutoCloseable {
 
     static FakeQdrant start() {
         try {
-            return new FakeQdrant();
+            long t0 = System.nanoTime();
+            FakeQdrant f = new FakeQdrant();
+            log.info("FakeQdrant listening on {} after {} ms", f.url(), (System.nanoTime() - t0) / 1_000_000);
+            return f;
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
