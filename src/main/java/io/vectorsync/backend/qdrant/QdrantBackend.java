@@ -53,8 +53,10 @@ import org.slf4j.LoggerFactory;
  * {@code <collection>-tombstones} (version-guarded the same way). Before an upsert the backend reads the
  * tombstones of the batch's chunks (one request) and drops upserts not newer than a tombstone, so a
  * delete followed by an older upsert stays deleted in both delete modes, even when the delete found no
- * point. Tombstones are kept (one small point per deleted chunk, like the relay's ledger) and stay
- * harmless once a newer upsert re-creates the chunk.
+ * point. After the upsert it reads them again and deletes what a delete overtook meanwhile, so a
+ * former lease holder that stalled between the two can't resurrect a chunk: with the per-point guards
+ * this makes lease fencing unnecessary. Tombstones are kept (one small point per deleted chunk, like
+ * the relay's ledger) and stay harmless once a newer upsert re-creates the chunk.
  *
  * <p><b>Delete modes.</b> {@code hard} deletes the point; {@code soft} keeps it and sets payload
  * {@code deleted: true} and the delete's version (searches should filter {@code must_not deleted=true});
@@ -339,6 +341,22 @@ final class QdrantBackend implements Backend {
                 upsertInto(e.getKey(), part, changes, payloads, elsewhere);
             }
         }
+        // A delete may have landed between the first read and the write (another instance took the
+        // lease while this one stalled): read the tombstones again and undo what a delete overtook.
+        List<Integer> written = new ArrayList<>(payloads.keySet());
+        Map<String, Held> after = versions(tombstones, ids(changes, written));
+        List<Guard> overtaken = new ArrayList<>();
+        for (int i : written) {
+            String id = PointIds.of(changes.get(i).key()).toString();
+            Held t = after.get(id);
+            if (t != null && t.version() >= changes.get(i).version()) {
+                overtaken.add(new Guard(id, t.version()));
+            }
+        }
+        if (!overtaken.isEmpty()) {
+            log.info("Backend '{}': {} upsert(s) overtaken by a concurrent delete; deleted again", name, overtaken.size());
+            remove(overtaken, true, List.of());
+        }
     }
 
     /** Requests carry at most this many points (Qdrant refuses bodies over 32 MB by default). */
@@ -438,20 +456,27 @@ final class QdrantBackend implements Backend {
         marks.set("update_filter", guard(guards));
         // The tombstone first: if the process stops between the two writes, the retry finishes the delete.
         write("PUT", tombstones, "/points?wait=true", marks, deletes, false);
+        remove(guards, false, deletes);
+    }
+
+    /**
+     * Deletes (hard) or marks deleted (soft) the points of {@code deletes} in every collection that may hold
+     * them, each only while its version is older than the delete's (or equal, when {@code orEqual}).
+     */
+    private void remove(List<Guard> deletes, boolean orEqual, List<Integer> indexes) {
         for (String m : collectionBy == null ? List.of(collection) : List.copyOf(mains)) {
+            ObjectNode body = json.createObjectNode();
             if (deleteMode == DeleteMode.HARD) {
-                ObjectNode body = json.createObjectNode();
-                body.set("filter", guard(guards));
-                write("POST", m, "/points/delete?wait=true", body, deletes, true);
+                body.set("filter", guard(deletes, orEqual));
+                write("POST", m, "/points/delete?wait=true", body, indexes, true);
             } else {
-                ObjectNode body = json.createObjectNode();
                 ArrayNode ops = body.putArray("operations");
-                for (Guard g : guards) {
+                for (Guard g : deletes) {
                     ObjectNode set = ops.addObject().putObject("set_payload");
                     set.putObject("payload").put("deleted", true).put("version", g.version());
-                    set.set("filter", guard(List.of(g)));
+                    set.set("filter", guard(List.of(g), orEqual));
                 }
-                write("POST", m, "/points/batch?wait=true", body, deletes, true);
+                write("POST", m, "/points/batch?wait=true", body, indexes, true);
             }
         }
     }
@@ -460,12 +485,16 @@ final class QdrantBackend implements Backend {
 
     /** {@code should: [{must: [{has_id: [id]}, {key: version, range: {lt: v}}]}, ...]}. */
     private ObjectNode guard(List<Guard> guards) {
+        return guard(guards, false);
+    }
+
+    private ObjectNode guard(List<Guard> guards, boolean orEqual) {
         ObjectNode filter = json.createObjectNode();
         ArrayNode should = filter.putArray("should");
         for (Guard g : guards) {
             ArrayNode must = should.addObject().putArray("must");
             must.addObject().putArray("has_id").add(g.pointId());
-            must.addObject().put("key", "version").putObject("range").put("lt", g.version());
+            must.addObject().put("key", "version").putObject("range").put(orEqual ? "lte" : "lt", g.version());
         }
         return filter;
     }

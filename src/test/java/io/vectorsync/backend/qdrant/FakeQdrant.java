@@ -72,6 +72,7 @@ final class FakeQdrant implements AutoCloseable {
     private volatile String retryAfter;
     private volatile CountDownLatch stall;
     private volatile String apiKey;
+    private final Map<String, Runnable> beforeNext = new ConcurrentHashMap<>();
 
     private FakeQdrant() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -142,6 +143,20 @@ final class FakeQdrant implements AutoCloseable {
         refusedChunkIds.add(chunkId);
     }
 
+    /** Runs {@code action} (under the store's lock) right before serving the next {@code operationId}. */
+    void beforeNext(String operationId, Runnable action) {
+        beforeNext.put(operationId, action);
+    }
+
+    /** Writes a point straight into the store, as another client would have. */
+    synchronized void putPoint(String collection, UUID id, float[] vector, ObjectNode payload) {
+        collections.get(collection).points.put(id.toString(), new Point(vector, payload));
+    }
+
+    synchronized void removePoint(String collection, UUID id) {
+        collections.get(collection).points.remove(id.toString());
+    }
+
     void requireApiKey(String key) {
         apiKey = key;
     }
@@ -197,6 +212,10 @@ final class FakeQdrant implements AutoCloseable {
             } else {
                 try {
                     synchronized (this) {
+                        Runnable first = beforeNext.remove(check.operation().operationId());
+                        if (first != null) {
+                            first.run();
+                        }
                         answer = serve(check.operation().operationId(), check.pathParameters(), body);
                     }
                 } catch (Unsupported e) {

@@ -214,6 +214,26 @@ class QdrantBackendIT {
     }
 
     @Test
+    void aDeleteLandingBetweenTheTombstoneCheckAndTheUpsertStillWins() {
+        QdrantBackend backend = backend();
+        backend.bootstrap();
+        backend.apply(List.of(upsert("raced", 1, "{}")));
+        // Another instance, holding the lease now, deletes the chunk at version 3 just before this stalled
+        // one's upsert of version 2 arrives (after it found no tombstone).
+        qdrant.beforeNext("upsert_points", () -> {
+            qdrant.putPoint("memories-tombstones", PointIds.of("raced"), new float[] {1f},
+                    JSON.createObjectNode().put("chunk_id", "raced").put("version", 3));
+            qdrant.removePoint("memories", PointIds.of("raced"));
+        });
+
+        backend.apply(List.of(upsert("raced", 2, "{}")));
+
+        assertThat(qdrant.point("memories", PointIds.of("raced"))).isNull();
+        assertThat(backend.readBack(List.of("raced"))).isEmpty();
+        assertThat(qdrant.violations()).isEmpty();
+    }
+
+    @Test
     void aLargeBatchIsSentInRequestsOfAtMost256Points() {
         QdrantBackend backend = backend();
         backend.bootstrap();
