@@ -298,8 +298,8 @@ final class QdrantBackend implements Backend {
     }
 
     private void upsert(List<Change> changes, List<Integer> upserts) {
-        Map<String, Long> tomb = versions(tombstones, ids(changes, upserts)).entrySet().stream()
-                .collect(HashMap::new, (m, e) -> m.put(e.getKey(), e.getValue().version()), Map::putAll);
+        Map<String, Long> tomb = new HashMap<>();
+        versions(tombstones, ids(changes, upserts)).forEach((id, held) -> tomb.put(id, held.version()));
         Map<String, List<Integer>> byCollection = new LinkedHashMap<>();
         Map<Integer, ObjectNode> payloads = new HashMap<>();
         for (int i : upserts) {

@@ -82,6 +82,7 @@ class QdrantRelayIT extends AbstractIT {
         for (int i = 0; i < 20; i++) {
             put("q-" + i, memory("text " + i, i % 2 == 0 ? "episodic" : null));
         }
+        await().atMost(Duration.ofSeconds(30)).until(this::qdrantInStep);
         put("q-1", memory("now semantic", "semantic"));
         delete("q-2");
         Map<String, Object> redacted = memory("secret", "episodic");
