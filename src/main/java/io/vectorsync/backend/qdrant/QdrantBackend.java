@@ -1,0 +1,699 @@
+package io.vectorsync.backend.qdrant;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.BackendException;
+import io.vectorsync.backend.Change;
+import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.PermanentBackendException;
+import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.StoredChunk;
+import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.config.VectorsyncProperties;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Qdrant backend, over Qdrant's REST API.
+ *
+ * <p><b>Points.</b> One point per chunk, id {@link PointIds#of(String) UUIDv5(chunk id)}, vector = the
+ * embedding, payload {@code chunk_id}, {@code version}, {@code document_id}, {@code content} (when the
+ * chunk has one), {@code metadata} (a JSON object) and {@code privacy}. An upsert replaces the whole
+ * point ({@code PUT /collections/{c}/points?wait=true}, one request per batch and collection).
+ *
+ * <p><b>Version guard.</b> Every write carries a filter {@code should: [{must: [has_id [p], version < v]}, ...]},
+ * one clause per point: as the upsert's {@code update_filter} (an existing point is replaced only when
+ * its version is older; a point that doesn't exist is inserted), as the selector of a hard delete and
+ * as the filter of a soft delete's payload update. A delete also writes a <i>tombstone</i>: a one-dimension
+ * point with the same id and payload {@code {chunk_id, version}} in the side collection
+ * {@code <collection>-tombstones} (version-guarded the same way). Before an upsert the backend reads the
+ * tombstones of the batch's chunks (one request) and drops upserts not newer than a tombstone, so a
+ * delete followed by an older upsert stays deleted in both delete modes, even when the delete found no
+ * point. After the upsert it reads them again and deletes what a delete overtook meanwhile, so a
+ * former lease holder that stalled between the two can't resurrect a chunk: with the per-point guards
+ * this makes lease fencing unnecessary. Tombstones are kept (one small point per deleted chunk, like
+ * the relay's ledger) and stay harmless once a newer upsert re-creates the chunk.
+ *
+ * <p><b>Delete modes.</b> {@code hard} deletes the point; {@code soft} keeps it and sets payload
+ * {@code deleted: true} and the delete's version (searches should filter {@code must_not deleted=true});
+ * read-back never returns a soft-deleted point, and a newer upsert replaces it whole.
+ *
+ * <p><b>Collections.</b> {@code collection} (default: the backend's name) is created at bootstrap with
+ * the embedding dimension and Cosine distance, plus payload indexes on {@code chunk_id} (keyword) and
+ * {@code version} (integer). With {@code collection-by: <metadata key>} a chunk goes to
+ * {@code <collection>_<value>} (the value lowercased, characters other than {@code a-z0-9_-} replaced by
+ * {@code _}), created when the value first appears; chunks without the key go to {@code <collection>}.
+ * A chunk whose value changes moves: the copy in its old collection is deleted, and an upsert older
+ * than a copy in another collection is dropped (one read per known collection and batch).
+ *
+ * <p><b>Errors.</b> Connection refused or not opened: transient, unreachable. No answer within the read
+ * timeout, 408, 429 and 5xx: transient, with Retry-After. A 404 for a missing collection or point on
+ * delete or read: success / absent. Other 4xx: permanent; when the refused request held a single change
+ * its index is {@code failedIndex}, otherwise the relay splits the batch. Embeddings of the wrong
+ * dimension are refused before anything is sent, with the index of the change. Qdrant's
+ * {@code status.error} text appears in messages with quoted strings removed, as it may quote payload.
+ *
+ * <p>Read-back does not return embeddings: with Cosine distance Qdrant stores the vector normalised to
+ * unit length, not the one that was sent, so there is nothing exact to compare.
+ */
+final class QdrantBackend implements Backend {
+
+    private static final Logger log = LoggerFactory.getLogger(QdrantBackend.class);
+    static final String TOMBSTONES_SUFFIX = "-tombstones";
+    private static final String NAME_RULE = "[A-Za-z0-9_-]{1,200}";
+
+    enum DeleteMode { HARD, SOFT }
+
+    private final String name;
+    private final String baseUrl;
+    private final String apiKey;
+    private final String collection;
+    private final String tombstones;
+    private final String collectionBy;
+    private final DeleteMode deleteMode;
+    private final int dimension;
+    private final Duration readTimeout;
+    private final HttpClient client;
+    private final ObjectMapper json;
+    private final Clock clock;
+    /** Collections known to exist with their indexes. */
+    private final Set<String> ready = ConcurrentHashMap.newKeySet();
+    /** Collections that may hold chunk points: {@code collection} and, with collection-by, its siblings. */
+    private final Set<String> mains = ConcurrentHashMap.newKeySet();
+    private volatile boolean prepared;
+
+    QdrantBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json, Clock clock) {
+        String prefix = "vectorsync.backends." + name;
+        this.name = name;
+        if (config.url() == null || config.url().isBlank()) {
+            throw new IllegalStateException(prefix + ".url is required for a qdrant backend (e.g. http://127.0.0.1:6333)");
+        }
+        URI url = URI.create(config.url().trim());
+        if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
+            throw new IllegalStateException(prefix + ".url must be an http(s) URL");
+        }
+        String u = url.toString();
+        this.baseUrl = u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+        this.apiKey = config.apiKey() == null || config.apiKey().isBlank() ? null : config.apiKey();
+        this.collection = config.collection() == null || config.collection().isBlank() ? name : config.collection();
+        if (!collection.matches(NAME_RULE)) {
+            throw new IllegalStateException(prefix + ".collection must be 1 to 200 letters, digits, '_' or '-', but was '"
+                    + collection + "'");
+        }
+        this.tombstones = collection + TOMBSTONES_SUFFIX;
+        this.collectionBy = config.collectionBy() == null || config.collectionBy().isBlank()
+                ? null : config.collectionBy().trim();
+        this.deleteMode = switch (config.deleteMode() == null ? "hard" : config.deleteMode().trim().toLowerCase(Locale.ROOT)) {
+            case "hard" -> DeleteMode.HARD;
+            case "soft" -> DeleteMode.SOFT;
+            default -> throw new IllegalStateException(prefix + ".delete-mode must be hard or soft, but was '"
+                    + config.deleteMode() + "'");
+        };
+        if (!config.fields().isEmpty() && !config.fields().contains("embedding")) {
+            throw new IllegalStateException(prefix + ".fields must include embedding: a Qdrant point needs its vector");
+        }
+        this.dimension = dimension;
+        this.readTimeout = config.readTimeout();
+        this.client = HttpClient.newBuilder().connectTimeout(config.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.json = json;
+        this.clock = clock;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    String collection() {
+        return collection;
+    }
+
+    String tombstones() {
+        return tombstones;
+    }
+
+    /** The collection a chunk with this metadata goes to. */
+    String collectionOf(JsonNode metadata) {
+        if (collectionBy == null || metadata == null) {
+            return collection;
+        }
+        JsonNode v = metadata.get(collectionBy);
+        if (v == null || !v.isValueNode() || v.isNull()) {
+            return collection;
+        }
+        String s = v.asText().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "_");
+        if (s.isEmpty()) {
+            return collection;
+        }
+        return collection + "_" + (s.length() > 50 ? s.substring(0, 50) : s);
+    }
+
+    // ---------------------------------------------------------------- bootstrap
+
+    /**
+     * Creates the collection, the tombstone collection and the payload indexes when missing. A Qdrant that
+     * can't be reached now doesn't stop the service: the same happens before the first write.
+     */
+    @Override
+    public void bootstrap() {
+        try {
+            prepare();
+        } catch (TransientBackendException e) {
+            log.warn("Backend '{}': Qdrant at {} is not available at start-up ({}); collections are checked before"
+                    + " the first write", name, baseUrl, e.getMessage());
+        }
+    }
+
+    private void prepare() {
+        if (prepared) {
+            return;
+        }
+        ensure(tombstones, true);
+        ensure(collection, false);
+        if (collectionBy != null) {
+            Reply r = call("GET", "/collections", null);
+            if (!r.ok()) {
+                throw failure("listing collections", r, -1);
+            }
+            for (JsonNode c : r.body().path("result").path("collections")) {
+                String n = c.path("name").asText("");
+                if (n.startsWith(collection + "_")) {
+                    mains.add(n);
+                }
+            }
+        }
+        prepared = true;
+    }
+
+    private void ensure(String c, boolean tombstone) {
+        if (ready.contains(c)) {
+            return;
+        }
+        if (!exists(c)) {
+            ObjectNode create = json.createObjectNode();
+            create.putObject("vectors").put("size", tombstone ? 1 : dimension).put("distance", "Cosine");
+            Reply r = call("PUT", "/collections/" + c, create);
+            if (!r.ok() && !exists(c)) { // another instance may have created it meanwhile
+                throw failure("creating collection " + c, r, -1);
+            }
+            if (r.ok()) {
+                log.info("Backend '{}': created Qdrant collection '{}' ({} dimensions, Cosine)", name, c,
+                        tombstone ? 1 : dimension);
+            }
+        }
+        if (!tombstone) {
+            index(c, "chunk_id", "keyword");
+            index(c, "version", "integer");
+            mains.add(c);
+        }
+        ready.add(c);
+    }
+
+    private boolean exists(String c) {
+        Reply r = call("GET", "/collections/" + c + "/exists", null);
+        if (!r.ok()) {
+            throw failure("checking collection " + c, r, -1);
+        }
+        return r.body().path("result").path("exists").asBoolean(false);
+    }
+
+    private void index(String c, String field, String type) {
+        ObjectNode body = json.createObjectNode().put("field_name", field).put("field_schema", type);
+        Reply r = call("PUT", "/collections/" + c + "/index?wait=true", body);
+        if (!r.ok()) {
+            throw failure("creating the " + field + " index of " + c, r, -1);
+        }
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    @Override
+    public void apply(List<Change> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        List<Integer> upserts = new ArrayList<>();
+        List<Integer> deletes = new ArrayList<>();
+        for (int i = 0; i < changes.size(); i++) {
+            Change c = changes.get(i);
+            if (c.op() == Change.Op.DELETE) {
+                deletes.add(i);
+            } else {
+                check(c, i);
+                upserts.add(i);
+            }
+        }
+        prepare();
+        if (!upserts.isEmpty()) {
+            upsert(changes, upserts);
+        }
+        if (!deletes.isEmpty()) {
+            delete(changes, deletes);
+        }
+    }
+
+    private void check(Change c, int i) {
+        ChunkData d = c.data();
+        if (d == null) {
+            throw new PermanentBackendException("backend '" + name + "': change " + i
+                    + " carries no data (a Qdrant backend does not copy rows from the primary)", null, i);
+        }
+        float[] e = d.embedding();
+        if (e == null || e.length != dimension) {
+            throw new PermanentBackendException("backend '" + name + "': chunk " + c.key() + " has "
+                    + (e == null ? "no embedding" : "an embedding of " + e.length + " dimensions")
+                    + ", the collection holds " + dimension, null, i);
+        }
+        for (float f : e) {
+            if (!Float.isFinite(f)) {
+                throw new PermanentBackendException("backend '" + name + "': chunk " + c.key()
+                        + " has a non-finite embedding value", null, i);
+            }
+        }
+    }
+
+    private void upsert(List<Change> changes, List<Integer> upserts) {
+        Map<String, Long> tomb = new HashMap<>();
+        versions(tombstones, ids(changes, upserts)).forEach((id, held) -> tomb.put(id, held.version()));
+        Map<String, List<Integer>> byCollection = new LinkedHashMap<>();
+        Map<Integer, ObjectNode> payloads = new HashMap<>();
+        for (int i : upserts) {
+            Change c = changes.get(i);
+            String id = PointIds.of(c.key()).toString();
+            Long deletedAt = tomb.get(id);
+            if (deletedAt != null && deletedAt >= c.version()) {
+                log.debug("Backend '{}': {} v{} is not newer than its delete (v{}); skipped", name, c.key(),
+                        c.version(), deletedAt);
+                continue;
+            }
+            ObjectNode payload = payload(c);
+            payloads.put(i, payload);
+            byCollection.computeIfAbsent(collectionOf(payload.get("metadata")), k -> new ArrayList<>()).add(i);
+        }
+        // With collection-by a chunk may sit in another collection: drop older upserts, move newer ones.
+        Map<String, Map<String, Long>> elsewhere = new HashMap<>(); // collection -> point id -> version
+        if (collectionBy != null && !payloads.isEmpty()) {
+            List<String> all = new ArrayList<>();
+            payloads.keySet().forEach(i -> all.add(PointIds.of(changes.get(i).key()).toString()));
+            for (String m : List.copyOf(mains)) {
+                Map<String, Long> held = new HashMap<>();
+                versions(m, all).forEach((id, h) -> held.put(id, h.version()));
+                if (!held.isEmpty()) {
+                    elsewhere.put(m, held);
+                }
+            }
+            byCollection.forEach((target, list) -> list.removeIf(i -> {
+                String id = PointIds.of(changes.get(i).key()).toString();
+                return elsewhere.entrySet().stream().anyMatch(e -> !e.getKey().equals(target)
+                        && e.getValue().getOrDefault(id, Long.MIN_VALUE) >= changes.get(i).version());
+            }));
+        }
+        for (Map.Entry<String, List<Integer>> e : byCollection.entrySet()) {
+            if (!e.getValue().isEmpty()) {
+                ensure(e.getKey(), false);
+            }
+            for (List<Integer> part : partition(e.getValue())) {
+                upsertInto(e.getKey(), part, changes, payloads, elsewhere);
+            }
+        }
+        // A delete may have landed between the first read and the write (another instance took the
+        // lease while this one stalled): read the tombstones again and undo what a delete overtook.
+        List<Integer> written = new ArrayList<>(payloads.keySet());
+        Map<String, Held> after = versions(tombstones, ids(changes, written));
+        List<Guard> overtaken = new ArrayList<>();
+        for (int i : written) {
+            String id = PointIds.of(changes.get(i).key()).toString();
+            Held t = after.get(id);
+            if (t != null && t.version() >= changes.get(i).version()) {
+                overtaken.add(new Guard(id, t.version()));
+            }
+        }
+        if (!overtaken.isEmpty()) {
+            log.info("Backend '{}': {} upsert(s) overtaken by a concurrent delete; deleted again", name, overtaken.size());
+            remove(overtaken, true, List.of());
+        }
+    }
+
+    /** Requests carry at most this many points (Qdrant refuses bodies over 32 MB by default). */
+    static final int MAX_POINTS_PER_REQUEST = 256;
+
+    private static List<List<Integer>> partition(List<Integer> all) {
+        List<List<Integer>> out = new ArrayList<>();
+        for (int from = 0; from < all.size(); from += MAX_POINTS_PER_REQUEST) {
+            out.add(all.subList(from, Math.min(all.size(), from + MAX_POINTS_PER_REQUEST)));
+        }
+        return out;
+    }
+
+    private void upsertInto(String target, List<Integer> list, List<Change> changes, Map<Integer, ObjectNode> payloads,
+            Map<String, Map<String, Long>> elsewhere) {
+        ObjectNode body = json.createObjectNode();
+        ArrayNode points = body.putArray("points");
+        List<Guard> guards = new ArrayList<>();
+        for (int i : list) {
+            Change c = changes.get(i);
+            String id = PointIds.of(c.key()).toString();
+            ObjectNode p = points.addObject();
+            p.put("id", id);
+            ArrayNode v = p.putArray("vector");
+            for (float f : c.data().embedding()) {
+                v.add(f);
+            }
+            p.set("payload", payloads.get(i));
+            guards.add(new Guard(id, c.version()));
+        }
+        body.set("update_filter", guard(guards));
+        write("PUT", target, "/points?wait=true", body, list, false);
+        // Moves: remove older copies the chunk left in other collections.
+        for (Map.Entry<String, Map<String, Long>> held : elsewhere.entrySet()) {
+            if (held.getKey().equals(target)) {
+                continue;
+            }
+            List<Guard> stale = new ArrayList<>();
+            for (int i : list) {
+                String id = PointIds.of(changes.get(i).key()).toString();
+                if (held.getValue().containsKey(id)) {
+                    stale.add(new Guard(id, changes.get(i).version()));
+                }
+            }
+            if (!stale.isEmpty()) {
+                ObjectNode del = json.createObjectNode();
+                del.set("filter", guard(stale));
+                write("POST", held.getKey(), "/points/delete?wait=true", del, List.of(), true);
+            }
+        }
+    }
+
+    private ObjectNode payload(Change c) {
+        ChunkData d = c.data();
+        ObjectNode p = json.createObjectNode();
+        p.put("chunk_id", c.key());
+        p.put("version", c.version());
+        if (d.documentId() != null) {
+            p.put("document_id", d.documentId());
+        }
+        if (d.content() != null) {
+            p.put("content", d.content());
+        }
+        JsonNode metadata = null;
+        if (d.metadataJson() != null) {
+            try {
+                metadata = json.readTree(d.metadataJson());
+            } catch (IOException | RuntimeException unreadable) {
+                metadata = null;
+            }
+        }
+        p.set("metadata", metadata != null && metadata.isObject() ? metadata : json.createObjectNode());
+        p.put("privacy", d.privacy().name());
+        return p;
+    }
+
+    private void delete(List<Change> changes, List<Integer> all) {
+        ensure(tombstones, true);
+        for (List<Integer> part : partition(all)) {
+            deletePart(changes, part);
+        }
+    }
+
+    private void deletePart(List<Change> changes, List<Integer> deletes) {
+        List<Guard> guards = new ArrayList<>();
+        ObjectNode marks = json.createObjectNode();
+        ArrayNode points = marks.putArray("points");
+        for (int i : deletes) {
+            Change c = changes.get(i);
+            String id = PointIds.of(c.key()).toString();
+            guards.add(new Guard(id, c.version()));
+            ObjectNode p = points.addObject();
+            p.put("id", id);
+            p.putArray("vector").add(1.0f);
+            p.putObject("payload").put("chunk_id", c.key()).put("version", c.version());
+        }
+        marks.set("update_filter", guard(guards));
+        // The tombstone first: if the process stops between the two writes, the retry finishes the delete.
+        write("PUT", tombstones, "/points?wait=true", marks, deletes, false);
+        remove(guards, false, deletes);
+    }
+
+    /**
+     * Deletes (hard) or marks deleted (soft) the points of {@code deletes} in every collection that may hold
+     * them, each only while its version is older than the delete's (or equal, when {@code orEqual}).
+     */
+    private void remove(List<Guard> deletes, boolean orEqual, List<Integer> indexes) {
+        for (String m : collectionBy == null ? List.of(collection) : List.copyOf(mains)) {
+            ObjectNode body = json.createObjectNode();
+            if (deleteMode == DeleteMode.HARD) {
+                body.set("filter", guard(deletes, orEqual));
+                write("POST", m, "/points/delete?wait=true", body, indexes, true);
+            } else {
+                ArrayNode ops = body.putArray("operations");
+                for (Guard g : deletes) {
+                    ObjectNode set = ops.addObject().putObject("set_payload");
+                    set.putObject("payload").put("deleted", true).put("version", g.version());
+                    set.set("filter", guard(List.of(g), orEqual));
+                }
+                write("POST", m, "/points/batch?wait=true", body, indexes, true);
+            }
+        }
+    }
+
+    private record Guard(String pointId, long version) {}
+
+    /** {@code should: [{must: [{has_id: [id]}, {key: version, range: {lt: v}}]}, ...]}. */
+    private ObjectNode guard(List<Guard> guards) {
+        return guard(guards, false);
+    }
+
+    private ObjectNode guard(List<Guard> guards, boolean orEqual) {
+        ObjectNode filter = json.createObjectNode();
+        ArrayNode should = filter.putArray("should");
+        for (Guard g : guards) {
+            ArrayNode must = should.addObject().putArray("must");
+            must.addObject().putArray("has_id").add(g.pointId());
+            must.addObject().put("key", "version").putObject("range").put(orEqual ? "lte" : "lt", g.version());
+        }
+        return filter;
+    }
+
+    /**
+     * One write to collection {@code c}; {@code indexes} are the changes it carries (for failedIndex). A
+     * missing collection is success when {@code missingIsDone} (a delete), otherwise it is forgotten so
+     * the next attempt re-creates it.
+     */
+    private void write(String method, String c, String path, JsonNode body, List<Integer> indexes,
+            boolean missingIsDone) {
+        Reply r = call(method, "/collections/" + c + path, body);
+        if (r.status() == 404) {
+            if (missingIsDone) {
+                return;
+            }
+            ready.remove(c);
+            throw new TransientBackendException("backend '" + name + "': collection " + c
+                    + " does not exist; it is created again on the next attempt", null);
+        }
+        if (!r.ok()) {
+            throw failure(method + " /collections/" + c + path, r, indexes.size() == 1 ? indexes.get(0) : -1);
+        }
+        String status = r.body().path("result").path("status").asText("");
+        if (!r.body().path("result").isArray() && !"completed".equals(status)) {
+            throw new TransientBackendException("backend '" + name + "': Qdrant did not confirm the write to " + c
+                    + " (status '" + status + "')", null);
+        }
+        if (r.body().path("result").isArray()) {
+            for (JsonNode one : r.body().path("result")) {
+                if (!"completed".equals(one.path("status").asText(""))) {
+                    throw new TransientBackendException("backend '" + name + "': Qdrant did not confirm the write to "
+                            + c, null);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    private record Held(long version, JsonNode payload) {}
+
+    private List<String> ids(List<Change> changes, List<Integer> indexes) {
+        List<String> out = new ArrayList<>();
+        indexes.forEach(i -> out.add(PointIds.of(changes.get(i).key()).toString()));
+        return out;
+    }
+
+    /** Point id to version and payload of the points {@code c} holds among {@code ids} (soft-deleted included). */
+    private Map<String, Held> versions(String c, List<String> ids) {
+        Map<String, Held> out = new HashMap<>();
+        if (ids.isEmpty()) {
+            return out;
+        }
+        ObjectNode body = json.createObjectNode();
+        ArrayNode a = body.putArray("ids");
+        ids.forEach(a::add);
+        body.put("with_payload", true);
+        body.put("with_vector", false);
+        Reply r = call("POST", "/collections/" + c + "/points", body);
+        if (r.status() == 404) {
+            return out;
+        }
+        if (!r.ok()) {
+            throw failure("reading points of " + c, r, -1);
+        }
+        for (JsonNode rec : r.body().path("result")) {
+            JsonNode payload = rec.path("payload");
+            if (payload.path("version").canConvertToLong()) {
+                out.put(rec.path("id").asText(), new Held(payload.path("version").asLong(), payload));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Map<String, StoredChunk> readBack(Collection<String> chunkIds) {
+        Map<String, StoredChunk> out = new HashMap<>();
+        if (chunkIds.isEmpty()) {
+            return out;
+        }
+        prepare();
+        Map<String, String> byPoint = new HashMap<>();
+        chunkIds.forEach(id -> byPoint.put(PointIds.of(id).toString(), id));
+        Map<String, Held> newest = new HashMap<>();
+        for (String c : collectionBy == null ? List.of(collection) : List.copyOf(mains)) {
+            versions(c, List.copyOf(byPoint.keySet())).forEach((id, h) -> newest.merge(id, h,
+                    (x, y) -> x.version() >= y.version() ? x : y));
+        }
+        newest.forEach((id, h) -> {
+            JsonNode p = h.payload();
+            String chunkId = byPoint.get(id);
+            if (chunkId == null || p.path("deleted").asBoolean(false)) {
+                return;
+            }
+            out.put(chunkId, new StoredChunk(h.version(), new ChunkData(chunkId, text(p, "document_id"),
+                    text(p, "content"), null, p.has("metadata") ? p.get("metadata").toString() : null,
+                    Privacy.parse(text(p, "privacy")))));
+        });
+        return out;
+    }
+
+    private static String text(JsonNode p, String field) {
+        return p.hasNonNull(field) ? p.get(field).asText() : null;
+    }
+
+    @Override
+    public String healthProblem() {
+        try {
+            return exists(collection) ? null : "collection " + collection + " does not exist";
+        } catch (BackendException e) {
+            return e.getMessage();
+        }
+    }
+
+    // ---------------------------------------------------------------- HTTP
+
+    private record Reply(int status, JsonNode body, HttpResponse<String> raw) {
+        boolean ok() {
+            return status / 100 == 2;
+        }
+    }
+
+    private Reply call(String method, String path, JsonNode body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path))
+                .timeout(readTimeout)
+                .header("Accept", "application/json");
+        if (apiKey != null) {
+            b.header("api-key", apiKey);
+        }
+        if (body != null) {
+            byte[] bytes;
+            try {
+                bytes = json.writeValueAsBytes(body);
+            } catch (IOException e) {
+                throw new PermanentBackendException("backend '" + name + "': cannot serialise a request", e);
+            }
+            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
+        } else {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        HttpResponse<String> response;
+        try {
+            response = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (HttpConnectTimeoutException e) {
+            throw new TransientBackendException("backend '" + name + "': cannot connect to " + baseUrl, e, null, true);
+        } catch (HttpTimeoutException e) {
+            throw new TransientBackendException("backend '" + name + "': no answer within " + readTimeout, e);
+        } catch (ConnectException e) {
+            throw new TransientBackendException("backend '" + name + "': connection to " + baseUrl + " refused", e,
+                    null, true);
+        } catch (IOException e) {
+            throw new TransientBackendException("backend '" + name + "': " + e.getClass().getSimpleName(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransientBackendException("backend '" + name + "': interrupted", e);
+        }
+        JsonNode parsed;
+        try {
+            parsed = response.body() == null || response.body().isEmpty()
+                    ? json.createObjectNode() : json.readTree(response.body());
+        } catch (IOException notJson) {
+            parsed = json.createObjectNode();
+        }
+        return new Reply(response.statusCode(), parsed == null ? json.createObjectNode() : parsed, response);
+    }
+
+    private BackendException failure(String what, Reply r, int failedIndex) {
+        int s = r.status();
+        String message = "backend '" + name + "': " + what + ": HTTP " + s + error(r);
+        if (s == 408 || s == 429 || s / 100 == 5) {
+            return new TransientBackendException(message, null, retryAfter(r.raw()));
+        }
+        return new PermanentBackendException(message, null, failedIndex);
+    }
+
+    /** Qdrant's {@code status.error}, without quoted strings (they may quote payload), at most 200 characters. */
+    private static String error(Reply r) {
+        JsonNode e = r.body().path("status").path("error");
+        if (!e.isTextual()) {
+            return "";
+        }
+        String text = e.asText().replaceAll("\"[^\"]*\"", "\"…\"").replaceAll("'[^']*'", "'…'");
+        return " (" + (text.length() > 200 ? text.substring(0, 200) + "…" : text) + ")";
+    }
+
+    private Duration retryAfter(HttpResponse<String> r) {
+        return r.headers().firstValue("Retry-After").map(v -> {
+            try {
+                return Duration.ofSeconds(Math.max(0, Long.parseLong(v.trim())));
+            } catch (NumberFormatException notSeconds) {
+                try {
+                    ZonedDateTime at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
+                    Duration d = Duration.between(clock.instant(), at.toInstant());
+                    return d.isNegative() ? Duration.ZERO : d;
+                } catch (RuntimeException unparsable) {
+                    return null;
+                }
+            }
+        }).orElse(null);
+    }
+}
