@@ -457,7 +457,7 @@ final class Neo4jBackend implements Backend, AutoCloseable {
      * The relay's exception for a driver error, by type and the server's status code; the server's
      * message is left out (it may echo values).
      */
-    private RuntimeException classify(Neo4jException e, int size, String what) {
+    RuntimeException classify(Neo4jException e, int size, String what) {
         String code = e.code() == null || e.code().isBlank() ? e.getClass().getSimpleName() : e.code();
         if (e instanceof ConnectionReadTimeoutException) {
             return transientOf(what + ": no answer in time (" + code + ")", e, false);
