@@ -226,7 +226,8 @@ final class Neo4jBackend implements Backend, AutoCloseable {
 
     /**
      * The uniqueness constraints on {@code memory_id} (nodes and tombstones) and a cosine vector index on
-     * the embedding. A server that can't be reached now is bootstrapped on the first write instead.
+     * the embedding. A server that can't be reached now is set up before the first write instead; one
+     * that refuses the constraints (nodes of the label with duplicate ids, say) stops the start-up.
      */
     @Override
     public void bootstrap() {
@@ -235,9 +236,16 @@ final class Neo4jBackend implements Backend, AutoCloseable {
         } catch (TransientBackendException e) {
             log.warn("Backend '{}': cannot create its constraints now ({}); will retry before the first write",
                     name, e.getMessage());
+        } catch (PermanentBackendException e) {
+            throw new IllegalStateException("vectorsync.backends." + name + ": " + e.getMessage()
+                    + "; check the label's nodes (memory_id must be unique) and the user's rights", e);
         }
     }
 
+    /**
+     * @throws TransientBackendException when the server can't be reached
+     * @throws PermanentBackendException when it refuses the constraints
+     */
     private void ensureBootstrapped() {
         if (bootstrapped) {
             return;
@@ -257,7 +265,14 @@ final class Neo4jBackend implements Backend, AutoCloseable {
                 }
             }
         } catch (Neo4jException e) {
-            throw classify(e, 0, "cannot create its constraints");
+            String what = "cannot create its constraints on :" + label + "(memory_id)";
+            RuntimeException c = classify(e, 0, what);
+            if (c instanceof TransientBackendException t
+                    && (t.unreachable() || e instanceof TransientException || e instanceof SessionExpiredException)) {
+                throw t;
+            }
+            // Refused (Neo.DatabaseError.Schema.ConstraintCreationFailed for duplicate ids, say): retrying won't help.
+            throw new PermanentBackendException("backend '" + name + "': " + what + ", refused (" + code(e) + ")", null);
         }
         bootstrapped = true;
     }
@@ -276,7 +291,12 @@ final class Neo4jBackend implements Backend, AutoCloseable {
         if (changes.isEmpty()) {
             return;
         }
-        ensureBootstrapped();
+        try {
+            ensureBootstrapped();
+        } catch (PermanentBackendException e) {
+            // Not the changes' fault: nothing goes through until the database is fixed.
+            throw new TransientBackendException(e.getMessage(), null, null, true);
+        }
         List<Run> runs = runs(changes);
         try (Session session = driver.session()) {
             session.executeWrite(tx -> {
@@ -458,7 +478,7 @@ final class Neo4jBackend implements Backend, AutoCloseable {
      * message is left out (it may echo values).
      */
     RuntimeException classify(Neo4jException e, int size, String what) {
-        String code = e.code() == null || e.code().isBlank() ? e.getClass().getSimpleName() : e.code();
+        String code = code(e);
         if (e instanceof ConnectionReadTimeoutException) {
             return transientOf(what + ": no answer in time (" + code + ")", e, false);
         }
@@ -481,6 +501,10 @@ final class Neo4jBackend implements Backend, AutoCloseable {
                     size == 1 ? 0 : -1);
         }
         return transientOf(what + " (" + code + ")", null, false);
+    }
+
+    private static String code(Neo4jException e) {
+        return e.code() == null || e.code().isBlank() ? e.getClass().getSimpleName() : e.code();
     }
 
     @Override
@@ -526,7 +550,7 @@ final class Neo4jBackend implements Backend, AutoCloseable {
             driver.verifyConnectivity();
             return null;
         } catch (Neo4jException e) {
-            return "Neo4j unreachable (" + (e.code() == null ? e.getClass().getSimpleName() : e.code()) + ")";
+            return "Neo4j unreachable (" + code(e) + ")";
         }
     }
 
