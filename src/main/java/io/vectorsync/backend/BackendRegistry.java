@@ -71,17 +71,4 @@ public class BackendRegistry {
     public Map<String, Backend> all() {
         return backends;
     }
-
-    /** Closes the backends that hold clients (connection pools, drivers); Spring calls it at shutdown. */
-    public void close() {
-        backends.values().forEach(b -> {
-            if (b instanceof AutoCloseable c) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.warn("Backend '{}' did not close cleanly: {}", b.name(), e.toString());
-                }
-            }
-        });
-    }
 }
