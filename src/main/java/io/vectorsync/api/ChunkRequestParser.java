@@ -86,6 +86,10 @@ public class ChunkRequestParser {
             throw new CaptureException(400, "VSYNC-CHUNK-ID-INVALID", field, "1 to " + max + " characters",
                     "The chunk id is longer than vectorsync.api.max-chunk-id-length.");
         }
+        if (id.startsWith("link:")) {
+            throw new CaptureException(400, "VSYNC-CHUNK-ID-INVALID", field, "an id not starting with 'link:'",
+                    "Ids starting with 'link:' are reserved for relationship (LINK) events.");
+        }
         for (int i = 0; i < id.length(); i++) {
             char c = id.charAt(i);
             if (Character.isISOControl(c) || (Character.isSurrogate(c) && !validSurrogate(id, i))) {

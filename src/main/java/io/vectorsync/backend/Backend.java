@@ -74,4 +74,13 @@ public interface Backend {
     default boolean copiesPrimaryRows() {
         return false;
     }
+
+    /**
+     * True when the backend stores relationships: the relay then hands it LINK events as
+     * {@link Change.Op#LINK}/{@link Change.Op#UNLINK} changes keyed by edge ({@link Link#key()}), version-
+     * guarded per edge by the ledger like chunks. Other backends never see LINK events.
+     */
+    default boolean acceptsLinks() {
+        return false;
+    }
 }

@@ -48,6 +48,11 @@ public class OutboxWriter {
         if (!"UPSERT".equals(type) && !"DELETE".equals(type) && !"LINK".equals(type)) {
             throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: type must be UPSERT, DELETE or LINK");
         }
+        if ("LINK".equals(type) != (chunkId != null && chunkId.startsWith("link:"))) {
+            // Edge keys (io.vectorsync.backend.Link.key) and chunk ids share the ledger: never the same text.
+            throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: a LINK event is keyed by its edge key"
+                    + " (link:...), and a chunk id may not start with 'link:'");
+        }
         if (version < 1) {
             throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: version must be a positive integer");
         }

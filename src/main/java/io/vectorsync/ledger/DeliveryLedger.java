@@ -84,7 +84,7 @@ public class DeliveryLedger {
             Change c = applied.get(i);
             keys[i] = c.key();
             versions[i] = c.version();
-            deleted[i] = c.op() == Change.Op.DELETE;
+            deleted[i] = c.op() == Change.Op.DELETE || c.op() == Change.Op.UNLINK;
         }
         ps.setString(first, backend);
         ps.setArray(first + 1, con.createArrayOf("text", keys));

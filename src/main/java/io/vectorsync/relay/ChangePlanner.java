@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.Link;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.relay.OutboxReader.ChunkRow;
 import java.util.ArrayList;
@@ -16,7 +17,9 @@ import org.springframework.stereotype.Component;
 /**
  * Turns a batch's events into changes: lean events read the chunk's current row, full events carry
  * their payload; privacy is applied (LOCAL_ONLY becomes a delete, REDACTED loses its content); then
- * UPSERT/DELETE collapse to the newest version per chunk, keeping every event that contributed.
+ * UPSERT/DELETE collapse to the newest version per chunk, keeping every event that contributed. LINK
+ * events (relationships, ADR-008) become LINK/UNLINK changes keyed by edge for backends that accept
+ * links, and are skipped for the others.
  */
 @Component
 public class ChangePlanner {
@@ -56,11 +59,20 @@ public class ChangePlanner {
 
     /** Groups the batch by chunk; LINK events are not chunk changes and are left to graph backends. */
     public Map<String, Group> plan(Batch batch) {
+        return plan(batch, false);
+    }
+
+    /**
+     * Groups the batch by chunk, and LINK events by edge key when {@code acceptLinks} (the backend
+     * {@linkplain io.vectorsync.backend.Backend#acceptsLinks() accepts links}); otherwise LINK events are
+     * skipped (the cursor still moves past them).
+     */
+    public Map<String, Group> plan(Batch batch, boolean acceptLinks) {
         Map<String, Group> groups = new LinkedHashMap<>();
         List<OutboxEvent> all = new ArrayList<>(batch.parked());
         all.addAll(batch.events());
         for (OutboxEvent e : all) {
-            if ("LINK".equals(e.type())) {
+            if ("LINK".equals(e.type()) && !acceptLinks) {
                 continue;
             }
             Group g = groups.computeIfAbsent(e.chunkId(), Group::new);
@@ -83,6 +95,9 @@ public class ChangePlanner {
     }
 
     Change materialize(OutboxEvent e, Map<String, ChunkRow> rows, boolean copyRows) {
+        if ("LINK".equals(e.type())) {
+            return parseLink(e.chunkId(), e.version(), e.payloadJson());
+        }
         if (e.payloadJson() == null) {
             ChunkRow row = rows.get(e.chunkId());
             if (row == null) {
@@ -149,6 +164,44 @@ public class ChangePlanner {
                 meta == null || meta.isNull() ? "{}" : meta.toString(), privacy);
     }
 
+    /**
+     * A LINK event's change: payload {@code {"from", "type", "to", "op": "LINK"|"UNLINK", "properties"}},
+     * keyed by the edge key the payload names (an event whose key says otherwise is refused, so that one
+     * edge's versions are guarded under one key).
+     */
+    private Change parseLink(String key, long version, String payload) {
+        JsonNode n;
+        try {
+            n = payload == null ? null : json.readTree(payload);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("VSYNC-LINK-PAYLOAD: payload is not JSON");
+        }
+        if (n == null || !n.isObject()) {
+            throw new IllegalArgumentException("VSYNC-LINK-PAYLOAD: a LINK event needs a JSON object payload");
+        }
+        JsonNode props = n.get("properties");
+        if (props != null && !props.isNull() && !props.isObject()) {
+            throw new IllegalArgumentException("VSYNC-LINK-PAYLOAD: properties must be a JSON object");
+        }
+        String op = text(n, "op") == null ? "LINK" : text(n, "op");
+        Link link;
+        try {
+            link = new Link(text(n, "from"), text(n, "type"), text(n, "to"),
+                    props == null || props.isNull() ? "{}" : props.toString());
+        } catch (IllegalArgumentException bad) {
+            throw new IllegalArgumentException("VSYNC-LINK-PAYLOAD: " + bad.getMessage());
+        }
+        if (!link.key().equals(key)) {
+            throw new IllegalArgumentException("VSYNC-LINK-KEY: a LINK event's key must be the edge key"
+                    + " link:<length of from>:<from>|<type>|<to> (vectorsync.enqueue_link builds it)");
+        }
+        return switch (op) {
+            case "LINK" -> Change.link(link, version);
+            case "UNLINK" -> Change.unlink(link, version);
+            default -> throw new IllegalArgumentException("VSYNC-LINK-PAYLOAD: op must be LINK or UNLINK");
+        };
+    }
+
     private static String text(JsonNode n, String field) {
         JsonNode v = n.get(field);
         return v == null || v.isNull() ? null : v.asText();
@@ -156,8 +209,10 @@ public class ChangePlanner {
 
     /** The full event as delivered, kept with a dead letter so it can be replayed after retention. */
     public String toPayload(Change c) {
-        if (c == null || c.op() == Change.Op.DELETE || c.copiesFromPrimary()) {
-            return null; // a copy from the primary is replayed as a lean event: it reads the row again
+        if (c == null || c.op() != Change.Op.UPSERT || c.copiesFromPrimary()) {
+            // A copy from the primary is replayed as a lean event (it reads the row again); deletes and
+            // links keep the event's own payload.
+            return null;
         }
         ObjectNode o = io.vectorsync.backend.ChunkJson.fill(json.createObjectNode(), c.data(), json);
         return o.toString();

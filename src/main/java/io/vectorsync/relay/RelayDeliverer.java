@@ -76,7 +76,7 @@ public class RelayDeliverer {
     public void deliver(Batch batch) {
         long started = System.nanoTime();
         Backend backend = backends.get(batch.backend());
-        Map<String, Group> groups = planner.plan(batch);
+        Map<String, Group> groups = planner.plan(batch, backend.acceptsLinks());
         FieldAllowlist allowlist = backends.allowlist(backend.name());
         for (Group g : groups.values()) {
             if (g.change != null) {

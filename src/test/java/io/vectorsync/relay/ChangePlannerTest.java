@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.Link;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.relay.OutboxReader.ChunkRow;
 import java.time.Instant;
@@ -93,5 +94,48 @@ class ChangePlannerTest {
     @Test
     void linkEventsAreNotChunkChanges() {
         assertThat(planner.plan(batch(List.of(event("LINK", "a->b", 1, "{}")), Map.of()))).isEmpty();
+    }
+
+    private static String linkPayload(String from, String type, String to, String op, String properties) {
+        return "{\"from\":\"" + from + "\",\"type\":\"" + type + "\",\"to\":\"" + to + "\",\"op\":\"" + op
+                + "\",\"properties\":" + properties + "}";
+    }
+
+    @Test
+    void forABackendThatAcceptsLinksLinkEventsCollapsePerEdgeApartFromTheirChunks() {
+        String ab = Link.key("a", "CITES", "b");
+        var events = List.of(
+                event("UPSERT", "a", 7, "{\"content\":\"a\"}"),
+                event("LINK", ab, 2, linkPayload("a", "CITES", "b", "LINK", "{\"w\":2}")),
+                event("LINK", ab, 1, linkPayload("a", "CITES", "b", "LINK", "{\"w\":1}")),
+                event("LINK", Link.key("a", "CITES", "c"), 3, linkPayload("a", "CITES", "c", "UNLINK", "{}")));
+        var plan = planner.plan(batch(events, Map.of()), true);
+        assertThat(ab).isEqualTo("link:1:a|CITES|b");
+        assertThat(plan).containsOnlyKeys("a", ab, "link:1:a|CITES|c");
+        assertThat(plan.get("a").change.version()).as("the chunk keeps its own version").isEqualTo(7);
+        assertThat(plan.get(ab).change).isEqualTo(Change.link(new Link("a", "CITES", "b", "{\"w\":2}"), 2));
+        assertThat(plan.get(ab).events).hasSize(2);
+        assertThat(plan.get("link:1:a|CITES|c").change.op()).isEqualTo(Change.Op.UNLINK);
+        assertThat(planner.toPayload(plan.get(ab).change)).as("a dead letter keeps the event's payload").isNull();
+        // Every other backend still skips them.
+        assertThat(planner.plan(batch(events, Map.of()))).containsOnlyKeys("a");
+    }
+
+    @Test
+    void aLinkEventWithABadPayloadOrAKeyThatIsNotItsEdgeIsPoison() {
+        var plan = planner.plan(batch(List.of(
+                event("LINK", Link.key("a", "CITES", "b"), 1, linkPayload("a", "cites", "b", "LINK", "{}")),
+                event("LINK", "link:1:x|CITES|y", 1, linkPayload("x", "CITES", "z", "LINK", "{}")),
+                event("LINK", Link.key("p", "CITES", "q"), 1, null)), Map.of()), true);
+        assertThat(plan.get(Link.key("a", "CITES", "b")).poison).contains("VSYNC-LINK-PAYLOAD");
+        assertThat(plan.get("link:1:x|CITES|y").poison).contains("VSYNC-LINK-KEY");
+        assertThat(plan.get(Link.key("p", "CITES", "q")).poison).contains("VSYNC-LINK-PAYLOAD");
+    }
+
+    @Test
+    void edgeKeysAreUnambiguousWhateverTheIdsContain() {
+        assertThat(Link.key("a|X|b", "Y", "c")).isNotEqualTo(Link.key("a", "X", "b|Y|c"));
+        assertThat(Link.key("\uD83D\uDE00", "T", "b")).as("length in characters, as PostgreSQL counts")
+                .isEqualTo("link:1:\uD83D\uDE00|T|b");
     }
 }
