@@ -5,7 +5,8 @@
 #   bench/backends.sh [N]          N chunks per run (default 20000)
 #
 # Environment: BENCH_RATE (events/s of the outage run, default 200), BENCH_SECONDS (its length, default
-# 20); VSYNC_TEST_PG=host:port and VSYNC_TEST_PG_USER pick the PostgreSQL server.
+# 20), BENCH_ALONE and BENCH_TOGETHER (comma lists of replica, remote, webhook, neo4j, opensearch,
+# elasticsearch, chroma; defaults: all of them, and replica,opensearch,chroma); VSYNC_TEST_PG=host:port and VSYNC_TEST_PG_USER pick the PostgreSQL server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,9 @@ if ! pg_isready -q -h "${host_port%:*}" -p "${host_port##*:}"; then
   exit 1
 fi
 
+# The OpenSearch/Elasticsearch distributions the tests use (copied from ~/.m2 or Maven Central once).
+./mvnw -q -B dependency:copy@search-distributions
+
 ./mvnw -q -B test-compile exec:java \
   -Dexec.classpathScope=test \
   -Dexec.mainClass=io.vectorsync.bench.BackendsBench \
@@ -23,4 +27,6 @@ fi
   -Dexec.cleanupDaemonThreads=false \
   -Dbench.results=bench/results \
   -Dbench.rate="${BENCH_RATE:-200}" \
-  -Dbench.seconds="${BENCH_SECONDS:-20}"
+  -Dbench.seconds="${BENCH_SECONDS:-20}" \
+  -Dbench.alone="${BENCH_ALONE:-replica,remote,webhook,neo4j,opensearch,elasticsearch,chroma}" \
+  -Dbench.together="${BENCH_TOGETHER:-replica,opensearch,chroma}"

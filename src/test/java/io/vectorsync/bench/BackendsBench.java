@@ -28,7 +28,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -41,10 +40,13 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * <p>Each run starts the application in-process on a fresh database with only the backends it measures
  * (a routes file with one templatedRoute each is generated), loads N chunks with 384-dimension
  * embeddings and their lean events with every relay paused, un-pauses them together, and times each
- * backend until it has delivered all N. The servers are the same kinds the tests use, on loopback:
- * the primary's own database ({@code replica}), another database on the same server ({@code remote}),
- * and an HTTP receiver in this process that parses each batch and keeps the newest version per chunk
- * ({@code webhook}).
+ * backend until it has delivered all N. The servers are the ones the tests use, on loopback: the
+ * primary's own database ({@code replica}), another database on the same server ({@code remote}), an HTTP
+ * receiver in this process that parses each batch and keeps the newest version per chunk
+ * ({@code webhook}), Neo4j in-process ({@code neo4j-harness}), OpenSearch and Elasticsearch nodes from
+ * their integ-test-zips, and Chroma from the npm CLI. Qdrant is not measured: no Qdrant server runs
+ * here, and timing the in-memory contract server would say nothing about Qdrant.
+ * System properties {@code bench.alone} and {@code bench.together} list the kinds of each part.
  *
  * <p>The outage run configures three backends, stops the webhook receiver, writes a steady load of R
  * events/s for D seconds (one transaction per 100 ms, as an application would), and reports the lag of
@@ -158,6 +160,76 @@ public final class BackendsBench {
         }
     }
 
+    /** Neo4j in-process (neo4j-harness), as the tests run it; one server for the whole bench. */
+    static final class Neo4j implements Target {
+        public String name() {
+            return "neo4j";
+        }
+
+        public Map<String, String> properties() {
+            return Map.of("vectorsync.backends.neo4j.type", "neo4j",
+                    "vectorsync.backends.neo4j.url", io.vectorsync.support.Neo4jServer.boltUrl());
+        }
+    }
+
+    /** An OpenSearch or Elasticsearch node from its integ-test-zip, as the tests run it. */
+    static final class Search implements Target {
+        final io.vectorsync.support.SearchNode node;
+        final String flavor;
+
+        Search(String flavor) {
+            this.flavor = flavor;
+            this.node = flavor.equals("opensearch") ? io.vectorsync.support.SearchNode.openSearch()
+                    : io.vectorsync.support.SearchNode.elasticsearch();
+        }
+
+        public String name() {
+            return flavor;
+        }
+
+        public Map<String, String> properties() {
+            return Map.of("vectorsync.backends." + flavor + ".type", flavor,
+                    "vectorsync.backends." + flavor + ".url", node.url());
+        }
+
+        @Override
+        public void close() {
+            node.close();
+        }
+    }
+
+    /** A Chroma server from the npm chromadb CLI, as the tests run it. */
+    static final class Chroma implements Target {
+        final io.vectorsync.support.ChromaServer server = io.vectorsync.support.ChromaServer.start();
+
+        public String name() {
+            return "chroma";
+        }
+
+        public Map<String, String> properties() {
+            return Map.of("vectorsync.backends.chroma.type", "chroma",
+                    "vectorsync.backends.chroma.url", server.url());
+        }
+
+        @Override
+        public void close() {
+            server.close();
+        }
+    }
+
+    static Target target(String kind) throws Exception {
+        return switch (kind) {
+            case "replica" -> new Replica();
+            case "remote" -> new Remote();
+            case "webhook" -> new Webhook();
+            case "neo4j" -> new Neo4j();
+            case "opensearch", "elasticsearch" -> new Search(kind);
+            case "chroma" -> new Chroma();
+            default -> throw new IllegalArgumentException("unknown backend kind " + kind
+                    + " (replica, remote, webhook, neo4j, opensearch, elasticsearch, chroma)");
+        };
+    }
+
     /** Counts what each backend's relay delivered. */
     static final class Counter implements RelayListener {
         final Map<String, AtomicLong> events = new ConcurrentHashMap<>();
@@ -199,14 +271,24 @@ public final class BackendsBench {
         lines.add("");
         lines.add("| run | backend | events | seconds | events/s |");
         lines.add("| --- | --- | ---: | ---: | ---: |");
-        List<Supplier<Target>> kinds = List.of(Replica::new, () -> unchecked(Remote::new), () -> unchecked(Webhook::new));
-        for (Supplier<Target> kind : kinds) {
-            try (Target t = kind.get()) {
+        List<String> alone = List.of(System.getProperty("bench.alone",
+                "replica,remote,webhook,neo4j,opensearch,elasticsearch,chroma").split(","));
+        List<String> together = List.of(System.getProperty("bench.together", "replica,opensearch,chroma").split(","));
+        for (String kind : alone) {
+            try (Target t = target(kind.trim())) {
                 throughput("alone", n, List.of(t));
             }
         }
-        try (Target a = new Replica(); Target b = new Remote(); Target c = new Webhook()) {
-            throughput("three at once", n, List.of(a, b, c));
+        List<Target> three = new ArrayList<>();
+        try {
+            for (String kind : together) {
+                three.add(target(kind.trim()));
+            }
+            throughput(together.size() + " at once", n, three);
+        } finally {
+            for (Target t : three) {
+                t.close();
+            }
         }
         try (Replica a = new Replica(); Remote b = new Remote(); Webhook c = new Webhook()) {
             outage(rate, seconds, a, b, c);
