@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
@@ -16,15 +17,10 @@ import io.vectorsync.config.VectorsyncProperties;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -117,8 +113,7 @@ final class ChromaBackend implements Backend {
         }
         this.dimension = dimension;
         this.readTimeout = config.readTimeout();
-        this.client = HttpClient.newBuilder().connectTimeout(config.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.client = HttpCalls.client(config.connectTimeout());
         this.json = json;
         this.clock = clock;
     }
@@ -542,20 +537,7 @@ final class ChromaBackend implements Backend {
             }
             b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
         }
-        try {
-            return client.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        } catch (HttpConnectTimeoutException e) {
-            throw new TransientBackendException("backend '" + name + "': cannot connect to " + base, e, null, true);
-        } catch (HttpTimeoutException e) {
-            throw new TransientBackendException("backend '" + name + "': no answer within " + readTimeout, e);
-        } catch (java.net.ConnectException e) {
-            throw new TransientBackendException("backend '" + name + "': connection refused by " + base, e, null, true);
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': " + e.getClass().getSimpleName(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TransientBackendException("backend '" + name + "': interrupted", e);
-        }
+        return HttpCalls.send(client, b.build(), name);
     }
 
     private JsonNode read(HttpResponse<String> r) {
@@ -578,18 +560,6 @@ final class ChromaBackend implements Backend {
     }
 
     private Duration retryAfter(HttpResponse<String> r) {
-        return r.headers().firstValue("Retry-After").map(v -> {
-            try {
-                return Duration.ofSeconds(Math.max(0, Long.parseLong(v.trim())));
-            } catch (NumberFormatException notSeconds) {
-                try {
-                    ZonedDateTime at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                    Duration d = Duration.between(clock.instant(), at.toInstant());
-                    return d.isNegative() ? Duration.ZERO : d;
-                } catch (RuntimeException unparsable) {
-                    return null;
-                }
-            }
-        }).orElse(null);
+        return HttpCalls.retryAfter(r, clock);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.BackendException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
@@ -14,17 +15,12 @@ import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -138,8 +134,7 @@ final class QdrantBackend implements Backend {
         }
         this.dimension = dimension;
         this.readTimeout = config.readTimeout();
-        this.client = HttpClient.newBuilder().connectTimeout(config.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.client = HttpCalls.client(config.connectTimeout());
         this.json = json;
         this.clock = clock;
     }
@@ -637,21 +632,7 @@ final class QdrantBackend implements Backend {
             b.method(method, HttpRequest.BodyPublishers.noBody());
         }
         HttpResponse<String> response;
-        try {
-            response = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (HttpConnectTimeoutException e) {
-            throw new TransientBackendException("backend '" + name + "': cannot connect to " + baseUrl, e, null, true);
-        } catch (HttpTimeoutException e) {
-            throw new TransientBackendException("backend '" + name + "': no answer within " + readTimeout, e);
-        } catch (ConnectException e) {
-            throw new TransientBackendException("backend '" + name + "': connection to " + baseUrl + " refused", e,
-                    null, true);
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': " + e.getClass().getSimpleName(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TransientBackendException("backend '" + name + "': interrupted", e);
-        }
+        response = HttpCalls.send(client, b.build(), name);
         JsonNode parsed;
         try {
             parsed = response.body() == null || response.body().isEmpty()
@@ -682,18 +663,6 @@ final class QdrantBackend implements Backend {
     }
 
     private Duration retryAfter(HttpResponse<String> r) {
-        return r.headers().firstValue("Retry-After").map(v -> {
-            try {
-                return Duration.ofSeconds(Math.max(0, Long.parseLong(v.trim())));
-            } catch (NumberFormatException notSeconds) {
-                try {
-                    ZonedDateTime at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                    Duration d = Duration.between(clock.instant(), at.toInstant());
-                    return d.isNegative() ? Duration.ZERO : d;
-                } catch (RuntimeException unparsable) {
-                    return null;
-                }
-            }
-        }).orElse(null);
+        return HttpCalls.retryAfter(r, clock);
     }
 }

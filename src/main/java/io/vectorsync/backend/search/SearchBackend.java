@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.PermanentBackendException;
@@ -16,18 +17,13 @@ import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.HashMap;
@@ -118,8 +114,7 @@ final class SearchBackend implements Backend {
         }
         this.dimension = dimension;
         this.readTimeout = config.readTimeout();
-        this.client = HttpClient.newBuilder().connectTimeout(config.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.client = HttpCalls.client(config.connectTimeout());
         this.json = json;
         this.line = json.writer().without(SerializationFeature.INDENT_OUTPUT);
         this.clock = clock;
@@ -454,20 +449,7 @@ final class SearchBackend implements Backend {
     }
 
     private HttpResponse<String> send(HttpRequest.Builder request) {
-        try {
-            return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (HttpConnectTimeoutException e) {
-            throw new TransientBackendException("backend '" + name + "': cannot connect", e, null, true);
-        } catch (HttpTimeoutException e) {
-            throw new TransientBackendException("backend '" + name + "': no answer within " + readTimeout, e);
-        } catch (ConnectException e) {
-            throw new TransientBackendException("backend '" + name + "': connection refused", e, null, true);
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': " + e.getClass().getSimpleName(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TransientBackendException("backend '" + name + "': interrupted", e);
-        }
+        return HttpCalls.send(client, request.build(), name);
     }
 
     /**
@@ -494,18 +476,6 @@ final class SearchBackend implements Backend {
     }
 
     private Duration retryAfter(HttpResponse<String> r) {
-        return r.headers().firstValue("Retry-After").map(v -> {
-            try {
-                return Duration.ofSeconds(Math.max(0, Long.parseLong(v.trim())));
-            } catch (NumberFormatException notSeconds) {
-                try {
-                    ZonedDateTime at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                    Duration d = Duration.between(clock.instant(), at.toInstant());
-                    return d.isNegative() ? Duration.ZERO : d;
-                } catch (RuntimeException unparsable) {
-                    return null;
-                }
-            }
-        }).orElse(null);
+        return HttpCalls.retryAfter(r, clock);
     }
 }

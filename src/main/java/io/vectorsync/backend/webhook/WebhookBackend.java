@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkJson;
 import io.vectorsync.backend.PermanentBackendException;
@@ -15,14 +16,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
@@ -66,8 +64,7 @@ final class WebhookBackend implements Backend {
         }
         this.secret = config.secret().getBytes(StandardCharsets.UTF_8);
         this.readTimeout = config.readTimeout();
-        this.client = HttpClient.newBuilder().connectTimeout(config.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.client = HttpCalls.client(config.connectTimeout());
         this.json = json;
         this.clock = clock;
     }
@@ -92,20 +89,7 @@ final class WebhookBackend implements Backend {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
         HttpResponse<String> response;
-        try {
-            response = client.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (java.net.http.HttpConnectTimeoutException e) {
-            throw new TransientBackendException("backend '" + name + "': cannot connect", e, null, true);
-        } catch (HttpTimeoutException e) {
-            throw new TransientBackendException("backend '" + name + "': no answer within " + readTimeout, e);
-        } catch (java.net.ConnectException e) {
-            throw new TransientBackendException("backend '" + name + "': connection refused", e, null, true);
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': " + e.getClass().getSimpleName(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TransientBackendException("backend '" + name + "': interrupted", e);
-        }
+        response = HttpCalls.send(client, request, name);
         int status = response.statusCode();
         if (status / 100 == 2 || status == 409) {
             return;
@@ -166,19 +150,7 @@ final class WebhookBackend implements Backend {
     }
 
     private Duration retryAfter(HttpResponse<String> r) {
-        return r.headers().firstValue("Retry-After").map(v -> {
-            try {
-                return Duration.ofSeconds(Math.max(0, Long.parseLong(v.trim())));
-            } catch (NumberFormatException notSeconds) {
-                try {
-                    ZonedDateTime at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                    Duration d = Duration.between(clock.instant(), at.toInstant());
-                    return d.isNegative() ? Duration.ZERO : d;
-                } catch (RuntimeException unparsable) {
-                    return null;
-                }
-            }
-        }).orElse(null);
+        return HttpCalls.retryAfter(r, clock);
     }
 
     private int failedIndex(HttpResponse<String> r, int size) {
