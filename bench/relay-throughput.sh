@@ -6,7 +6,9 @@
 #
 #   bench/relay-throughput.sh [N] [BATCH]        N defaults to 20000, BATCH to 50 (the relay's default)
 #
-# Environment: BENCH_JFR=file.jfr records the relay phase with Java Flight Recorder (profile settings);
+# Environment: BENCH_HEAP=512m caps the heap of the JVM that runs the relay (the peak in use is reported);
+# BENCH_CEILING_ROWS (default 100000) caps the rows of the ceiling runs, which are held in memory;
+# BENCH_JFR=file.jfr records the relay phase with Java Flight Recorder (profile settings);
 # BENCH_KEEP=true keeps the database; VSYNC_TEST_PG=host:port and VSYNC_TEST_PG_USER pick the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,10 @@ if ! pg_isready -q -h "${host_port%:*}" -p "${host_port##*:}"; then
   exit 1
 fi
 
+if [ -n "${BENCH_HEAP:-}" ]; then
+  export MAVEN_OPTS="${MAVEN_OPTS:-} -Xmx${BENCH_HEAP}"
+fi
+
 ./mvnw -q -B test-compile exec:java \
   -Dexec.classpathScope=test \
   -Dexec.mainClass=io.vectorsync.bench.RelayThroughputBench \
@@ -27,4 +33,5 @@ fi
   -Dexec.cleanupDaemonThreads=false \
   -Dbench.results=bench/results \
   -Dbench.jfr="${BENCH_JFR:-}" \
-  -Dbench.keep="${BENCH_KEEP:-false}"
+  -Dbench.keep="${BENCH_KEEP:-false}" \
+  -Dbench.ceilingRows="${BENCH_CEILING_ROWS:-100000}"

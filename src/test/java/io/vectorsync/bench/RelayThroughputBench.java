@@ -95,6 +95,7 @@ public final class RelayThroughputBench {
               FROM chunks c JOIN outbox o ON o.chunk_id = c.chunk_id
              WHERE c.chunk_id LIKE ? || '%'
              ORDER BY o.id
+             LIMIT ?
             """;
 
     private RelayThroughputBench() {}
@@ -158,9 +159,12 @@ public final class RelayThroughputBench {
                     "SELECT avg(pg_column_size(c.*))::bigint FROM (SELECT * FROM chunks LIMIT 1000) c", Long.class);
             say("loaded %d chunks and events in %.1f s (about %d bytes per chunk row)", n, r.loadSeconds, r.rowBytes);
 
-            // The ceiling's rows, in the relay's order, and two fresh copies of the backend's table; the
-            // ceiling loop warms up on the warm-up rows, untimed.
-            List<Row> rows = readRows(ds, "chunk-");
+            // The ceiling's rows, in the relay's order (the first bench.ceilingRows of them for a large N, read
+            // before each ceiling run and dropped after it, so they never weigh on the relay's heap), and two
+            // fresh copies of the backend's table; the ceiling loop warms up on the warm-up rows, untimed.
+            int ceilingN = Math.min(n, Integer.getInteger("bench.ceilingRows", 100_000));
+            r.ceilingN = ceilingN;
+            List<Row> rows = readRows(ds, "chunk-", ceilingN);
             jdbc.execute("CREATE TABLE bench_warm_up (LIKE replica_chunks INCLUDING ALL)");
             ceiling(ds, readRows(ds, "warm-"), batch, "bench_warm_up");
             jdbc.execute("DROP TABLE bench_warm_up");
@@ -171,12 +175,16 @@ public final class RelayThroughputBench {
             // Ceiling, first run (before the relay, so machine load that drifts during the run is averaged).
             jdbc.execute("CHECKPOINT");
             r.ceilingSeconds1 = ceiling(ds, rows, batch, "bench_ceiling_1");
-            say("ceiling: %d rows   in %.2f s = %.0f rows/s (first run)", n, r.ceilingSeconds1, n / r.ceilingSeconds1);
+            say("ceiling: %d rows   in %.2f s = %.0f rows/s (first run)", ceilingN, r.ceilingSeconds1,
+                    ceilingN / r.ceilingSeconds1);
+            rows = null;
+            System.gc();
 
             // The relay.
             jdbc.execute("CHECKPOINT");
             Recording recording = startRecording(jfr);
             Instant relayFrom = Instant.now();
+            HeapSampler heap = new HeapSampler();
             long t0 = System.nanoTime();
             jdbc.update("UPDATE relay_cursor SET paused = false WHERE backend = ?", BACKEND);
             ctx.getBean(RelayWakeup.class).wakeAll();
@@ -186,6 +194,9 @@ public final class RelayThroughputBench {
                         + " events in " + limitSeconds + " s");
             }
             long relayNanos = counter.lastCommitAt - t0;
+            r.heapPeakMiB = heap.stop() / 1048576.0;
+            r.heapMaxMiB = Runtime.getRuntime().maxMemory() / 1048576.0;
+            say("heap during the relay: peak %.0f MiB used of %.0f MiB max", r.heapPeakMiB, r.heapMaxMiB);
             Instant relayTo = Instant.now();
             r.relaySeconds = seconds(relayNanos);
             r.relayBatches = counter.batches.get();
@@ -195,9 +206,12 @@ public final class RelayThroughputBench {
 
             // Ceiling, second run.
             jdbc.execute("CHECKPOINT");
+            rows = readRows(ds, "chunk-", ceilingN);
             r.ceilingSeconds2 = ceiling(ds, rows, batch, "bench_ceiling_2");
+            rows = null;
             r.loadAfter = loadAverage();
-            say("ceiling: %d rows   in %.2f s = %.0f rows/s (second run)", n, r.ceilingSeconds2, n / r.ceilingSeconds2);
+            say("ceiling: %d rows   in %.2f s = %.0f rows/s (second run)", ceilingN, r.ceilingSeconds2,
+                    ceilingN / r.ceilingSeconds2);
 
             // Both paths wrote what they should.
             long replicaRows = jdbc.queryForObject("SELECT count(*) FROM replica_chunks", Long.class);
@@ -210,8 +224,9 @@ public final class RelayThroughputBench {
             }
             for (String table : List.of("bench_ceiling_1", "bench_ceiling_2")) {
                 long ceilingRows = jdbc.queryForObject("SELECT count(*) FROM " + table, Long.class);
-                if (ceilingRows != n) {
-                    throw new IllegalStateException("ceiling wrote " + ceilingRows + " rows to " + table + ", expected " + n);
+                if (ceilingRows != ceilingN) {
+                    throw new IllegalStateException("ceiling wrote " + ceilingRows + " rows to " + table + ", expected "
+                            + ceilingN);
                 }
             }
             say("ceiling: %.0f rows/s (mean of both runs)", r.ceilingRate());
@@ -231,6 +246,35 @@ public final class RelayThroughputBench {
             } else {
                 admin("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
             }
+        }
+    }
+
+    /** The peak of the heap in use, sampled every 50 ms until stopped. */
+    static final class HeapSampler {
+        private final java.lang.management.MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        private volatile boolean running = true;
+        private volatile long peak;
+        private final Thread thread;
+
+        HeapSampler() {
+            thread = new Thread(() -> {
+                while (running) {
+                    peak = Math.max(peak, memory.getHeapMemoryUsage().getUsed());
+                    try {
+                        TimeUnit.MILLISECONDS.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "heap-sampler");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        long stop() throws InterruptedException {
+            running = false;
+            thread.join();
+            return Math.max(peak, memory.getHeapMemoryUsage().getUsed());
         }
     }
 
@@ -308,9 +352,14 @@ public final class RelayThroughputBench {
             String privacy) {}
 
     static List<Row> readRows(DataSource ds, String prefix) throws SQLException {
+        return readRows(ds, prefix, Integer.MAX_VALUE);
+    }
+
+    static List<Row> readRows(DataSource ds, String prefix, int limit) throws SQLException {
         List<Row> rows = new ArrayList<>();
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(READ_ROWS)) {
             ps.setString(1, prefix);
+            ps.setInt(2, limit);
             ResultSet rs = ps.executeQuery();
             while (rs.next()) {
                 rows.add(new Row(rs.getString("chunk_id"), rs.getLong("version"), rs.getString("document_id"),
@@ -446,6 +495,9 @@ public final class RelayThroughputBench {
         String loadBefore;
         String loadAfter;
         String profile;
+        int ceilingN;
+        double heapPeakMiB;
+        double heapMaxMiB;
 
         double relayRate() {
             return n / relaySeconds;
@@ -453,7 +505,7 @@ public final class RelayThroughputBench {
 
         /** Rows per second over both ceiling runs. */
         double ceilingRate() {
-            return 2.0 * n / (ceilingSeconds1 + ceilingSeconds2);
+            return 2.0 * ceilingN / (ceilingSeconds1 + ceilingSeconds2);
         }
 
         double ratio() {
@@ -479,16 +531,18 @@ public final class RelayThroughputBench {
                     | path | seconds | events/s |
                     | --- | ---: | ---: |
                     | relay: outbox → `replica_chunks` (ledger, cursor, %d batches) | %.2f | %.0f |
-                    | ceiling: plain JDBC loop, same rows, batch size and table definition, no outbox or ledger (runs before and after the relay: %.2f s, %.2f s; mean) | %.2f | %.0f |
+                    | ceiling: plain JDBC loop, same rows (the first %d), batch size and table definition, no outbox or ledger (runs before and after the relay: %.2f s, %.2f s; mean) | %.2f | %.0f |
                     | **ratio relay / ceiling** | | **%.2f** (target ≥ 0.60) |
 
                     Time inside the relay's delivery step: %.2f s of %.2f s (the rest: polling the outbox window,
                     reading the chunk rows, the lease, and the scheduler between polls).
+                    Heap of the JVM running the relay (sampled every 50 ms while it drained): peak %.0f MiB used,
+                    maximum %.0f MiB.
                     %s""",
                     at, n, batch, n, DIMENSION, embeddingType, batch, batchBytes, rowBytes, cores, memoryGiB, os,
-                    loadBefore, loadAfter, postgres, pgvector, durability, jvm, relayBatches, relaySeconds, relayRate(), ceilingSeconds1,
+                    loadBefore, loadAfter, postgres, pgvector, durability, jvm, relayBatches, relaySeconds, relayRate(), ceilingN, ceilingSeconds1,
                     ceilingSeconds2, (ceilingSeconds1 + ceilingSeconds2) / 2, ceilingRate(), ratio(), deliverSeconds, relaySeconds,
-                    profile == null ? "" : "\n## Profile (Java Flight Recorder, bench.jfr)\n" + profile);
+                    heapPeakMiB, heapMaxMiB, profile == null ? "" : "\n## Profile (Java Flight Recorder, bench.jfr)\n" + profile);
         }
 
         Path write(Path dir) throws IOException {
