@@ -106,6 +106,8 @@ public class AdminController {
 
     @PostMapping("/sync-now")
     public Map<String, Object> syncNow() {
+        // Forcing a sync ends any backoff (not an operator's pause), then wakes every relay.
+        cursors.endAllBackoffs();
         wakeup.wakeAll();
         return Map.of("woken", backends.all().keySet());
     }

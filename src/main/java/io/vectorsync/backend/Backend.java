@@ -54,6 +54,16 @@ public interface Backend {
         return null;
     }
 
+    /**
+     * True when {@link #healthProblem()} really asks the backend (a cheap call: {@code SELECT 1}, a
+     * heartbeat). While a backend is backing off after failures, the relay probes it this way every
+     * {@code vectorsync.relay.health-probe-interval} and resumes as soon as it answers, instead of sitting
+     * out a backoff that may have grown to minutes during a long outage.
+     */
+    default boolean hasHealthProbe() {
+        return false;
+    }
+
     /** Creates what the backend needs (tables, collections, indexes); called once at start-up. */
     default void bootstrap() {}
 

@@ -49,7 +49,8 @@ public record VectorsyncProperties(
             @DefaultValue("5") @Min(1) @Max(100) int maxAttempts,
             @DefaultValue("20") @Min(1) int parkedPerPoll,
             @DefaultValue("3") @Min(1) int isolateAfterFailures,
-            @DefaultValue("false") boolean listenNotify) {}
+            @DefaultValue("false") boolean listenNotify,
+            @DefaultValue("2s") @NotNull Duration healthProbeInterval) {}
 
     /**
      * One secondary backend. {@code type} picks the implementation; for {@code postgres}, an empty

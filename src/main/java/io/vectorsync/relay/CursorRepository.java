@@ -190,6 +190,19 @@ public class CursorRepository {
                 owner);
     }
 
+    /**
+     * Ends a backoff early (the backend answered a health probe, or an operator asked for a sync now);
+     * the failure count stays, so a failure right after continues the backoff sequence.
+     */
+    public int endBackoff(String backend) {
+        return jdbc.update("UPDATE relay_cursor SET paused_until = NULL WHERE backend = ? AND paused_until IS NOT NULL",
+                backend);
+    }
+
+    public int endAllBackoffs() {
+        return jdbc.update("UPDATE relay_cursor SET paused_until = NULL WHERE paused_until IS NOT NULL");
+    }
+
     public boolean setPaused(String backend, boolean paused) {
         return jdbc.update(SET_PAUSED, paused, backend) == 1;
     }

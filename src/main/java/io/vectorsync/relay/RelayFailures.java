@@ -58,10 +58,19 @@ public class RelayFailures {
         }
         String reason = describe(e);
         Duration retryAfter = null;
+        Boolean unreachable = null;
         for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof TransientBackendException t && t.retryAfter() != null) {
-                retryAfter = t.retryAfter();
+            if (c instanceof TransientBackendException t) {
+                if (t.retryAfter() != null) {
+                    retryAfter = t.retryAfter();
+                }
+                unreachable = (t.unreachable() || connectionLost(t)) && t.retryAfter() == null;
             }
+        }
+        // Only a backend that could not be reached at all is probed during its backoff: one that answered
+        // (a 503, a Retry-After) keeps its backoff whole. An open breaker says nothing new: keep the last.
+        if (unreachable != null) {
+            poller.probeDuringBackoff(backend, unreachable);
         }
         var relay = properties.retryOf(backend);
         try {
@@ -76,6 +85,20 @@ public class RelayFailures {
             log.warn("VSYNC-RELAY-PRIMARY backend={}: {}; the primary database is unreachable too ({}), retrying in {}",
                     backend, reason, SqlErrors.describe(dbDown), relay.backoffBase());
         }
+    }
+
+    /** The connection itself failed (refused, reset, cut, SQLSTATE class 08): the backend did not answer. */
+    static boolean connectionLost(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof java.net.SocketException || c instanceof java.nio.channels.ClosedChannelException
+                    || c instanceof java.net.http.HttpConnectTimeoutException
+                    || (c instanceof java.sql.SQLException sql && sql.getSQLState() != null
+                            && sql.getSQLState().startsWith("08"))
+                    || c.getClass().getSimpleName().equals("ServiceUnavailableException")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String describe(Throwable e) {

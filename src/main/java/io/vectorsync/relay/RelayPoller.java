@@ -38,6 +38,9 @@ public class RelayPoller implements RelayListener {
     private final Map<String, Long> memoryPauseUntil = new ConcurrentHashMap<>();
     private final Set<String> halted = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> noParkedSince = new ConcurrentHashMap<>();
+    private final Map<String, Long> lastProbe = new ConcurrentHashMap<>();
+    private final Set<String> probeDuringBackoff = ConcurrentHashMap.newKeySet();
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RelayPoller.class);
     private static final long PARKED_RECHECK_NANOS = 1_000_000_000L;
     private volatile long systemIdentifier = -1;
     private volatile boolean stopping;
@@ -80,7 +83,7 @@ public class RelayPoller implements RelayListener {
             halted.add(backend);
             throw new CursorIdentityException(backend, c.systemIdentifier(), sysId);
         }
-        if (c.paused() || c.backingOff()) {
+        if (c.paused() || (c.backingOff() && !answersProbe(backend))) {
             wakeup.await(backend, idle);
             return Batch.empty(backend);
         }
@@ -178,6 +181,44 @@ public class RelayPoller implements RelayListener {
             noParkedSince.remove(backend);
         }
         return due;
+    }
+
+    /**
+     * While a backend backs off, probes its health at most every health-probe-interval; when it answers,
+     * ends the backoff so the backlog drains at once instead of after a backoff grown during the outage.
+     */
+    private boolean answersProbe(String backend) {
+        if (!probeDuringBackoff.contains(backend) || !backends.contains(backend)
+                || !backends.get(backend).hasHealthProbe()) {
+            return false;
+        }
+        long now = System.nanoTime();
+        Long last = lastProbe.get(backend);
+        if (last != null && now - last < properties.relay().healthProbeInterval().toNanos()) {
+            return false;
+        }
+        lastProbe.put(backend, now);
+        String problem;
+        try {
+            problem = backends.get(backend).healthProblem();
+        } catch (RuntimeException e) {
+            problem = e.getClass().getSimpleName();
+        }
+        if (problem != null) {
+            return false;
+        }
+        cursors.endBackoff(backend);
+        log.info("Backend '{}' answers its health probe again: ending its backoff", backend);
+        return true;
+    }
+
+    /** Whether the backend's backoff may be ended early by a health probe (its last failure was unreachable). */
+    void probeDuringBackoff(String backend, boolean probe) {
+        if (probe) {
+            probeDuringBackoff.add(backend);
+        } else {
+            probeDuringBackoff.remove(backend);
+        }
     }
 
     /** Something was parked or replayed: look at parked events on the next poll. */

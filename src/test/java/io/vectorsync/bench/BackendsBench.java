@@ -258,7 +258,139 @@ public final class BackendsBench {
         int rate = Integer.getInteger("bench.rate", 200);
         int seconds = Integer.getInteger("bench.seconds", 20);
         Path resultsDir = Path.of(System.getProperty("bench.results", "bench/results"));
+        if ("catch-up".equals(System.getProperty("bench.mode"))) {
+            new BackendsBench().catchUp(rate, Integer.getInteger("bench.outage", 600), resultsDir);
+            return;
+        }
         new BackendsBench().run(n, rate, seconds, resultsDir);
+    }
+
+    /**
+     * A long outage under load: a remote PostgreSQL backend behind a TCP proxy that goes away for
+     * {@code outageSeconds} while a steady {@code rate} of events keeps coming; then the proxy returns and
+     * the backlog drains while the load goes on. Reports the backlog at the end of the outage, the
+     * catch-up rate (events delivered per second while catching up, the ongoing load included), the time
+     * from the backend's return to zero lag, and the healthy replica's lag during the outage.
+     */
+    void catchUp(int rate, int outageSeconds, Path resultsDir) throws Exception {
+        Counter counter = new Counter();
+        try (Remote remote = new Remote(); Replica replica = new Replica();
+                io.vectorsync.support.TcpProxy proxy = io.vectorsync.support.TcpProxy.forwardingTo("127.0.0.1",
+                        Integer.parseInt(TestDatabases.HOST_PORT.substring(TestDatabases.HOST_PORT.lastIndexOf(':') + 1)))) {
+            Target throughProxy = new Target() {
+                public String name() {
+                    return "remote";
+                }
+
+                public Map<String, String> properties() {
+                    Map<String, String> p = new LinkedHashMap<>(remote.properties());
+                    p.put("vectorsync.backends.remote.jdbc-url",
+                            "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + remote.db);
+                    p.put("vectorsync.backends.remote.connect-timeout", "1s");
+                    p.put("vectorsync.backends.remote.read-timeout", "5s");
+                    return p;
+                }
+            };
+            try (App app = start(List.of(replica, throughProxy), counter)) {
+                JdbcTemplate jdbc = app.ctx().getBean(JdbcTemplate.class);
+                DataSource ds = app.ctx().getBean(DataSource.class);
+                AtomicLong written = new AtomicLong();
+                ScheduledExecutorService writer = steadyWriter(ds, rate, written);
+                TimeUnit.SECONDS.sleep(5);
+                proxy.stop();
+                long outageStart = System.nanoTime();
+                say("backend down for %d s under %d events/s", outageSeconds, rate);
+                TimeUnit.SECONDS.sleep(outageSeconds);
+                long backlog = written.get() - ledger(jdbc, "remote");
+                long deliveredBefore = ledger(jdbc, "remote");
+                proxy.start();
+                long back = System.nanoTime();
+                say("backend back; backlog %d events", backlog);
+                long zeroAt = 0;
+                long deadline = back + TimeUnit.SECONDS.toNanos(Math.max(600, outageSeconds * 2L));
+                while (System.nanoTime() < deadline) {
+                    long behind = written.get() - ledger(jdbc, "remote");
+                    if (behind <= rate / 5) { // within one writer tick or two of the head: caught up
+                        zeroAt = System.nanoTime();
+                        break;
+                    }
+                    TimeUnit.MILLISECONDS.sleep(100);
+                }
+                long deliveredAfter = ledger(jdbc, "remote");
+                writer.shutdown();
+                writer.awaitTermination(10, TimeUnit.SECONDS);
+                if (zeroAt == 0) {
+                    throw new IllegalStateException("the backend did not catch up");
+                }
+                double catchUpSeconds = (zeroAt - back) / 1e9;
+                double catchUpRate = (deliveredAfter - deliveredBefore) / catchUpSeconds;
+                Map<String, Object> lag = jdbc.queryForMap("""
+                        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+                               percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS mx
+                          FROM (SELECT extract(epoch FROM l.applied_at - c.updated_at) * 1000 AS ms
+                                  FROM delivery_ledger l JOIN chunks c ON c.chunk_id = l.chunk_key AND c.version = l.version
+                                 WHERE l.backend = 'replica' AND c.chunk_id LIKE 'steady-%') x
+                        """);
+                lines.add("# Catch-up after a backend outage under load");
+                lines.add("");
+                lines.add("Run " + LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME) + " with"
+                        + " `bench/catch-up.sh " + outageSeconds + " " + rate + "`; " + Runtime.getRuntime().availableProcessors()
+                        + " cores; load average " + loadAverage() + ". Backends: replica (primary) and remote"
+                        + " PostgreSQL behind a TCP proxy that is stopped for the outage; default backoff (1 s x2, at"
+                        + " most 5 min) and batch size 50.");
+                lines.add("");
+                lines.add("| figure | value |");
+                lines.add("| --- | ---: |");
+                lines.add(String.format(Locale.ROOT, "| steady load | %d events/s |", rate));
+                lines.add(String.format(Locale.ROOT, "| outage | %d s |", outageSeconds));
+                lines.add(String.format(Locale.ROOT, "| backlog when the backend returned | %d events |", backlog));
+                lines.add(String.format(Locale.ROOT, "| time from return to zero lag | %.1f s |", catchUpSeconds));
+                lines.add(String.format(Locale.ROOT, "| catch-up rate (delivered per second while catching up, load included) | %.0f events/s |",
+                        catchUpRate));
+                lines.add(String.format(Locale.ROOT, "| replica lag during the whole run, p50 / p99 / max | %.0f / %.0f / %.0f ms |",
+                        ((Number) lag.get("p50")).doubleValue(), ((Number) lag.get("p99")).doubleValue(),
+                        ((Number) lag.get("mx")).doubleValue()));
+                say("outage started %.0f s before the return", (back - outageStart) / 1e9);
+            }
+        }
+        Files.createDirectories(resultsDir);
+        Path file = resultsDir.resolve("catch-up-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                + ".md");
+        Files.writeString(file, String.join("\n", lines) + "\n");
+        say("%n%s%nwritten to %s", String.join("\n", lines), file);
+    }
+
+    /** Writes {@code rate} chunks and lean events per second, one transaction per 100 ms. */
+    private static ScheduledExecutorService steadyWriter(DataSource ds, int rate, AtomicLong written) {
+        int perTick = Math.max(1, rate / 10);
+        ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bench-steady-writer");
+            t.setDaemon(true);
+            return t;
+        });
+        writer.scheduleAtFixedRate(() -> {
+            try (Connection c = ds.getConnection()) {
+                c.setAutoCommit(false);
+                long from = written.get() + 1;
+                try (PreparedStatement chunks = c.prepareStatement(RelayThroughputBench.LOAD_CHUNKS);
+                        PreparedStatement events = c.prepareStatement(RelayThroughputBench.LOAD_EVENTS)) {
+                    chunks.setString(1, "steady-");
+                    chunks.setLong(2, from);
+                    chunks.setLong(3, from + perTick - 1);
+                    chunks.executeUpdate();
+                    events.setString(1, "steady-");
+                    events.setString(2, "steady-");
+                    events.setLong(3, from);
+                    events.setLong(4, from + perTick - 1);
+                    events.executeUpdate();
+                }
+                c.commit();
+                written.addAndGet(perTick);
+            } catch (Exception e) {
+                say("writer: %s", e.getMessage());
+            }
+        }, 0, 100, TimeUnit.MILLISECONDS);
+        return writer;
     }
 
     void run(int n, int rate, int seconds, Path resultsDir) throws Exception {
@@ -433,31 +565,8 @@ public final class BackendsBench {
             JdbcTemplate jdbc = app.ctx().getBean(JdbcTemplate.class);
             DataSource ds = app.ctx().getBean(DataSource.class);
             webhook.down();
-            int perTick = Math.max(1, rate / 10);
             AtomicLong written = new AtomicLong();
-            ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor();
-            writer.scheduleAtFixedRate(() -> {
-                try (Connection c = ds.getConnection()) {
-                    c.setAutoCommit(false);
-                    long from = written.get() + 1;
-                    try (PreparedStatement chunks = c.prepareStatement(RelayThroughputBench.LOAD_CHUNKS);
-                            PreparedStatement events = c.prepareStatement(RelayThroughputBench.LOAD_EVENTS)) {
-                        chunks.setString(1, "steady-");
-                        chunks.setLong(2, from);
-                        chunks.setLong(3, from + perTick - 1);
-                        chunks.executeUpdate();
-                        events.setString(1, "steady-");
-                        events.setString(2, "steady-");
-                        events.setLong(3, from);
-                        events.setLong(4, from + perTick - 1);
-                        events.executeUpdate();
-                    }
-                    c.commit();
-                    written.addAndGet(perTick);
-                } catch (Exception e) {
-                    say("writer: %s", e.getMessage());
-                }
-            }, 0, 100, TimeUnit.MILLISECONDS);
+            ScheduledExecutorService writer = steadyWriter(ds, rate, written);
             TimeUnit.SECONDS.sleep(seconds);
             writer.shutdown();
             writer.awaitTermination(10, TimeUnit.SECONDS);

@@ -105,6 +105,10 @@ public final class TcpProxy implements AutoCloseable {
             }
             Socket upstream = new Socket();
             try {
+                // Forward each write at once: with Nagle's algorithm on the proxy's sockets, a request split
+                // across writes waits for the peer's delayed ACK (40 ms) on every round trip.
+                client.setTcpNoDelay(true);
+                upstream.setTcpNoDelay(true);
                 upstream.connect(new InetSocketAddress(targetHost, targetPort), 5000);
             } catch (IOException e) {
                 closeQuietly(client);

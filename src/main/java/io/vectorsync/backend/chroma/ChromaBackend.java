@@ -143,6 +143,11 @@ final class ChromaBackend implements Backend {
     }
 
     @Override
+    public boolean hasHealthProbe() {
+        return true;
+    }
+
+    @Override
     public String healthProblem() {
         try {
             HttpResponse<String> r = send("GET", "api/v2/heartbeat", null);

@@ -545,6 +545,11 @@ final class Neo4jBackend implements Backend, AutoCloseable {
     }
 
     @Override
+    public boolean hasHealthProbe() {
+        return true;
+    }
+
+    @Override
     public String healthProblem() {
         try {
             driver.verifyConnectivity();

@@ -450,6 +450,11 @@ final class PostgresBackend implements Backend, AutoCloseable {
     }
 
     @Override
+    public boolean hasHealthProbe() {
+        return true;
+    }
+
+    @Override
     public String healthProblem() {
         try {
             inTransaction(c -> {

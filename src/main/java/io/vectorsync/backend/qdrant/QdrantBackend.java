@@ -597,6 +597,11 @@ final class QdrantBackend implements Backend {
     }
 
     @Override
+    public boolean hasHealthProbe() {
+        return true;
+    }
+
+    @Override
     public String healthProblem() {
         try {
             return exists(collection) ? null : "collection " + collection + " does not exist";

@@ -397,6 +397,11 @@ final class SearchBackend implements Backend {
     }
 
     @Override
+    public boolean hasHealthProbe() {
+        return true;
+    }
+
+    @Override
     public String healthProblem() {
         try {
             HttpResponse<String> r = send(request("GET", "_cluster/health/" + index + "?timeout=1s", null));
