@@ -1,5 +1,6 @@
 package io.vectorsync.api;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -61,8 +62,10 @@ public class ChunkRequestParser {
                     "The request body is empty.");
         }
         try {
-            // Trailing tokens ("{...}garbage", two objects) are malformed, not ignored.
-            JsonNode n = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(body);
+            // Trailing tokens ("{...}garbage", two objects) and duplicate keys (which one wins differs
+            // between parsers) are malformed, not silently resolved.
+            JsonNode n = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readTree(body);
             if (n == null || !n.isObject()) {
                 throw new CaptureException(400, "VSYNC-MALFORMED-JSON", "body", "a JSON object",
                         "The request body must be a JSON object.");

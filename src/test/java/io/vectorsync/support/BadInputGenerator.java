@@ -416,7 +416,8 @@ public final class BadInputGenerator {
             String[] bad = {"", "{", "}", "[", "{\"content\":}", "{\"content\":\"x\",}", "null", "[]", "42", "\"str\"",
                     "{'content':'single quotes'}", good.substring(0, rnd.nextInt(1, good.length() - 1)),
                     good + "garbage", good + good, "{\"content\":\"unterminated", "{\"a\":1 \"b\":2}",
-                    "{\"content\":\"\\uZZZZ\"}", "\u0000\u0001\u0002", "{/* comment */}", "{\"embedding\":[1,,2]}"};
+                    "{\"content\":\"\\uZZZZ\"}", "\u0000\u0001\u0002", "{/* comment */}", "{\"embedding\":[1,,2]}",
+                    good.replaceFirst("\\{", "{\"content\":\"first\",")}; // a duplicate key
             if (rnd.nextInt(5) == 0) {
                 byte[] b = new byte[rnd.nextInt(1, 200)];
                 rnd.nextBytes(b);
@@ -437,7 +438,10 @@ public final class BadInputGenerator {
 
         Req wrongTypes() {
             Map<String, Object> b = body("x");
-            switch (rnd.nextInt(12)) {
+            switch (rnd.nextInt(15)) {
+                case 12 -> b.put("content", "nul \u0000 inside");
+                case 13 -> b.put("metadata", Map.of("k", "nul \u0000 inside"));
+                case 14 -> b.put("documentId", "d".repeat(1025));
                 case 0 -> b.put("content", 42);
                 case 1 -> b.put("content", List.of("a"));
                 case 2 -> b.put("embedding", "0.1,0.2");
@@ -490,7 +494,13 @@ public final class BadInputGenerator {
         Req vectors() {
             Map<String, Object> b = body("x");
             List<Object> e = new ArrayList<>((List<?>) b.get("embedding"));
-            switch (rnd.nextInt(8)) {
+            switch (rnd.nextInt(9)) {
+                case 8 -> { // numbers beyond the parser's limits or the float range
+                    String[] lit = {"1" + "0".repeat(1500), "1e99999999", "-1e400", "0." + "1".repeat(1200)};
+                    String s = new String(bytes(b), StandardCharsets.UTF_8);
+                    return hostilePut("nan-inf-vector", s.replaceFirst("\"embedding\":\\[[-0-9.Ee]+",
+                            "\"embedding\":[" + lit[rnd.nextInt(lit.length)]));
+                }
                 case 0, 1 -> { // NaN / Infinity literals (not JSON)
                     String[] lit = {"NaN", "Infinity", "-Infinity", "+Infinity", "nan", "1e999"};
                     String s = new String(bytes(b), StandardCharsets.UTF_8);
@@ -548,7 +558,7 @@ public final class BadInputGenerator {
 
         Req versions() {
             String[] ifMatch = {"abc", "-1", "1.5", "W/\"x\"", "99999999999999999999", "\"\"", "\"-3\"", "0x10",
-                    "\"1\", \"2\"", "W/", "' OR 1=1 --"};
+                    "\"1\", \"2\"", "W/", "' OR 1=1 --", "\"1\u0001\"", "\u007f", "1\t2"};
             Map<String, Object> b = body("x");
             int k = rnd.nextInt(4);
             if (k == 0 && !live.isEmpty()) { // a stale version on a chunk we own: a conflict, nothing written
