@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.TestDatabases;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -153,7 +154,8 @@ class BackfillIT {
             assertThat((Long) cursor.get("backfill_done")).isBetween(live - 2, live + 20);
             assertThat(cursor.get("backfill_finished_at")).isNotNull();
 
-            JsonNode status = JSON.readTree(http.get().uri("/admin/v1/status").retrieve().body(String.class));
+            JsonNode status = JSON.readTree(http.get().uri("/admin/v1/status")
+                    .header("Authorization", "Bearer " + AbstractIT.ADMIN_TOKEN).retrieve().body(String.class));
             JsonNode late = null;
             for (JsonNode b : status.get("backends")) {
                 if (b.get("backend").asText().equals("late")) {

@@ -162,7 +162,7 @@ class IdempotencyIT extends AbstractIT {
                   FROM outbox WHERE chunk_id = 'd-app' AND version = 1 ORDER BY id LIMIT 1
                 RETURNING id
                 """, Long.class, deadLetterPayload);
-        ResponseEntity<String> replay = http.postForEntity("/admin/v1/dead-letters/{id}/replay", null, String.class, id);
+        ResponseEntity<String> replay = adminPost("/admin/v1/dead-letters/{id}/replay", id);
         assertThat(replay.getStatusCode().value()).as(replay.getBody()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(10)).until(() -> count("SELECT count(*) FROM parked") == 0);
         awaitMarker();

@@ -80,7 +80,7 @@ class PoisonEventIT extends AbstractIT {
                     "SELECT DISTINCT status FROM outbox_status WHERE chunk_id = 'p-1' AND backend = 'replica'",
                     String.class)).containsExactly("FAILED");
 
-            JsonNode listed = json.readTree(http.getForEntity("/admin/v1/dead-letters?backend=replica", String.class)
+            JsonNode listed = json.readTree(adminGet("/admin/v1/dead-letters?backend=replica")
                     .getBody()).get("deadLetters");
             assertThat(listed).hasSize(1);
             assertThat(listed.get(0).get("chunkId").asText()).isEqualTo("p-1");
@@ -98,7 +98,7 @@ class PoisonEventIT extends AbstractIT {
 
         // Cause fixed: replay delivers the dead letter, once.
         long id = jdbc.queryForObject("SELECT id FROM dead_letter WHERE chunk_id = 'p-1'", Long.class);
-        ResponseEntity<String> replay = http.postForEntity("/admin/v1/dead-letters/{id}/replay", null, String.class, id);
+        ResponseEntity<String> replay = adminPost("/admin/v1/dead-letters/{id}/replay", id);
         assertThat(replay.getStatusCode().value()).as(replay.getBody()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> count("SELECT count(*) FROM replica_chunks WHERE chunk_id = 'p-1'") == 1);
@@ -109,9 +109,9 @@ class PoisonEventIT extends AbstractIT {
         await().atMost(Duration.ofSeconds(5)).until(() -> count("SELECT count(*) FROM parked") == 0);
         assertThat(count("SELECT count(*) FROM dead_letter WHERE chunk_id = 'p-1' AND replayed_at IS NOT NULL"))
                 .isOne();
-        assertThat(http.postForEntity("/admin/v1/dead-letters/{id}/replay", null, String.class, id)
+        assertThat(adminPost("/admin/v1/dead-letters/{id}/replay", id)
                 .getStatusCode().value()).isEqualTo(404);
-        assertThat(json.readTree(http.getForEntity("/admin/v1/dead-letters?backend=replica", String.class).getBody())
+        assertThat(json.readTree(adminGet("/admin/v1/dead-letters?backend=replica").getBody())
                 .get("deadLetters")).isEmpty();
 
         assertThat(output.getAll()).contains("VSYNC-RELAY-PARKED").contains("VSYNC-RELAY-DEAD-LETTER")
@@ -142,8 +142,7 @@ class PoisonEventIT extends AbstractIT {
         }
 
         // Replaying the old version-1 dead letters must change nothing: the ledger has version 2 of both.
-        ResponseEntity<String> replay = http.postForEntity("/admin/v1/backends/replica/dead-letters:replay", null,
-                String.class);
+        ResponseEntity<String> replay = adminPost("/admin/v1/backends/replica/dead-letters:replay");
         assertThat(replay.getStatusCode().value()).as(replay.getBody()).isEqualTo(200);
         assertThat(json.readTree(replay.getBody()).get("replayed").asInt()).isEqualTo(2);
         await().atMost(Duration.ofSeconds(10)).until(() -> count("SELECT count(*) FROM parked") == 0);

@@ -53,7 +53,7 @@ class SystemIdentifierIT extends AbstractIT {
 
         // Capture still works, but nothing more is delivered and the cursor does not move.
         assertThat(put("after", chunkBody("must not be delivered")).getStatusCode().value()).isEqualTo(201);
-        assertThat(http.postForEntity("/admin/v1/sync-now", null, String.class).getStatusCode().value())
+        assertThat(adminPost("/admin/v1/sync-now").getStatusCode().value())
                 .isEqualTo(200);
         await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(
                 () -> count("SELECT count(*) FROM replica_chunks WHERE chunk_id = 'after'") == 0

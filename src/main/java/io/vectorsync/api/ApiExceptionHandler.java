@@ -10,6 +10,8 @@ import org.springframework.web.HttpMediaTypeNotAcceptableException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.MissingRequestHeaderException;
+import org.springframework.web.bind.MissingServletRequestParameterException;
+import org.springframework.web.bind.ServletRequestBindingException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
@@ -49,8 +51,14 @@ public class ApiExceptionHandler {
         return error(404, new ApiError("VSYNC-NOT-FOUND", "No such path.", null, null));
     }
 
+    @ExceptionHandler(MissingServletRequestParameterException.class)
+    ResponseEntity<ApiError> missingParameter(MissingServletRequestParameterException e) {
+        return error(400, new ApiError("VSYNC-BAD-REQUEST", "A required query parameter is missing.",
+                e.getParameterName(), e.getParameterType()));
+    }
+
     @ExceptionHandler({MethodArgumentTypeMismatchException.class, MissingRequestHeaderException.class,
-            IllegalArgumentException.class})
+            ServletRequestBindingException.class, IllegalArgumentException.class})
     ResponseEntity<ApiError> badArgument(Exception e) {
         return error(400, new ApiError("VSYNC-BAD-REQUEST", "A parameter is missing or has the wrong type.", null,
                 null));

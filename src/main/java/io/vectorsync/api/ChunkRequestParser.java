@@ -1,6 +1,9 @@
 package io.vectorsync.api;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.backend.Privacy;
@@ -59,16 +62,23 @@ public class ChunkRequestParser {
                     "The request body is empty.");
         }
         try {
-            JsonNode n = json.readTree(body);
+            // Trailing tokens ("{...}garbage", two objects) and duplicate keys (which one wins differs
+            // between parsers) are malformed, not silently resolved.
+            JsonNode n = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readTree(body);
             if (n == null || !n.isObject()) {
                 throw new CaptureException(400, "VSYNC-MALFORMED-JSON", "body", "a JSON object",
                         "The request body must be a JSON object.");
             }
             return n;
+        } catch (StreamConstraintsException e) {
+            throw new CaptureException(400, "VSYNC-MALFORMED-JSON", "body", "JSON nested at most 1000 levels deep,"
+                    + " numbers and strings within Jackson's limits", "The request body exceeds a JSON parser limit.");
         } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
             throw new CaptureException(400, "VSYNC-MALFORMED-JSON", "body", "well-formed JSON (RFC 8259)",
-                    "The request body is not valid JSON at line " + e.getLocation().getLineNr() + ", column "
-                            + e.getLocation().getColumnNr() + " (NaN and Infinity are not JSON numbers).");
+                    "The request body is not valid JSON" + where + " (NaN and Infinity are not JSON numbers).");
         } catch (IOException e) {
             throw new CaptureException(400, "VSYNC-MALFORMED-JSON", "body", "well-formed JSON",
                     "The request body could not be read.");

@@ -98,6 +98,23 @@ public abstract class AbstractIT {
         return http.exchange("/api/v1/chunks/{id}", HttpMethod.PUT, new HttpEntity<>(raw, h), String.class, chunkId);
     }
 
+    /** The admin token configured in application-test.yaml. */
+    public static final String ADMIN_TOKEN = "test-admin-token";
+
+    protected static HttpHeaders adminHeaders() {
+        HttpHeaders h = new HttpHeaders();
+        h.setBearerAuth(ADMIN_TOKEN);
+        return h;
+    }
+
+    protected ResponseEntity<String> adminGet(String path, Object... vars) {
+        return http.exchange(path, HttpMethod.GET, new HttpEntity<>(adminHeaders()), String.class, vars);
+    }
+
+    protected ResponseEntity<String> adminPost(String path, Object... vars) {
+        return http.exchange(path, HttpMethod.POST, new HttpEntity<>(adminHeaders()), String.class, vars);
+    }
+
     protected ResponseEntity<String> delete(String chunkId) {
         return http.exchange("/api/v1/chunks/{id}", HttpMethod.DELETE, HttpEntity.EMPTY, String.class, chunkId);
     }

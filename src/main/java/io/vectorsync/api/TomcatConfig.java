@@ -1,0 +1,70 @@
+package io.vectorsync.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import org.apache.catalina.core.StandardHost;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.core.Ordered;
+import org.springframework.http.MediaType;
+import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Tomcat settings the API needs: errors Tomcat answers itself are JSON with a {@code VSYNC-} code
+ * ({@link JsonErrorReportValve}), and {@code %2F} / {@code %5C} in a path are passed through to the
+ * application, so a chunk id containing '/' or '\' (legal, and writable by batch) is addressable as
+ * {@code /api/v1/chunks/a%2Fb} instead of being refused by Tomcat with an HTML 400.
+ */
+@Configuration
+public class TomcatConfig {
+
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> vectorsyncTomcat() {
+        return factory -> {
+            factory.addConnectorCustomizers(c -> {
+                c.setEncodedSolidusHandling("passthrough");
+                c.setEncodedReverseSolidusHandling("passthrough");
+                // TRACE reaches the application only to be refused by traceRefusal() as JSON; Tomcat's own
+                // refusal has no body.
+                c.setAllowTrace(true);
+            });
+            factory.addContextCustomizers(ctx -> {
+                if (ctx.getParent() instanceof StandardHost host) {
+                    host.setErrorReportValveClass(JsonErrorReportValve.class.getName());
+                }
+            });
+        };
+    }
+
+    /** Refuses TRACE (never echoed) with a JSON 405, first in the filter chain. */
+    @Bean
+    FilterRegistrationBean<OncePerRequestFilter> traceRefusal(ObjectMapper json) {
+        OncePerRequestFilter f = new OncePerRequestFilter() {
+            @Override
+            protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response,
+                    FilterChain chain) throws ServletException, IOException {
+                if (!"TRACE".equalsIgnoreCase(request.getMethod())) {
+                    chain.doFilter(request, response);
+                    return;
+                }
+                response.setStatus(405);
+                response.setHeader("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+                response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+                json.writeValue(response.getOutputStream(), new ApiError("VSYNC-METHOD-NOT-ALLOWED",
+                        "TRACE is not allowed.", null, null));
+            }
+        };
+        FilterRegistrationBean<OncePerRequestFilter> reg = new FilterRegistrationBean<>(f);
+        reg.addUrlPatterns("/*");
+        reg.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        reg.setName("vectorsyncTraceRefusal");
+        return reg;
+    }
+}
