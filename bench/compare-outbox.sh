@@ -15,7 +15,7 @@ log=$(mktemp)
 BENCH_KEEP=true bench/relay-throughput.sh "$N" 50 | tee "$log"
 db=$(awk '/kept database/ {print $3}' "$log")
 relay=$(awk '/^relay: / {for (i = 1; i <= NF; i++) if ($i == "events/s") print $(i-1)}' "$log" | head -1)
-ceiling=$(awk '/ceiling: .* mean of both runs/ {print $2}' "$log")
+ceiling=$(awk '$1 == "ceiling:" && /mean of both runs/ {print $2}' "$log")
 relay_file=$(awk '/written to/ {print $3}' "$log" | tail -1)
 cleanup() {
   psql -X -q -h "${host_port%:*}" -p "${host_port##*:}" -U "$user" -d postgres \

@@ -133,6 +133,9 @@ public final class TxOutboxBench {
             System.out.println(String.format(Locale.ROOT, "txoutbox-rate %.1f %.3f %d", ids.size() / seconds, seconds,
                     ids.size()));
         }
+        // The default submitter's executor has non-daemon threads that would keep the JVM (and exec:java) up.
+        System.out.flush();
+        System.exit(0);
     }
 
     private static long count(HikariDataSource ds, String sql) throws Exception {
