@@ -38,8 +38,9 @@ print(f"`bench/compare-outbox.sh {n}`: {n} chunks with 384-dimension embeddings 
       " with the relay (or the outbox) idle, then drained into a fresh copy of the pgvector backend table with the"
       " same version-guarded upsert, on the same database. vectorsync: the relay, batch 50 (details in"
       f" `{relay_file}`). transactionoutbox-core 4.2.268 (the newest Maven Central serves here): one scheduled"
-      " call per chunk, `Persistor.forDialect(POSTGRESQL_9)`, the default submitter, `flush()` until the outbox"
-      " table is empty.\n")
+      " call per chunk, `Persistor.forDialect(POSTGRESQL_9)`, `Submitter.withExecutor` with 8 threads and an"
+      " unbounded queue (the default executor's bounded queue makes an eager `flush()` park rejected calls for"
+      " the 2-minute attempt frequency), `flush()` whenever the queue runs low, until the outbox table is empty.\n")
 print("| path | events/s |\n| --- | ---: |")
 print(f"| plain JDBC loop (ceiling) | {ceiling:.0f} |")
 print(f"| vectorsync relay | {relay:.0f} |")

@@ -7,7 +7,8 @@
 #
 #   bench/perf.sh            phases: idle 10 s, warm-up 500/s for 20 s, 500 requests/s for 30 s, 1000 requests/s for 30 s
 #
-# Environment: PERF_PHASES (name:rate:seconds ..., rate 0 = idle), PGBENCH_SECONDS (default 20),
+# Environment: PERF_JFR=file.jfr records the service with Java Flight Recorder (profile settings);
+# PERF_PHASES (name:rate:seconds ..., rate 0 = idle), PGBENCH_SECONDS (default 20),
 # VSYNC_TEST_PG=host:port, VSYNC_TEST_PG_USER.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,9 @@ psql_ -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATAB
 
 app_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p target/perf
-java -Xmx512m -jar "$jar" --server.address=127.0.0.1 --server.port="$app_port" \
+jfr_opt=()
+if [ -n "${PERF_JFR:-}" ]; then jfr_opt=("-XX:StartFlightRecording=filename=${PERF_JFR},settings=profile,dumponexit=true"); fi
+java -Xmx512m "${jfr_opt[@]}" -jar "$jar" --server.address=127.0.0.1 --server.port="$app_port" \
   --spring.datasource.url="jdbc:postgresql://$host_port/$db" --spring.datasource.username="$user" \
   --logging.level.root=WARN > target/perf/service.log 2>&1 &
 app_pid=$!
