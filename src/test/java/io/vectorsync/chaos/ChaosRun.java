@@ -231,7 +231,7 @@ public final class ChaosRun {
             pg.createDatabase(PRIMARY);
             pg.createDatabase(REMOTE);
             receiver = new Receiver(random.nextLong(), 1, 20, 10);
-            proxy = new FaultyProxy("127.0.0.1", receiver.port(), new FaultyProxy.Faults(10, 10, 5, 50, 1500),
+            proxy = new FaultyProxy("127.0.0.1", receiver.port(), new FaultyProxy.Faults(10, 10, 5, 30, 1000),
                     random.nextLong());
 
             // The first child migrates the primary; the application's table comes after.
@@ -261,10 +261,15 @@ public final class ChaosRun {
                     updates.get(), deletes.get(), rolledBack.get(), apiFailures.get(), sqlFailures.get());
 
             long drainStart = System.nanoTime();
-            await("every backend's cursor to pass every event and nothing to stay parked").atMost(s.drain())
-                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                    .until(() -> pending().values().stream().allMatch(p -> p == 0) && parked() == 0);
-            note("drained in %d ms", (System.nanoTime() - drainStart) / 1_000_000);
+            try {
+                await("every backend's cursor to pass every event and nothing to stay parked").atMost(s.drain())
+                        .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                        .until(() -> pending().values().stream().allMatch(p -> p == 0) && parked() == 0);
+                note("drained in %d ms", (System.nanoTime() - drainStart) / 1_000_000);
+            } catch (ConditionTimeoutException e) {
+                problems.add("not drained within " + s.drain() + ": pending " + pending() + ", parked " + parked());
+                note("not drained within %s: pending %s, parked %d", s.drain(), pending(), parked());
+            }
             sampleVersions();
 
             Map<String, Compare> before = compareAll();
@@ -347,8 +352,6 @@ public final class ChaosRun {
                 "--vectorsync.backends.hooks.secret=chaos-run-secret-0123456789",
                 "--vectorsync.backends.hooks.connect-timeout=1s",
                 "--vectorsync.backends.hooks.read-timeout=2s",
-                // Small webhook batches: more requests, so more of them meet the proxy's faults.
-                "--vectorsync.backends.hooks.batch-size=10",
                 "--vectorsync.failpoints=" + failpoints));
         RelayProcess p = RelayProcess.start("chaos-" + n, args);
         children.add(p);
