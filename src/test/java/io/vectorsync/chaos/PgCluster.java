@@ -48,6 +48,8 @@ final class PgCluster implements AutoCloseable {
                         "-p " + pg.port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c max_connections=100",
                         "start");
                 pg.running = true;
+                // Stopped by its pid even when the harness is interrupted (Ctrl-C, SIGTERM).
+                Runtime.getRuntime().addShutdownHook(new Thread(pg::close, "chaos-pg-stop"));
                 return pg;
             } catch (RuntimeException e) {
                 pg.close();
@@ -128,7 +130,10 @@ final class PgCluster implements AutoCloseable {
 
     /** Stops the server by its own postmaster pid (SIGINT: fast shutdown), then removes the folder. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (!Files.exists(dir)) {
+            return;
+        }
         long pid = postmasterPid();
         if (pid > 0) {
             ProcessHandle.of(pid).ifPresent(h -> {
