@@ -24,9 +24,7 @@ import org.springframework.test.context.DynamicPropertySource;
         "vectorsync.relay.health-probe-interval=500ms"})
 class HealthProbeIT extends AbstractIT {
 
-    private static final TcpProxy PROXY = TcpProxy.forwardingTo(
-            TestDatabases.HOST_PORT.substring(0, TestDatabases.HOST_PORT.lastIndexOf(':')),
-            Integer.parseInt(TestDatabases.HOST_PORT.substring(TestDatabases.HOST_PORT.lastIndexOf(':') + 1)));
+    private static final TcpProxy PROXY = TcpProxy.toTestPostgres();
 
     @DynamicPropertySource
     static void backendThroughTheProxy(DynamicPropertyRegistry registry) {

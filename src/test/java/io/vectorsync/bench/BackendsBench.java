@@ -275,8 +275,7 @@ public final class BackendsBench {
     void catchUp(int rate, int outageSeconds, Path resultsDir) throws Exception {
         Counter counter = new Counter();
         try (Remote remote = new Remote(); Replica replica = new Replica();
-                io.vectorsync.support.TcpProxy proxy = io.vectorsync.support.TcpProxy.forwardingTo("127.0.0.1",
-                        Integer.parseInt(TestDatabases.HOST_PORT.substring(TestDatabases.HOST_PORT.lastIndexOf(':') + 1)))) {
+                io.vectorsync.support.TcpProxy proxy = io.vectorsync.support.TcpProxy.toTestPostgres()) {
             Target throughProxy = new Target() {
                 public String name() {
                     return "remote";

@@ -40,6 +40,12 @@ public final class TcpProxy implements AutoCloseable {
         return p;
     }
 
+    /** Starts forwarding a free local port to the test PostgreSQL server ({@link TestDatabases#HOST_PORT}). */
+    public static TcpProxy toTestPostgres() {
+        String hp = TestDatabases.HOST_PORT;
+        return forwardingTo(hp.substring(0, hp.lastIndexOf(':')), Integer.parseInt(hp.substring(hp.lastIndexOf(':') + 1)));
+    }
+
     public int port() {
         return port;
     }
