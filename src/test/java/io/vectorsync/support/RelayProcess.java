@@ -68,7 +68,9 @@ public final class RelayProcess implements AutoCloseable {
                     "-cp", System.getProperty("java.class.path"),
                     "io.vectorsync.VectorsyncApplication",
                     "--server.address=127.0.0.1", "--server.port=0", "--spring.main.banner-mode=off",
-                    "--spring.jmx.enabled=false"));
+                    "--spring.jmx.enabled=false",
+                    // The admin API refuses every call without a configured credential.
+                    "--vectorsync.admin.token=" + AbstractIT.ADMIN_TOKEN));
             cmd.addAll(args);
             Process p = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
@@ -211,9 +213,13 @@ public final class RelayProcess implements AutoCloseable {
         HttpRequest.BodyPublisher body = jsonBody == null
                 ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofString(jsonBody);
-        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
                 .header("Content-Type", "application/json")
-                .method(method, body));
+                .method(method, body);
+        if (path.startsWith("/admin/")) {
+            b.header("Authorization", "Bearer " + AbstractIT.ADMIN_TOKEN);
+        }
+        return send(b);
     }
 
     private HttpResponse<String> send(HttpRequest.Builder b) {
