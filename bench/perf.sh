@@ -8,7 +8,7 @@
 #   bench/perf.sh            phases: idle 10 s, warm-up 500/s for 20 s, 500 requests/s for 30 s, 1000 requests/s for 30 s
 #
 # Environment: PERF_JFR=file.jfr records the service with Java Flight Recorder (profile settings);
-# PERF_PHASES (name:rate:seconds ..., rate 0 = idle), PGBENCH_SECONDS (default 20),
+# PERF_SERVICE_ARGS (more --key=value arguments for the service); PERF_PHASES (name:rate:seconds ..., rate 0 = idle), PGBENCH_SECONDS (default 20),
 # VSYNC_TEST_PG=host:port, VSYNC_TEST_PG_USER.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ jfr_opt=()
 if [ -n "${PERF_JFR:-}" ]; then jfr_opt=("-XX:StartFlightRecording=filename=${PERF_JFR},settings=profile,dumponexit=true"); fi
 java -Xmx512m "${jfr_opt[@]}" -jar "$jar" --server.address=127.0.0.1 --server.port="$app_port" \
   --spring.datasource.url="jdbc:postgresql://$host_port/$db" --spring.datasource.username="$user" \
-  --logging.level.root=WARN > target/perf/service.log 2>&1 &
+  --logging.level.root=WARN ${PERF_SERVICE_ARGS:-} > target/perf/service.log 2>&1 &
 app_pid=$!
 cleanup() {
   kill "$app_pid" 2>/dev/null || true
