@@ -4,6 +4,7 @@ import static io.vectorsync.bench.RelayThroughputBench.admin;
 import static io.vectorsync.bench.RelayThroughputBench.load;
 import static io.vectorsync.bench.RelayThroughputBench.loadAverage;
 import static io.vectorsync.bench.RelayThroughputBench.say;
+import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.VectorsyncApplication;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -305,22 +307,14 @@ public final class BackendsBench {
                 proxy.start();
                 long back = System.nanoTime();
                 say("backend back; backlog %d events", backlog);
-                long zeroAt = 0;
-                long deadline = back + TimeUnit.SECONDS.toNanos(Math.max(600, outageSeconds * 2L));
-                while (System.nanoTime() < deadline) {
-                    long behind = written.get() - ledger(jdbc, "remote");
-                    if (behind <= rate / 5) { // within one writer tick or two of the head: caught up
-                        zeroAt = System.nanoTime();
-                        break;
-                    }
-                    TimeUnit.MILLISECONDS.sleep(100);
-                }
+                // Caught up: within one writer tick or two of the head.
+                await("the backend to catch up").atMost(Duration.ofSeconds(Math.max(600, outageSeconds * 2L)))
+                        .pollInterval(Duration.ofMillis(100))
+                        .until(() -> written.get() - ledger(jdbc, "remote") <= rate / 5);
+                long zeroAt = System.nanoTime();
                 long deliveredAfter = ledger(jdbc, "remote");
                 writer.shutdown();
                 writer.awaitTermination(10, TimeUnit.SECONDS);
-                if (zeroAt == 0) {
-                    throw new IllegalStateException("the backend did not catch up");
-                }
                 double catchUpSeconds = (zeroAt - back) / 1e9;
                 double catchUpRate = (deliveredAfter - deliveredBefore) / catchUpSeconds;
                 Map<String, Object> lag = jdbc.queryForMap("""
@@ -548,14 +542,9 @@ public final class BackendsBench {
         }
     }
 
-    private static void awaitAll(Counter counter, List<Target> targets, long limitSeconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(limitSeconds);
-        while (targets.stream().anyMatch(t -> !counter.doneAt.containsKey(t.name()))) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("not delivered within " + limitSeconds + " s: " + counter.events);
-            }
-            TimeUnit.MILLISECONDS.sleep(20);
-        }
+    private static void awaitAll(Counter counter, List<Target> targets, long limitSeconds) {
+        await("every backend to deliver").atMost(Duration.ofSeconds(limitSeconds)).pollInterval(Duration.ofMillis(20))
+                .until(() -> targets.stream().allMatch(t -> counter.doneAt.containsKey(t.name())));
     }
 
     private void outage(int rate, int seconds, Replica replica, Remote remote, Webhook webhook) throws Exception {
@@ -571,10 +560,9 @@ public final class BackendsBench {
             writer.awaitTermination(10, TimeUnit.SECONDS);
             long n = written.get();
             // Let the healthy ones finish the last tick.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (System.nanoTime() < deadline && (ledger(jdbc, "replica") < n || ledger(jdbc, "remote") < n)) {
-                TimeUnit.MILLISECONDS.sleep(20);
-            }
+            await("the healthy backends to take the last tick").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> ledger(jdbc, "replica") >= n && ledger(jdbc, "remote") >= n);
             lines.add("");
             lines.add("Outage: three backends (replica, remote, webhook), the webhook receiver's server stopped,"
                     + " a steady load of " + rate + " events/s for " + seconds + " s (" + n + " events). Lag = ledger"
@@ -601,13 +589,8 @@ public final class BackendsBench {
             long t0 = System.nanoTime();
             webhook.up();
             app.ctx().getBean(RelayWakeup.class).wakeAll();
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
-            while (ledger(jdbc, "webhook") < n) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("the webhook backlog did not drain");
-                }
-                TimeUnit.MILLISECONDS.sleep(20);
-            }
+            await("the webhook backlog to drain").atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> ledger(jdbc, "webhook") >= n);
             double drain = (System.nanoTime() - t0) / 1e9;
             String line = String.format(Locale.ROOT,
                     "| webhook (down) | %d during the outage | drained %d events in %.2f s after the receiver came back"

@@ -67,14 +67,23 @@ public final class BadInputBench {
                                 rs.getBoolean(4)));
                     }
                 }
-                do { // the relay catches up with the last valid writes
-                    replica.clear();
-                    try (ResultSet rs = st.executeQuery("SELECT chunk_id FROM replica_chunks")) {
-                        while (rs.next()) {
-                            replica.add(rs.getString(1));
-                        }
-                    }
-                } while (!replica.equals(expectedLive) && System.nanoTime() < deadline && pause());
+                // The relay catches up with the last valid writes (the check below reports it if it does not).
+                try {
+                    org.awaitility.Awaitility.await("the replica to hold the valid writes")
+                            .atMost(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))
+                            .pollInterval(java.time.Duration.ofMillis(200))
+                            .until(() -> {
+                                replica.clear();
+                                try (ResultSet rs = st.executeQuery("SELECT chunk_id FROM replica_chunks")) {
+                                    while (rs.next()) {
+                                        replica.add(rs.getString(1));
+                                    }
+                                }
+                                return replica.equals(expectedLive);
+                            });
+                } catch (org.awaitility.core.ConditionTimeoutException notInStep) {
+                    // replicaExact below is false and the report says so
+                }
             }
             long sqlIds = expectedLive.stream().filter(id -> id.contains("DROP TABLE")).count();
             boolean primaryExact = actual.equals(r.rows());
@@ -128,15 +137,5 @@ public final class BadInputBench {
                 System.setProperty("java.class.path", cp.toString());
             }
         }
-    }
-
-    private static boolean pause() {
-        try {
-            Thread.sleep(200);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-        return true;
     }
 }

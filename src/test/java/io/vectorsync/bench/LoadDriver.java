@@ -191,19 +191,16 @@ public final class LoadDriver {
     private static double[] lag(String db, String like, int waitSeconds) throws Exception {
         try (Connection c = DriverManager.getConnection(TestDatabases.url(db), TestDatabases.USER, "");
                 Statement st = c.createStatement()) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
-            while (true) {
-                ResultSet rs = st.executeQuery("SELECT count(*) FROM chunks c LEFT JOIN replica_chunks r ON r.chunk_id ="
-                        + " c.chunk_id AND r.version = c.version WHERE c.chunk_id LIKE '" + like + "' AND r.chunk_id IS NULL");
-                rs.next();
-                if (rs.getLong(1) == 0) {
-                    break;
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(rs.getLong(1) + " chunks not in the backend after " + waitSeconds + " s");
-                }
-                TimeUnit.MILLISECONDS.sleep(100);
-            }
+            org.awaitility.Awaitility.await("every chunk of the phase in the backend")
+                    .atMost(Duration.ofSeconds(waitSeconds)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM chunks c LEFT JOIN replica_chunks r"
+                                + " ON r.chunk_id = c.chunk_id AND r.version = c.version WHERE c.chunk_id LIKE '" + like
+                                + "' AND r.chunk_id IS NULL")) {
+                            rs.next();
+                            return rs.getLong(1) == 0;
+                        }
+                    });
             // The update's lag is measured from its own write: updated_at is set by every write.
             ResultSet rs = st.executeQuery("SELECT extract(epoch FROM r.synced_at - c.updated_at) * 1000 FROM chunks c"
                     + " JOIN replica_chunks r ON r.chunk_id = c.chunk_id AND r.version = c.version"

@@ -10,6 +10,8 @@ import java.net.Socket;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -44,6 +46,7 @@ final class FaultyProxy implements AutoCloseable {
     final AtomicLong stalls = new AtomicLong();
     final AtomicLong slow = new AtomicLong();
     private volatile boolean enabled = true;
+    private final CountDownLatch closed = new CountDownLatch(1);
 
     FaultyProxy(String targetHost, int targetPort, Faults faults, long seed) throws IOException {
         this.targetHost = targetHost;
@@ -150,8 +153,9 @@ final class FaultyProxy implements AutoCloseable {
                         return;
                     }
                     if (f == Fault.SLOW && first) {
-                        // The injected fault itself: a slow network or server, not a wait for a condition.
-                        Thread.sleep(slowMillis());
+                        // The injected fault: a slow network or server. It holds the answer until its delay
+                        // has passed, or at once when the proxy closes.
+                        closed.await(slowMillis(), TimeUnit.MILLISECONDS);
                     }
                     first = false;
                     out.write(buf, 0, n);
@@ -230,6 +234,7 @@ final class FaultyProxy implements AutoCloseable {
 
     @Override
     public void close() {
+        closed.countDown();
         quietly(server);
         open.forEach(FaultyProxy::quietly);
         open.clear();
