@@ -23,6 +23,30 @@ public final class HttpCalls {
 
     private HttpCalls() {}
 
+    /**
+     * The backend's server URL from {@code vectorsync.backends.<name>.url}, trimmed: {@code defaultUrl} when
+     * unset (or an error naming the property when there is none), and only http or https.
+     *
+     * @throws IllegalStateException naming the property and what it must hold
+     */
+    public static URI serverUrl(String configured, String defaultUrl, String backend, String type) {
+        String property = "vectorsync.backends." + backend + ".url";
+        String url = configured == null || configured.isBlank() ? defaultUrl : configured.trim();
+        if (url == null) {
+            throw new IllegalStateException(property + " is required for a " + type + " backend");
+        }
+        URI uri = URI.create(url);
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+            throw new IllegalStateException(property + " must be an http(s) URL");
+        }
+        return uri;
+    }
+
+    /** An optional setting: {@code null} when unset or blank. */
+    public static String optional(String value) {
+        return value == null || value.isBlank() ? null : value;
+    }
+
     /** A client with the backend's connect timeout that never follows redirects. */
     public static HttpClient client(Duration connectTimeout) {
         return HttpClient.newBuilder().connectTimeout(connectTimeout).followRedirects(HttpClient.Redirect.NEVER).build();

@@ -102,24 +102,8 @@ public class RelayPoller implements RelayListener {
             wakeup.await(backend, idle);
             return Batch.empty(backend);
         }
-        Map<String, ChunkRow> rows = new HashMap<>(window.rows());
-        Set<String> lean = new HashSet<>();
-        parked.stream().filter(e -> e.payloadJson() == null && !rows.containsKey(e.chunkId()))
-                .forEach(e -> lean.add(e.chunkId()));
-        rows.putAll(reader.chunkRows(lean));
-
-        // Cut by bytes, always keeping at least one event.
-        long budget = properties.batchBytesOf(backend);
-        long used = 0;
-        List<OutboxEvent> events = new ArrayList<>(read.size());
-        for (OutboxEvent e : read) {
-            long size = bytesOf(e, rows);
-            if (!events.isEmpty() && used + size > budget) {
-                break;
-            }
-            used += size;
-            events.add(e);
-        }
+        Map<String, ChunkRow> rows = withParkedRows(window.rows(), parked);
+        List<OutboxEvent> events = cutByBytes(backend, read, rows);
         boolean exhausted = events.size() == read.size() && read.size() < limit;
         CursorState.Position next;
         if (exhausted) {
@@ -142,15 +126,31 @@ public class RelayPoller implements RelayListener {
         boolean copyRows = backends.copiesPrimaryRows(backend);
         OutboxReader.Window page = reader.backfillPage(backend, c.backfillAfter(), limit, copyRows);
         List<OutboxEvent> parked = dueParked(backend);
-        Map<String, ChunkRow> rows = new HashMap<>(page.rows());
+        Map<String, ChunkRow> rows = withParkedRows(page.rows(), parked);
+        List<OutboxEvent> events = cutByBytes(backend, page.events(), rows);
+        CursorState.Position next = events.isEmpty()
+                ? new CursorState.Position(c.prevSnapshot(), c.curSnapshot(), c.lastTxId(), c.lastId())
+                : new CursorState.Position(c.prevSnapshot(), c.curSnapshot(), c.lastTxId(), c.lastId(), true,
+                        events.get(events.size() - 1).chunkId(), events.size());
+        return new Batch(backend, c, next, events, parked, rows, page.ledger(), copyRows);
+    }
+
+    /** The rows read with the window, plus the current rows of due parked lean events not among them. */
+    private Map<String, ChunkRow> withParkedRows(Map<String, ChunkRow> read, List<OutboxEvent> parked) {
+        Map<String, ChunkRow> rows = new HashMap<>(read);
         Set<String> lean = new HashSet<>();
         parked.stream().filter(e -> e.payloadJson() == null && !rows.containsKey(e.chunkId()))
                 .forEach(e -> lean.add(e.chunkId()));
         rows.putAll(reader.chunkRows(lean));
+        return rows;
+    }
+
+    /** The leading events that fit the backend's batch bytes, always at least one. */
+    private List<OutboxEvent> cutByBytes(String backend, List<OutboxEvent> read, Map<String, ChunkRow> rows) {
         long budget = properties.batchBytesOf(backend);
         long used = 0;
-        List<OutboxEvent> events = new ArrayList<>(page.events().size());
-        for (OutboxEvent e : page.events()) {
+        List<OutboxEvent> events = new ArrayList<>(read.size());
+        for (OutboxEvent e : read) {
             long size = bytesOf(e, rows);
             if (!events.isEmpty() && used + size > budget) {
                 break;
@@ -158,11 +158,7 @@ public class RelayPoller implements RelayListener {
             used += size;
             events.add(e);
         }
-        CursorState.Position next = events.isEmpty()
-                ? new CursorState.Position(c.prevSnapshot(), c.curSnapshot(), c.lastTxId(), c.lastId())
-                : new CursorState.Position(c.prevSnapshot(), c.curSnapshot(), c.lastTxId(), c.lastId(), true,
-                        events.get(events.size() - 1).chunkId(), events.size());
-        return new Batch(backend, c, next, events, parked, rows, page.ledger(), copyRows);
+        return events;
     }
 
     /**

@@ -89,12 +89,9 @@ final class ChromaBackend implements Backend {
 
     ChromaBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json, Clock clock) {
         this.name = name;
-        String url = config.url() == null || config.url().isBlank() ? "http://127.0.0.1:8000" : config.url().trim();
+        String url = HttpCalls.serverUrl(config.url(), "http://127.0.0.1:8000", name, "chroma").toString();
         this.base = URI.create(url.endsWith("/") ? url : url + "/");
-        if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
-            throw new IllegalStateException("vectorsync.backends." + name + ".url must be an http(s) URL");
-        }
-        this.apiKey = config.apiKey() == null || config.apiKey().isBlank() ? null : config.apiKey();
+        this.apiKey = HttpCalls.optional(config.apiKey());
         this.collection = config.collection() == null || config.collection().isBlank() ? name : config.collection();
         if (!COLLECTION_NAME.matcher(collection).matches() || collection.contains("..")) {
             throw new IllegalStateException("vectorsync.backends." + name + ".collection must be 3-500 characters of"

@@ -105,16 +105,9 @@ final class QdrantBackend implements Backend {
     QdrantBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json, Clock clock) {
         String prefix = "vectorsync.backends." + name;
         this.name = name;
-        if (config.url() == null || config.url().isBlank()) {
-            throw new IllegalStateException(prefix + ".url is required for a qdrant backend (e.g. http://127.0.0.1:6333)");
-        }
-        URI url = URI.create(config.url().trim());
-        if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
-            throw new IllegalStateException(prefix + ".url must be an http(s) URL");
-        }
-        String u = url.toString();
+        String u = HttpCalls.serverUrl(config.url(), null, name, "qdrant").toString();
         this.baseUrl = u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
-        this.apiKey = config.apiKey() == null || config.apiKey().isBlank() ? null : config.apiKey();
+        this.apiKey = HttpCalls.optional(config.apiKey());
         this.collection = config.collection() == null || config.collection().isBlank() ? name : config.collection();
         if (!collection.matches(NAME_RULE)) {
             throw new IllegalStateException(prefix + ".collection must be 1 to 200 letters, digits, '_' or '-', but was '"

@@ -86,14 +86,8 @@ final class SearchBackend implements Backend {
         this.name = name;
         this.flavor = flavor;
         String prefix = "vectorsync.backends." + name + ".";
-        if (config.url() == null || config.url().isBlank()) {
-            throw new IllegalStateException(prefix + "url is required for an " + flavor.type + " backend");
-        }
-        String url = config.url().trim();
+        String url = HttpCalls.serverUrl(config.url(), null, name, flavor.type).toString();
         this.base = URI.create(url.endsWith("/") ? url : url + "/");
-        if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
-            throw new IllegalStateException(prefix + "url must be an http(s) URL");
-        }
         this.index = config.collection() == null || config.collection().isBlank() ? name : config.collection().trim();
         if (!index.matches("[a-z0-9][a-z0-9._-]{0,254}")) {
             throw new IllegalStateException(prefix + "collection must be an index name: lowercase letters, digits,"

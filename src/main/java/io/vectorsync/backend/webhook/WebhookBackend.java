@@ -51,13 +51,7 @@ final class WebhookBackend implements Backend {
 
     WebhookBackend(String name, VectorsyncProperties.Backend config, ObjectMapper json, Clock clock) {
         this.name = name;
-        if (config.url() == null || config.url().isBlank()) {
-            throw new IllegalStateException("vectorsync.backends." + name + ".url is required for a webhook backend");
-        }
-        this.url = URI.create(config.url());
-        if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
-            throw new IllegalStateException("vectorsync.backends." + name + ".url must be an http(s) URL");
-        }
+        this.url = HttpCalls.serverUrl(config.url(), null, name, "webhook");
         if (config.secret() == null || config.secret().length() < 16) {
             throw new IllegalStateException("vectorsync.backends." + name
                     + ".secret must be at least 16 characters (it signs every request with HMAC-SHA256)");
