@@ -1,0 +1,165 @@
+package io.vectorsync.relay;
+
+import io.vectorsync.backend.BackendRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.CamelContext;
+import org.apache.camel.NamedNode;
+import org.apache.camel.Route;
+import org.apache.camel.ServiceStatus;
+import org.apache.camel.spi.RoutePolicy;
+import org.apache.camel.spi.RoutePolicyFactory;
+import org.apache.camel.support.RoutePolicySupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.stereotype.Component;
+
+/**
+ * Keeps the pause state in one place, {@code relay_cursor.paused}, and the Camel relay routes in
+ * agreement with it, so that what JMX and Hawtio show and do is what the admin API and the CLI show and do:
+ * <ul>
+ *   <li>a relay route suspended or resumed through JMX (Hawtio's route view, {@code suspendRoute} over
+ *       Jolokia) writes the pause to the database, so every instance and the admin status see it;</li>
+ *   <li>every {@code pause-sync-interval} each started or suspended relay route of this instance is
+ *       suspended or resumed to match the database (a pause made through the API or by another instance
+ *       shows as a suspended route here).</li>
+ * </ul>
+ * The poller reads the column at every poll as well, so a route that is not yet suspended never delivers
+ * for a paused backend. Routes stopped (not suspended) are left alone: stopping is start-up and shutdown's.
+ */
+@Component
+@Order(Ordered.LOWEST_PRECEDENCE)
+public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<ApplicationReadyEvent>, DisposableBean {
+
+    private static final Logger log = LoggerFactory.getLogger(RouteStateSync.class);
+
+    private final CamelContext camel;
+    private final CursorRepository cursors;
+    private final BackendRegistry backends;
+    private final RelayWakeup wakeup;
+    private final Duration interval;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "vectorsync-route-state");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public RouteStateSync(CamelContext camel, CursorRepository cursors, BackendRegistry backends, RelayWakeup wakeup,
+            @Value("${vectorsync.relay.pause-sync-interval:2s}") Duration interval) {
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("vectorsync.relay.pause-sync-interval must be positive, got " + interval);
+        }
+        this.camel = camel;
+        this.cursors = cursors;
+        this.backends = backends;
+        this.wakeup = wakeup;
+        this.interval = interval;
+        if (!camel.getRoutePolicyFactories().contains(this)) {
+            camel.addRoutePolicyFactory(this);
+        }
+    }
+
+    /** Relay routes get a policy that records their suspension and resumption; other routes none. */
+    @Override
+    public RoutePolicy createRoutePolicy(CamelContext context, String routeId, NamedNode route) {
+        if (routeId == null || !routeId.startsWith(RelayRouteValidator.ROUTE_PREFIX)) {
+            return null;
+        }
+        return new RoutePolicySupport() {
+            @Override
+            public void onSuspend(Route r) {
+                routeMoved(r.getRouteId(), true);
+            }
+
+            @Override
+            public void onResume(Route r) {
+                routeMoved(r.getRouteId(), false);
+            }
+        };
+    }
+
+    /** Runs after the route validator (also an ApplicationReadyEvent listener) has started the relay routes. */
+    @Override
+    public void onApplicationEvent(ApplicationReadyEvent event) {
+        long ms = interval.toMillis();
+        timer.scheduleWithFixedDelay(this::reconcileQuietly, 0, ms, TimeUnit.MILLISECONDS);
+    }
+
+    /** A route suspended or resumed by anyone (JMX, Hawtio, this class) records the state in the database. */
+    private void routeMoved(String routeId, boolean paused) {
+        if (!camel.isStarted() || camel.isStopping()) {
+            return; // start-up and shutdown move routes; they are not an operator's pause
+        }
+        String backend = backendOf(routeId);
+        if (backend == null) {
+            return;
+        }
+        cursors.read(backend).ifPresent(c -> {
+            if (c.paused() != paused) {
+                cursors.setPaused(backend, paused);
+                log.info("Backend {} {} through its route (JMX); recorded in relay_cursor", backend,
+                        paused ? "paused" : "resumed");
+                if (!paused) {
+                    wakeup.wakeAll();
+                }
+            }
+        });
+    }
+
+    /** Suspends or resumes this instance's relay routes to match {@code relay_cursor.paused}. */
+    public void reconcile() {
+        if (!camel.isStarted() || camel.isStopping()) {
+            return;
+        }
+        Map<String, Boolean> paused = new java.util.HashMap<>();
+        cursors.readAll().forEach(c -> paused.put(c.backend(), c.paused()));
+        for (String backend : backends.all().keySet()) {
+            Boolean want = paused.get(backend);
+            if (want == null) {
+                continue;
+            }
+            String routeId = RelayRouteValidator.ROUTE_PREFIX + backend;
+            ServiceStatus status = camel.getRouteController().getRouteStatus(routeId);
+            try {
+                if (want && status == ServiceStatus.Started) {
+                    camel.getRouteController().suspendRoute(routeId);
+                } else if (!want && status == ServiceStatus.Suspended) {
+                    camel.getRouteController().resumeRoute(routeId);
+                }
+            } catch (Exception e) {
+                log.warn("Could not bring route {} in line with the pause state (paused={}): {}", routeId, want,
+                        e.toString());
+            }
+        }
+    }
+
+    private void reconcileQuietly() {
+        try {
+            reconcile();
+        } catch (RuntimeException e) {
+            log.warn("Route pause reconciliation failed: {}", e.toString());
+        }
+    }
+
+    private String backendOf(String routeId) {
+        if (routeId == null || !routeId.startsWith(RelayRouteValidator.ROUTE_PREFIX)) {
+            return null;
+        }
+        String backend = routeId.substring(RelayRouteValidator.ROUTE_PREFIX.length());
+        return backends.contains(backend) ? backend : null;
+    }
+
+    @Override
+    public void destroy() {
+        timer.shutdownNow();
+    }
+}
