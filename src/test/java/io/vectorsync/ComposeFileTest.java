@@ -100,6 +100,91 @@ class ComposeFileTest {
         assertThat(dockerfile).containsPattern("(?m)^HEALTHCHECK .*[\\r\\n]+.*/actuator/health/liveness");
     }
 
+    @Test
+    void theStackHasTheDatabaseTheStoresTheAppPrometheusAndGrafana() throws IOException {
+        JsonNode services = compose().path("services");
+
+        assertThat(services.fieldNames()).toIterable()
+                .contains("postgres", "qdrant", "neo4j", "vectorsync", "prometheus", "grafana");
+        for (String name : List.of("postgres", "qdrant", "neo4j", "prometheus", "grafana")) {
+            String image = services.path(name).path("image").asText();
+            assertThat(image).as("%s pins an image tag", name).matches("[a-z0-9./_-]+:[A-Za-z0-9._-]+")
+                    .doesNotEndWith(":latest");
+        }
+    }
+
+    @Test
+    void everyFileTheStackMountsExistsInTheRepository() throws IOException {
+        List<String> mounted = new ArrayList<>();
+        compose().path("services").forEach(service -> service.path("volumes").forEach(v -> {
+            String source = v.asText().split(":")[0];
+            if (source.startsWith("./")) {
+                mounted.add(source);
+            }
+        }));
+
+        assertThat(mounted).contains("./deploy/prometheus/alerts.yml", "./deploy/grafana/vectorsync.json");
+        for (String source : mounted) {
+            assertThat(Path.of(source)).as("mounted by %s", COMPOSE).exists();
+        }
+    }
+
+    @Test
+    void everyRelayRouteOfTheStackHasABackendConfiguredAndEveryBackendARoute() throws IOException {
+        JsonNode app = compose().path("services").path("vectorsync");
+        String routesFile = null;
+        for (JsonNode v : app.path("volumes")) {
+            String[] parts = v.asText().split(":");
+            if (parts[1].equals("/app/routes/backends.camel.yaml")) {
+                routesFile = parts[0];
+            }
+        }
+        assertThat(routesFile).as("the app mounts its own backends.camel.yaml").isNotNull();
+        List<String> routed = new ArrayList<>();
+        for (JsonNode route : yaml.readTree(Path.of(routesFile).toFile())) {
+            JsonNode t = route.path("templatedRoute");
+            assertThat(t.path("routeTemplateRef").asText()).isEqualTo("relay");
+            routed.add(t.path("parameters").get(0).path("value").asText());
+        }
+        List<String> configured = new ArrayList<>(List.of("replica")); // application.yaml's default backend
+        app.path("environment").fieldNames().forEachRemaining(k -> {
+            Matcher m = Pattern.compile("^VECTORSYNC_BACKENDS_([A-Z0-9]+)_TYPE$").matcher(k);
+            if (m.find()) {
+                configured.add(m.group(1).toLowerCase(java.util.Locale.ROOT));
+            }
+        });
+
+        assertThat(routed).containsExactlyInAnyOrderElementsOf(configured).contains("qdrant", "neo4j");
+    }
+
+    @Test
+    void theDockerfilePassesTheLinter() throws Exception {
+        Lint lint = lint(DOCKERFILE);
+
+        assertThat(lint.exit).as(lint.output).isZero();
+        assertThat(lint.output).contains("Issues: None found");
+    }
+
+    @Test
+    void theLinterCatchesABrokenDockerfile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path broken = dir.resolve("Dockerfile");
+        Files.writeString(broken, "FROM\nRUN apt-get install curl\nEXPOSE eighty\nHEALTHCHECK --bogus=1 CMD true\n");
+
+        Lint lint = lint(broken);
+
+        assertThat(lint.exit).as(lint.output).isNotZero();
+        assertThat(lint.output).contains("Issues:").doesNotContain("None found");
+    }
+
+    record Lint(int exit, String output) {}
+
+    private static Lint lint(Path dockerfile) throws Exception {
+        Process p = new ProcessBuilder("bash", "scripts/lint-dockerfile.sh", dockerfile.toAbsolutePath().toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return new Lint(p.waitFor(), out);
+    }
+
     /**
      * The Compose schema, loaded from its file so its relative {@code $id} resolves, with its https
      * meta-schema name mapped to draft-07 (nothing is fetched) and the annotation {@code deprecated} known.
