@@ -1,5 +1,6 @@
 package io.vectorsync.api;
 
+import io.swagger.v3.core.converter.ModelConverters;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.info.Info;
@@ -27,13 +28,16 @@ public class OpenApiConfig {
 
     @Bean
     OpenAPI vectorsyncOpenApi() {
+        Components components = new Components();
+        // The error body every VSYNC- answer carries, referenced by the admin operations' 401.
+        ModelConverters.getInstance().read(ApiError.class).forEach(components::addSchemas);
         return new OpenAPI()
                 .info(new Info().title("vectorsync").version("v1").description("""
                         Ingest API (/api/v1): write chunks; each write and its outbox event commit in one
                         transaction. Admin API (/admin/v1): status, queue, dead letters, pause/resume, retry,
                         sync now, backfill; needs vectorsync.admin.token as a bearer token, or the basic
                         credentials. Errors are JSON with a stable VSYNC- code."""))
-                .components(new Components()
+                .components(components
                         .addSecuritySchemes(BEARER, new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
                                 .description("Authorization: Bearer <vectorsync.admin.token>"))
                         .addSecuritySchemes(BASIC, new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("basic")

@@ -158,9 +158,13 @@ final class Commands {
                 q.append("&status=").append(s);
             }
             JsonNode answer = root.client().get(q.toString());
+            // Problems are parked or failed events among what was asked for.
+            String only = status == null ? null : status.toUpperCase(Locale.ROOT);
             boolean problem = false;
             for (JsonNode c : answer.path("counts")) {
-                problem |= c.path("parked").asLong() + c.path("failed").asLong() > 0;
+                long parked = only == null || only.equals("PARKED") ? c.path("parked").asLong() : 0;
+                long failed = only == null || only.equals("FAILED") ? c.path("failed").asLong() : 0;
+                problem |= parked + failed > 0;
             }
             if (root.json) {
                 root.printJson(answer);

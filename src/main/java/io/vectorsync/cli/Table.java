@@ -7,7 +7,7 @@ import java.util.List;
 /** A plain text table: a header row and rows, columns padded to their widest cell, long cells cut. */
 final class Table {
 
-    private static final int MAX_CELL = 60;
+    private static final int MAX_CELL = 100;
 
     private final List<String[]> rows = new ArrayList<>();
 
