@@ -231,6 +231,9 @@ class CliIT extends AbstractIT {
         assertThat(noSuch.err()).contains("VSYNC-BACKEND-NOT-FOUND");
         assertThat(cli("--url", "ftp://x", "status").code()).isEqualTo(2);
         assertThat(cli("--help").code()).isZero();
+        Run help = cli("queue", "--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.out()).contains("--errors").contains("--backend");
 
         // 3: nothing listens on the port.
         int closed;

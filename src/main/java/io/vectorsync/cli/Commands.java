@@ -80,7 +80,7 @@ final class Commands {
         return p;
     }
 
-    @Command(name = "status", description = "Per backend: paused, backoff, backlog, lag, circuit, lease, backfill."
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Per backend: paused, backoff, backlog, lag, circuit, lease, backfill."
             + " Exits 1 when a backend is failing or in alert.")
     static final class Status implements Callable<Integer> {
         @ParentCommand
@@ -122,7 +122,7 @@ final class Commands {
         }
     }
 
-    @Command(name = "queue", description = "Waiting events: failed (dead letters), parked and pending, with attempts"
+    @Command(name = "queue", mixinStandardHelpOptions = true, description = "Waiting events: failed (dead letters), parked and pending, with attempts"
             + " and last error. Exits 1 when any event is parked or failed.")
     static final class Queue implements Callable<Integer> {
         @ParentCommand
@@ -197,7 +197,7 @@ final class Commands {
         }
     }
 
-    @Command(name = "now", description = "Sync now: end every backoff and wake every relay.")
+    @Command(name = "now", mixinStandardHelpOptions = true, description = "Sync now: end every backoff and wake every relay.")
     static final class Now implements Callable<Integer> {
         @ParentCommand
         VectorsyncCli root;
@@ -216,7 +216,7 @@ final class Commands {
         }
     }
 
-    @Command(name = "retry", description = "Retry parked events now (and end the backends' backoff).")
+    @Command(name = "retry", mixinStandardHelpOptions = true, description = "Retry parked events now (and end the backends' backoff).")
     static final class Retry implements Callable<Integer> {
         @ParentCommand
         VectorsyncCli root;
@@ -244,7 +244,7 @@ final class Commands {
         }
     }
 
-    @Command(name = "replay", description = "Replay the open dead letters (of one backend or all): each is parked"
+    @Command(name = "replay", mixinStandardHelpOptions = true, description = "Replay the open dead letters (of one backend or all): each is parked"
             + " again for delivery now; the ledger still keeps an older version from overwriting a newer one.")
     static final class Replay implements Callable<Integer> {
         @ParentCommand
@@ -350,7 +350,7 @@ final class Commands {
         return VectorsyncCli.EXIT_OK;
     }
 
-    @Command(name = "pause", description = "Pause one backend's relay, or every backend's (kept in the database).")
+    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause one backend's relay, or every backend's (kept in the database).")
     static final class Pause implements Callable<Integer> {
         @ParentCommand
         VectorsyncCli root;
@@ -364,7 +364,7 @@ final class Commands {
         }
     }
 
-    @Command(name = "resume", description = "Resume one backend's relay, or every backend's, and wake them.")
+    @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume one backend's relay, or every backend's, and wake them.")
     static final class Resume implements Callable<Integer> {
         @ParentCommand
         VectorsyncCli root;
@@ -378,7 +378,7 @@ final class Commands {
         }
     }
 
-    @Command(name = "backfill", description = "(Re)start a backfill of the backend: every live chunk is written"
+    @Command(name = "backfill", mixinStandardHelpOptions = true, description = "(Re)start a backfill of the backend: every live chunk is written"
             + " again (ADR 010), and the CLI waits for it to finish.")
     static final class Backfill implements Callable<Integer> {
         @ParentCommand
@@ -454,7 +454,7 @@ final class Commands {
         }
     }
 
-    @Command(name = "verify", description = "Compare backends with the primary (counts, checksums, then chunk by"
+    @Command(name = "verify", mixinStandardHelpOptions = true, description = "Compare backends with the primary (counts, checksums, then chunk by"
             + " chunk); --repair re-enqueues what differs. Exits 1 when differences were found.")
     static final class Verify implements Callable<Integer> {
         @ParentCommand

@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExit codes:%n",
         footer = {"  0 ok, 1 problems found, 2 usage, 3 cannot reach the service, 4 not authorised",
                 "%nEnvironment:%n  VECTORSYNC_URL          the service (default http://localhost:8080)",
-                "  VECTORSYNC_ADMIN_TOKEN  the admin token (vectorsync.admin.token), unless --token-file"})
+                "  VECTORSYNC_ADMIN_TOKEN  the admin token (unless --token-file)"})
 public final class VectorsyncCli implements Callable<Integer> {
 
     public static final int EXIT_OK = 0;
