@@ -273,7 +273,8 @@ class AdminOperationsIT extends AbstractIT {
         JsonNode schemes = doc.get("components").get("securitySchemes");
         assertThat(schemes.get("adminBearer").get("scheme").asText()).isEqualTo("bearer");
         assertThat(schemes.get("adminBasic").get("scheme").asText()).isEqualTo("basic");
-        assertThat(doc.get("components").get("schemas").get("ApiError").get("properties").has("code")).isTrue();
+        assertThat(doc.get("components").path("schemas").path("ApiError").path("properties").has("code"))
+                .as(doc.get("components").toString()).isTrue();
 
         // Every admin endpoint the application serves, read from its own handler mappings.
         int admin = 0;

@@ -28,16 +28,13 @@ public class OpenApiConfig {
 
     @Bean
     OpenAPI vectorsyncOpenApi() {
-        Components components = new Components();
-        // The error body every VSYNC- answer carries, referenced by the admin operations' 401.
-        ModelConverters.getInstance().read(ApiError.class).forEach(components::addSchemas);
         return new OpenAPI()
                 .info(new Info().title("vectorsync").version("v1").description("""
                         Ingest API (/api/v1): write chunks; each write and its outbox event commit in one
                         transaction. Admin API (/admin/v1): status, queue, dead letters, pause/resume, retry,
                         sync now, backfill; needs vectorsync.admin.token as a bearer token, or the basic
                         credentials. Errors are JSON with a stable VSYNC- code."""))
-                .components(components
+                .components(new Components()
                         .addSecuritySchemes(BEARER, new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
                                 .description("Authorization: Bearer <vectorsync.admin.token>"))
                         .addSecuritySchemes(BASIC, new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("basic")
@@ -50,6 +47,10 @@ public class OpenApiConfig {
         return api -> {
             if (api.getPaths() == null) {
                 return;
+            }
+            // The error body every VSYNC- answer carries, referenced by the admin operations' 401.
+            if (api.getComponents().getSchemas() == null || !api.getComponents().getSchemas().containsKey("ApiError")) {
+                ModelConverters.getInstance().read(ApiError.class).forEach(api.getComponents()::addSchemas);
             }
             api.getPaths().forEach((path, item) -> {
                 if (!path.startsWith("/admin/")) {

@@ -49,7 +49,19 @@ final class Commands {
         return out;
     }
 
-    /** What is wrong with a backend in the status answer (empty when nothing). */
+    /** The circuit breaker's state, whether the status gives it as text or as an object with a state. */
+    static String circuit(JsonNode b) {
+        JsonNode c = b.get("circuit");
+        if (c == null || c.isNull()) {
+            return null;
+        }
+        return c.isObject() ? text(c, "state") : c.asText();
+    }
+
+    /**
+     * What is wrong with a backend in the status answer (empty when nothing): a backoff, failures, an open
+     * circuit, dead letters or alerts. Fields the service does not report are not judged.
+     */
     static List<String> problems(JsonNode b) {
         List<String> p = new ArrayList<>();
         if (b.path("backingOff").asBoolean(false)) {
@@ -59,9 +71,12 @@ final class Commands {
         if (failures > 0) {
             p.add(failures + " consecutive failures");
         }
-        String circuit = text(b, "circuit");
+        String circuit = circuit(b);
         if (circuit != null && !circuit.equalsIgnoreCase("CLOSED") && !circuit.equalsIgnoreCase("DISABLED")) {
             p.add("circuit " + circuit);
+        }
+        if (b.path("alert").asBoolean(false)) {
+            p.add("in alert");
         }
         long dead = b.path("deadLetters").asLong(0);
         if (dead > 0) {
@@ -71,7 +86,7 @@ final class Commands {
         if (alerts != null && alerts.isArray() && !alerts.isEmpty()) {
             p.add("alerts " + alerts);
         }
-        for (String f : List.of("state", "health")) {
+        for (String f : List.of("state", "health", "status")) {
             String v = text(b, f);
             if (v != null && List.of("DOWN", "FAILING", "ALERT", "HALTED").contains(v.toUpperCase(Locale.ROOT))) {
                 p.add(f + " " + v);
@@ -113,7 +128,7 @@ final class Commands {
                         ? bf.path("copied").asLong() + "/" + (bf.hasNonNull("total") ? bf.path("total").asLong() : "?")
                         : "-";
                 t.row(b.path("backend").asText(), state, text(b, "backlog"), text(b, "lagSeconds"), text(b, "parked"),
-                        text(b, "deadLetters"), text(b, "circuit"), b.path("consecutiveFailures").asInt(0),
+                        text(b, "deadLetters"), circuit(b), b.path("consecutiveFailures").asInt(0),
                         text(b, "leaseOwner"), backfill, text(b, "lastError"));
             }
             t.print(root.out());
