@@ -487,7 +487,17 @@ final class Commands {
             ArrayNode jobs = root.mapper.createArrayNode();
             boolean problem = false;
             for (String b : names) {
-                JsonNode job = run(b);
+                JsonNode job;
+                try {
+                    job = run(b);
+                } catch (CliException e) {
+                    // Each backend in turn: one listed by status but not enabled (a kept cursor) is skipped.
+                    if (backend != null || !e.getMessage().contains("VSYNC-BACKEND-NOT-FOUND")) {
+                        throw e;
+                    }
+                    root.err().println("vectorsync: skipping " + b + ": not an enabled backend");
+                    continue;
+                }
                 jobs.add(job);
                 String status = job.path("status").asText();
                 if (!"SUCCEEDED".equals(status)) {
