@@ -28,7 +28,7 @@ public class CursorRepository {
             backend, prev_snapshot::text AS prev_text, cur_snapshot::text AS cur_text, last_tx_id::text AS last_tx_text,
             last_id, cursor_version, system_identifier, paused, paused_until, consecutive_failures, lease_owner,
             lease_expires_at, COALESCE(paused_until > clock_timestamp(), false) AS backing_off,
-            backfilling, backfill_after, backfill_done, backfill_total
+            backfilling, backfill_after, backfill_done, backfill_total, backfilling AND backfill_rewrite AS backfill_rewrite
             """;
     private static final String CREATE = """
             INSERT INTO relay_cursor (backend, prev_snapshot, system_identifier)
@@ -240,7 +240,8 @@ public class CursorRepository {
             rs.getBoolean("backfilling"),
             rs.getString("backfill_after"),
             rs.getLong("backfill_done"),
-            (Long) rs.getObject("backfill_total"));
+            (Long) rs.getObject("backfill_total"),
+            rs.getBoolean("backfill_rewrite"));
 
     private static Instant instant(ResultSet rs, String col) throws SQLException {
         Timestamp t = rs.getTimestamp(col);

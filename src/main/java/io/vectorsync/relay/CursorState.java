@@ -4,7 +4,8 @@ import java.time.Instant;
 
 /**
  * A backend's row in {@code relay_cursor}: the snapshot cursor (previous snapshot, current snapshot,
- * last {@code (tx_id, id)} read), the compare-and-set version and the pause state.
+ * last {@code (tx_id, id)} read), the compare-and-set version and the pause state. While backfilling,
+ * {@code backfillRewrite} says the pages bypass the ledger (an operator's re-backfill, ADR 010).
  */
 public record CursorState(
         String backend,
@@ -23,7 +24,8 @@ public record CursorState(
         boolean backfilling,
         String backfillAfter,
         long backfillDone,
-        Long backfillTotal) {
+        Long backfillTotal,
+        boolean backfillRewrite) {
 
     /**
      * A position of the cursor after a batch: the snapshot cursor, and while the backend is being

@@ -125,6 +125,13 @@ public class RelayPoller implements RelayListener {
         int limit = properties.batchSizeOf(backend);
         boolean copyRows = backends.copiesPrimaryRows(backend);
         OutboxReader.Window page = reader.backfillPage(backend, c.backfillAfter(), limit, copyRows);
+        if (c.backfillRewrite()) {
+            // An operator's re-backfill rebuilds a backend that may have lost what the ledger records
+            // (ADR 010): no ledger filter, every live chunk is written again, version-guarded as always.
+            Map<String, Long> none = new HashMap<>();
+            page.ledger().keySet().forEach(k -> none.put(k, 0L));
+            page = new OutboxReader.Window(page.events(), page.rows(), none);
+        }
         List<OutboxEvent> parked = dueParked(backend);
         Map<String, ChunkRow> rows = withParkedRows(page.rows(), parked);
         List<OutboxEvent> events = cutByBytes(backend, page.events(), rows);

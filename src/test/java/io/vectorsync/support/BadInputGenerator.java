@@ -612,7 +612,9 @@ public final class BadInputGenerator {
                     "POST /admin/v1/backends/" + backend + "/pause", "GET //admin/v1/status",
                     "GET /admin/v1/./status", "GET /admin;x=1/v1/status", "GET /ADMIN/v1/status",
                     "GET /admin/v1/../v1/status", "POST /admin/v1/dead-letters/1/replay;jsessionid=1",
-                    "GET /admin/v1", "GET /jolokia", "GET /hawtio/"};
+                    "GET /admin/v1", "GET /jolokia", "GET /hawtio/", "POST /admin/v1/pause", "POST /admin/v1/resume",
+                    "POST /admin/v1/retry?force=true", "POST /admin/v1/backends/" + backend + "/backfill",
+                    "GET /admin/v1/queue"};
             String[] t = targets[rnd.nextInt(targets.length)].split(" ", 2);
             Map<String, String> h = new LinkedHashMap<>();
             String[] auth = {null, "Bearer", "Bearer ", "Bearer " + adminToken + "x", "Bearer " + adminToken.substring(1),
@@ -637,7 +639,12 @@ public final class BadInputGenerator {
                     "POST /admin/v1/backends/nope/dead-letters:replay",
                     "POST /admin/v1/backends/" + encodePath("x'; DROP TABLE cursors; --") + "/dead-letters:replay",
                     "DELETE /admin/v1/status", "GET /admin/v1/sync-now", "GET /admin/v1/nothing-here",
-                    "POST /admin/v1/dead-letters/1/discard?reason=" + "r".repeat(1200)};
+                    "POST /admin/v1/dead-letters/1/discard?reason=" + "r".repeat(1200),
+                    "GET /admin/v1/queue?limit=0", "GET /admin/v1/queue?limit=abc", "GET /admin/v1/queue?status=DONE",
+                    "GET /admin/v1/queue?backend=nope", "GET /admin/v1/queue?errorsOnly=maybe",
+                    "POST /admin/v1/retry?force=maybe", "POST /admin/v1/retry?backend=nope",
+                    "POST /admin/v1/backends/nope/pause", "POST /admin/v1/backends/nope/resume",
+                    "POST /admin/v1/backends/nope/backfill", "GET /admin/v1/pause"};
             String[] t = targets[rnd.nextInt(targets.length)].split(" ", 2);
             return hostile("admin-bad-params", t[0], t[1], admin(), null);
         }

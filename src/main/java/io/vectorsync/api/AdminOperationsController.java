@@ -1,0 +1,236 @@
+package io.vectorsync.api;
+
+import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.capture.CaptureException;
+import io.vectorsync.relay.BackfillControl;
+import io.vectorsync.relay.CursorRepository;
+import io.vectorsync.relay.CursorState;
+import io.vectorsync.relay.PauseControl;
+import io.vectorsync.relay.RelayPoller;
+import io.vectorsync.relay.RelayQueue;
+import io.vectorsync.relay.RelayWakeup;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The admin API's operations: the queue of waiting events, pause and resume (kept in
+ * {@code relay_cursor.paused}), retrying parked events now, and (re)starting a backend's backfill.
+ */
+@RestController
+@RequestMapping(path = "/admin/v1", produces = MediaType.APPLICATION_JSON_VALUE)
+@Tag(name = "admin", description = "Operating the relay (needs the admin credentials)")
+public class AdminOperationsController {
+
+    private static final Set<String> STATUSES = Set.of("PENDING", "PARKED", "FAILED");
+
+    private final BackendRegistry backends;
+    private final CursorRepository cursors;
+    private final RelayQueue queue;
+    private final PauseControl pauses;
+    private final BackfillControl backfills;
+    private final RelayPoller poller;
+    private final RelayWakeup wakeup;
+
+    public AdminOperationsController(BackendRegistry backends, CursorRepository cursors, RelayQueue queue,
+            PauseControl pauses, BackfillControl backfills, RelayPoller poller, RelayWakeup wakeup) {
+        this.backends = backends;
+        this.cursors = cursors;
+        this.queue = queue;
+        this.pauses = pauses;
+        this.backfills = backfills;
+        this.poller = poller;
+        this.wakeup = wakeup;
+    }
+
+    @Operation(summary = "Waiting events per backend",
+            description = "Open dead letters (FAILED), parked events (PARKED) and events after the cursor (PENDING),"
+                    + " in that order, at most `limit` in all, with attempts, next attempt and last error (never"
+                    + " payloads), and the counts per backend (pending counted up to 100000).")
+    @GetMapping("/queue")
+    public Map<String, Object> queue(
+            @Parameter(description = "only this backend") @RequestParam(name = "backend", required = false)
+            String backend,
+            @Parameter(description = "PENDING, PARKED or FAILED; all when absent")
+            @RequestParam(name = "status", required = false) String status,
+            @Parameter(description = "1 to 10000") @RequestParam(name = "limit", defaultValue = "100") int limit,
+            @Parameter(description = "only events with an error (parked and failed)")
+            @RequestParam(name = "errorsOnly", defaultValue = "false") boolean errorsOnly) {
+        if (limit < 1 || limit > 10000) {
+            throw new CaptureException(400, "VSYNC-LIMIT-INVALID", "limit", "1 to 10000", "limit is out of range.");
+        }
+        String wanted = null;
+        if (status != null && !status.isBlank()) {
+            wanted = status.trim().toUpperCase(Locale.ROOT);
+            if (!STATUSES.contains(wanted)) {
+                throw new CaptureException(400, "VSYNC-STATUS-INVALID", "status", "PENDING, PARKED or FAILED",
+                        "status is not one of the queue's states.");
+            }
+        }
+        List<String> names = backend == null || backend.isBlank() ? List.copyOf(backends.all().keySet())
+                : List.of(known(backend));
+        List<RelayQueue.Counts> counts = new ArrayList<>();
+        List<RelayQueue.Entry> entries = new ArrayList<>();
+        long selected = 0;
+        for (String b : names) {
+            CursorState c = cursors.read(b).orElse(null);
+            RelayQueue.Counts n = queue.counts(b, c);
+            counts.add(n);
+            boolean failed = wanted == null || wanted.equals("FAILED");
+            boolean parked = wanted == null || wanted.equals("PARKED");
+            boolean pending = !errorsOnly && c != null && (wanted == null || wanted.equals("PENDING"));
+            if (failed) {
+                selected += n.failed();
+                take(entries, limit, left -> queue.failed(b, left));
+            }
+            if (parked) {
+                selected += n.parked();
+                take(entries, limit, left -> queue.parked(b, left));
+            }
+            if (pending) {
+                selected += n.pending();
+                take(entries, limit, left -> queue.pending(c, left));
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("counts", counts);
+        out.put("events", entries);
+        out.put("truncated", entries.size() < selected);
+        return out;
+    }
+
+    private static void take(List<RelayQueue.Entry> into, int limit,
+            java.util.function.IntFunction<List<RelayQueue.Entry>> read) {
+        int left = limit - into.size();
+        if (left > 0) {
+            into.addAll(read.apply(left));
+        }
+    }
+
+    @Operation(summary = "Pause a backend's relay",
+            description = "Sets relay_cursor.paused; every instance stops taking batches at its next poll. Idempotent.")
+    @PostMapping("/backends/{backend}/pause")
+    public Map<String, Object> pause(@PathVariable("backend") String backend) {
+        known(backend);
+        ready(pauses.pause(backend), backend);
+        return state(backend);
+    }
+
+    @Operation(summary = "Resume a backend's relay", description = "Clears relay_cursor.paused and wakes the relay.")
+    @PostMapping("/backends/{backend}/resume")
+    public Map<String, Object> resume(@PathVariable("backend") String backend) {
+        known(backend);
+        ready(pauses.resume(backend), backend);
+        return state(backend);
+    }
+
+    @Operation(summary = "Pause every backend's relay")
+    @PostMapping("/pause")
+    public Map<String, Object> pauseAll() {
+        return states(pauses.pauseAll());
+    }
+
+    @Operation(summary = "Resume every backend's relay", description = "And wakes the relays.")
+    @PostMapping("/resume")
+    public Map<String, Object> resumeAll() {
+        return states(pauses.resumeAll());
+    }
+
+    @Operation(summary = "Retry parked events now",
+            description = "Makes the parked events of one backend (or all) due now and wakes the relays; with"
+                    + " force=true their attempts start again from 0. Ends the backends' backoff too.")
+    @PostMapping("/retry")
+    public Map<String, Object> retry(
+            @Parameter(description = "only this backend") @RequestParam(name = "backend", required = false)
+            String backend,
+            @Parameter(description = "also reset the attempts spent")
+            @RequestParam(name = "force", defaultValue = "false") boolean force) {
+        List<String> names = backend == null || backend.isBlank() ? List.copyOf(backends.all().keySet())
+                : List.of(known(backend));
+        Map<String, Integer> retried = new LinkedHashMap<>();
+        int total = 0;
+        for (String b : names) {
+            int n = queue.retryNow(b, force);
+            cursors.endBackoff(b);
+            retried.put(b, n);
+            total += n;
+        }
+        poller.parkedChanged();
+        wakeup.wakeAll();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("retried", total);
+        out.put("force", force);
+        out.put("backends", retried);
+        return out;
+    }
+
+    @Operation(summary = "(Re)start a backend's backfill",
+            description = "Copies every live chunk to the backend again, bypassing the ledger (ADR 010), so a wiped"
+                    + " backend is rebuilt; the cursor keeps its outbox position, so no event is skipped. Answers"
+                    + " 202; progress is in GET /admin/v1/status under `backfill`.")
+    @PostMapping("/backends/{backend}/backfill")
+    public ResponseEntity<Map<String, Object>> backfill(@PathVariable("backend") String backend) {
+        known(backend);
+        CursorState c = backfills.restart(backend).orElse(null);
+        ready(c != null, backend);
+        Map<String, Object> progress = new LinkedHashMap<>();
+        progress.put("running", c.backfilling());
+        progress.put("copied", c.backfillDone());
+        progress.put("total", c.backfillTotal());
+        progress.put("rewrite", c.backfillRewrite());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("backend", backend);
+        out.put("paused", c.paused());
+        out.put("backfill", progress);
+        out.put("progress", "/admin/v1/status");
+        return ResponseEntity.accepted().location(URI.create("/admin/v1/status")).body(out);
+    }
+
+    private String known(String backend) {
+        if (!backends.contains(backend)) {
+            throw new CaptureException(404, "VSYNC-BACKEND-NOT-FOUND", "backend", "a configured backend",
+                    "No enabled backend has this name.");
+        }
+        return backend;
+    }
+
+    private static void ready(boolean hasCursor, String backend) {
+        if (!hasCursor) {
+            throw new CaptureException(409, "VSYNC-BACKEND-NOT-READY", "backend", "a backend with a cursor",
+                    "The backend has no cursor yet (it is still starting); try again in a moment.");
+        }
+    }
+
+    private Map<String, Object> state(String backend) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("backend", backend);
+        out.put("paused", pauses.isPaused(backend));
+        return out;
+    }
+
+    private static Map<String, Object> states(Map<String, Boolean> states) {
+        List<Map<String, Object>> list = new ArrayList<>();
+        states.forEach((b, p) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backend", b);
+            m.put("paused", p);
+            list.add(m);
+        });
+        return Map.of("backends", list);
+    }
+}

@@ -1,0 +1,72 @@
+package io.vectorsync.api;
+
+import io.swagger.v3.core.converter.ModelConverters;
+import io.swagger.v3.oas.models.Components;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.info.Info;
+import io.swagger.v3.oas.models.media.Content;
+import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
+import org.springdoc.core.customizers.OpenApiCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The OpenAPI document at {@code /v3/api-docs} (springdoc): the ingest API ({@code /api/v1}) and the
+ * admin API ({@code /admin/v1}). The document itself is open, like {@code /actuator/health}: it holds no
+ * data, and tools need it before they have a credential. Every admin operation is described with the two
+ * schemes {@link io.vectorsync.security.AdminAuthFilter} accepts (bearer token or HTTP basic) and its 401.
+ */
+@Configuration(proxyBeanMethods = false)
+public class OpenApiConfig {
+
+    static final String BEARER = "adminBearer";
+    static final String BASIC = "adminBasic";
+
+    @Bean
+    OpenAPI vectorsyncOpenApi() {
+        return new OpenAPI()
+                .info(new Info().title("vectorsync").version("v1").description("""
+                        Ingest API (/api/v1): write chunks; each write and its outbox event commit in one
+                        transaction. Admin API (/admin/v1): status, queue, dead letters, pause/resume, retry,
+                        sync now, backfill; needs vectorsync.admin.token as a bearer token, or the basic
+                        credentials. Errors are JSON with a stable VSYNC- code."""))
+                .components(new Components()
+                        .addSecuritySchemes(BEARER, new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
+                                .description("Authorization: Bearer <vectorsync.admin.token>"))
+                        .addSecuritySchemes(BASIC, new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("basic")
+                                .description("vectorsync.admin.username / vectorsync.admin.password")));
+    }
+
+    /** Admin paths: either scheme, and the 401 the filter answers before any controller runs. */
+    @Bean
+    OpenApiCustomizer adminSecurity() {
+        return api -> {
+            if (api.getPaths() == null) {
+                return;
+            }
+            // The error body every VSYNC- answer carries, referenced by the admin operations' 401.
+            if (api.getComponents().getSchemas() == null || !api.getComponents().getSchemas().containsKey("ApiError")) {
+                ModelConverters.getInstance().read(ApiError.class).forEach(api.getComponents()::addSchemas);
+            }
+            api.getPaths().forEach((path, item) -> {
+                if (!path.startsWith("/admin/")) {
+                    return;
+                }
+                item.readOperations().forEach(op -> {
+                    op.addSecurityItem(new SecurityRequirement().addList(BEARER));
+                    op.addSecurityItem(new SecurityRequirement().addList(BASIC));
+                    if (op.getResponses() != null && !op.getResponses().containsKey("401")) {
+                        op.getResponses().addApiResponse("401", new ApiResponse()
+                                .description("VSYNC-AUTH-REQUIRED, VSYNC-AUTH-INVALID or VSYNC-AUTH-NOT-CONFIGURED")
+                                .content(new Content().addMediaType("application/json", new MediaType()
+                                        .schema(new Schema<>().$ref("#/components/schemas/ApiError")))));
+                    }
+                });
+            });
+        };
+    }
+}
