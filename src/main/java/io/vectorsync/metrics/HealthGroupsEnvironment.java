@@ -12,7 +12,8 @@ import org.springframework.core.env.MapPropertySource;
 
 /**
  * Declares the health groups of the relay, one per enabled backend ({@code backend-<name>}) and
- * {@code outbox}, each holding the contributor of the same name ({@link RelayHealth}) with details
+ * {@code outbox}, each holding its contributor ({@code relay-backend-<name>}, {@code relay-outbox};
+ * {@link RelayHealth}) with details
  * shown. Backends are configured, so the groups are written as properties at start-up, with the lowest
  * precedence: an operator's own {@code management.endpoint.health.group.*} settings win. Liveness and
  * readiness keep Spring Boot's defaults and never include these.
@@ -38,7 +39,7 @@ public class HealthGroupsEnvironment implements EnvironmentPostProcessor {
     }
 
     private static void group(Map<String, Object> props, String name) {
-        props.put(GROUP + name + ".include", name);
+        props.put(GROUP + name + ".include", RelayHealth.CONTRIBUTOR + name);
         props.put(GROUP + name + ".show-details", "always");
     }
 }

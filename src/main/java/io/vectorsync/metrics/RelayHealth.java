@@ -12,8 +12,9 @@ import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * Health contributors of the relay: {@code backend-<name>} per configured backend and {@code outbox}
- * for all of them, each in a health group of the same name ({@link HealthGroupsEnvironment}). A backend
+ * Health contributors of the relay: {@code relay-backend-<name>} per configured backend and
+ * {@code relay-outbox} for all of them, each alone in a health group without the {@code relay-} prefix
+ * ({@code backend-<name>}, {@code outbox}; {@link HealthGroupsEnvironment}). A backend
  * is DOWN when its circuit is open or it made no progress for {@code vectorsync.alerts.no-progress}
  * (per-backend overrides apply) while it has a backlog; a paused backend is UP with {@code paused: true}.
  * The outbox is DOWN when any backend is stalled that way. Read from the cached {@link RelayStats}.
@@ -22,8 +23,10 @@ import org.springframework.stereotype.Component;
 @Component
 public class RelayHealth {
 
+    /** Group names; the contributors are named {@code relay-} plus the group's name (names must differ). */
     public static final String PREFIX = "backend-";
     public static final String OUTBOX = "outbox";
+    public static final String CONTRIBUTOR = "relay-";
 
     private final RelayStats stats;
     private final AlertProperties alerts;
@@ -38,9 +41,9 @@ public class RelayHealth {
     @PostConstruct
     void register() {
         for (String backend : stats.backendNames()) {
-            registry.registerContributor(PREFIX + backend, (HealthIndicator) () -> backend(backend));
+            registry.registerContributor(CONTRIBUTOR + PREFIX + backend, (HealthIndicator) () -> backend(backend));
         }
-        registry.registerContributor(OUTBOX, (HealthIndicator) this::outbox);
+        registry.registerContributor(CONTRIBUTOR + OUTBOX, (HealthIndicator) this::outbox);
     }
 
     Health backend(String backend) {

@@ -206,12 +206,7 @@ public class RelayStats {
 
     /** The state of the backend route's circuit breaker, read live. */
     public Circuit circuit(String backend) {
-        ResilienceProcessor p;
-        try {
-            p = camel.getProcessor("relay-" + backend + "-breaker", ResilienceProcessor.class);
-        } catch (RuntimeException e) {
-            return Circuit.UNKNOWN;
-        }
+        ResilienceProcessor p = breaker(backend);
         if (p == null || p.getCircuitBreaker() == null) {
             return Circuit.UNKNOWN;
         }
@@ -220,6 +215,32 @@ public class RelayStats {
             case HALF_OPEN -> Circuit.HALF_OPEN;
             case OPEN, FORCED_OPEN -> Circuit.OPEN;
         };
+    }
+
+    /**
+     * The circuit breaker processor of the backend's relay route, found by walking the route's
+     * processors each time (a handful), so a route rebuilt at run time is followed.
+     */
+    private ResilienceProcessor breaker(String backend) {
+        org.apache.camel.Route route = camel.getRoute("relay-" + backend);
+        if (route == null || route.navigate() == null) {
+            return null;
+        }
+        java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>(route.navigate().next());
+        java.util.Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        while (!todo.isEmpty()) {
+            Object o = todo.poll();
+            if (o == null || !seen.add(o)) {
+                continue;
+            }
+            if (o instanceof ResilienceProcessor r) {
+                return r;
+            }
+            if (o instanceof org.apache.camel.Navigate<?> n && n.hasNext()) {
+                todo.addAll(n.next());
+            }
+        }
+        return null;
     }
 
     /** Seconds since this instance last polled the backend's outbox, read live; empty if it never did. */
