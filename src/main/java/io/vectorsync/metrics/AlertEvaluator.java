@@ -156,8 +156,11 @@ public class AlertEvaluator implements RelayListener {
             check(Alert.DEAD_LETTERS, b, s.deadLetters(), t.deadLetters(), s.deadLetters() >= t.deadLetters(), now,
                     "%.0f open dead letters (threshold %.0f)");
             double[] rate = failureRate(b);
-            check(Alert.FAILURE_RATE, b, rate[0], t.failureRate(),
-                    rate[1] >= properties.failureMinAttempts() && rate[0] >= t.failureRate(), now,
+            // Fewer attempts than the minimum hold the alert as it is (a long backoff spaces the failing
+            // attempts out); none at all in the window clears it.
+            Boolean failing = rate[1] == 0 ? Boolean.FALSE
+                    : rate[1] < properties.failureMinAttempts() ? null : rate[0] >= t.failureRate();
+            check(Alert.FAILURE_RATE, b, rate[0], t.failureRate(), failing, now,
                     "%.2f of the deliveries failed in the window (threshold %.2f)");
             double limit = t.noProgress().toMillis() / 1000.0;
             // A paused backend is not expected to progress: the operator chose it.
@@ -166,8 +169,12 @@ public class AlertEvaluator implements RelayListener {
         }
     }
 
-    private void check(Alert alert, String backend, double value, double threshold, boolean crossed, Instant now,
+    /** Fires or clears one alert; {@code crossed} null leaves it as it is. */
+    private void check(Alert alert, String backend, double value, double threshold, Boolean crossed, Instant now,
             String what) {
+        if (crossed == null) {
+            return;
+        }
         Key key = new Key(alert, backend);
         String message = String.format(Locale.ROOT, what, value, threshold);
         if (crossed && !active.containsKey(key)) {
