@@ -119,6 +119,18 @@ class AlertsIT extends AbstractIT {
                 && e.get("alert").asText().equals(alert) && e.get("backend").asText().equals("replica")).count();
     }
 
+    private boolean circuitSeenOpen() throws Exception {
+        JsonNode backends = json.readTree(adminGet("/admin/v1/status").getBody()).get("backends");
+        if (!backends.get(0).get("circuit").asText().equals("open")) {
+            return false;
+        }
+        double gauge = meters.get("vectorsync.circuit.state").tag("backend", "replica").gauge().value();
+        JsonNode health = json.readTree(http.getForEntity("/actuator/health/backend-replica", String.class).getBody());
+        // The breaker may move to half-open between the reads; open is what status saw.
+        return gauge >= 1 && health.get("status").asText().equals("DOWN")
+                && !health.at("/components/relay-backend-replica/details/circuit").asText().equals("closed");
+    }
+
     private int status(String path) {
         return http.getForEntity(path, String.class).getStatusCode().value();
     }
@@ -152,6 +164,10 @@ class AlertsIT extends AbstractIT {
         assertThat(lag.get("since").asText()).isNotBlank();
         assertThat(activeAlert("no_progress").get("code").asText()).isEqualTo("VSYNC-ALERT-NO-PROGRESS");
         assertThat(activeAlert("failure_rate").get("code").asText()).isEqualTo("VSYNC-ALERT-FAILURE-RATE");
+
+        // Failing calls open the backend route's circuit breaker: status, health and gauge show it.
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> circuitSeenOpen());
 
         // The backend's group and the outbox are DOWN; liveness and readiness are not concerned.
         await().atMost(Duration.ofSeconds(10)).until(() -> status("/actuator/health/backend-replica") == 503);
