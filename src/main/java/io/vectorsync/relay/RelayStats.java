@@ -9,15 +9,21 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Navigate;
+import org.apache.camel.Route;
 import org.apache.camel.component.resilience4j.ResilienceProcessor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -222,12 +228,12 @@ public class RelayStats {
      * processors each time (a handful), so a route rebuilt at run time is followed.
      */
     private ResilienceProcessor breaker(String backend) {
-        org.apache.camel.Route route = camel.getRoute("relay-" + backend);
+        Route route = camel.getRoute("relay-" + backend);
         if (route == null || route.navigate() == null) {
             return null;
         }
-        java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>(route.navigate().next());
-        java.util.Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        ArrayDeque<Object> todo = new ArrayDeque<>(route.navigate().next());
+        Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         while (!todo.isEmpty()) {
             Object o = todo.poll();
             if (o == null || !seen.add(o)) {
@@ -236,7 +242,7 @@ public class RelayStats {
             if (o instanceof ResilienceProcessor r) {
                 return r;
             }
-            if (o instanceof org.apache.camel.Navigate<?> n && n.hasNext()) {
+            if (o instanceof Navigate<?> n && n.hasNext()) {
                 todo.addAll(n.next());
             }
         }
