@@ -5,6 +5,7 @@ import io.vectorsync.capture.CaptureException;
 import io.vectorsync.deadletter.FailureStore;
 import io.vectorsync.relay.CursorRepository;
 import io.vectorsync.relay.RelayPoller;
+import io.vectorsync.relay.RelayStats;
 import io.vectorsync.relay.RelayWakeup;
 import java.util.List;
 import java.util.Map;
@@ -26,9 +27,11 @@ public class AdminController {
     private final BackendRegistry backends;
     private final RelayWakeup wakeup;
     private final RelayPoller poller;
+    private final RelayStats stats;
 
     public AdminController(FailureStore failures, CursorRepository cursors, BackendRegistry backends,
-            RelayWakeup wakeup, RelayPoller poller) {
+            RelayWakeup wakeup, RelayPoller poller, RelayStats stats) {
+        this.stats = stats;
         this.failures = failures;
         this.cursors = cursors;
         this.backends = backends;
@@ -36,8 +39,14 @@ public class AdminController {
         this.poller = poller;
     }
 
+    /**
+     * Per backend: the cursor and its pause, lease and backfill state, plus the relay's statistics read
+     * now (backlog, lag, parked, dead letters, last error and progress) and the live circuit state and
+     * last poll age (null when this instance has not polled the backend: another instance holds its lease).
+     */
     @GetMapping("/status")
     public Map<String, Object> status() {
+        Map<String, RelayStats.BackendStats> now = stats.refresh();
         return Map.of("backends", cursors.readAll().stream().map(c -> {
             Map<String, Object> b = new java.util.LinkedHashMap<>();
             b.put("backend", c.backend());
@@ -52,6 +61,19 @@ public class AdminController {
             backfill.put("total", c.backfillTotal());
             backfill.put("lastChunkId", c.backfillAfter());
             b.put("backfill", backfill);
+            RelayStats.BackendStats s = now.get(c.backend());
+            if (s != null) {
+                b.put("backlog", s.backlog());
+                b.put("lagSeconds", s.lagSeconds());
+                b.put("parked", s.parked());
+                b.put("deadLetters", s.deadLetters());
+                b.put("lastError", s.lastError());
+                b.put("lastErrorAt", s.lastErrorAt());
+                b.put("lastProgressAt", s.lastProgressAt());
+            }
+            b.put("circuit", stats.circuit(c.backend()).word());
+            java.util.OptionalDouble poll = stats.lastPollAgeSeconds(c.backend());
+            b.put("lastPollAgeSeconds", poll.isPresent() ? poll.getAsDouble() : null);
             return b;
         }).toList());
     }

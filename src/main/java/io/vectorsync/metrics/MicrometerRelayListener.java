@@ -1,8 +1,10 @@
 package io.vectorsync.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.relay.RelayListener;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -18,9 +20,18 @@ public class MicrometerRelayListener implements RelayListener {
     private final MeterRegistry registry;
     private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, DistributionSummary> batchSizes = new ConcurrentHashMap<>();
 
-    public MicrometerRelayListener(MeterRegistry registry) {
+    public MicrometerRelayListener(MeterRegistry registry, BackendRegistry backends) {
         this.registry = registry;
+        // Every meter exists from the start at zero, so rates and alert rules see a series before the
+        // first delivery or failure.
+        for (String backend : backends.all().keySet()) {
+            batchDelivered(backend, 0, 0, 0, 0, 0, false);
+            failures(backend);
+            parkedCounter(backend);
+            deadLetteredCounter(backend);
+        }
     }
 
     private Counter counter(String name, String description, String backend, String outcome) {
@@ -33,33 +44,58 @@ public class MicrometerRelayListener implements RelayListener {
 
     @Override
     public void batchDelivered(String backend, int events, int applied, int skipped, int failed, long nanos) {
+        batchDelivered(backend, events, applied, skipped, failed, nanos, true);
+    }
+
+    private void batchDelivered(String backend, int events, int applied, int skipped, int failed, long nanos,
+            boolean record) {
         String d = "Events relayed, by outcome: applied to the backend, skipped (already there), failed (parked)";
         counter("vectorsync.relay.events", d, backend, "read").increment(events);
         counter("vectorsync.relay.changes", "Changes after collapsing, by outcome", backend, "applied").increment(applied);
         counter("vectorsync.relay.changes", "Changes after collapsing, by outcome", backend, "skipped").increment(skipped);
         counter("vectorsync.relay.changes", "Changes after collapsing, by outcome", backend, "failed").increment(failed);
-        timers.computeIfAbsent(backend, b -> Timer.builder("vectorsync.relay.delivery")
+        Timer delivery = timers.computeIfAbsent(backend, b -> Timer.builder("vectorsync.relay.delivery")
                         .description("Time to deliver and commit one batch")
                         .tag("backend", b)
-                        .register(registry))
-                .record(nanos, TimeUnit.NANOSECONDS);
+                        .register(registry));
+        DistributionSummary sizes = batchSizes.computeIfAbsent(backend, b -> DistributionSummary
+                        .builder("vectorsync.relay.batch.size")
+                        .description("Events per delivered batch")
+                        .tag("backend", b)
+                        .serviceLevelObjectives(1, 10, 50, 100, 500, 1000)
+                        .register(registry));
+        if (record) {
+            delivery.record(nanos, TimeUnit.NANOSECONDS);
+            sizes.record(events);
+        }
     }
 
     @Override
     public void backendFailed(String backend, int consecutiveFailures, Throwable cause) {
-        counter("vectorsync.relay.failures", "Transient backend failures (batch not delivered, backend paused)",
-                backend, "transient").increment();
+        failures(backend).increment();
     }
 
     @Override
     public void parked(String backend, String eventId, int attempts) {
-        counter("vectorsync.relay.parked", "Events isolated and parked for a later attempt", backend, "parked")
-                .increment();
+        parkedCounter(backend).increment();
     }
 
     @Override
     public void deadLettered(String backend, String eventId) {
-        counter("vectorsync.relay.dead.lettered", "Events moved to the dead-letter table", backend, "dead_lettered")
-                .increment();
+        deadLetteredCounter(backend).increment();
+    }
+
+    private Counter failures(String backend) {
+        return counter("vectorsync.relay.failures", "Transient backend failures (batch not delivered, backend paused)",
+                backend, "transient");
+    }
+
+    private Counter parkedCounter(String backend) {
+        return counter("vectorsync.relay.parked", "Events isolated and parked for a later attempt", backend, "parked");
+    }
+
+    private Counter deadLetteredCounter(String backend) {
+        return counter("vectorsync.relay.dead.lettered", "Events moved to the dead-letter table", backend,
+                "dead_lettered");
     }
 }

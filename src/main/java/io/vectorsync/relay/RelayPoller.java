@@ -40,6 +40,8 @@ public class RelayPoller implements RelayListener {
     private final Map<String, Long> noParkedSince = new ConcurrentHashMap<>();
     private final Map<String, Long> lastProbe = new ConcurrentHashMap<>();
     private final Set<String> probeDuringBackoff = ConcurrentHashMap.newKeySet();
+    /** System.nanoTime() of each backend's last poll that read the outbox (or a backfill page) here. */
+    private final Map<String, Long> lastPollNanos = new ConcurrentHashMap<>();
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RelayPoller.class);
     private static final long PARKED_RECHECK_NANOS = 1_000_000_000L;
     private volatile long systemIdentifier = -1;
@@ -96,6 +98,7 @@ public class RelayPoller implements RelayListener {
         boolean copyRows = backends.copiesPrimaryRows(backend);
         OutboxReader.Window window = reader.window(backend, c.prevSnapshot(), cur, c.lastTxId(), c.lastId(), limit,
                 copyRows);
+        lastPollNanos.put(backend, System.nanoTime());
         List<OutboxEvent> read = window.events();
         List<OutboxEvent> parked = dueParked(backend);
         if (read.isEmpty() && parked.isEmpty() && freshSnapshot) {
@@ -125,6 +128,7 @@ public class RelayPoller implements RelayListener {
         int limit = properties.batchSizeOf(backend);
         boolean copyRows = backends.copiesPrimaryRows(backend);
         OutboxReader.Window page = reader.backfillPage(backend, c.backfillAfter(), limit, copyRows);
+        lastPollNanos.put(backend, System.nanoTime());
         if (c.backfillRewrite()) {
             // An operator's re-backfill rebuilds a backend that may have lost what the ledger records
             // (ADR 010): no ledger filter, every live chunk is written again, version-guarded as always.
@@ -281,6 +285,16 @@ public class RelayPoller implements RelayListener {
 
     void forgetLease(String backend) {
         leaseRenewedAt.remove(backend);
+    }
+
+    /**
+     * Seconds since this instance last read the backend's outbox window (a successful poll), or empty
+     * when it never did: another instance holds the lease, or the backend has been paused since start.
+     */
+    public java.util.OptionalDouble lastPollAgeSeconds(String backend) {
+        Long at = lastPollNanos.get(backend);
+        return at == null ? java.util.OptionalDouble.empty()
+                : java.util.OptionalDouble.of((System.nanoTime() - at) / 1e9);
     }
 
     public boolean isHalted(String backend) {

@@ -3,6 +3,7 @@ package io.vectorsync.relay;
 import io.vectorsync.backend.BackendRegistry;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -43,25 +44,25 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
     private static final Logger log = LoggerFactory.getLogger(RouteStateSync.class);
 
     private final CamelContext camel;
-    private final CursorRepository cursors;
+    private final PauseControl pauses;
     private final BackendRegistry backends;
-    private final RelayWakeup wakeup;
     private final Duration interval;
+    /** Routes this class is moving right now: their policy callbacks must not write the state back. */
+    private final java.util.Set<String> moving = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "vectorsync-route-state");
         t.setDaemon(true);
         return t;
     });
 
-    public RouteStateSync(CamelContext camel, CursorRepository cursors, BackendRegistry backends, RelayWakeup wakeup,
+    public RouteStateSync(CamelContext camel, PauseControl pauses, BackendRegistry backends,
             @Value("${vectorsync.relay.pause-sync-interval:2s}") Duration interval) {
         if (interval.isNegative() || interval.isZero()) {
             throw new IllegalArgumentException("vectorsync.relay.pause-sync-interval must be positive, got " + interval);
         }
         this.camel = camel;
-        this.cursors = cursors;
+        this.pauses = pauses;
         this.backends = backends;
-        this.wakeup = wakeup;
         this.interval = interval;
         if (!camel.getRoutePolicyFactories().contains(this)) {
             camel.addRoutePolicyFactory(this);
@@ -100,19 +101,19 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
             return; // start-up and shutdown move routes; they are not an operator's pause
         }
         String backend = backendOf(routeId);
-        if (backend == null) {
-            return;
+        if (backend == null || moving.contains(routeId)) {
+            return; // the reconciler following the database: writing it back could undo a newer change
         }
-        cursors.read(backend).ifPresent(c -> {
-            if (c.paused() != paused) {
-                cursors.setPaused(backend, paused);
-                log.info("Backend {} {} through its route (JMX); recorded in relay_cursor", backend,
-                        paused ? "paused" : "resumed");
-                if (!paused) {
-                    wakeup.wakeAll();
-                }
+        Optional<Boolean> now = pauses.pauseState(backend);
+        if (now.isPresent() && now.get() != paused) {
+            if (paused) {
+                pauses.pause(backend);
+            } else {
+                pauses.resume(backend); // also wakes the relays
             }
-        });
+            log.info("Backend {} {} through its route (JMX); recorded in relay_cursor", backend,
+                    paused ? "paused" : "resumed");
+        }
     }
 
     /** Suspends or resumes this instance's relay routes to match {@code relay_cursor.paused}. */
@@ -120,8 +121,7 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
         if (!camel.isStarted() || camel.isStopping()) {
             return;
         }
-        Map<String, Boolean> paused = new java.util.HashMap<>();
-        cursors.readAll().forEach(c -> paused.put(c.backend(), c.paused()));
+        Map<String, Boolean> paused = pauses.states();
         for (String backend : backends.all().keySet()) {
             Boolean want = paused.get(backend);
             if (want == null) {
@@ -129,6 +129,12 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
             }
             String routeId = RelayRouteValidator.ROUTE_PREFIX + backend;
             ServiceStatus status = camel.getRouteController().getRouteStatus(routeId);
+            boolean mismatch = (want && status == ServiceStatus.Started) || (!want && status == ServiceStatus.Suspended);
+            if (!mismatch) {
+                continue;
+            }
+            want = pauses.pauseState(backend).orElse(want); // read again: an API call may have just changed it
+            moving.add(routeId);
             try {
                 if (want && status == ServiceStatus.Started) {
                     camel.getRouteController().suspendRoute(routeId);
@@ -138,6 +144,8 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
             } catch (Exception e) {
                 log.warn("Could not bring route {} in line with the pause state (paused={}): {}", routeId, want,
                         e.toString());
+            } finally {
+                moving.remove(routeId);
             }
         }
     }
