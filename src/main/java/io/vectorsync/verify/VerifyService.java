@@ -53,6 +53,15 @@ public class VerifyService implements JobService.Runner {
              WHERE NOT deleted AND privacy <> 'LOCAL_ONLY' AND (?::text IS NULL OR chunk_id > ?)
              ORDER BY chunk_id LIMIT ?
             """;
+    private static final String PRIMARY_IDS = """
+            SELECT chunk_id FROM chunks
+             WHERE NOT deleted AND privacy <> 'LOCAL_ONLY' AND (?::text IS NULL OR chunk_id > ?)
+             ORDER BY chunk_id LIMIT ?
+            """;
+    private static final String PRIMARY_ROWS = """
+            SELECT chunk_id, version, document_id, content, embedding, metadata::text AS metadata, privacy
+              FROM chunks WHERE chunk_id = ANY (?) AND NOT deleted AND privacy <> 'LOCAL_ONLY' ORDER BY chunk_id
+            """;
     private static final String LIVE = """
             SELECT chunk_id FROM chunks WHERE chunk_id = ANY (?) AND NOT deleted AND privacy <> 'LOCAL_ONLY'
             """;
@@ -81,9 +90,11 @@ public class VerifyService implements JobService.Runner {
     private final RelayWakeup wakeup;
     private final ObjectMapper json;
     private final int pageSize;
+    private final boolean checksumPages;
 
     public VerifyService(JdbcTemplate jdbc, TransactionTemplate tx, BackendRegistry backends, RelayWakeup wakeup,
-            ObjectMapper json, @Value("${vectorsync.verify.page-size:500}") int pageSize) {
+            ObjectMapper json, @Value("${vectorsync.verify.page-size:500}") int pageSize,
+            @Value("${vectorsync.verify.checksum-pages:true}") boolean checksumPages) {
         if (pageSize < 1 || pageSize > 10000) {
             throw new IllegalStateException("vectorsync.verify.page-size must be 1 to 10000 but was " + pageSize);
         }
@@ -93,6 +104,7 @@ public class VerifyService implements JobService.Runner {
         this.wakeup = wakeup;
         this.json = json;
         this.pageSize = pageSize;
+        this.checksumPages = checksumPages;
     }
 
     @Override
@@ -138,7 +150,7 @@ public class VerifyService implements JobService.Runner {
         // Counts first.
         long primaryCount = jdbc.queryForObject(
                 "SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'", Long.class);
-        String sameDbTable = backends.copiesPrimaryRows(name) ? backend.primaryDatabaseTable() : null;
+        String sameDbTable = checksumPages && backends.copiesPrimaryRows(name) ? backend.primaryDatabaseTable() : null;
         Long backendCountUpFront = sameDbTable == null ? null
                 : jdbc.queryForObject("SELECT count(*) FROM " + sameDbTable, Long.class);
         long total = primaryCount + (backendCountUpFront == null ? primaryCount : backendCountUpFront);
@@ -152,17 +164,29 @@ public class VerifyService implements JobService.Runner {
         // Pass 1: the primary's live chunks, in chunk-id order.
         String after = null;
         while (true) {
-            List<Map<String, Object>> page = primaryPage(after);
-            if (page.isEmpty()) {
-                break;
-            }
-            String first = (String) page.get(0).get("chunk_id");
-            after = (String) page.get(page.size() - 1).get("chunk_id");
-            done += page.size();
-            if (sameDbTable != null && sameChecksum(sameDbTable, first, after)) {
-                skippedPages++;
-                progress.update(done, total);
-                continue;
+            List<Map<String, Object>> page;
+            if (sameDbTable != null) {
+                // Ids first: a page whose checksum matches on both sides is never read into the JVM.
+                List<String> ids = jdbc.queryForList(PRIMARY_IDS, String.class, after, after, pageSize);
+                if (ids.isEmpty()) {
+                    break;
+                }
+                String first = ids.get(0);
+                after = ids.get(ids.size() - 1);
+                done += ids.size();
+                if (sameChecksum(sameDbTable, first, after)) {
+                    skippedPages++;
+                    progress.update(done, total);
+                    continue;
+                }
+                page = primaryRows(PRIMARY_ROWS, (Object) ids.toArray(String[]::new));
+            } else {
+                page = primaryRows(PRIMARY_PAGE, after, after, pageSize);
+                if (page.isEmpty()) {
+                    break;
+                }
+                after = (String) page.get(page.size() - 1).get("chunk_id");
+                done += page.size();
             }
             List<String> ids = page.stream().map(r -> (String) r.get("chunk_id")).toList();
             Map<String, StoredChunk> held = backend.readBack(ids);
@@ -230,8 +254,8 @@ public class VerifyService implements JobService.Runner {
         return result;
     }
 
-    private List<Map<String, Object>> primaryPage(String after) {
-        return jdbc.query(PRIMARY_PAGE, (rs, n) -> {
+    private List<Map<String, Object>> primaryRows(String sql, Object... args) {
+        return jdbc.query(sql, (rs, n) -> {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("chunk_id", rs.getString("chunk_id"));
             r.put("version", rs.getLong("version"));
@@ -250,7 +274,7 @@ public class VerifyService implements JobService.Runner {
             r.put("metadata", rs.getString("metadata"));
             r.put("privacy", rs.getString("privacy"));
             return r;
-        }, after, after, pageSize);
+        }, args);
     }
 
     /** What the relay sends the backend for this row: privacy applied, then the field allowlist. */
@@ -304,19 +328,20 @@ public class VerifyService implements JobService.Runner {
 
     /**
      * For a target in the primary database that copies rows from {@code chunks}: true when the page's
-     * range holds the same rows on both sides (checksum of id, version, fields, privacy applied).
+     * range holds the same rows on both sides (checksum of id, version, fields, privacy applied; the
+     * embedding by its binary float32 form, {@code array_send}, which is exact and cheap).
      */
     private boolean sameChecksum(String table, String from, String to) {
         Boolean same = jdbc.queryForObject("""
                 SELECT (SELECT count(*) || ':' || coalesce(md5(string_agg(h, ',' ORDER BY chunk_id)), '')
-                          FROM (SELECT chunk_id, md5(concat_ws('|', chunk_id, version, document_id,
+                          FROM (SELECT chunk_id, md5(ROW(chunk_id, version, document_id,
                                        CASE WHEN privacy = 'REDACTED' THEN NULL ELSE content END,
-                                       embedding::text, metadata::text, privacy)) AS h
+                                       md5(array_send(embedding)), metadata::text, privacy)::text) AS h
                                   FROM chunks WHERE chunk_id BETWEEN ? AND ? AND NOT deleted
                                    AND privacy <> 'LOCAL_ONLY') p)
                      = (SELECT count(*) || ':' || coalesce(md5(string_agg(h, ',' ORDER BY chunk_id)), '')
-                          FROM (SELECT chunk_id, md5(concat_ws('|', chunk_id, version, document_id, content,
-                                       embedding::real[]::text, metadata::text, privacy)) AS h
+                          FROM (SELECT chunk_id, md5(ROW(chunk_id, version, document_id, content,
+                                       md5(array_send(embedding::real[])), metadata::text, privacy)::text) AS h
                                   FROM %s WHERE chunk_id BETWEEN ? AND ?) b)
                 """.formatted(table), Boolean.class, from, to, from, to);
         return Boolean.TRUE.equals(same);
