@@ -189,7 +189,7 @@ public class JobService implements SmartLifecycle {
         long[] lastWrite = {0};
         Progress progress = (done, total) -> {
             long now = System.nanoTime();
-            if (now - lastWrite[0] >= 250_000_000L) {
+            if (now - lastWrite[0] >= 250_000_000L || (total != null && done >= total)) {
                 lastWrite[0] = now;
                 jdbc.update("""
                         UPDATE jobs SET progress_done = ?, progress_total = coalesce(?, progress_total),
@@ -210,6 +210,12 @@ public class JobService implements SmartLifecycle {
             finish(id, "SUCCEEDED", json.writeValueAsString(result), null);
             log.info("Job {} ({}) succeeded", id, kind);
         } catch (Exception | LinkageError e) {
+            if (!running) {
+                // Shutting down: leave the job RUNNING; its heartbeat stops and another instance (or this
+                // one after its restart) runs it again after stale-after.
+                log.info("Job {} ({}) interrupted by shutdown; it will run again", id, kind);
+                return;
+            }
             String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             log.warn("Job {} ({}) failed: {}", id, kind, error);
             finish(id, "FAILED", null, error.length() > 2000 ? error.substring(0, 2000) : error);
