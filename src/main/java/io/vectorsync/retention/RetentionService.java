@@ -3,9 +3,6 @@ package io.vectorsync.retention;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -14,7 +11,8 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Deletes what no one needs any more, in bounded batches, each its own short transaction that first takes
+ * Deletes what no one needs any more (run by the {@code housekeeping-retention} route every
+ * {@code vectorsync.retention.interval}), in bounded batches, each its own short transaction that first takes
  * a transaction-scoped advisory lock (so one instance at a time does it; the others skip the run):
  * <ul>
  *   <li>outbox events older than {@code outbox-age} that every cursor has read (visible in each row of
@@ -67,7 +65,6 @@ public class RetentionService implements SmartLifecycle {
     private final RetentionProperties props;
     private final Counter outboxDeleted;
     private final Counter deadLettersDeleted;
-    private ScheduledExecutorService scheduler;
     private volatile boolean running;
     private volatile boolean stopping;
 
@@ -131,7 +128,8 @@ public class RetentionService implements SmartLifecycle {
         return Boolean.TRUE.equals(jdbc.queryForObject("SELECT pg_try_advisory_xact_lock(?)", Boolean.class, LOCK));
     }
 
-    private void runQuietly() {
+    /** The run of the {@code housekeeping-retention} route: a failure is logged, the next run tries again. */
+    public void runScheduled() {
         try {
             runOnce();
         } catch (RuntimeException e) {
@@ -142,26 +140,13 @@ public class RetentionService implements SmartLifecycle {
     @Override
     public void start() {
         running = true;
-        if (!props.enabled()) {
-            log.info("Retention is off (vectorsync.retention.enabled=false): the outbox and dead letters grow");
-            return;
-        }
-        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "vectorsync-retention");
-            t.setDaemon(true);
-            return t;
-        });
-        long interval = props.interval().toMillis();
-        scheduler.scheduleWithFixedDelay(this::runQuietly, Math.min(interval, 60_000), interval, TimeUnit.MILLISECONDS);
+        stopping = false;
     }
 
     @Override
     public void stop() {
         running = false;
         stopping = true;
-        if (scheduler != null) {
-            scheduler.shutdownNow();
-        }
     }
 
     @Override

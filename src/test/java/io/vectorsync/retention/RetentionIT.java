@@ -43,6 +43,9 @@ class RetentionIT extends AbstractIT {
     @Autowired
     DataSource dataSource;
 
+    @Autowired
+    org.apache.camel.CamelContext camel;
+
     @DynamicPropertySource
     static void backends(DynamicPropertyRegistry registry) {
         registry.add("vectorsync.backends.slow.jdbc-url", () -> TestDatabases.url(SLOW));
@@ -111,6 +114,8 @@ class RetentionIT extends AbstractIT {
         jdbc.update("UPDATE outbox SET created_at = now() - interval '8 days' WHERE chunk_id <> 'y-0'");
         long ledger = count("SELECT count(*) FROM delivery_ledger");
 
+        assertThat(camel.getRouteController().getRouteStatus("housekeeping-retention").isStarted())
+                .as("vectorsync.retention.enabled=false leaves the route stopped").isFalse();
         RetentionService.Run run = retention.runOnce();
 
         assertThat(run.skipped()).isFalse();

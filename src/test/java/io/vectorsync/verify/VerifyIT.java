@@ -31,6 +31,9 @@ class VerifyIT extends AbstractIT {
     @Autowired
     JobService jobs;
 
+    @Autowired
+    org.apache.camel.CamelContext camel;
+
     private JsonNode body(ResponseEntity<String> r) throws Exception {
         return json.readTree(r.getBody());
     }
@@ -166,6 +169,12 @@ class VerifyIT extends AbstractIT {
         JsonNode again = verify("replica", false).path("result");
         assertCounts(again, 0, 0, 0, 0);
         assertThat(again.path("backendCount").asLong()).isEqualTo(1198);
+    }
+
+    @Test
+    @Order(5)
+    void retentionRunsOnItsRouteByDefault() {
+        assertThat(camel.getRouteController().getRouteStatus("housekeeping-retention").isStarted()).isTrue();
     }
 
     @Test
