@@ -53,7 +53,8 @@ public interface Backend {
      * One page of the chunk ids the backend holds (live chunks only, tombstones excluded), for verify's
      * search for orphans: {@code pageToken} is {@code null} for the first page, then the previous page's
      * {@link IdPage#next()}. Pages follow an order the backend chooses (chunk-id order where it can) and
-     * hold at most {@code limit} ids, so a walk over millions of chunks keeps memory flat.
+     * hold at most {@code limit} ids, so a walk over millions of chunks keeps memory flat. A page may be
+     * empty (filtered, or the end of one of several collections): only a {@code null} next token ends the walk.
      *
      * @throws UnsupportedOperationException when the backend can't list what it holds
      */

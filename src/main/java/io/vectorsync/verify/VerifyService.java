@@ -223,7 +223,7 @@ public class VerifyService implements JobService.Runner {
             backendCount += page.ids().size();
             done += page.ids().size();
             if (page.ids().isEmpty()) {
-                break;
+                continue; // an empty page (filtered, or the end of one of several collections) is not the end
             }
             Set<String> live = new HashSet<>(jdbc.queryForList(LIVE, String.class,
                     (Object) page.ids().toArray(String[]::new)));
