@@ -57,7 +57,9 @@ public class JobService implements SmartLifecycle {
             out.put("status", status);
             Map<String, Object> progress = new LinkedHashMap<>();
             progress.put("done", done);
-            progress.put("total", total);
+            if (total != null) {
+                progress.put("total", total); // unknown until the job has counted
+            }
             out.put("progress", progress);
             if (result != null) {
                 out.put("result", result);
