@@ -49,6 +49,52 @@ public interface Backend {
         return out;
     }
 
+    /**
+     * One page of the chunk ids the backend holds (live chunks only, tombstones excluded), for verify's
+     * search for orphans: {@code pageToken} is {@code null} for the first page, then the previous page's
+     * {@link IdPage#next()}. Pages follow an order the backend chooses (chunk-id order where it can) and
+     * hold at most {@code limit} ids, so a walk over millions of chunks keeps memory flat. A page may be
+     * empty (filtered, or the end of one of several collections): only a {@code null} next token ends the walk.
+     *
+     * @throws UnsupportedOperationException when the backend can't list what it holds
+     */
+    default IdPage listChunkIds(String pageToken, int limit) {
+        throw new UnsupportedOperationException("backend '" + name() + "' cannot list the chunks it holds");
+    }
+
+    /** True when {@link #listChunkIds} and {@link #readBack} work, so {@code verify} can compare the backend. */
+    default boolean verifiable() {
+        return false;
+    }
+
+    /**
+     * The chunk fields {@link #readBack} reports as stored ({@code documentId}, {@code content},
+     * {@code embedding}, {@code metadata}, {@code privacy}); verify compares only these.
+     */
+    default java.util.Set<String> readBackFields() {
+        return java.util.Set.of("documentId", "content", "embedding", "metadata", "privacy");
+    }
+
+    /**
+     * The target table's name when the backend is a table in the primary database (verify then compares
+     * pages by checksum inside PostgreSQL); {@code null} otherwise.
+     */
+    default String primaryDatabaseTable() {
+        return null;
+    }
+
+    /**
+     * How many units in the last place a read-back embedding component may differ from the float32 value
+     * sent (0: exactly as sent). A store that renormalises vectors for its index hands them back a few ulps
+     * off.
+     */
+    default int embeddingUlpTolerance() {
+        return 0;
+    }
+
+    /** A page of chunk ids and the token of the next page ({@code null} after the last one). */
+    record IdPage(List<String> ids, String next) {}
+
     /** {@code null} when healthy, otherwise a short reason. */
     default String healthProblem() {
         return null;

@@ -381,6 +381,35 @@ final class ChromaBackend implements Backend {
         return out;
     }
 
+    /**
+     * Pages of the records collection's ids by offset (Chroma's own order, stable while nothing is
+     * written); the token is the next offset. Tombstones live in their own collection and are not listed.
+     */
+    @Override
+    public IdPage listChunkIds(String pageToken, int limit) {
+        int offset = pageToken == null ? 0 : Integer.parseInt(pageToken);
+        int size = Math.min(limit, maxBatch);
+        ObjectNode body = json.createObjectNode();
+        body.put("limit", size);
+        body.put("offset", offset);
+        body.putArray("include");
+        JsonNode got = call(collections().records(), "get", body, null, List.of());
+        List<String> out = new java.util.ArrayList<>(size);
+        got.path("ids").forEach(id -> out.add(id.asText()));
+        return new IdPage(out, out.size() < size ? null : Integer.toString(offset + out.size()));
+    }
+
+    /** A local Chroma's cosine index hands vectors back renormalised, a few ulps off what was sent. */
+    @Override
+    public int embeddingUlpTolerance() {
+        return 4;
+    }
+
+    @Override
+    public boolean verifiable() {
+        return true;
+    }
+
     @Override
     public Map<String, Long> readBackVersions(Collection<String> chunkIds) {
         Map<String, Long> out = new HashMap<>();

@@ -507,6 +507,33 @@ final class Neo4jBackend implements Backend, AutoCloseable {
         return e.code() == null || e.code().isBlank() ? e.getClass().getSimpleName() : e.code();
     }
 
+    /**
+     * Keyset pages of chunk nodes (those with a version: endpoints a link created hold none) in
+     * {@code memory_id} order; the token is the last id.
+     */
+    @Override
+    public IdPage listChunkIds(String pageToken, int limit) {
+        String cypher = """
+                MATCH (n:`%s`) WHERE n.version IS NOT NULL AND ($after IS NULL OR n.memory_id > $after)
+                RETURN n.memory_id AS id ORDER BY n.memory_id LIMIT $limit
+                """.formatted(label);
+        Map<String, Object> params = new java.util.HashMap<>();
+        params.put("after", pageToken);
+        params.put("limit", limit);
+        try (Session session = driver.session()) {
+            List<String> ids = session.executeRead(tx -> tx.run(cypher, params).list(r -> r.get("id").asString()),
+                    txConfig);
+            return new IdPage(ids, ids.size() < limit ? null : ids.get(ids.size() - 1));
+        } catch (Neo4jException e) {
+            throw classify(e, 0, "listing chunk ids failed");
+        }
+    }
+
+    @Override
+    public boolean verifiable() {
+        return true;
+    }
+
     @Override
     public Map<String, StoredChunk> readBack(Collection<String> chunkIds) {
         Map<String, StoredChunk> out = new HashMap<>();

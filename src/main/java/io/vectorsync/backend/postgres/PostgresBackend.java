@@ -449,6 +449,40 @@ final class PostgresBackend implements Backend, AutoCloseable {
         }
     }
 
+    /** Keyset pages in chunk-id order (the target's primary key), the token being the last id. */
+    @Override
+    public IdPage listChunkIds(String pageToken, int limit) {
+        try {
+            return inTransaction(c -> {
+                List<String> ids = new java.util.ArrayList<>(limit);
+                try (PreparedStatement ps = c.prepareStatement("SELECT chunk_id FROM " + table
+                        + " WHERE (?::text IS NULL OR chunk_id > ?) ORDER BY chunk_id LIMIT ?")) {
+                    ps.setString(1, pageToken);
+                    ps.setString(2, pageToken);
+                    ps.setInt(3, limit);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            ids.add(rs.getString(1));
+                        }
+                    }
+                }
+                return new IdPage(ids, ids.size() < limit ? null : ids.get(ids.size() - 1));
+            });
+        } catch (SQLException e) {
+            throw classify(e);
+        }
+    }
+
+    @Override
+    public String primaryDatabaseTable() {
+        return sharesPrimary ? table : null;
+    }
+
+    @Override
+    public boolean verifiable() {
+        return true;
+    }
+
     @Override
     public boolean hasHealthProbe() {
         return true;

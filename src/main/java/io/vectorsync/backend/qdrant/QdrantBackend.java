@@ -558,6 +558,63 @@ final class QdrantBackend implements Backend {
         return out;
     }
 
+    /**
+     * Pages of the chunk ids held, by Qdrant's {@code scroll} in point-id order, one collection after the
+     * other (with {@code collection-by}); soft-deleted points are left out. The token is
+     * {@code <collection index>|<next point id>}.
+     */
+    @Override
+    public IdPage listChunkIds(String pageToken, int limit) {
+        prepare();
+        List<String> all = collectionBy == null ? List.of(collection) : mains.stream().sorted().toList();
+        int index = 0;
+        String offset = null;
+        if (pageToken != null) {
+            int bar = pageToken.indexOf('|');
+            index = Integer.parseInt(pageToken.substring(0, bar));
+            offset = bar + 1 < pageToken.length() ? pageToken.substring(bar + 1) : null;
+        }
+        if (index >= all.size()) {
+            return new IdPage(List.of(), null);
+        }
+        ObjectNode body = json.createObjectNode();
+        body.put("limit", limit);
+        body.putArray("with_payload").add("chunk_id").add("deleted");
+        body.put("with_vector", false);
+        if (offset != null) {
+            body.put("offset", offset);
+        }
+        Reply r = call("POST", "/collections/" + all.get(index) + "/points/scroll", body);
+        List<String> ids = new java.util.ArrayList<>(limit);
+        String next = null;
+        if (r.status() != 404) {
+            if (!r.ok()) {
+                throw failure("listing points of " + all.get(index), r, -1);
+            }
+            for (JsonNode p : r.body().path("result").path("points")) {
+                JsonNode payload = p.path("payload");
+                if (!payload.path("deleted").asBoolean(false) && payload.hasNonNull("chunk_id")) {
+                    ids.add(payload.get("chunk_id").asText());
+                }
+            }
+            JsonNode n = r.body().path("result").path("next_page_offset");
+            next = n.isNull() || n.isMissingNode() ? null : n.asText();
+        }
+        String token = next != null ? index + "|" + next : index + 1 < all.size() ? (index + 1) + "|" : null;
+        return new IdPage(ids, token);
+    }
+
+    @Override
+    public boolean verifiable() {
+        return true;
+    }
+
+    /** The read-back carries no vectors (they are not read back from Qdrant), so verify doesn't compare them. */
+    @Override
+    public java.util.Set<String> readBackFields() {
+        return java.util.Set.of("documentId", "content", "metadata", "privacy");
+    }
+
     @Override
     public Map<String, StoredChunk> readBack(Collection<String> chunkIds) {
         Map<String, StoredChunk> out = new HashMap<>();

@@ -352,6 +352,45 @@ final class SearchBackend implements Backend {
         return out;
     }
 
+    /**
+     * Pages of live documents sorted by the {@code chunk_id} keyword with {@code search_after} (the token
+     * is the last id); tombstones are left out. A search sees what the last refresh made visible (about a
+     * second behind the writes).
+     */
+    @Override
+    public IdPage listChunkIds(String pageToken, int limit) {
+        ObjectNode body = json.createObjectNode();
+        body.put("size", limit);
+        body.put("_source", false);
+        body.putArray("sort").addObject().put("chunk_id", "asc");
+        body.putObject("query").putObject("bool").putArray("must_not").addObject().putObject("term").put(DELETED, true);
+        body.putArray("docvalue_fields").add("chunk_id");
+        if (pageToken != null) {
+            body.putArray("search_after").add(pageToken);
+        }
+        HttpResponse<String> response = send(request("POST", index + "/_search", bytes(body)));
+        if (response.statusCode() == 404) {
+            return new IdPage(List.of(), null);
+        }
+        if (response.statusCode() != 200) {
+            throw failure("listing ids", response);
+        }
+        try {
+            List<String> ids = new java.util.ArrayList<>(limit);
+            for (JsonNode hit : json.readTree(response.body()).path("hits").path("hits")) {
+                ids.add(hit.path("sort").path(0).asText());
+            }
+            return new IdPage(ids, ids.size() < limit ? null : ids.get(ids.size() - 1));
+        } catch (IOException e) {
+            throw new TransientBackendException("backend '" + name + "': unreadable search answer", e);
+        }
+    }
+
+    @Override
+    public boolean verifiable() {
+        return true;
+    }
+
     @Override
     public Map<String, Long> readBackVersions(Collection<String> chunkIds) {
         Map<String, Long> out = new HashMap<>();

@@ -331,6 +331,9 @@ final class FakeQdrant implements AutoCloseable {
                 case "get_points" -> {
                     return ok(retrieve(c, body));
                 }
+                case "scroll_points" -> {
+                    return ok(scroll(c, body));
+                }
                 default -> throw new Unsupported("operation " + operation);
             }
         } catch (BadInput e) {
@@ -406,6 +409,41 @@ final class FakeQdrant implements AutoCloseable {
                 e.getValue().payload().setAll((ObjectNode) body.get("payload"));
             }
         }
+    }
+
+    /** Points in id order from {@code offset} (inclusive), {@code limit} of them, and the next id. */
+    private ObjectNode scroll(Coll c, JsonNode body) {
+        if (body.has("filter") || body.has("order_by") || body.path("with_vector").asBoolean(false)) {
+            throw new Unsupported("scroll filters, ordering or vectors");
+        }
+        int limit = body.path("limit").asInt(10);
+        String from = body.hasNonNull("offset") ? id(body.get("offset")) : null;
+        List<String> ids = c.points.keySet().stream().sorted()
+                .filter(id -> from == null || id.compareTo(from) >= 0).limit(limit + 1L).toList();
+        ObjectNode out = JSON.createObjectNode();
+        ArrayNode points = out.putArray("points");
+        JsonNode withPayload = body.path("with_payload");
+        for (String id : ids.subList(0, Math.min(limit, ids.size()))) {
+            Point p = c.points.get(id);
+            ObjectNode r = points.addObject();
+            r.put("id", id);
+            if (withPayload.isArray()) {
+                ObjectNode sel = r.putObject("payload");
+                withPayload.forEach(k -> {
+                    if (p.payload().has(k.asText())) {
+                        sel.set(k.asText(), p.payload().get(k.asText()));
+                    }
+                });
+            } else if (withPayload.asBoolean(false)) {
+                r.set("payload", p.payload().deepCopy());
+            }
+        }
+        if (ids.size() > limit) {
+            out.put("next_page_offset", ids.get(limit));
+        } else {
+            out.putNull("next_page_offset");
+        }
+        return out;
     }
 
     private ArrayNode retrieve(Coll c, JsonNode body) {

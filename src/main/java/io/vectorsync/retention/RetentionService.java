@@ -1,0 +1,156 @@
+package io.vectorsync.retention;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Deletes what no one needs any more (run by the {@code housekeeping-retention} route every
+ * {@code vectorsync.retention.interval}), in bounded batches, each its own short transaction that first takes
+ * a transaction-scoped advisory lock (so one instance at a time does it; the others skip the run):
+ * <ul>
+ *   <li>outbox events older than {@code outbox-age} that every cursor has read (visible in each row of
+ *       {@code relay_cursor}'s {@code prev_snapshot}, disabled and paused backends included), unless parked
+ *       or dead-lettered (open) for some backend at their version or a newer one;
+ *   <li>dead letters replayed or discarded more than {@code dead-letter-age} ago (open ones stay).
+ * </ul>
+ * The delivery ledger is never pruned. The relay never reads an event behind its cursor again (parked and
+ * dead-letter rows carry their own copy of the event), so deleted rows are not missed.
+ */
+@Service
+public class RetentionService implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(RetentionService.class);
+    /** The advisory lock key of retention ("vsync-rt"). */
+    static final long LOCK = 0x7673796e632d7274L;
+
+    private static final String OUTBOX_BATCH = """
+            WITH page AS (
+                SELECT o.id, o.tx_id, o.chunk_id, o.version, o.created_at FROM outbox o
+                 WHERE o.id > ? ORDER BY o.id LIMIT ?
+            ), gone AS (
+                DELETE FROM outbox o USING page p
+                 WHERE o.id = p.id
+                   AND p.created_at < clock_timestamp() - make_interval(secs => ?)
+                   AND EXISTS (SELECT 1 FROM relay_cursor)
+                   AND NOT EXISTS (SELECT 1 FROM relay_cursor c WHERE NOT pg_visible_in_snapshot(p.tx_id, c.prev_snapshot))
+                   AND NOT EXISTS (SELECT 1 FROM parked k WHERE k.chunk_id = p.chunk_id AND k.version >= p.version)
+                   AND NOT EXISTS (SELECT 1 FROM dead_letter d
+                                    WHERE d.chunk_id = p.chunk_id AND d.version >= p.version
+                                      AND d.replayed_at IS NULL AND d.discarded_at IS NULL)
+                RETURNING o.id
+            )
+            SELECT (SELECT count(*) FROM gone) AS deleted,
+                   (SELECT max(id) FROM page) AS last_id,
+                   (SELECT count(*) FROM page WHERE created_at >= clock_timestamp() - make_interval(secs => ?)) AS young
+            """;
+    private static final String DEAD_LETTER_BATCH = """
+            DELETE FROM dead_letter WHERE id IN (
+                SELECT id FROM dead_letter
+                 WHERE coalesce(replayed_at, discarded_at) < clock_timestamp() - make_interval(secs => ?)
+                 ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+            """;
+
+    /** What one run deleted; {@code skipped} when another instance held the lock. */
+    public record Run(long outbox, long deadLetters, boolean skipped) {}
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate tx;
+    private final RetentionProperties props;
+    private final Counter outboxDeleted;
+    private final Counter deadLettersDeleted;
+    private volatile boolean running;
+    private volatile boolean stopping;
+
+    public RetentionService(JdbcTemplate jdbc, TransactionTemplate tx, RetentionProperties props,
+            MeterRegistry registry) {
+        this.jdbc = jdbc;
+        this.tx = tx;
+        this.props = props;
+        this.outboxDeleted = Counter.builder("vectorsync.retention.deleted").tag("what", "outbox")
+                .description("Rows deleted by retention").register(registry);
+        this.deadLettersDeleted = Counter.builder("vectorsync.retention.deleted").tag("what", "dead_letter")
+                .description("Rows deleted by retention").register(registry);
+    }
+
+    /** One retention run: batches until nothing more is due, or another instance holds the lock. */
+    public Run runOnce() {
+        double outboxAge = props.outboxAge().toMillis() / 1000.0;
+        double deadLetterAge = props.deadLetterAge().toMillis() / 1000.0;
+        long outbox = 0;
+        long deadLetters = 0;
+        long after = 0;
+        while (!stopping) {
+            long from = after;
+            Map<String, Object> r = tx.execute(s -> {
+                if (!locked()) {
+                    return null;
+                }
+                return jdbc.queryForMap(OUTBOX_BATCH, from, props.batchSize(), outboxAge, outboxAge);
+            });
+            if (r == null) {
+                return new Run(outbox, deadLetters, true);
+            }
+            long n = ((Number) r.get("deleted")).longValue();
+            outbox += n;
+            outboxDeleted.increment(n);
+            Object last = r.get("last_id");
+            // Ids grow with time: a page reaching events younger than the age ends the walk.
+            if (last == null || ((Number) r.get("young")).longValue() > 0) {
+                break;
+            }
+            after = ((Number) last).longValue();
+        }
+        while (!stopping) {
+            Integer n = tx.execute(s -> locked() ? jdbc.update(DEAD_LETTER_BATCH, deadLetterAge, props.batchSize()) : null);
+            if (n == null) {
+                return new Run(outbox, deadLetters, true);
+            }
+            deadLetters += n;
+            deadLettersDeleted.increment(n);
+            if (n < props.batchSize()) {
+                break;
+            }
+        }
+        if (outbox + deadLetters > 0) {
+            log.info("Retention deleted {} outbox event(s) and {} dead letter(s)", outbox, deadLetters);
+        }
+        return new Run(outbox, deadLetters, false);
+    }
+
+    private boolean locked() {
+        return Boolean.TRUE.equals(jdbc.queryForObject("SELECT pg_try_advisory_xact_lock(?)", Boolean.class, LOCK));
+    }
+
+    /** The run of the {@code housekeeping-retention} route: a failure is logged, the next run tries again. */
+    public void runScheduled() {
+        try {
+            runOnce();
+        } catch (RuntimeException e) {
+            log.warn("Retention run failed (next run in {}): {}", props.interval(), e.toString());
+        }
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        stopping = false;
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        stopping = true;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+}

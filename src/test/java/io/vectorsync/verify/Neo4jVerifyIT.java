@@ -1,0 +1,110 @@
+package io.vectorsync.verify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vectorsync.support.AbstractIT;
+import io.vectorsync.support.Neo4jServer;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.neo4j.driver.AuthTokens;
+import org.neo4j.driver.Driver;
+import org.neo4j.driver.GraphDatabase;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Verify and repair of a Neo4j backend: chunk nodes are listed in memory_id order (endpoint nodes that a
+ * LINK created, without a version, are not chunks and not counted); a deleted node, an orphan node, an
+ * older version and changed content are found; repair converges.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-neo4j-verify/*.camel.yaml",
+        "vectorsync.backends.graph.type=neo4j",
+        "vectorsync.backends.graph.collection=VerifyChunk",
+        "vectorsync.verify.page-size=4"})
+class Neo4jVerifyIT extends AbstractIT {
+
+    private static Driver driver;
+
+    @DynamicPropertySource
+    static void neo4j(DynamicPropertyRegistry registry) {
+        registry.add("vectorsync.backends.graph.url", Neo4jServer::boltUrl);
+    }
+
+    @BeforeAll
+    static void connect() {
+        driver = GraphDatabase.driver(Neo4jServer.boltUrl(), AuthTokens.none());
+        driver.executableQuery("MATCH (n:VerifyChunk) DETACH DELETE n").execute();
+        driver.executableQuery("MATCH (n:VectorsyncTombstone_VerifyChunk) DELETE n").execute();
+    }
+
+    @AfterAll
+    static void disconnect() {
+        driver.close();
+    }
+
+    private boolean delivered() {
+        return count("""
+                SELECT count(*) FROM chunks c LEFT JOIN delivery_ledger l ON l.backend = 'graph' AND l.chunk_key = c.chunk_id
+                 WHERE l.version IS DISTINCT FROM c.version""") == 0
+                && count("SELECT count(*) FROM outbox_status WHERE backend = 'graph' AND status <> 'PROCESSED'") == 0;
+    }
+
+    private JsonNode verify(boolean repair) throws Exception {
+        ResponseEntity<String> r = adminPost("/admin/v1/backends/{b}/verify?repair={r}", "graph", repair);
+        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+        String id = json.readTree(r.getBody()).path("id").asText();
+        JsonNode[] last = new JsonNode[1];
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            last[0] = json.readTree(adminGet("/admin/v1/jobs/{id}", id).getBody());
+            return !last[0].path("status").asText().matches("QUEUED|RUNNING");
+        });
+        assertThat(last[0].path("status").asText()).as(last[0].toString()).isEqualTo("SUCCEEDED");
+        return last[0].path("result");
+    }
+
+    private static String counts(JsonNode r) {
+        return r.path("missing").asLong() + "/" + r.path("extra").asLong() + "/" + r.path("stale").asLong() + "/"
+                + r.path("corrupt").asLong();
+    }
+
+    @Test
+    void verifyListsChunkNodesAndRepairConverges() throws Exception {
+        for (int i = 0; i < 15; i++) {
+            put("g-" + String.format("%02d", i), chunkBody("text " + i));
+        }
+        put("g-03", chunkBody("second"));
+        jdbc.queryForObject("SELECT vectorsync.enqueue_link(?, ?, ?, ?, ?, ?::jsonb)", String.class,
+                "g-00", "MENTIONS", "g-ghost", 1L, false, "{}");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(this::delivered);
+        assertThat(driver.executableQuery("MATCH (n:VerifyChunk {memory_id: 'g-ghost'}) RETURN count(n) AS n")
+                .execute().records().get(0).get("n").asLong()).as("the link's endpoint node exists").isEqualTo(1);
+
+        JsonNode clean = verify(false);
+        assertThat(counts(clean)).isEqualTo("0/0/0/0");
+        assertThat(clean.path("backendCount").asLong()).as("endpoint nodes are not chunks").isEqualTo(15);
+
+        driver.executableQuery("MATCH (n:VerifyChunk {memory_id: 'g-01'}) DETACH DELETE n").execute();
+        driver.executableQuery("CREATE (:VerifyChunk {memory_id: 'g-x', version: 2, content: 'x', privacy: 'FULL'})")
+                .execute();
+        driver.executableQuery("MATCH (n:VerifyChunk {memory_id: 'g-03'}) SET n.version = 1").execute();
+        driver.executableQuery("MATCH (n:VerifyChunk {memory_id: 'g-05'}) SET n.content = 'changed'").execute();
+
+        JsonNode found = verify(false);
+        assertThat(counts(found)).isEqualTo("1/1/1/1");
+        assertThat(found.path("samples").toString()).contains("g-01", "g-x", "g-03", "g-05");
+
+        assertThat(verify(true).path("repaired").asLong()).isEqualTo(4);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(this::delivered);
+        JsonNode again = verify(false);
+        assertThat(counts(again)).isEqualTo("0/0/0/0");
+        assertThat(again.path("backendCount").asLong()).isEqualTo(15);
+    }
+}

@@ -1,0 +1,101 @@
+package io.vectorsync.verify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vectorsync.support.AbstractIT;
+import io.vectorsync.support.TestDatabases;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Verify and repair of a remote PostgreSQL backend with a field allowlist (content and metadata.lang
+ * only). The remote target acknowledges an already-applied (chunk, version) as a duplicate
+ * ({@code vectorsync_applied}), so this proves repair's new versions get through where re-sending the
+ * old ones would be skipped.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-remote/*.camel.yaml",
+        "vectorsync.backends.remote.table=remote_chunks",
+        "vectorsync.backends.remote.fields=content,metadata.lang"})
+class RemoteVerifyIT extends AbstractIT {
+
+    private static final String REMOTE = TestDatabases.create("verify_remote");
+
+    @DynamicPropertySource
+    static void backends(DynamicPropertyRegistry registry) {
+        registry.add("vectorsync.backends.remote.jdbc-url", () -> TestDatabases.url(REMOTE));
+        registry.add("vectorsync.backends.remote.username", () -> TestDatabases.USER);
+    }
+
+    private void remote(String sql) throws Exception {
+        try (Connection c = TestDatabases.connect(REMOTE); Statement st = c.createStatement()) {
+            c.setAutoCommit(true);
+            st.execute(sql);
+        }
+    }
+
+    private boolean delivered() {
+        return count("""
+                SELECT count(*) FROM chunks c LEFT JOIN delivery_ledger l ON l.backend = 'remote' AND l.chunk_key = c.chunk_id
+                 WHERE l.version IS DISTINCT FROM c.version""") == 0;
+    }
+
+    private JsonNode verify(boolean repair) throws Exception {
+        ResponseEntity<String> r = adminPost("/admin/v1/backends/{b}/verify?repair={r}", "remote", repair);
+        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+        String id = json.readTree(r.getBody()).path("id").asText();
+        JsonNode[] last = new JsonNode[1];
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            last[0] = json.readTree(adminGet("/admin/v1/jobs/{id}", id).getBody());
+            return !last[0].path("status").asText().matches("QUEUED|RUNNING");
+        });
+        assertThat(last[0].path("status").asText()).as(last[0].toString()).isEqualTo("SUCCEEDED");
+        return last[0].path("result");
+    }
+
+    private static String counts(JsonNode r) {
+        return r.path("missing").asLong() + "/" + r.path("extra").asLong() + "/" + r.path("stale").asLong() + "/"
+                + r.path("corrupt").asLong();
+    }
+
+    @Test
+    void repairOfARemotePostgresBackendGetsPastItsDuplicateCheck() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            Map<String, Object> body = chunkBody("text " + i);
+            body.put("metadata", Map.of("lang", "en", "owner", "o-" + i));
+            put("r-" + String.format("%02d", i), body);
+        }
+        put("r-03", chunkBody("second"));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(this::delivered);
+        JsonNode clean = verify(false);
+        assertThat(counts(clean)).as("allowlist applied: no documentId, embedding or metadata.owner expected")
+                .isEqualTo("0/0/0/0");
+
+        remote("DELETE FROM remote_chunks WHERE chunk_id = 'r-01'");
+        remote("UPDATE remote_chunks SET content = 'changed' WHERE chunk_id = 'r-02'");
+        remote("UPDATE remote_chunks SET version = 1 WHERE chunk_id = 'r-03'");
+        remote("UPDATE remote_chunks SET metadata = '{\"lang\":\"en\",\"owner\":\"leaked\"}' WHERE chunk_id = 'r-04'");
+        remote("INSERT INTO remote_chunks (chunk_id, version, content, metadata, privacy) VALUES ('r-x', 1, 'x', '{}', 'FULL')");
+
+        JsonNode found = verify(false);
+        assertThat(counts(found)).isEqualTo("1/1/1/2");
+        assertThat(found.path("samples").path("corrupt").toString()).isEqualTo("[\"r-02\",\"r-04\"]");
+
+        assertThat(verify(true).path("repaired").asLong()).isEqualTo(5);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(this::delivered);
+        JsonNode again = verify(false);
+        assertThat(counts(again)).isEqualTo("0/0/0/0");
+        assertThat(again.path("backendCount").asLong()).isEqualTo(20);
+        awaitReplicaInStep(Duration.ofSeconds(10));
+    }
+}

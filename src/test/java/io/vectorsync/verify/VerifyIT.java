@@ -1,0 +1,211 @@
+package io.vectorsync.verify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vectorsync.jobs.JobService;
+import io.vectorsync.support.AbstractIT;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+
+/**
+ * Verify against the default {@code replica} backend with the real service: a backend in step verifies
+ * clean; each kind of tampering done to the replica's table directly is reported in its category with
+ * nothing changed anywhere; {@code repair=true} makes the relay converge and the next verify is clean.
+ * Jobs are idempotent while active, and one left RUNNING by a dead instance runs again.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class VerifyIT extends AbstractIT {
+
+    @Autowired
+    JobService jobs;
+
+    @Autowired
+    org.apache.camel.CamelContext camel;
+
+    private JsonNode body(ResponseEntity<String> r) throws Exception {
+        return json.readTree(r.getBody());
+    }
+
+    /** Starts a verify, checks the 202 answer, and waits for the job to finish. */
+    JsonNode verify(String backend, boolean repair) throws Exception {
+        ResponseEntity<String> r = adminPost("/admin/v1/backends/{b}/verify?repair={r}", backend, repair);
+        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+        JsonNode job = body(r);
+        assertThat(job.path("kind").asText()).isEqualTo("verify");
+        assertThat(job.path("status").asText()).isIn("QUEUED", "RUNNING", "SUCCEEDED");
+        assertThat(r.getHeaders().getLocation()).hasToString("/admin/v1/jobs/" + job.path("id").asText());
+        return awaitDone(job.path("id").asText());
+    }
+
+    JsonNode awaitDone(String id) throws Exception {
+        JsonNode[] last = new JsonNode[1];
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            last[0] = body(adminGet("/admin/v1/jobs/{id}", id));
+            String s = last[0].path("status").asText();
+            return s.equals("SUCCEEDED") || s.equals("FAILED");
+        });
+        assertThat(last[0].path("status").asText()).as(last[0].toString()).isEqualTo("SUCCEEDED");
+        assertThat(last[0].path("progress").path("done").asLong())
+                .isEqualTo(last[0].path("progress").path("total").asLong());
+        return last[0];
+    }
+
+    /** Everything verify must leave alone: the replica, the primary, the outbox, the ledger, the cursors. */
+    private String state() {
+        return jdbc.queryForObject("""
+                SELECT (SELECT md5(coalesce(string_agg(r::text, ',' ORDER BY chunk_id), '')) FROM replica_chunks r)
+                    || (SELECT md5(coalesce(string_agg(c::text, ',' ORDER BY chunk_id), '')) FROM chunks c)
+                    || (SELECT count(*) FROM outbox)
+                    || (SELECT md5(coalesce(string_agg(l::text, ',' ORDER BY backend, chunk_key), '')) FROM delivery_ledger l)
+                    || (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY target, chunk_id), '')) FROM vectorsync_tombstones t)
+                """, String.class);
+    }
+
+    private void assertCounts(JsonNode result, long missing, long extra, long stale, long corrupt) {
+        assertThat(result.path("missing").asLong()).as("missing in " + result).isEqualTo(missing);
+        assertThat(result.path("extra").asLong()).as("extra in " + result).isEqualTo(extra);
+        assertThat(result.path("stale").asLong()).as("stale in " + result).isEqualTo(stale);
+        assertThat(result.path("corrupt").asLong()).as("corrupt in " + result).isEqualTo(corrupt);
+    }
+
+    private List<String> samples(JsonNode result, String what) {
+        return json.convertValue(result.path("samples").path(what), json.getTypeFactory()
+                .constructCollectionType(List.class, String.class));
+    }
+
+    @Test
+    @Order(1)
+    void badRequestsAreRefusedWithStableCodes() throws Exception {
+        ResponseEntity<String> r = adminPost("/admin/v1/backends/{b}/verify", "nope");
+        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.NOT_FOUND);
+        assertThat(body(r).path("code").asText()).isEqualTo("VSYNC-BACKEND-NOT-FOUND");
+        r = adminPost("/admin/v1/backends/{b}/verify?repair=maybe", "replica");
+        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
+        assertThat(body(r).path("code").asText()).isEqualTo("VSYNC-REPAIR-INVALID");
+        r = adminGet("/admin/v1/jobs/{id}", "01JNOSUCHJOB0000000000000");
+        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.NOT_FOUND);
+        assertThat(body(r).path("code").asText()).isEqualTo("VSYNC-JOB-NOT-FOUND");
+        r = http.postForEntity("/admin/v1/backends/{b}/verify", null, String.class, "replica");
+        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.UNAUTHORIZED);
+        assertThat(count("SELECT count(*) FROM jobs")).isZero();
+    }
+
+    @Test
+    @Order(2)
+    void verifyFindsEachKindOfDifferenceAndRepairConverges() throws Exception {
+        for (int i = 0; i < 1200; i++) {
+            put("v-" + String.format("%04d", i), chunkBody("text " + i));
+        }
+        Map<String, Object> redacted = chunkBody("secret");
+        redacted.put("privacy", "REDACTED");
+        put("v-0100", redacted);
+        Map<String, Object> local = chunkBody("local");
+        local.put("privacy", "LOCAL_ONLY");
+        put("v-0101", local);
+        delete("v-0102");
+        awaitReplicaInStep(Duration.ofSeconds(60));
+
+        JsonNode clean = verify("replica", false).path("result");
+        assertCounts(clean, 0, 0, 0, 0);
+        assertThat(clean.path("backend").asText()).isEqualTo("replica");
+        assertThat(clean.path("repair").asBoolean()).isFalse();
+        assertThat(clean.path("primaryCount").asLong()).isEqualTo(1198);
+        assertThat(clean.path("backendCount").asLong()).isEqualTo(1198);
+        assertThat(clean.path("repaired").asLong()).isZero();
+
+        // Tamper with the replica directly.
+        jdbc.update("DELETE FROM replica_chunks WHERE chunk_id = 'v-0007'");
+        jdbc.update("""
+                INSERT INTO replica_chunks (chunk_id, version, document_id, content, metadata, privacy)
+                VALUES ('v-orphan', 3, 'doc-x', 'orphan', '{}', 'FULL')""");
+        jdbc.update("""
+                INSERT INTO replica_chunks (chunk_id, version, document_id, content, metadata, privacy)
+                VALUES ('v-0101', 1, 'doc-1', 'local', '{}', 'FULL')""");
+        put("v-0500", chunkBody("newer"));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                .until(() -> count("SELECT count(*) FROM replica_chunks WHERE chunk_id = 'v-0500' AND version = 2") == 1);
+        jdbc.update("UPDATE replica_chunks SET version = 1, content = 'text 500' WHERE chunk_id = 'v-0500'");
+        jdbc.update("UPDATE replica_chunks SET content = 'changed' WHERE chunk_id = 'v-0900'");
+        jdbc.update("""
+                UPDATE replica_chunks SET embedding = (SELECT array_agg(CASE WHEN i = 3 THEN x + 0.5::real ELSE x END
+                                                                        ORDER BY i)
+                                                         FROM unnest(embedding::real[]) WITH ORDINALITY AS u(x, i))
+                 WHERE chunk_id = 'v-1100'""");
+        jdbc.update("UPDATE replica_chunks SET content = 'leaked' WHERE chunk_id = 'v-0100'");
+
+        String before = state();
+        JsonNode found = verify("replica", false).path("result");
+        assertThat(state()).as("verify without repair changes nothing").isEqualTo(before);
+        assertCounts(found, 1, 2, 1, 3);
+        assertThat(samples(found, "missing")).containsExactly("v-0007");
+        assertThat(samples(found, "extra")).containsExactlyInAnyOrder("v-orphan", "v-0101");
+        assertThat(samples(found, "stale")).containsExactly("v-0500");
+        assertThat(samples(found, "corrupt")).containsExactlyInAnyOrder("v-0100", "v-0900", "v-1100");
+        assertThat(found.path("primaryCount").asLong()).isEqualTo(1198);
+        assertThat(found.path("backendCount").asLong()).isEqualTo(1199);
+        assertThat(found.path("repaired").asLong()).isZero();
+
+        JsonNode repaired = verify("replica", true).path("result");
+        assertCounts(repaired, 1, 2, 1, 3);
+        assertThat(repaired.path("repair").asBoolean()).isTrue();
+        assertThat(repaired.path("repaired").asLong()).isEqualTo(7);
+        awaitReplicaInStep(Duration.ofSeconds(30));
+        assertThat(count("SELECT count(*) FROM replica_chunks WHERE chunk_id IN ('v-orphan', 'v-0101')")).isZero();
+        assertThat(jdbc.queryForObject("SELECT content FROM chunks WHERE chunk_id = 'v-0900'", String.class))
+                .as("repair rewrites the primary's own content").isEqualTo("text 900");
+
+        JsonNode again = verify("replica", false).path("result");
+        assertCounts(again, 0, 0, 0, 0);
+        assertThat(again.path("backendCount").asLong()).isEqualTo(1198);
+    }
+
+    @Test
+    @Order(5)
+    void retentionRunsOnItsRouteByDefault() {
+        assertThat(camel.getRouteController().getRouteStatus("housekeeping-retention").isStarted()).isTrue();
+    }
+
+    @Test
+    @Order(3)
+    void anActiveJobIsReturnedAgainAndAFinishedOneDoesNotBlock() {
+        JobService.Job first = jobs.enqueue("no-runner-here", "k", Map.of("n", 1));
+        JobService.Job second = jobs.enqueue("no-runner-here", "k", Map.of("n", 2));
+        assertThat(second.id()).isEqualTo(first.id());
+        assertThat(second.status()).isEqualTo("QUEUED");
+        jdbc.update("DELETE FROM jobs WHERE kind = 'no-runner-here'");
+    }
+
+    @Test
+    @Order(4)
+    void aJobLeftRunningByADeadInstanceRunsAgain() throws Exception {
+        jdbc.update("""
+                INSERT INTO jobs (id, kind, correlation_key, status, attempts, request, owner, started_at, heartbeat_at)
+                VALUES ('01JDEADINSTANCEJOB00000000', 'verify', 'replica:repair=false', 'RUNNING', 1,
+                        '{"backend":"replica","repair":false}', 'dead-instance', now(), now())""");
+        // A POST for the same work while it is active returns that job.
+        ResponseEntity<String> r = adminPost("/admin/v1/backends/{b}/verify?repair=false", "replica");
+        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+        assertThat(body(r).path("id").asText()).isEqualTo("01JDEADINSTANCEJOB00000000");
+        assertThat(body(r).path("status").asText()).isEqualTo("RUNNING");
+        // Its instance stops beating: the job is queued again and runs here.
+        jdbc.update("UPDATE jobs SET heartbeat_at = now() - interval '10 minutes' WHERE id = '01JDEADINSTANCEJOB00000000'");
+        JsonNode done = awaitDone("01JDEADINSTANCEJOB00000000");
+        assertCounts(done.path("result"), 0, 0, 0, 0);
+        assertThat(count("SELECT attempts FROM jobs WHERE id = '01JDEADINSTANCEJOB00000000'")).isEqualTo(2);
+        // Finished: the next POST starts a new job.
+        JsonNode next = verify("replica", false);
+        assertThat(next.path("id").asText()).isNotEqualTo("01JDEADINSTANCEJOB00000000");
+    }
+}
