@@ -140,4 +140,33 @@ public abstract class AbstractIT {
     protected void awaitReplicaInStep(Duration within) {
         await().atMost(within).pollInterval(Duration.ofMillis(50)).until(() -> replicaDifferences() == 0);
     }
+
+    /** True when the ledger of {@code backend} holds every chunk at the primary's version. */
+    protected boolean deliveredTo(String backend) {
+        return count("""
+                SELECT count(*) FROM chunks c
+                  LEFT JOIN delivery_ledger l ON l.backend = ? AND l.chunk_key = c.chunk_id
+                 WHERE l.version IS DISTINCT FROM c.version""", backend) == 0;
+    }
+
+    /** Starts a verify job of the backend, waits for it to succeed and returns its result. */
+    protected com.fasterxml.jackson.databind.JsonNode verifyResult(String backend, boolean repair) throws Exception {
+        ResponseEntity<String> r = adminPost("/admin/v1/backends/{b}/verify?repair={r}", backend, repair);
+        org.assertj.core.api.Assertions.assertThat(r.getStatusCode().value()).as(r.getBody()).isEqualTo(202);
+        String id = json.readTree(r.getBody()).path("id").asText();
+        com.fasterxml.jackson.databind.JsonNode[] last = new com.fasterxml.jackson.databind.JsonNode[1];
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            last[0] = json.readTree(adminGet("/admin/v1/jobs/{id}", id).getBody());
+            return !last[0].path("status").asText().matches("QUEUED|RUNNING");
+        });
+        org.assertj.core.api.Assertions.assertThat(last[0].path("status").asText()).as(last[0].toString())
+                .isEqualTo("SUCCEEDED");
+        return last[0].path("result");
+    }
+
+    /** A verify result's counts as {@code missing/extra/stale/corrupt}. */
+    protected static String verifyCounts(com.fasterxml.jackson.databind.JsonNode r) {
+        return r.path("missing").asLong() + "/" + r.path("extra").asLong() + "/" + r.path("stale").asLong() + "/"
+                + r.path("corrupt").asLong();
+    }
 }

@@ -14,8 +14,6 @@ import org.neo4j.driver.AuthTokens;
 import org.neo4j.driver.Driver;
 import org.neo4j.driver.GraphDatabase;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.ResponseEntity;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -51,29 +49,14 @@ class Neo4jVerifyIT extends AbstractIT {
     }
 
     private boolean delivered() {
-        return count("""
-                SELECT count(*) FROM chunks c LEFT JOIN delivery_ledger l ON l.backend = 'graph' AND l.chunk_key = c.chunk_id
-                 WHERE l.version IS DISTINCT FROM c.version""") == 0
+        return deliveredTo("graph")
                 && count("SELECT count(*) FROM outbox_status WHERE backend = 'graph' AND status <> 'PROCESSED'") == 0;
     }
 
     private JsonNode verify(boolean repair) throws Exception {
-        ResponseEntity<String> r = adminPost("/admin/v1/backends/{b}/verify?repair={r}", "graph", repair);
-        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
-        String id = json.readTree(r.getBody()).path("id").asText();
-        JsonNode[] last = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            last[0] = json.readTree(adminGet("/admin/v1/jobs/{id}", id).getBody());
-            return !last[0].path("status").asText().matches("QUEUED|RUNNING");
-        });
-        assertThat(last[0].path("status").asText()).as(last[0].toString()).isEqualTo("SUCCEEDED");
-        return last[0].path("result");
+        return verifyResult("graph", repair);
     }
 
-    private static String counts(JsonNode r) {
-        return r.path("missing").asLong() + "/" + r.path("extra").asLong() + "/" + r.path("stale").asLong() + "/"
-                + r.path("corrupt").asLong();
-    }
 
     @Test
     void verifyListsChunkNodesAndRepairConverges() throws Exception {
@@ -88,7 +71,7 @@ class Neo4jVerifyIT extends AbstractIT {
                 .execute().records().get(0).get("n").asLong()).as("the link's endpoint node exists").isEqualTo(1);
 
         JsonNode clean = verify(false);
-        assertThat(counts(clean)).isEqualTo("0/0/0/0");
+        assertThat(verifyCounts(clean)).isEqualTo("0/0/0/0");
         assertThat(clean.path("backendCount").asLong()).as("endpoint nodes are not chunks").isEqualTo(15);
 
         driver.executableQuery("MATCH (n:VerifyChunk {memory_id: 'g-01'}) DETACH DELETE n").execute();
@@ -98,13 +81,13 @@ class Neo4jVerifyIT extends AbstractIT {
         driver.executableQuery("MATCH (n:VerifyChunk {memory_id: 'g-05'}) SET n.content = 'changed'").execute();
 
         JsonNode found = verify(false);
-        assertThat(counts(found)).isEqualTo("1/1/1/1");
+        assertThat(verifyCounts(found)).isEqualTo("1/1/1/1");
         assertThat(found.path("samples").toString()).contains("g-01", "g-x", "g-03", "g-05");
 
         assertThat(verify(true).path("repaired").asLong()).isEqualTo(4);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(this::delivered);
         JsonNode again = verify(false);
-        assertThat(counts(again)).isEqualTo("0/0/0/0");
+        assertThat(verifyCounts(again)).isEqualTo("0/0/0/0");
         assertThat(again.path("backendCount").asLong()).isEqualTo(15);
     }
 }

@@ -12,8 +12,6 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.ResponseEntity;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -45,28 +43,13 @@ class RemoteVerifyIT extends AbstractIT {
     }
 
     private boolean delivered() {
-        return count("""
-                SELECT count(*) FROM chunks c LEFT JOIN delivery_ledger l ON l.backend = 'remote' AND l.chunk_key = c.chunk_id
-                 WHERE l.version IS DISTINCT FROM c.version""") == 0;
+        return deliveredTo("remote");
     }
 
     private JsonNode verify(boolean repair) throws Exception {
-        ResponseEntity<String> r = adminPost("/admin/v1/backends/{b}/verify?repair={r}", "remote", repair);
-        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
-        String id = json.readTree(r.getBody()).path("id").asText();
-        JsonNode[] last = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            last[0] = json.readTree(adminGet("/admin/v1/jobs/{id}", id).getBody());
-            return !last[0].path("status").asText().matches("QUEUED|RUNNING");
-        });
-        assertThat(last[0].path("status").asText()).as(last[0].toString()).isEqualTo("SUCCEEDED");
-        return last[0].path("result");
+        return verifyResult("remote", repair);
     }
 
-    private static String counts(JsonNode r) {
-        return r.path("missing").asLong() + "/" + r.path("extra").asLong() + "/" + r.path("stale").asLong() + "/"
-                + r.path("corrupt").asLong();
-    }
 
     @Test
     void repairOfARemotePostgresBackendGetsPastItsDuplicateCheck() throws Exception {
@@ -78,7 +61,7 @@ class RemoteVerifyIT extends AbstractIT {
         put("r-03", chunkBody("second"));
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(this::delivered);
         JsonNode clean = verify(false);
-        assertThat(counts(clean)).as("allowlist applied: no documentId, embedding or metadata.owner expected")
+        assertThat(verifyCounts(clean)).as("allowlist applied: no documentId, embedding or metadata.owner expected")
                 .isEqualTo("0/0/0/0");
 
         remote("DELETE FROM remote_chunks WHERE chunk_id = 'r-01'");
@@ -88,13 +71,13 @@ class RemoteVerifyIT extends AbstractIT {
         remote("INSERT INTO remote_chunks (chunk_id, version, content, metadata, privacy) VALUES ('r-x', 1, 'x', '{}', 'FULL')");
 
         JsonNode found = verify(false);
-        assertThat(counts(found)).isEqualTo("1/1/1/2");
+        assertThat(verifyCounts(found)).isEqualTo("1/1/1/2");
         assertThat(found.path("samples").path("corrupt").toString()).isEqualTo("[\"r-02\",\"r-04\"]");
 
         assertThat(verify(true).path("repaired").asLong()).isEqualTo(5);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(this::delivered);
         JsonNode again = verify(false);
-        assertThat(counts(again)).isEqualTo("0/0/0/0");
+        assertThat(verifyCounts(again)).isEqualTo("0/0/0/0");
         assertThat(again.path("backendCount").asLong()).isEqualTo(20);
         awaitReplicaInStep(Duration.ofSeconds(10));
     }

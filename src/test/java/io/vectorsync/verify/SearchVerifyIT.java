@@ -14,8 +14,6 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.ResponseEntity;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -56,23 +54,12 @@ class SearchVerifyIT extends AbstractIT {
     }
 
     private boolean delivered() {
-        return count("""
-                SELECT count(*) FROM chunks c LEFT JOIN delivery_ledger l ON l.backend = 'search' AND l.chunk_key = c.chunk_id
-                 WHERE l.version IS DISTINCT FROM c.version""") == 0;
+        return deliveredTo("search");
     }
 
     private JsonNode verify(boolean repair) throws Exception {
         assertThat(send("POST", "/verify-chunks/_refresh", null)).isEqualTo(200);
-        ResponseEntity<String> r = adminPost("/admin/v1/backends/{b}/verify?repair={r}", "search", repair);
-        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
-        String id = json.readTree(r.getBody()).path("id").asText();
-        JsonNode[] last = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            last[0] = json.readTree(adminGet("/admin/v1/jobs/{id}", id).getBody());
-            return !last[0].path("status").asText().matches("QUEUED|RUNNING");
-        });
-        assertThat(last[0].path("status").asText()).as(last[0].toString()).isEqualTo("SUCCEEDED");
-        return last[0].path("result");
+        return verifyResult("search", repair);
     }
 
     @Test

@@ -11,8 +11,6 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.ResponseEntity;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -44,28 +42,13 @@ class QdrantVerifyIT extends AbstractIT {
     }
 
     private boolean delivered() {
-        return count("""
-                SELECT count(*) FROM chunks c LEFT JOIN delivery_ledger l ON l.backend = 'memories' AND l.chunk_key = c.chunk_id
-                 WHERE l.version IS DISTINCT FROM c.version""") == 0;
+        return deliveredTo("memories");
     }
 
     private JsonNode verify(boolean repair) throws Exception {
-        ResponseEntity<String> r = adminPost("/admin/v1/backends/{b}/verify?repair={r}", "memories", repair);
-        assertThat(r.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
-        String id = json.readTree(r.getBody()).path("id").asText();
-        JsonNode[] last = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            last[0] = json.readTree(adminGet("/admin/v1/jobs/{id}", id).getBody());
-            return !last[0].path("status").asText().matches("QUEUED|RUNNING");
-        });
-        assertThat(last[0].path("status").asText()).as(last[0].toString()).isEqualTo("SUCCEEDED");
-        return last[0].path("result");
+        return verifyResult("memories", repair);
     }
 
-    private static String counts(JsonNode r) {
-        return r.path("missing").asLong() + "/" + r.path("extra").asLong() + "/" + r.path("stale").asLong() + "/"
-                + r.path("corrupt").asLong();
-    }
 
     private Map<String, Object> memory(String content, String type) {
         Map<String, Object> body = chunkBody(content);
@@ -83,7 +66,7 @@ class QdrantVerifyIT extends AbstractIT {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(this::delivered);
 
         JsonNode clean = verify(false);
-        assertThat(counts(clean)).isEqualTo("0/0/0/0");
+        assertThat(verifyCounts(clean)).isEqualTo("0/0/0/0");
         assertThat(clean.path("primaryCount").asLong()).isEqualTo(19);
         assertThat(clean.path("backendCount").asLong()).as("the soft-deleted q-07 is not counted").isEqualTo(19);
 
@@ -97,13 +80,13 @@ class QdrantVerifyIT extends AbstractIT {
         qdrant.putPoint("vmem_fact", PointIds.of("q-05"), q5.vector(), q5.payload().deepCopy().put("content", "changed"));
 
         JsonNode found = verify(false);
-        assertThat(counts(found)).isEqualTo("1/1/1/1");
+        assertThat(verifyCounts(found)).isEqualTo("1/1/1/1");
         assertThat(found.path("samples").toString()).contains("q-01", "q-x", "q-03", "q-05");
 
         assertThat(verify(true).path("repaired").asLong()).isEqualTo(4);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(this::delivered);
         JsonNode again = verify(false);
-        assertThat(counts(again)).isEqualTo("0/0/0/0");
+        assertThat(verifyCounts(again)).isEqualTo("0/0/0/0");
         assertThat(again.path("backendCount").asLong()).isEqualTo(19);
         assertThat(qdrant.violations()).isEmpty();
     }
