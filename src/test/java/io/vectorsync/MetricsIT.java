@@ -130,12 +130,13 @@ class MetricsIT extends AbstractIT {
         assertThat(sample(body, "vectorsync_alerts_fired_total", "alert=\"no_progress\"")).isZero();
         // Camel's own route metrics stay.
         assertThat(body).containsPattern("(?m)^camel_exchanges_[a-z_]*\\{[^}]*routeId=\"relay-replica\"");
-        // Tags stay bounded: only backend, outcome and alert on the vectorsync meters.
+        // Tags stay bounded: only backend, outcome, alert (four names) and what (retention: outbox or
+        // dead_letter) on the vectorsync meters.
         Matcher m = Pattern.compile("(?m)^vectorsync_[a-z_]+\\{([^}]*)\\}").matcher(body);
         while (m.find()) {
             for (String label : m.group(1).split(",")) {
-                assertThat(label.substring(0, label.indexOf('='))).isIn("backend", "outcome", "alert", "le",
-                        "application");
+                assertThat(label.substring(0, label.indexOf('='))).isIn("backend", "outcome", "alert", "what",
+                        "le", "application");
             }
         }
     }
