@@ -30,6 +30,34 @@ public class ChunkService {
              WHERE ?::bigint IS NULL OR c.version = ? OR (? = -1 AND NOT c.deleted)
             RETURNING version, (xmax = 0) AS inserted
             """;
+    /**
+     * The chunk and its lean event in one statement, so a write that needs no other statement (no
+     * NOTIFY) runs in autocommit: one round trip to PostgreSQL instead of three (write, event, commit).
+     * Used when the write may create the chunk (no expected version, or 0 for "must not exist").
+     */
+    private static final String UPSERT_WITH_EVENT = """
+            WITH up AS (
+            %s)
+            , ev AS (INSERT INTO outbox (event_id, type, chunk_id, version)
+                     SELECT ?, 'UPSERT', ?, up.version FROM up)
+            SELECT version, inserted FROM up
+            """.formatted(UPSERT.strip());
+    /**
+     * An update of an existing chunk (expected version > 0, or -1 for "any, but it must exist"), with its
+     * event, in one statement: it never creates a chunk, so nothing is to be rolled back when the
+     * expectation fails.
+     */
+    private static final String UPDATE_WITH_EVENT = """
+            WITH up AS (
+                UPDATE chunks AS c
+                   SET version = c.version + 1, document_id = ?, content = ?, embedding = ?::real[],
+                       metadata = ?::jsonb, privacy = ?, deleted = false, updated_at = clock_timestamp()
+                 WHERE c.chunk_id = ? AND (c.version = ? OR (? = -1 AND NOT c.deleted))
+                RETURNING c.version, false AS inserted)
+            , ev AS (INSERT INTO outbox (event_id, type, chunk_id, version)
+                     SELECT ?, 'UPSERT', ?, up.version FROM up)
+            SELECT version, inserted FROM up
+            """;
     private static final String DELETE = """
             UPDATE chunks
                SET version = version + 1, deleted = true, content = NULL, embedding = NULL, document_id = NULL,
@@ -66,11 +94,16 @@ public class ChunkService {
     public record Written(String chunkId, long version, boolean created) {}
 
     public Written upsert(ChunkInput in) {
-        Written w = tx.execute(s -> {
-            Written written = upsertInTx(in);
-            notifyOthers();
-            return written;
-        });
+        Written w;
+        if (notify) {
+            w = tx.execute(s -> {
+                Written written = upsertInTx(in);
+                notifyOthers();
+                return written;
+            });
+        } else {
+            w = upsertInTx(in); // one statement: atomic on its own
+        }
         wakeup.wakeAll();
         return w;
     }
@@ -108,25 +141,32 @@ public class ChunkService {
         return w;
     }
 
+    /**
+     * Writes the chunk and its event in one statement (atomic on its own, or part of the caller's
+     * transaction); on a failed expectation it reads the current version for the error and writes nothing.
+     */
     private Written upsertInTx(ChunkInput in) {
         Long exp = in.expectedVersion();
-        long e = exp == null ? 0 : exp;
-        List<Map<String, Object>> rows = jdbc.queryForList(UPSERT, in.chunkId(), in.documentId(), in.content(),
-                realArray(in.embedding()), in.metadataJson(), in.privacy().name(), exp, e, e);
-        int status = in.expectedFromIfMatch() ? 412 : 409;
-        String field = in.expectedFromIfMatch() ? "If-Match" : "version";
+        String eventId = OutboxWriter.newEventId();
+        List<Map<String, Object>> rows;
+        if (exp == null || exp == 0) {
+            long e = exp == null ? 0 : exp;
+            rows = jdbc.queryForList(UPSERT_WITH_EVENT, in.chunkId(), in.documentId(), in.content(),
+                    realArray(in.embedding()), in.metadataJson(), in.privacy().name(), exp, e, e,
+                    eventId, in.chunkId());
+        } else {
+            rows = jdbc.queryForList(UPDATE_WITH_EVENT, in.documentId(), in.content(), realArray(in.embedding()),
+                    in.metadataJson(), in.privacy().name(), in.chunkId(), exp, exp, eventId, in.chunkId());
+        }
         if (rows.isEmpty()) {
+            int status = in.expectedFromIfMatch() ? 412 : 409;
+            String field = in.expectedFromIfMatch() ? "If-Match" : "version";
             Object current = jdbc.queryForList(CURRENT, in.chunkId()).stream().findFirst()
                     .map(r -> r.get("version")).orElse(0L);
             throw conflict(status, field, current);
         }
         long version = ((Number) rows.get(0).get("version")).longValue();
         boolean inserted = Boolean.TRUE.equals(rows.get(0).get("inserted"));
-        if (inserted && exp != null && exp != 0) {
-            // Expected an existing chunk but created one: refuse, and roll the insert back.
-            throw conflict(status, field, 0L);
-        }
-        jdbc.update(LEAN_EVENT, OutboxWriter.newEventId(), "UPSERT", in.chunkId(), version);
         return new Written(in.chunkId(), version, inserted);
     }
 
