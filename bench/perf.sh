@@ -5,7 +5,8 @@
 # replica backend); the load comes from a second process (LoadDriver); the enqueue overhead from pgbench.
 # Prints tables and writes them to bench/results/perf-*.md and bench/results/enqueue-*.md.
 #
-#   bench/perf.sh            phases: idle 10 s, warm-up 500/s for 20 s, 500 requests/s for 30 s, 1000 requests/s for 30 s
+#   bench/perf.sh            phases: idle 10 s, warm-up 500/s for 20 s, the floor (GET liveness) at 500/s for 30 s,
+#                            500 requests/s for 30 s, 1000 requests/s for 30 s
 #
 # Environment: PERF_JFR=file.jfr records the service with Java Flight Recorder (profile settings);
 # PERF_SERVICE_ARGS (more --key=value arguments for the service); PERF_PHASES (name:rate:seconds ..., rate 0 = idle), PGBENCH_SECONDS (default 20),
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 host_port="${VSYNC_TEST_PG:-127.0.0.1:5432}"
 host="${host_port%:*}"; port="${host_port##*:}"; user="${VSYNC_TEST_PG_USER:-postgres}"
-phases="${PERF_PHASES:-idle:0:10 warm-up:500:20 ingest-500:500:30 lag-1000:1000:30}"
+phases="${PERF_PHASES:-idle:0:10 warm-up:500:20 floor-500:500:30:floor ingest-500:500:30 lag-1000:1000:30}"
 pgbench_seconds="${PGBENCH_SECONDS:-20}"
 db="vsperf_$$"
 psql_() { psql -X -q -h "$host" -p "$port" -U "$user" "$@"; }

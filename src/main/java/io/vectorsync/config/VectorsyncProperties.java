@@ -50,7 +50,16 @@ public record VectorsyncProperties(
             @DefaultValue("20") @Min(1) int parkedPerPoll,
             @DefaultValue("3") @Min(1) int isolateAfterFailures,
             @DefaultValue("false") boolean listenNotify,
-            @DefaultValue("2s") @NotNull Duration healthProbeInterval) {}
+            @DefaultValue("2s") @NotNull Duration healthProbeInterval,
+            @DefaultValue("10ms") @NotNull Duration coalesce) {
+
+        public Relay {
+            if (coalesce != null && (coalesce.isNegative() || (pollInterval != null && coalesce.compareTo(pollInterval) > 0))) {
+                throw new IllegalArgumentException("vectorsync.relay.coalesce must be between 0 and"
+                        + " vectorsync.relay.poll-interval (" + pollInterval + "), got " + coalesce);
+            }
+        }
+    }
 
     /**
      * One secondary backend. {@code type} picks the implementation; for {@code postgres}, an empty

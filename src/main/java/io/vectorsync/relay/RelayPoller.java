@@ -42,6 +42,8 @@ public class RelayPoller implements RelayListener {
     private final Set<String> probeDuringBackoff = ConcurrentHashMap.newKeySet();
     /** System.nanoTime() of each backend's last poll that read the outbox (or a backfill page) here. */
     private final Map<String, Long> lastPollNanos = new ConcurrentHashMap<>();
+    /** System.nanoTime() at the start of each backend's last poll that caught up with the outbox. */
+    private final Map<String, Long> caughtUpAt = new ConcurrentHashMap<>();
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RelayPoller.class);
     private static final long PARKED_RECHECK_NANOS = 1_000_000_000L;
     private volatile long systemIdentifier = -1;
@@ -65,6 +67,8 @@ public class RelayPoller implements RelayListener {
         if (stopping) {
             return Batch.empty(backend); // shutting down: no lease, and no wait that Camel would sit out
         }
+        coalesce(backend);
+        long started = System.nanoTime();
         if (halted.contains(backend)) {
             wakeup.await(backend, idle);
             return Batch.empty(backend);
@@ -108,6 +112,9 @@ public class RelayPoller implements RelayListener {
         Map<String, ChunkRow> rows = withParkedRows(window.rows(), parked);
         List<OutboxEvent> events = cutByBytes(backend, read, rows);
         boolean exhausted = events.size() == read.size() && read.size() < limit;
+        if (exhausted) {
+            caughtUpAt.put(backend, started);
+        }
         CursorState.Position next;
         if (exhausted) {
             next = new CursorState.Position(cur, null, null, null);
@@ -117,6 +124,24 @@ public class RelayPoller implements RelayListener {
         }
         failpoints.hit("after-poll");
         return new Batch(backend, c, next, events, parked, rows, window.ledger(), copyRows);
+    }
+
+    /**
+     * After a poll that caught up with the outbox, the next one starts no sooner than
+     * {@code vectorsync.relay.coalesce} after it: under a steady trickle of writes (each waking the relay)
+     * one poll and one delivery transaction take the events of several writes, instead of one each,
+     * which would compete with the writes themselves for the same cores. A full batch (a backlog) is
+     * followed at once.
+     */
+    private void coalesce(String backend) {
+        long coalesce = properties.relay().coalesce().toNanos();
+        Long caught = caughtUpAt.remove(backend);
+        if (coalesce > 0 && caught != null) {
+            long wait = caught + coalesce - System.nanoTime();
+            if (wait > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+            }
+        }
     }
 
     /**

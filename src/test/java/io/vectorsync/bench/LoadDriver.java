@@ -34,7 +34,10 @@ import java.util.concurrent.locks.LockSupport;
  * become visible in the backend ({@code replica_chunks.synced_at - chunks.updated_at}). It samples the
  * service's CPU time and resident memory from {@code /proc/<pid>} at idle and under each load.
  *
- * <p>Arguments: base URL, service pid, database name, then phases {@code name:rate:seconds}.
+ * <p>Arguments: base URL, service pid, database name, then phases {@code name:rate:seconds}, or
+ * {@code name:rate:seconds:floor} for the floor: {@code GET /actuator/health/liveness} at the same rate,
+ * which writes nothing and touches no database, so its latency is what the driver, the HTTP stack and the
+ * shared cores cost before any of the ingest path.
  */
 public final class LoadDriver {
 
@@ -69,8 +72,9 @@ public final class LoadDriver {
         lines.add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (String phase : phases) {
             String[] p = phase.split(":");
+            boolean floor = p.length > 3 && p[3].equals("floor");
             Result r = p[1].equals("0") ? idle(p[0], Integer.parseInt(p[2]), pid)
-                    : load(client, base, pid, db, p[0], Integer.parseInt(p[1]), Integer.parseInt(p[2]));
+                    : load(client, base, pid, db, p[0], Integer.parseInt(p[1]), Integer.parseInt(p[2]), floor);
             lines.add(row(r));
             System.out.println(row(r));
         }
@@ -91,11 +95,13 @@ public final class LoadDriver {
         }
         long[] l = r.latencyMicros();
         double[] g = r.lagMillis();
+        String lag = g.length == 0 ? " | | " // the floor phase writes nothing: no lag
+                : String.format(Locale.ROOT, " %.0f | %.0f | %.0f ", pct(g, 0.50), pct(g, 0.99), g[g.length - 1]);
         return String.format(Locale.ROOT,
-                "| %s | %d | %d | %d | %d | %d | %.2f | %.2f | %.2f | %.1f | %.0f | %.0f | %.0f | %.1f | %d |",
+                "| %s | %d | %d | %d | %d | %d | %.2f | %.2f | %.2f | %.1f |%s| %.1f | %d |",
                 r.phase(), r.rate(), r.seconds(), r.sent(), r.ok(), r.failed(), pct(l, 0.50) / 1000.0,
-                pct(l, 0.95) / 1000.0, pct(l, 0.99) / 1000.0, l[l.length - 1] / 1000.0, pct(g, 0.50), pct(g, 0.99),
-                g.length == 0 ? 0 : g[g.length - 1], r.sample().cpuPercent(), r.sample().maxRssKb() / 1024);
+                pct(l, 0.95) / 1000.0, pct(l, 0.99) / 1000.0, l[l.length - 1] / 1000.0, lag,
+                r.sample().cpuPercent(), r.sample().maxRssKb() / 1024);
     }
 
     private static double pct(long[] sorted, double q) {
@@ -115,7 +121,7 @@ public final class LoadDriver {
     }
 
     private static Result load(HttpClient client, String base, long pid, String db, String phase, int rate,
-            int seconds) throws Exception {
+            int seconds, boolean floor) throws Exception {
         int n = rate * seconds;
         String[] bodies = new String[16];
         SplittableRandom random = new SplittableRandom(7);
@@ -140,7 +146,8 @@ public final class LoadDriver {
         CountDownLatch done = new CountDownLatch(n);
         // Warm the connection pool and the service's code paths, untimed.
         for (int i = 0; i < 200; i++) {
-            client.send(request(base, phase + "-warm-" + i, bodies[i % bodies.length]), HttpResponse.BodyHandlers.discarding());
+            client.send(floor ? floorRequest(base) : request(base, phase + "-warm-" + i, bodies[i % bodies.length]),
+                    HttpResponse.BodyHandlers.discarding());
         }
         Sampler s = new Sampler(pid);
         s.start();
@@ -155,7 +162,7 @@ public final class LoadDriver {
             // One request in five updates a chunk written earlier in this phase.
             int id = (i % 5 == 4 && i > 10) ? random.nextInt(i - 1) : i;
             int slot = i;
-            client.sendAsync(request(base, phase + "-" + id, bodies[i % bodies.length]),
+            client.sendAsync(floor ? floorRequest(base) : request(base, phase + "-" + id, bodies[i % bodies.length]),
                     HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
                         latency.set(slot, (System.nanoTime() - due) / 1000);
                         if (err == null && resp.statusCode() / 100 == 2) {
@@ -175,8 +182,13 @@ public final class LoadDriver {
             l[i] = latency.get(i);
         }
         Arrays.sort(l);
-        double[] lag = lag(db, phase + "-%", 60);
+        double[] lag = floor ? new double[0] : lag(db, phase + "-%", 60);
         return new Result(phase, rate, seconds, n, ok.get(), failed.get(), l, lag, sample);
+    }
+
+    private static HttpRequest floorRequest(String base) {
+        return HttpRequest.newBuilder(URI.create(base + "/actuator/health/liveness")).timeout(Duration.ofSeconds(30))
+                .GET().build();
     }
 
     private static HttpRequest request(String base, String id, String body) {
