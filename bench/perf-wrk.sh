@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Ingest latency at a fixed rate measured with wrk (Debian's package) instead of the Java LoadDriver: a
+# lighter load generator in C, paced by bench/wrk/paced.lua (wrk's delay() per connection). The service
+# runs as in bench/perf.sh (packaged jar, -Xmx512m, fresh database, default replica backend). Phases:
+# warm-up (ingest, not counted), the floor (GET /actuator/health/liveness: no body, no database) and
+# ingest (PUT /api/v1/chunks/{id}, 384-dimension embeddings). wrk times each request from its send
+# (paced, per connection), so a server stall delays the next send on that connection; bench/perf.sh's
+# open-loop driver is the stricter measure, this one shows what the generator itself costs.
+#
+#   bench/perf-wrk.sh [RATE] [SECONDS] [CONNECTIONS]     500 30 8 by default; installs wrk when missing (root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rate="${1:-500}"; seconds="${2:-30}"; connections="${3:-8}"
+host_port="${VSYNC_TEST_PG:-127.0.0.1:5432}"; user="${VSYNC_TEST_PG_USER:-postgres}"
+host="${host_port%:*}"; port="${host_port##*:}"
+command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
+db="vsperfwrk_$$"
+psql_() { psql -X -q -h "$host" -p "$port" -U "$user" "$@"; }
+./mvnw -q -B -DskipTests -Dvectorsync.skipPgvectorInstall=true -Dvectorsync.skipPromtoolInstall=true package
+jar=$(ls target/vectorsync-*.jar | grep -v original | head -1)
+psql_ -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+app_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p target/perf bench/results
+java -Xmx512m -jar "$jar" --server.address=127.0.0.1 --server.port="$app_port" \
+  --spring.datasource.url="jdbc:postgresql://$host_port/$db" --spring.datasource.username="$user" \
+  --logging.level.root=WARN > target/perf/service-wrk.log 2>&1 &
+app_pid=$!
+cleanup() {
+  kill "$app_pid" 2>/dev/null || true
+  wait "$app_pid" 2>/dev/null || true
+  psql_ -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+for _ in $(seq 1 120); do
+  curl -fs "http://127.0.0.1:$app_port/actuator/health/liveness" >/dev/null && break
+  sleep 0.5
+done
+curl -fs "http://127.0.0.1:$app_port/actuator/health/liveness" >/dev/null \
+  || { echo "the service did not start; see target/perf/service-wrk.log" >&2; exit 1; }
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$app_pid/stat"; }
+rows=()
+phase() { # name mode seconds
+  local name=$1 mode=$2 secs=$3 before after out
+  before=$(cpu_ticks)
+  out=$(WRK_MODE=$mode WRK_RATE=$rate WRK_THREADS=2 WRK_PREFIX=$name \
+        wrk -t2 -c"$connections" -d"${secs}s" --timeout 10s -s bench/wrk/paced.lua "http://127.0.0.1:$app_port")
+  after=$(cpu_ticks)
+  local r; r=$(grep '^WRK-RESULT' <<<"$out")
+  local n e p50 p95 p99 max
+  n=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$r"); e=$(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$r")
+  p50=$(sed -E 's/.*p50=([0-9]+).*/\1/' <<<"$r"); p95=$(sed -E 's/.*p95=([0-9]+).*/\1/' <<<"$r")
+  p99=$(sed -E 's/.*p99=([0-9]+).*/\1/' <<<"$r"); max=$(sed -E 's/.*max=([0-9]+).*/\1/' <<<"$r")
+  local cpu; cpu=$(awk -v a="$before" -v b="$after" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b-a)/hz/s*100}')
+  rows+=("$(printf '| %s | %s | %s | %s | %s | %.2f | %.2f | %.2f | %.1f | %s |' "$name" "$rate" "$n" "$((n / secs))" "$e" \
+    "$(bc -l <<<"$p50/1000")" "$(bc -l <<<"$p95/1000")" "$(bc -l <<<"$p99/1000")" "$(bc -l <<<"$max/1000")" "$cpu")")
+  echo "${rows[-1]}"
+}
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+phase warm-up ingest 20
+phase floor floor "$seconds"
+phase ingest ingest "$seconds"
+file="bench/results/perf-wrk-$(date +%Y%m%d-%H%M%S).md"
+{
+  echo "# Ingest latency at a fixed rate, measured with wrk"
+  echo
+  echo "Run $(date -Iseconds) with \`bench/perf-wrk.sh $rate $seconds $connections\`; $(nproc) cores; load average before: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)."
+  echo "wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), 2 threads, $connections connections, requests due every 2000/$rate ms per thread on the monotonic clock (bench/wrk/paced.lua);"
+  echo "the service is the packaged jar (\`-Xmx512m\`, default \`replica\` backend). The warm-up is not a result."
+  echo
+  echo "| phase | target rate/s | requests | achieved/s | errors | p50 ms | p95 ms | p99 ms | max ms | service CPU % |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  printf '%s\n' "${rows[@]}"
+} > "$file"
+cat "$file"
+echo "written to $file"
