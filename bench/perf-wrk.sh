@@ -19,24 +19,10 @@ psql_() { psql -X -q -h "$host" -p "$port" -U "$user" "$@"; }
 ./mvnw -q -B -DskipTests -Dvectorsync.skipPgvectorInstall=true -Dvectorsync.skipPromtoolInstall=true package
 jar=$(ls target/vectorsync-*.jar | grep -v original | head -1)
 psql_ -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-app_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p target/perf bench/results
-java -Xmx512m -jar "$jar" --server.address=127.0.0.1 --server.port="$app_port" \
-  --spring.datasource.url="jdbc:postgresql://$host_port/$db" --spring.datasource.username="$user" \
-  --logging.level.root=WARN > target/perf/service-wrk.log 2>&1 &
-app_pid=$!
-cleanup() {
-  kill "$app_pid" 2>/dev/null || true
-  wait "$app_pid" 2>/dev/null || true
-  psql_ -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$app_port/actuator/health/liveness" >/dev/null && break
-  sleep 0.5
-done
-curl -fs "http://127.0.0.1:$app_port/actuator/health/liveness" >/dev/null \
-  || { echo "the service did not start; see target/perf/service-wrk.log" >&2; exit 1; }
+# shellcheck source=bench/lib/service.sh
+. bench/lib/service.sh
+start_service target/perf/service-wrk.log --
+mkdir -p bench/results
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$app_pid/stat"; }
 rows=()

@@ -25,25 +25,12 @@ psql_() { psql -X -q -h "$host" -p "$port" -U "$user" "$@"; }
 jar=$(ls target/vectorsync-*.jar | grep -v original | head -1)
 psql_ -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 
-app_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p target/perf
 jfr_opt=()
 if [ -n "${PERF_JFR:-}" ]; then jfr_opt=("-XX:StartFlightRecording=filename=${PERF_JFR},settings=profile,dumponexit=true"); fi
-java -Xmx512m "${jfr_opt[@]}" -jar "$jar" --server.address=127.0.0.1 --server.port="$app_port" \
-  --spring.datasource.url="jdbc:postgresql://$host_port/$db" --spring.datasource.username="$user" \
-  --logging.level.root=WARN ${PERF_SERVICE_ARGS:-} > target/perf/service.log 2>&1 &
-app_pid=$!
-cleanup() {
-  kill "$app_pid" 2>/dev/null || true
-  wait "$app_pid" 2>/dev/null || true
-  psql_ -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$app_port/actuator/health" >/dev/null && break
-  sleep 0.5
-done
-curl -fs "http://127.0.0.1:$app_port/actuator/health" >/dev/null || { echo "the service did not start; see target/perf/service.log" >&2; exit 1; }
+# shellcheck source=bench/lib/service.sh
+. bench/lib/service.sh
+# shellcheck disable=SC2086
+start_service target/perf/service.log "${jfr_opt[@]}" -- ${PERF_SERVICE_ARGS:-}
 
 # shellcheck disable=SC2086
 ./mvnw -q -B test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.vectorsync.bench.LoadDriver \
