@@ -34,7 +34,7 @@ public final class BadInputBench {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 8;
         Path results = Path.of(System.getProperty("bench.results", "bench/results"));
-        useProjectClassPath();
+        RelayProcess.useProjectClassPath();
         String db = TestDatabases.create("bad_input_bench");
         boolean ok;
         StringBuilder report = new StringBuilder();
@@ -117,25 +117,5 @@ public final class BadInputBench {
         System.out.println(report);
         System.out.println("written to " + out);
         System.exit(ok ? 0 : 1);
-    }
-
-    /**
-     * Under {@code exec:java} the JVM's class path is Maven's; the child JVM needs the project's, which is
-     * the one of the class loader exec:java runs this class in.
-     */
-    private static void useProjectClassPath() {
-        if (Thread.currentThread().getContextClassLoader() instanceof java.net.URLClassLoader l) {
-            StringBuilder cp = new StringBuilder();
-            for (java.net.URL u : l.getURLs()) {
-                try {
-                    cp.append(cp.isEmpty() ? "" : java.io.File.pathSeparator).append(Path.of(u.toURI()));
-                } catch (java.net.URISyntaxException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-            if (!cp.isEmpty()) {
-                System.setProperty("java.class.path", cp.toString());
-            }
-        }
     }
 }

@@ -33,7 +33,7 @@ public final class VerifyBench {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         int dim = args.length > 1 ? Integer.parseInt(args[1]) : 384;
         Path results = Path.of(System.getProperty("bench.results", "bench/results"));
-        useProjectClassPath();
+        RelayProcess.useProjectClassPath();
         String db = TestDatabases.create("verify_bench");
         StringBuilder report = new StringBuilder();
         boolean ok = true;
@@ -121,16 +121,16 @@ public final class VerifyBench {
             throw new IllegalStateException("verify answered " + started.statusCode() + ": " + started.body());
         }
         String id = JSON.readTree(started.body()).path("id").asText();
-        double peak = 0;
-        JsonNode job;
-        while (true) {
-            peak = Math.max(peak, gauge(app, "jvm.memory.used", "area:heap"));
-            job = JSON.readTree(app.request("GET", "/admin/v1/jobs/" + id, null).body());
-            if (!job.path("status").asText().matches("QUEUED|RUNNING")) {
-                break;
-            }
-            Thread.sleep(100);
-        }
+        double[] peakHolder = {0};
+        JsonNode[] last = new JsonNode[1];
+        org.awaitility.Awaitility.await("verify job " + id).atMost(Duration.ofHours(1))
+                .pollInterval(Duration.ofMillis(100)).until(() -> {
+                    peakHolder[0] = Math.max(peakHolder[0], gauge(app, "jvm.memory.used", "area:heap"));
+                    last[0] = JSON.readTree(app.request("GET", "/admin/v1/jobs/" + id, null).body());
+                    return !last[0].path("status").asText().matches("QUEUED|RUNNING");
+                });
+        double peak = peakHolder[0];
+        JsonNode job = last[0];
         long ms = (System.nanoTime() - t0) / 1_000_000;
         JsonNode r = job.path("result");
         boolean ok = job.path("status").asText().equals("SUCCEEDED") && r.path("missing").asLong() == 5
@@ -157,21 +157,5 @@ public final class VerifyBench {
             }
         }
         return 0;
-    }
-
-    private static void useProjectClassPath() {
-        if (Thread.currentThread().getContextClassLoader() instanceof java.net.URLClassLoader l) {
-            StringBuilder cp = new StringBuilder();
-            for (java.net.URL u : l.getURLs()) {
-                try {
-                    cp.append(cp.isEmpty() ? "" : java.io.File.pathSeparator).append(Path.of(u.toURI()));
-                } catch (java.net.URISyntaxException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-            if (!cp.isEmpty()) {
-                System.setProperty("java.class.path", cp.toString());
-            }
-        }
     }
 }

@@ -54,6 +54,26 @@ public final class RelayProcess implements AutoCloseable {
     }
 
     /**
+     * Under {@code exec:java} (the benches) the JVM's class path is Maven's; a child JVM needs the
+     * project's, which is the one of the class loader exec:java runs the bench in. Call before start.
+     */
+    public static void useProjectClassPath() {
+        if (Thread.currentThread().getContextClassLoader() instanceof java.net.URLClassLoader l) {
+            StringBuilder cp = new StringBuilder();
+            for (java.net.URL u : l.getURLs()) {
+                try {
+                    cp.append(cp.isEmpty() ? "" : java.io.File.pathSeparator).append(Path.of(u.toURI()));
+                } catch (java.net.URISyntaxException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            if (!cp.isEmpty()) {
+                System.setProperty("java.class.path", cp.toString());
+            }
+        }
+    }
+
+    /**
      * Starts {@code io.vectorsync.VectorsyncApplication} with these {@code --key=value} arguments (the
      * datasource, backends, instance id, failpoints); returns at once.
      */
