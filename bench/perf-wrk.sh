@@ -7,10 +7,13 @@
 # (paced, per connection), so a server stall delays the next send on that connection; bench/perf.sh's
 # open-loop driver is the stricter measure, this one shows what the generator itself costs.
 #
-#   bench/perf-wrk.sh [RATE] [SECONDS] [CONNECTIONS]     500 30 8 by default; installs wrk when missing (root)
+#   bench/perf-wrk.sh [RATE] [SECONDS] [CONNECTIONS] [RUNS]   500 30 8 1 by default; installs wrk when missing (root)
+#
+# RUNS > 1 alternates the floor and ingest phases RUNS times in one service, so the spread between runs
+# shows next to the figures. WARMUP_MAX (seconds, 300) bounds the warm-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rate="${1:-500}"; seconds="${2:-30}"; connections="${3:-8}"
+rate="${1:-500}"; seconds="${2:-30}"; connections="${3:-8}"; runs="${4:-1}"
 host_port="${VSYNC_TEST_PG:-127.0.0.1:5432}"; user="${VSYNC_TEST_PG_USER:-postgres}"
 host="${host_port%:*}"; port="${host_port##*:}"
 command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
@@ -27,35 +30,64 @@ mkdir -p bench/results
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$app_pid/stat"; }
 rows=()
 phase() { # name mode seconds
-  local name=$1 mode=$2 secs=$3 before after out
-  before=$(cpu_ticks)
+  local name=$1 mode=$2 secs=$3 before after out jit0 jit1
+  before=$(cpu_ticks); jit0=$(jit_ticks)
   out=$(WRK_MODE=$mode WRK_RATE=$rate WRK_THREADS=2 WRK_PREFIX=$name \
         wrk -t2 -c"$connections" -d"${secs}s" --timeout 10s -s bench/wrk/paced.lua "http://127.0.0.1:$app_port")
-  after=$(cpu_ticks)
+  after=$(cpu_ticks); jit1=$(jit_ticks)
   local r; r=$(grep '^WRK-RESULT' <<<"$out")
   local n e p50 p95 p99 max
   n=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$r"); e=$(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$r")
   p50=$(sed -E 's/.*p50=([0-9]+).*/\1/' <<<"$r"); p95=$(sed -E 's/.*p95=([0-9]+).*/\1/' <<<"$r")
   p99=$(sed -E 's/.*p99=([0-9]+).*/\1/' <<<"$r"); max=$(sed -E 's/.*max=([0-9]+).*/\1/' <<<"$r")
-  local cpu; cpu=$(awk -v a="$before" -v b="$after" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b-a)/hz/s*100}')
-  rows+=("$(printf '| %s | %s | %s | %s | %s | %.2f | %.2f | %.2f | %.1f | %s |' "$name" "$rate" "$n" "$((n / secs))" "$e" \
-    "$(bc -l <<<"$p50/1000")" "$(bc -l <<<"$p95/1000")" "$(bc -l <<<"$p99/1000")" "$(bc -l <<<"$max/1000")" "$cpu")")
+  local cpu jit; cpu=$(awk -v a="$before" -v b="$after" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b-a)/hz/s*100}')
+  jit=$(awk -v a="$jit0" -v b="$jit1" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b-a)/hz/s*100}')
+  rows+=("$(printf '| %s | %s | %s | %s | %s | %.2f | %.2f | %.2f | %.1f | %s | %s |' "$name" "$rate" "$n" "$((n / secs))" "$e" \
+    "$(bc -l <<<"$p50/1000")" "$(bc -l <<<"$p95/1000")" "$(bc -l <<<"$p99/1000")" "$(bc -l <<<"$max/1000")" "$cpu" "$jit")")
   echo "${rows[-1]}"
 }
+# The JIT's CPU in the service (its compiler threads), in clock ticks.
+jit_ticks() {
+  local t total=0
+  for t in /proc/"$app_pid"/task/*; do
+    if grep -q Compiler "$t/comm" 2>/dev/null; then total=$((total + $(awk '{print $14 + $15}' "$t/stat"))); fi
+  done
+  echo "$total"
+}
+# Warm-up: ingest load in 10-second slices until the JIT has settled (its compiler threads used under 5 %
+# of a core in the last slice), at most WARMUP_MAX seconds (300). On a slow machine C2 needs minutes of
+# load before it stops competing with the requests for the two cores; measuring before that measures the JIT.
+warm_slices=0; jit_last=0
+warm_up() {
+  local max=${WARMUP_MAX:-300} before after hz; hz=$(getconf CLK_TCK)
+  while [ $((warm_slices * 10)) -lt "$max" ]; do
+    before=$(jit_ticks)
+    WRK_MODE=ingest WRK_RATE=$rate WRK_THREADS=2 WRK_PREFIX=warm$warm_slices \
+      wrk -t2 -c"$connections" -d10s --timeout 10s -s bench/wrk/paced.lua "http://127.0.0.1:$app_port" >/dev/null
+    after=$(jit_ticks); warm_slices=$((warm_slices + 1))
+    jit_last=$(awk -v a="$before" -v b="$after" -v hz="$hz" 'BEGIN {printf "%.1f", (b-a)/hz/10*100}')
+    echo "warm-up slice $warm_slices: JIT CPU ${jit_last} %"
+    awk -v j="$jit_last" 'BEGIN {exit !(j < 5)}' && [ "$warm_slices" -ge 2 ] && return 0
+  done
+  echo "warm-up: the JIT had not settled after $max s (last slice ${jit_last} %); results include JIT work" >&2
+}
 load_before=$(cut -d' ' -f1 /proc/loadavg)
-phase warm-up ingest 20
-phase floor floor "$seconds"
-phase ingest ingest "$seconds"
+warm_up
+for run in $(seq 1 "$runs"); do
+  suffix=""; [ "$runs" -gt 1 ] && suffix="-$run"
+  phase "floor$suffix" floor "$seconds"
+  phase "ingest$suffix" ingest "$seconds"
+done
 file="bench/results/perf-wrk-$(date +%Y%m%d-%H%M%S).md"
 {
   echo "# Ingest latency at a fixed rate, measured with wrk"
   echo
-  echo "Run $(date -Iseconds) with \`bench/perf-wrk.sh $rate $seconds $connections\`; $(nproc) cores; load average before: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)."
+  echo "Run $(date -Iseconds) with \`bench/perf-wrk.sh $rate $seconds $connections $runs\`; $(nproc) cores; load average before: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)."
   echo "wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), 2 threads, $connections connections, requests due every 2000/$rate ms per thread on the monotonic clock (bench/wrk/paced.lua);"
-  echo "the service is the packaged jar (\`-Xmx512m\`, default \`replica\` backend). The warm-up is not a result."
+  echo "the service is the packaged jar (\`-Xmx512m\`, default \`replica\` backend). Warm-up: $((warm_slices * 10)) s of ingest load until the JIT settled (its CPU in the last 10 s: ${jit_last} % of a core); not a result."
   echo
-  echo "| phase | target rate/s | requests | achieved/s | errors | p50 ms | p95 ms | p99 ms | max ms | service CPU % |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| phase | target rate/s | requests | achieved/s | errors | p50 ms | p95 ms | p99 ms | max ms | service CPU % | of which JIT % |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${rows[@]}"
 } > "$file"
 cat "$file"
