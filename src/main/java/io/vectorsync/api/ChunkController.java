@@ -5,13 +5,18 @@ import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.capture.ChunkInput;
 import io.vectorsync.capture.ChunkService;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.sql.Array;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -41,17 +46,31 @@ public class ChunkController {
         this.json = json;
     }
 
+    /**
+     * The hot path: the answer is written here rather than through Spring's message converters, whose
+     * per-call content negotiation and body advice cost about a tenth of the request's CPU.
+     */
     @PutMapping(path = "/chunks/{chunkId}", consumes = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<Map<String, Object>> put(@PathVariable("chunkId") String chunkId,
-            @RequestHeader(name = "If-Match", required = false) String ifMatch, HttpServletRequest request)
-            throws IOException {
+    @ApiResponse(responseCode = "200", description = "Updated; ETag is the new version",
+            content = @Content(schema = @Schema(implementation = WrittenChunk.class)))
+    @ApiResponse(responseCode = "201", description = "Created; ETag is the new version",
+            content = @Content(schema = @Schema(implementation = WrittenChunk.class)))
+    public void put(@PathVariable("chunkId") String chunkId,
+            @RequestHeader(name = "If-Match", required = false) String ifMatch, HttpServletRequest request,
+            HttpServletResponse response) throws IOException {
         byte[] body = parser.readBody(request.getInputStream(), request.getContentLengthLong());
-        ChunkInput in = parser.chunk(parser.parse(body), chunkId, "", parser.ifMatch(ifMatch));
+        ChunkInput in = parser.chunk(body, chunkId, ifMatch);
         ChunkService.Written w = chunks.upsert(in);
-        return ResponseEntity.status(w.created() ? 201 : 200)
-                .eTag("\"" + w.version() + "\"")
-                .body(written(w));
+        byte[] out = json.writeValueAsBytes(new WrittenChunk(w.chunkId(), w.version()));
+        response.setStatus(w.created() ? 201 : 200);
+        response.setHeader(HttpHeaders.ETAG, "\"" + w.version() + "\"");
+        response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+        response.setContentLength(out.length);
+        response.getOutputStream().write(out);
     }
+
+    /** The answer to a write. */
+    public record WrittenChunk(String chunkId, long version) {}
 
     @PostMapping(path = "/chunks:batch", consumes = MediaType.APPLICATION_JSON_VALUE)
     public Map<String, Object> batch(HttpServletRequest request) throws IOException {
