@@ -46,33 +46,8 @@ phase() { # name mode seconds
     "$(bc -l <<<"$p50/1000")" "$(bc -l <<<"$p95/1000")" "$(bc -l <<<"$p99/1000")" "$(bc -l <<<"$max/1000")" "$cpu" "$jit")")
   echo "${rows[-1]}"
 }
-# The JIT's CPU in the service (its compiler threads), in clock ticks.
-jit_ticks() {
-  local t total=0
-  for t in /proc/"$app_pid"/task/*; do
-    if grep -q Compiler "$t/comm" 2>/dev/null; then total=$((total + $(awk '{print $14 + $15}' "$t/stat"))); fi
-  done
-  echo "$total"
-}
-# Warm-up: ingest load in 10-second slices until the JIT has settled (its compiler threads used under 5 %
-# of a core in the last slice), at most WARMUP_MAX seconds (300). On a slow machine C2 needs minutes of
-# load before it stops competing with the requests for the two cores; measuring before that measures the JIT.
-warm_slices=0; jit_last=0
-warm_up() {
-  local max=${WARMUP_MAX:-300} before after hz; hz=$(getconf CLK_TCK)
-  while [ $((warm_slices * 10)) -lt "$max" ]; do
-    before=$(jit_ticks)
-    WRK_MODE=ingest WRK_RATE=$rate WRK_THREADS=2 WRK_PREFIX=warm$warm_slices \
-      wrk -t2 -c"$connections" -d10s --timeout 10s -s bench/wrk/paced.lua "http://127.0.0.1:$app_port" >/dev/null
-    after=$(jit_ticks); warm_slices=$((warm_slices + 1))
-    jit_last=$(awk -v a="$before" -v b="$after" -v hz="$hz" 'BEGIN {printf "%.1f", (b-a)/hz/10*100}')
-    echo "warm-up slice $warm_slices: JIT CPU ${jit_last} %"
-    awk -v j="$jit_last" 'BEGIN {exit !(j < 5)}' && [ "$warm_slices" -ge 2 ] && return 0
-  done
-  echo "warm-up: the JIT had not settled after $max s (last slice ${jit_last} %); results include JIT work" >&2
-}
 load_before=$(cut -d' ' -f1 /proc/loadavg)
-warm_up
+warm_up "$rate" "$connections"
 for run in $(seq 1 "$runs"); do
   suffix=""; [ "$runs" -gt 1 ] && suffix="-$run"
   phase "floor$suffix" floor "$seconds"

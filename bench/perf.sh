@@ -5,8 +5,10 @@
 # replica backend); the load comes from a second process (LoadDriver); the enqueue overhead from pgbench.
 # Prints tables and writes them to bench/results/perf-*.md and bench/results/enqueue-*.md.
 #
-#   bench/perf.sh            phases: idle 10 s, warm-up 500/s for 20 s, the floor (GET liveness) at 500/s for 30 s,
-#                            500 requests/s for 30 s, 1000 requests/s for 30 s
+#   bench/perf.sh            before the phases the service is warmed up with wrk until its JIT has settled
+#                            (bench/lib/service.sh); phases: idle 10 s, the driver's own warm-up 500/s for
+#                            20 s, the floor (GET liveness) at 500/s for 30 s, 500 requests/s for 30 s,
+#                            1000 requests/s for 30 s
 #
 # Environment: PERF_JFR=file.jfr records the service with Java Flight Recorder (profile settings);
 # PERF_SERVICE_ARGS (more --key=value arguments for the service); PERF_PHASES (name:rate:seconds ..., rate 0 = idle), PGBENCH_SECONDS (default 20),
@@ -31,6 +33,8 @@ if [ -n "${PERF_JFR:-}" ]; then jfr_opt=("-XX:StartFlightRecording=filename=${PE
 . bench/lib/service.sh
 # shellcheck disable=SC2086
 start_service target/perf/service.log "${jfr_opt[@]}" -- ${PERF_SERVICE_ARGS:-}
+command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
+warm_up 500 8
 
 # shellcheck disable=SC2086
 ./mvnw -q -B test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.vectorsync.bench.LoadDriver \
