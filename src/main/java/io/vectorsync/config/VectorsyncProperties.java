@@ -51,12 +51,14 @@ public record VectorsyncProperties(
             @DefaultValue("3") @Min(1) int isolateAfterFailures,
             @DefaultValue("false") boolean listenNotify,
             @DefaultValue("2s") @NotNull Duration healthProbeInterval,
-            @DefaultValue("10ms") @NotNull Duration coalesce) {
+            @DefaultValue("50ms") @NotNull Duration coalesce) {
 
         public Relay {
-            if (coalesce != null && (coalesce.isNegative() || (pollInterval != null && coalesce.compareTo(pollInterval) > 0))) {
-                throw new IllegalArgumentException("vectorsync.relay.coalesce must be between 0 and"
-                        + " vectorsync.relay.poll-interval (" + pollInterval + "), got " + coalesce);
+            if (coalesce != null && coalesce.isNegative()) {
+                throw new IllegalArgumentException("vectorsync.relay.coalesce must not be negative, got " + coalesce);
+            }
+            if (coalesce != null && pollInterval != null && coalesce.compareTo(pollInterval) > 0) {
+                coalesce = pollInterval; // a caught-up relay polls every poll-interval anyway
             }
         }
     }
