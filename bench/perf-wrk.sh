@@ -2,8 +2,9 @@
 # Ingest latency at a fixed rate measured with wrk (Debian's package) instead of the Java LoadDriver: a
 # lighter load generator in C, paced by bench/wrk/paced.lua (wrk's delay() per connection). The service
 # runs as in bench/perf.sh (packaged jar, -Xmx512m, fresh database, default replica backend). Phases:
-# warm-up (ingest, not counted), the floor (GET /actuator/health/liveness: no body, no database) and
-# ingest (PUT /api/v1/chunks/{id}, 384-dimension embeddings). wrk times each request from its send
+# warm-up (ingest, not counted), the floor (GET /actuator/health/liveness: no body, no database),
+# ingest (PUT /api/v1/chunks/{id}, 384-dimension embeddings) and database (the capture statement a PUT
+# runs, sent by pgbench at the same rate: PostgreSQL's share of the ingest latency, without vectorsync). wrk times each request from its send
 # (paced, per connection), so a server stall delays the next send on that connection; bench/perf.sh's
 # open-loop driver is the stricter measure, this one shows what the generator itself costs.
 #
@@ -48,10 +49,45 @@ phase() { # name mode seconds
 }
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 warm_up "$rate" "$connections"
+# The database's share: the capture statement ChunkService runs for a PUT (the chunk upsert and its
+# outbox row in one autocommitted statement, 384 floats), sent by pgbench at the same rate over the same
+# number of connections, with no vectorsync in the path. The service stays up (relay included), as in
+# the ingest phase.
+db_phase() { # name seconds
+  local name=$1 secs=$2 vec
+  vec=$(python3 -c 'import random; random.seed(3); print(",".join("%.6f" % random.uniform(-1,1) for _ in range(384)))')
+  mkdir -p target/perf/pgbench && rm -f target/perf/pgbench/log.*
+  cat > target/perf/pgbench/capture.sql <<SQL
+\set id random(1, 100000000)
+WITH up AS (
+  INSERT INTO chunks AS c (chunk_id, version, document_id, content, embedding, metadata, privacy, deleted, updated_at)
+  VALUES ('pgbench-' || :id, 1, 'doc-1', 'Benchmark chunk. lorem ipsum dolor sit amet lorem ipsum dolor sit amet',
+          '{$vec}'::real[], '{"lang":"en","source":"perf"}'::jsonb, 'FULL', false, clock_timestamp())
+  ON CONFLICT (chunk_id) DO UPDATE
+     SET version = c.version + 1, document_id = EXCLUDED.document_id, content = EXCLUDED.content,
+         embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata, privacy = EXCLUDED.privacy,
+         deleted = false, updated_at = EXCLUDED.updated_at
+  RETURNING version, (xmax = 0) AS inserted)
+, ev AS (INSERT INTO outbox (event_id, type, chunk_id, version)
+         SELECT gen_random_uuid()::text, 'UPSERT', 'pgbench-' || :id, up.version FROM up)
+SELECT version, inserted FROM up;
+SQL
+  local before after; before=$(cpu_ticks)
+  (cd target/perf/pgbench && pgbench -h "$host" -p "$port" -U "$user" -n -M prepared -f capture.sql \
+     -c "$connections" -j 2 -R "$rate" -T "$secs" -l --log-prefix=log "$db" >/dev/null 2>&1)
+  after=$(cpu_ticks)
+  local cpu; cpu=$(awk -v a="$before" -v b="$after" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b-a)/hz/s*100}')
+  # pgbench's per-transaction log: the third column is the latency in microseconds (schedule lag included)
+  rows+=("$(cat target/perf/pgbench/log.* | awk '{print $3}' | sort -n | awk -v name="$name" -v rate="$rate" -v s="$secs" -v cpu="$cpu" \
+    '{a[NR]=$1} END {printf "| %s | %s | %d | %d | 0 | %.2f | %.2f | %.2f | %.1f | %s | |", name, rate, NR, NR/s,
+      a[int(NR*0.50)]/1000, a[int(NR*0.95)]/1000, a[int(NR*0.99)]/1000, a[NR]/1000, cpu}')")
+  echo "${rows[-1]}"
+}
 for run in $(seq 1 "$runs"); do
   suffix=""; [ "$runs" -gt 1 ] && suffix="-$run"
   phase "floor$suffix" floor "$seconds"
   phase "ingest$suffix" ingest "$seconds"
+  db_phase "database$suffix" "$seconds"
 done
 file="bench/results/perf-wrk-$(date +%Y%m%d-%H%M%S).md"
 {
@@ -60,6 +96,8 @@ file="bench/results/perf-wrk-$(date +%Y%m%d-%H%M%S).md"
   echo "Run $(date -Iseconds) with \`bench/perf-wrk.sh $rate $seconds $connections $runs\`; $(nproc) cores; load average before: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)."
   echo "wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), 2 threads, $connections connections, requests due every 2000/$rate ms per thread on the monotonic clock (bench/wrk/paced.lua);"
   echo "the service is the packaged jar (\`-Xmx512m\`, default \`replica\` backend). Warm-up: $((warm_slices * 10)) s of ingest load until the JIT settled (its CPU in the last 10 s: ${jit_last} % of a core); not a result."
+  echo
+  echo "The database rows are pgbench's (\`-M prepared\`, $connections connections, the same rate), so their CPU column is the service's relay delivering those rows, as it does during ingest."
   echo
   echo "| phase | target rate/s | requests | achieved/s | errors | p50 ms | p95 ms | p99 ms | max ms | service CPU % | of which JIT % |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
