@@ -11,7 +11,8 @@
 #   bench/perf-wrk.sh [RATE] [SECONDS] [CONNECTIONS] [RUNS]   500 30 8 1 by default; installs wrk when missing (root)
 #
 # RUNS > 1 alternates the floor and ingest phases RUNS times in one service, so the spread between runs
-# shows next to the figures. WARMUP_MAX (seconds, 300) bounds the warm-up.
+# shows next to the figures. WARMUP_MAX (seconds, 300) bounds the warm-up. VSYNC_JAR=path measures that
+# jar instead of building the working tree (A/B runs of two builds, alternating in one session).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate="${1:-500}"; seconds="${2:-30}"; connections="${3:-8}"; runs="${4:-1}"
@@ -20,8 +21,11 @@ host="${host_port%:*}"; port="${host_port##*:}"
 command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
 db="vsperfwrk_$$"
 psql_() { psql -X -q -h "$host" -p "$port" -U "$user" "$@"; }
-./mvnw -q -B -DskipTests -Dvectorsync.skipPgvectorInstall=true -Dvectorsync.skipPromtoolInstall=true package
-jar=$(ls target/vectorsync-*.jar | grep -v original | head -1)
+if [ -n "${VSYNC_JAR:-}" ]; then jar=$VSYNC_JAR  # A/B runs: a jar built earlier, measured as it is
+else
+  ./mvnw -q -B -DskipTests -Dvectorsync.skipPgvectorInstall=true -Dvectorsync.skipPromtoolInstall=true package
+  jar=$(ls target/vectorsync-*.jar | grep -v original | head -1)
+fi
 psql_ -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 # shellcheck source=bench/lib/service.sh
 . bench/lib/service.sh
@@ -93,7 +97,7 @@ file="bench/results/perf-wrk-$(date +%Y%m%d-%H%M%S).md"
 {
   echo "# Ingest latency at a fixed rate, measured with wrk"
   echo
-  echo "Run $(date -Iseconds) with \`bench/perf-wrk.sh $rate $seconds $connections $runs\`; $(nproc) cores; load average before: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)."
+  echo "Run $(date -Iseconds) with \`bench/perf-wrk.sh $rate $seconds $connections $runs\`${VSYNC_JAR:+ (VSYNC_JAR=$VSYNC_JAR)}; $(nproc) cores; load average before: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)."
   echo "wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), 2 threads, $connections connections, requests due every 2000/$rate ms per thread on the monotonic clock (bench/wrk/paced.lua);"
   echo "the service is the packaged jar (\`-Xmx512m\`, default \`replica\` backend). Warm-up: $((warm_slices * 10)) s of ingest load until the JIT settled (its CPU in the last 10 s: ${jit_last} % of a core); not a result."
   echo

@@ -196,6 +196,47 @@ class CaptureIT extends AbstractIT {
         assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(events);
     }
 
+    /**
+     * A plain PUT is served by {@link io.vectorsync.api.ChunkPutFilter} without Spring MVC's dispatch; the
+     * same request with an Accept header that is not plain (a q-value) goes through Spring MVC. Both must
+     * answer alike (status, ETag, body) for writes and for every kind of refusal (MetricsIT checks that
+     * both count in the same {@code http.server.requests} series).
+     */
+    @Test
+    void theHotPathAndSpringMvcAnswerAlike() throws Exception {
+        Map<String, Object> unknown = chunkBody("x");
+        unknown.put("colour", "red");
+        Map<String, Object> version = chunkBody("x");
+        version.put("version", 7);
+        List<Object[]> cases = List.of(new Object[] {chunkBody("one"), null}, new Object[] {chunkBody("two"), null},
+                new Object[] {chunkBody("three"), "\"2\""}, new Object[] {chunkBody("stale"), "\"1\""},
+                new Object[] {chunkBody("bad"), "abc"}, new Object[] {"{\"embedding\": [1, 2]}", null},
+                new Object[] {"{\"content\": ", null}, new Object[] {"", null}, new Object[] {unknown, null},
+                new Object[] {version, null}, new Object[] {chunkBody("four"), "*"});
+        for (int i = 0; i < cases.size(); i++) {
+            Object body = cases.get(i)[0];
+            String ifMatch = (String) cases.get(i)[1];
+            ResponseEntity<String> plain = put("hp-a", body, ifMatch);
+            HttpHeaders h = new HttpHeaders();
+            h.setContentType(MediaType.APPLICATION_JSON);
+            h.set("Accept", "application/json;q=0.9");
+            if (ifMatch != null) {
+                h.set("If-Match", ifMatch);
+            }
+            ResponseEntity<String> spring = http.exchange("/api/v1/chunks/hp-b", HttpMethod.PUT,
+                    new HttpEntity<>(body instanceof String str ? str : write(body), h), String.class);
+            assertThat(plain.getStatusCode()).as("case %d: %s", i, plain.getBody()).isEqualTo(spring.getStatusCode());
+            assertThat(plain.getHeaders().getETag()).as("case %d", i).isEqualTo(spring.getHeaders().getETag());
+            assertThat(plain.getHeaders().getContentType()).as("case %d", i)
+                    .isEqualTo(spring.getHeaders().getContentType());
+            assertThat(json.readTree(plain.getBody().replace("hp-a", "hp-b"))).as("case %d", i)
+                    .isEqualTo(json.readTree(spring.getBody()));
+        }
+        assertThat(count("SELECT version FROM chunks WHERE chunk_id = 'hp-a'")).isEqualTo(4);
+        assertThat(count("SELECT count(*) FROM outbox WHERE chunk_id = 'hp-a'"))
+                .isEqualTo(count("SELECT count(*) FROM outbox WHERE chunk_id = 'hp-b'"));
+    }
+
     @Test
     void sqlLookingChunkIdsAreStoredLiterally() throws Exception {
         String id = "x'); DROP TABLE chunks; --";

@@ -15,6 +15,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 
 /**
@@ -46,13 +50,14 @@ class MetricsIT extends AbstractIT {
     }
 
     private static double sample(String scrape, String metric, String labels) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(metric) + "\\{([^}]*)\\} (\\S+)$").matcher(scrape);
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(metric) + "\\{(.*)\\} (\\S+)$").matcher(scrape);
         while (m.find()) {
             if (m.group(1).contains(labels)) {
                 return Double.parseDouble(m.group(2));
             }
         }
-        throw new AssertionError(metric + "{" + labels + "} is not in the scrape");
+        throw new AssertionError(metric + "{" + labels + "} is not in the scrape; it has "
+                + scrape.lines().filter(l -> l.startsWith(metric + "{")).toList());
     }
 
     @Test
@@ -139,6 +144,33 @@ class MetricsIT extends AbstractIT {
                         "le", "application");
             }
         }
+    }
+
+    /** PUTs served by the hot path (ChunkPutFilter) and by Spring MVC count in one series, by status. */
+    @Test
+    void putsCountUnderTheirPathPatternOnBothPaths() {
+        String created = "method=\"PUT\",outcome=\"SUCCESS\",status=\"201\",uri=\"/api/v1/chunks/{chunkId}\"";
+        String refused = "method=\"PUT\",outcome=\"CLIENT_ERROR\",status=\"400\",uri=\"/api/v1/chunks/{chunkId}\"";
+        put("p-0", chunkBody("warm"));
+        put("p-0", "{}");
+        String before = scrape();
+        HttpHeaders viaSpring = new HttpHeaders();
+        viaSpring.setContentType(MediaType.APPLICATION_JSON);
+        viaSpring.set("Accept", "application/json;q=0.9");
+        for (int i = 1; i <= 3; i++) {
+            assertThat(put("p-hot-" + i, chunkBody("hot")).getStatusCode().value()).isEqualTo(201);
+            assertThat(http.exchange("/api/v1/chunks/p-mvc-" + i, HttpMethod.PUT,
+                    new HttpEntity<>(write(chunkBody("mvc")), viaSpring), String.class).getStatusCode().value())
+                    .isEqualTo(201);
+        }
+        assertThat(put("p-hot-bad", "{}").getStatusCode().value()).isEqualTo(400);
+        assertThat(http.exchange("/api/v1/chunks/p-mvc-bad", HttpMethod.PUT, new HttpEntity<>("{}", viaSpring),
+                String.class).getStatusCode().value()).isEqualTo(400);
+        String after = scrape();
+        assertThat(sample(after, "http_server_requests_seconds_count", created)
+                - sample(before, "http_server_requests_seconds_count", created)).isEqualTo(6.0);
+        assertThat(sample(after, "http_server_requests_seconds_count", refused)
+                - sample(before, "http_server_requests_seconds_count", refused)).isEqualTo(2.0);
     }
 
     @Test

@@ -75,7 +75,7 @@ public class ChunkController {
     @PostMapping(path = "/chunks:batch", consumes = MediaType.APPLICATION_JSON_VALUE)
     public Map<String, Object> batch(HttpServletRequest request) throws IOException {
         byte[] body = parser.readBody(request.getInputStream(), request.getContentLengthLong());
-        List<ChunkInput> inputs = parser.batch(parser.parse(body));
+        List<ChunkInput> inputs = parser.batch(body);
         List<Map<String, Object>> results = chunks.upsertAll(inputs).stream().map(ChunkController::written).toList();
         return Map.of("results", results);
     }

@@ -141,30 +141,44 @@ public class ChunkRequestParser {
 
     /** The embedding of a usual body, with every other field put in {@code rest}; null if it is not usual. */
     float[] readUsual(byte[] body, ObjectNode rest) {
-        try (JsonParser p = json.createParser(body)) {
-            p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-            p.enable(JsonParser.Feature.USE_FAST_DOUBLE_PARSER);
+        try (JsonParser p = usualParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
-            float[] embedding = null;
-            JsonToken t;
-            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
-                JsonToken value = p.nextToken();
-                if (name.equals("embedding")) {
-                    embedding = value == JsonToken.START_ARRAY ? readEmbedding(p) : null;
-                    if (embedding == null) {
-                        return null;
-                    }
-                } else {
-                    rest.set(name, value == JsonToken.VALUE_NULL ? NullNode.getInstance() : p.readValueAsTree());
-                }
-            }
-            return t == JsonToken.END_OBJECT && p.nextToken() == null ? embedding : null;
+            float[] embedding = readUsualObject(p, rest);
+            return embedding != null && p.nextToken() == null ? embedding : null;
         } catch (IOException | RuntimeException e) {
             return null; // the strict path reads it again and names the error
         }
+    }
+
+    private JsonParser usualParser(byte[] body) throws IOException {
+        JsonParser p = json.createParser(body);
+        p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        p.enable(JsonParser.Feature.USE_FAST_DOUBLE_PARSER);
+        return p;
+    }
+
+    /**
+     * From just after an object's START_OBJECT to its END_OBJECT: the embedding of a usual chunk object,
+     * every other field put in {@code rest}; null as soon as it is not usual.
+     */
+    private float[] readUsualObject(JsonParser p, ObjectNode rest) throws IOException {
+        float[] embedding = null;
+        JsonToken t;
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken value = p.nextToken();
+            if (name.equals("embedding")) {
+                embedding = value == JsonToken.START_ARRAY ? readEmbedding(p) : null;
+                if (embedding == null) {
+                    return null;
+                }
+            } else {
+                rest.set(name, value == JsonToken.VALUE_NULL ? NullNode.getInstance() : p.readValueAsTree());
+            }
+        }
+        return t == JsonToken.END_OBJECT ? embedding : null;
     }
 
     /** The numbers up to the array's end, converted as the tree would ((float) of the double or long). */
@@ -331,6 +345,64 @@ public class ChunkRequestParser {
         return out;
     }
 
+    /**
+     * A batch from a request body, read as {@link #chunk(byte[], String, String)} reads one chunk: a usual
+     * body ({@code {"chunks": [...]}} alone, at most the configured count, every item a usual chunk object)
+     * in one pass, anything else the strict way ({@link #parse} then {@link #batch(JsonNode)}), so the
+     * errors and their order are that path's.
+     */
+    public List<ChunkInput> batch(byte[] body) {
+        List<ObjectNode> rests = new ArrayList<>();
+        List<float[]> embeddings = new ArrayList<>();
+        if (!readUsualBatch(body, rests, embeddings)) {
+            return batch(parse(body));
+        }
+        List<ChunkInput> out = new ArrayList<>(rests.size());
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < rests.size(); i++) {
+            String prefix = "chunks[" + i + "].";
+            ChunkInput in = chunk(rests.get(i), embeddings.get(i), null, prefix, null);
+            if (!seen.add(in.chunkId())) {
+                throw duplicateInBatch(prefix);
+            }
+            out.add(in);
+        }
+        return out;
+    }
+
+    /** True, with each item's fields and embedding added, when the batch body is usual. */
+    boolean readUsualBatch(byte[] body, List<ObjectNode> rests, List<float[]> embeddings) {
+        int max = properties.api().maxBatchCount();
+        try (JsonParser p = usualParser(body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT || p.nextToken() != JsonToken.FIELD_NAME
+                    || !p.currentName().equals("chunks") || p.nextToken() != JsonToken.START_ARRAY) {
+                return false;
+            }
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.START_OBJECT) {
+                if (rests.size() == max) {
+                    return false; // the strict path names the limit
+                }
+                ObjectNode rest = json.getNodeFactory().objectNode();
+                float[] embedding = readUsualObject(p, rest);
+                if (embedding == null) {
+                    return false;
+                }
+                rests.add(rest);
+                embeddings.add(embedding);
+            }
+            return t == JsonToken.END_ARRAY && !rests.isEmpty() && p.nextToken() == JsonToken.END_OBJECT
+                    && p.nextToken() == null;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static CaptureException duplicateInBatch(String prefix) {
+        return new CaptureException(400, "VSYNC-BATCH-DUPLICATE-ID", prefix + "chunkId", "unique chunk ids",
+                "A chunk id appears twice in one batch.");
+    }
+
     /** A batch: {@code {"chunks": [ ... ]}} with at most the configured count, ids unique. */
     public List<ChunkInput> batch(JsonNode n) {
         for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
@@ -360,8 +432,7 @@ public class ChunkRequestParser {
             }
             ChunkInput in = chunk(item, null, prefix, null);
             if (!seen.add(in.chunkId())) {
-                throw new CaptureException(400, "VSYNC-BATCH-DUPLICATE-ID", prefix + "chunkId", "unique chunk ids",
-                        "A chunk id appears twice in one batch.");
+                throw duplicateInBatch(prefix);
             }
             out.add(in);
         }

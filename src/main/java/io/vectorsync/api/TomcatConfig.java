@@ -7,6 +7,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import org.apache.catalina.core.StandardHost;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.core.Ordered;
 import org.springframework.http.MediaType;
@@ -15,6 +16,7 @@ import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactor
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.web.servlet.HandlerExceptionResolver;
 
 /**
  * Tomcat settings the API needs: errors Tomcat answers itself are JSON with a {@code VSYNC-} code
@@ -65,6 +67,18 @@ public class TomcatConfig {
         reg.addUrlPatterns("/*");
         reg.setOrder(Ordered.HIGHEST_PRECEDENCE);
         reg.setName("vectorsyncTraceRefusal");
+        return reg;
+    }
+
+    /** The ingest hot path ({@link ChunkPutFilter}), last in the chain so every other filter runs first. */
+    @Bean
+    FilterRegistrationBean<ChunkPutFilter> chunkPutFilter(ChunkController controller,
+            @Qualifier("handlerExceptionResolver") HandlerExceptionResolver exceptions) {
+        FilterRegistrationBean<ChunkPutFilter> reg = new FilterRegistrationBean<>(
+                new ChunkPutFilter(controller, exceptions));
+        reg.addUrlPatterns(ChunkPutFilter.PREFIX + "*");
+        reg.setOrder(Ordered.LOWEST_PRECEDENCE);
+        reg.setName("vectorsyncChunkPut");
         return reg;
     }
 }

@@ -2,12 +2,17 @@ package io.vectorsync.capture;
 
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.relay.RelayWakeup;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.postgresql.PGConnection;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.SqlTypeValue;
+import org.springframework.jdbc.core.support.AbstractSqlTypeValue;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -170,8 +175,17 @@ public class ChunkService {
         return new Written(in.chunkId(), version, inserted);
     }
 
-    static String realArray(float[] v) {
-        return v == null ? null : io.vectorsync.backend.FloatText.vector(v, false);
+    /**
+     * The embedding as a {@code real[]} parameter in PostgreSQL's binary format: no decimal text to write
+     * here and none for the server to parse, 384 floats at a time (about a tenth of a PUT's CPU as text).
+     */
+    static SqlTypeValue realArray(float[] v) {
+        return v == null ? null : new AbstractSqlTypeValue() {
+            @Override
+            protected Object createTypeValue(Connection con, int sqlType, String typeName) throws SQLException {
+                return con.unwrap(PGConnection.class).createArrayOf("float4", v);
+            }
+        };
     }
 
     private static CaptureException conflict(int status, String field, Object current) {

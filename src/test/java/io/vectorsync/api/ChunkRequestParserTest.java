@@ -16,31 +16,36 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
 /**
- * The one-pass read of a PUT body ({@link ChunkRequestParser#chunk(byte[], String, String)}) must give
- * exactly what the strict tree read gives: the same chunk, float for float, or the same error (status,
- * code and field), whichever rule the body breaks first.
+ * The one-pass reads of a PUT body ({@link ChunkRequestParser#chunk(byte[], String, String)}) and of a
+ * batch ({@link ChunkRequestParser#batch(byte[])}) must give exactly what the strict tree read gives: the
+ * same chunks, float for float, or the same error (status, code and field), whichever rule the body
+ * breaks first.
  */
 class ChunkRequestParserTest {
 
     private static final int DIM = 4;
+    private static final int MAX_BATCH = 5;
     private final ObjectMapper json = new ObjectMapper();
     private final ChunkRequestParser parser = new ChunkRequestParser(json, properties());
 
     private static VectorsyncProperties properties() {
-        return new Binder(new MapConfigurationPropertySource(Map.of("vectorsync.embedding-dimension", String.valueOf(DIM))))
+        return new Binder(new MapConfigurationPropertySource(Map.of("vectorsync.embedding-dimension", String.valueOf(DIM),
+                "vectorsync.api.max-batch-count", String.valueOf(MAX_BATCH))))
                 .bindOrCreate("vectorsync", VectorsyncProperties.class);
     }
 
     /** What a read produced: the chunk's fields, or the error's status, code and field. */
     private String outcome(Reader r) {
         try {
-            ChunkInput in = r.read();
-            StringBuilder sb = new StringBuilder("ok ").append(in.chunkId()).append('|').append(in.documentId())
-                    .append('|').append(in.content()).append('|').append(in.metadataJson()).append('|')
-                    .append(in.privacy()).append('|').append(in.expectedVersion()).append('|')
-                    .append(in.expectedFromIfMatch()).append('|');
-            for (float f : in.embedding()) {
-                sb.append(Integer.toHexString(Float.floatToRawIntBits(f))).append(',');
+            StringBuilder sb = new StringBuilder("ok");
+            for (ChunkInput in : r.read()) {
+                sb.append(' ').append(in.chunkId()).append('|').append(in.documentId()).append('|')
+                        .append(in.content()).append('|').append(in.metadataJson()).append('|').append(in.privacy())
+                        .append('|').append(in.expectedVersion()).append('|').append(in.expectedFromIfMatch())
+                        .append('|');
+                for (float f : in.embedding()) {
+                    sb.append(Integer.toHexString(Float.floatToRawIntBits(f))).append(',');
+                }
             }
             return sb.toString();
         } catch (CaptureException e) {
@@ -49,17 +54,23 @@ class ChunkRequestParserTest {
     }
 
     private interface Reader {
-        ChunkInput read();
+        List<ChunkInput> read();
     }
 
     private void assertSame(String body, String pathId, String ifMatch) {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         String strict = outcome(() -> {
             var n = parser.parse(b);
-            return parser.chunk(n, pathId, "", parser.ifMatch(ifMatch));
+            return List.of(parser.chunk(n, pathId, "", parser.ifMatch(ifMatch)));
         });
-        String onePass = outcome(() -> parser.chunk(b, pathId, ifMatch));
+        String onePass = outcome(() -> List.of(parser.chunk(b, pathId, ifMatch)));
         assertThat(onePass).as("body %s, If-Match %s", body, ifMatch).isEqualTo(strict);
+    }
+
+    private void assertSameBatch(String body) {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        String strict = outcome(() -> parser.batch(parser.parse(b)));
+        assertThat(outcome(() -> parser.batch(b))).as("batch %s", body).isEqualTo(strict);
     }
 
     @Test
@@ -72,23 +83,72 @@ class ChunkRequestParserTest {
                 + "\"content\":null}", "c1", "W/\"0\"");
         Random random = new Random(42);
         for (int i = 0; i < 2000; i++) {
-            StringBuilder sb = new StringBuilder("{\"embedding\":[");
-            for (int d = 0; d < DIM; d++) {
-                if (d > 0) {
-                    sb.append(',');
-                }
-                double x = switch (random.nextInt(4)) {
-                    case 0 -> random.nextGaussian();
-                    case 1 -> random.nextDouble() * Math.pow(10, random.nextInt(60) - 30);
-                    case 2 -> random.nextInt();
-                    default -> Float.intBitsToFloat(random.nextInt());
-                };
-                sb.append(Double.isFinite(x) ? Double.toString(x) : "1");
+            String body = "{\"embedding\":" + randomEmbedding(random) + ",\"content\":\"c" + i + "\"}";
+            assertThat(parser.readUsual(body.getBytes(StandardCharsets.UTF_8), json.createObjectNode()))
+                    .as("read in one pass: %s", body).isNotNull();
+            assertSame(body, "c" + i, null);
+        }
+    }
+
+    /** DIM numbers as JSON, of every kind a client sends: gaussian, tiny and huge, integers, float bits. */
+    private static String randomEmbedding(Random random) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int d = 0; d < DIM; d++) {
+            if (d > 0) {
+                sb.append(',');
             }
-            sb.append("],\"content\":\"c").append(i).append("\"}");
-            assertThat(parser.readUsual(sb.toString().getBytes(StandardCharsets.UTF_8), json.createObjectNode()))
-                    .as("read in one pass: %s", sb).isNotNull();
-            assertSame(sb.toString(), "c" + i, null);
+            double x = switch (random.nextInt(4)) {
+                case 0 -> random.nextGaussian();
+                case 1 -> random.nextDouble() * Math.pow(10, random.nextInt(60) - 30);
+                case 2 -> random.nextInt();
+                default -> Float.intBitsToFloat(random.nextInt());
+            };
+            sb.append(Double.isFinite(x) ? Double.toString(x) : "1");
+        }
+        return sb.append(']').toString();
+    }
+
+    @Test
+    void usualBatchesReadTheSameFloatForFloat() {
+        Random random = new Random(7);
+        for (int i = 0; i < 500; i++) {
+            StringBuilder sb = new StringBuilder("{\"chunks\":[");
+            int n = 1 + random.nextInt(MAX_BATCH);
+            for (int j = 0; j < n; j++) {
+                sb.append(j > 0 ? "," : "").append("{\"chunkId\":\"b").append(i).append('-').append(j)
+                        .append("\",\"embedding\":").append(randomEmbedding(random));
+                if (random.nextBoolean()) {
+                    sb.append(",\"metadata\":{\"n\":").append(j).append("},\"privacy\":\"REDACTED\"");
+                }
+                sb.append(",\"version\":").append(random.nextInt(3)).append('}');
+            }
+            String body = sb.append("]}").toString();
+            assertThat(parser.readUsualBatch(body.getBytes(StandardCharsets.UTF_8), new ArrayList<>(), new ArrayList<>()))
+                    .as("read in one pass: %s", body).isTrue();
+            assertSameBatch(body);
+        }
+    }
+
+    @Test
+    void everyOtherBatchGetsTheStrictReadsError() {
+        String ok = "{\"chunkId\":\"a\",\"embedding\":[1,2,3,4]}";
+        String ok2 = "{\"chunkId\":\"b\",\"embedding\":[1,2,3,4]}";
+        List<String> bodies = new ArrayList<>(List.of("", "[]", "{}", "{\"chunks\":[]}", "{\"chunks\":{}}",
+                "{\"chunks\":null}", "{\"chunks\":[1]}", "{\"chunks\":[" + ok + ",7]}", "{\"chunks\":[" + ok + "]",
+                "{\"chunks\":[" + ok + "]}x", "{\"chunks\":[" + ok + "]}{}", "{\"extra\":1,\"chunks\":[" + ok + "]}",
+                "{\"chunks\":[" + ok + "],\"extra\":1}", "{\"chunks\":[" + ok + "],\"chunks\":[" + ok2 + "]}",
+                "{\"chunks\":[" + ok + "," + ok + "]}", "{\"chunks\":[" + ok + "," + ok2 + "," + ok + "]}",
+                "{\"chunks\":[" + String.join(",", java.util.Collections.nCopies(MAX_BATCH + 1, ok)) + "]}",
+                "{\"chunks\":[" + ok2 + ",{\"chunkId\":\"c\",\"embedding\":[1,2,3]}]}",
+                "{\"chunks\":[{\"embedding\":[1,2,3,4]}]}", "{\"chunks\":[{\"chunkId\":7,\"embedding\":[1,2,3,4]}]}",
+                "{\"chunks\":[{\"chunkId\":\"link:x\",\"embedding\":[1,2,3,4]}]}",
+                "{\"chunks\":[{\"chunkId\":\"a\",\"embedding\":[1,2,3,4],\"extra\":1}]}",
+                "{\"chunks\":[" + ok2 + ",{\"chunkId\":\"a\",\"embedding\":[1,2,3,NaN]}]}",
+                "{\"chunks\":[{\"chunkId\":\"a\",\"chunkId\":\"b\",\"embedding\":[1,2,3,4]}]}",
+                "{\"chunks\":[{\"chunkId\":\"a\",\"embedding\":[1,2,3,4],\"version\":-1}]}",
+                "{\"chunks\":[" + ok2 + ",{\"chunkId\":\"a\",\"embedding\":[1,2,3,4],\"content\":5}]}"));
+        for (String body : bodies) {
+            assertSameBatch(body);
         }
     }
 
