@@ -33,13 +33,18 @@ start_service target/perf/service-wrk.log --
 mkdir -p bench/results
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$app_pid/stat"; }
+# CPU microseconds per request between two tick readings ("n/a" when one is missing)
+per_request() {
+  if [ -z "$1" ] || [ -z "$2" ]; then echo "n/a"; return; fi
+  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", n > 0 ? (b-a)/hz/n*1e6 : 0}'
+}
 rows=()
 phase() { # name mode seconds
-  local name=$1 mode=$2 secs=$3 before after out jit0 jit1
-  before=$(cpu_ticks); jit0=$(jit_ticks)
+  local name=$1 mode=$2 secs=$3 before after out jit0 jit1 http0 http1 pg0 pg1
+  before=$(cpu_ticks); jit0=$(jit_ticks); http0=$(http_ticks); pg0=$(pg_ticks)
   out=$(WRK_MODE=$mode WRK_RATE=$rate WRK_THREADS=2 WRK_PREFIX=$name \
         wrk -t2 -c"$connections" -d"${secs}s" --timeout 10s -s bench/wrk/paced.lua "http://127.0.0.1:$app_port")
-  after=$(cpu_ticks); jit1=$(jit_ticks)
+  after=$(cpu_ticks); jit1=$(jit_ticks); http1=$(http_ticks); pg1=$(pg_ticks)
   local r; r=$(grep '^WRK-RESULT' <<<"$out")
   local n e p50 p95 p99 max
   n=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$r"); e=$(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$r")
@@ -47,8 +52,9 @@ phase() { # name mode seconds
   p99=$(sed -E 's/.*p99=([0-9]+).*/\1/' <<<"$r"); max=$(sed -E 's/.*max=([0-9]+).*/\1/' <<<"$r")
   local cpu jit; cpu=$(awk -v a="$before" -v b="$after" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b-a)/hz/s*100}')
   jit=$(awk -v a="$jit0" -v b="$jit1" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b-a)/hz/s*100}')
-  rows+=("$(printf '| %s | %s | %s | %s | %s | %.2f | %.2f | %.2f | %.1f | %s | %s |' "$name" "$rate" "$n" "$((n / secs))" "$e" \
-    "$(bc -l <<<"$p50/1000")" "$(bc -l <<<"$p95/1000")" "$(bc -l <<<"$p99/1000")" "$(bc -l <<<"$max/1000")" "$cpu" "$jit")")
+  rows+=("$(printf '| %s | %s | %s | %s | %s | %.2f | %.2f | %.2f | %.1f | %s | %s | %s | %s | %s |' "$name" "$rate" "$n" "$((n / secs))" "$e" \
+    "$(bc -l <<<"$p50/1000")" "$(bc -l <<<"$p95/1000")" "$(bc -l <<<"$p99/1000")" "$(bc -l <<<"$max/1000")" "$cpu" "$jit" \
+    "$(per_request "$before" "$after" "$n")" "$(per_request "$http0" "$http1" "$n")" "$(per_request "$pg0" "$pg1" "$n")")")
   echo "${rows[-1]}"
 }
 load_before=$(cut -d' ' -f1 /proc/loadavg)
@@ -76,15 +82,16 @@ WITH up AS (
          SELECT gen_random_uuid()::text, 'UPSERT', 'pgbench-' || :id, up.version FROM up)
 SELECT version, inserted FROM up;
 SQL
-  local before after; before=$(cpu_ticks)
+  local before after pg0 pg1; before=$(cpu_ticks); pg0=$(pg_ticks)
   (cd target/perf/pgbench && pgbench -h "$host" -p "$port" -U "$user" -n -M prepared -f capture.sql \
      -c "$connections" -j 2 -R "$rate" -T "$secs" -l --log-prefix=log "$db" >/dev/null 2>&1)
-  after=$(cpu_ticks)
+  after=$(cpu_ticks); pg1=$(pg_ticks)
+  local n; n=$(cat target/perf/pgbench/log.* | wc -l)
   local cpu; cpu=$(awk -v a="$before" -v b="$after" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b-a)/hz/s*100}')
   # pgbench's per-transaction log: the third column is the latency in microseconds (schedule lag included)
   rows+=("$(cat target/perf/pgbench/log.* | awk '{print $3}' | sort -n | awk -v name="$name" -v rate="$rate" -v s="$secs" -v cpu="$cpu" \
     '{a[NR]=$1} END {printf "| %s | %s | %d | %d | 0 | %.2f | %.2f | %.2f | %.1f | %s | |", name, rate, NR, NR/s,
-      a[int(NR*0.50)]/1000, a[int(NR*0.95)]/1000, a[int(NR*0.99)]/1000, a[NR]/1000, cpu}')")
+      a[int(NR*0.50)]/1000, a[int(NR*0.95)]/1000, a[int(NR*0.99)]/1000, a[NR]/1000, cpu}') $(per_request "$before" "$after" "$n") | | $(per_request "$pg0" "$pg1" "$n") |")
   echo "${rows[-1]}"
 }
 for run in $(seq 1 "$runs"); do
@@ -101,10 +108,12 @@ file="bench/results/perf-wrk-$(date +%Y%m%d-%H%M%S).md"
   echo "wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), 2 threads, $connections connections, requests due every 2000/$rate ms per thread on the monotonic clock (bench/wrk/paced.lua);"
   echo "the service is the packaged jar (\`-Xmx512m\`, default \`replica\` backend). Warm-up: $((warm_slices * 10)) s of ingest load until the JIT settled (its CPU in the last 10 s: ${jit_last} % of a core); not a result."
   echo
+  echo "CPU per request: the service's whole process, its request threads (http-nio-*), and PostgreSQL (the postmaster, the backends it reaped and its live children; every database on the server)."
+  echo
   echo "The database rows are pgbench's (\`-M prepared\`, $connections connections, the same rate), so their CPU column is the service's relay delivering those rows, as it does during ingest."
   echo
-  echo "| phase | target rate/s | requests | achieved/s | errors | p50 ms | p95 ms | p99 ms | max ms | service CPU % | of which JIT % |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| phase | target rate/s | requests | achieved/s | errors | p50 ms | p95 ms | p99 ms | max ms | service CPU % | of which JIT % | service CPU µs/request | request threads µs/request | PostgreSQL CPU µs/request |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${rows[@]}"
 } > "$file"
 cat "$file"

@@ -39,6 +39,32 @@ jit_ticks() {
   done
   echo "$total"
 }
+# The CPU of the service's request threads (Tomcat's http-nio-* threads), in clock ticks.
+http_ticks() {
+  local t total=0
+  for t in /proc/"$app_pid"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in http-nio-*) total=$((total + $(awk '{print $14 + $15}' "$t/stat"))) ;; esac
+  done
+  echo "$total"
+}
+
+# PostgreSQL's CPU, in clock ticks: the postmaster with the CPU of the backends it has reaped (so a
+# connection that came and went between two readings counts), plus its live children. Empty when the
+# server's data directory or processes cannot be read (another machine, another user).
+pg_postmaster=""
+pg_ticks() {
+  if [ -z "$pg_postmaster" ]; then
+    pg_postmaster=$(head -1 "$(psql_ -d postgres -Atc 'SHOW data_directory')/postmaster.pid" 2>/dev/null || true)
+  fi
+  [ -n "$pg_postmaster" ] && [ -r "/proc/$pg_postmaster/stat" ] || { echo ""; return; }
+  local total c
+  total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pg_postmaster/stat")
+  for c in $(pgrep -P "$pg_postmaster"); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
 # Warm-up: ingest load in 10-second slices until the JIT has settled (its compiler threads used under 5 %
 # of a core in the last slice), at most WARMUP_MAX seconds (300). On a slow machine C2 needs minutes of
 # load before it stops competing with the requests for the two cores; measuring before that measures the JIT.
