@@ -36,7 +36,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$app_pid/stat"; }
 # CPU microseconds per request between two tick readings ("n/a" when one is missing)
 per_request() {
   if [ -z "$1" ] || [ -z "$2" ]; then echo "n/a"; return; fi
-  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", n > 0 ? (b-a)/hz/n*1e6 : 0}'
+  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (n > 0 ? (b-a)/hz/n*1e6 : 0)}'
 }
 rows=()
 phase() { # name mode seconds
