@@ -20,8 +20,8 @@ import org.springframework.web.servlet.ModelAndView;
  *
  * <p>Only a plain request takes it: the path exactly {@code /api/v1/chunks/} and an id of unreserved or
  * sub-delimiter characters (nothing to decode or normalise), {@code Content-Type: application/json} (with
- * at most a UTF-8 charset), an {@code Accept} that plainly allows JSON ({@link #acceptsJson}), at most
- * one {@code If-Match}.
+ * at most a UTF-8 charset), one {@code Accept} header that plainly allows JSON ({@link #acceptsJson}),
+ * at most one {@code If-Match}.
  * Anything else goes on to Spring MVC, which answers it as it always has (415, 406, 404, decoding).
  */
 public class ChunkPutFilter extends HttpFilter {
@@ -89,14 +89,19 @@ public class ChunkPutFilter extends HttpFilter {
         if (!jsonContentType(request.getContentType()) || !acceptsJson(request.getHeader("Accept"))) {
             return null;
         }
-        Enumeration<String> ifMatch = request.getHeaders("If-Match");
-        if (ifMatch != null && ifMatch.hasMoreElements()) {
-            ifMatch.nextElement();
-            if (ifMatch.hasMoreElements()) {
-                return null; // Spring MVC joins repeated headers; leave that to it
-            }
+        if (repeated(request, "If-Match") || repeated(request, "Accept")) {
+            return null; // Spring MVC reads every value of a repeated header; leave that to it
         }
         return id;
+    }
+
+    private static boolean repeated(HttpServletRequest request, String header) {
+        Enumeration<String> values = request.getHeaders(header);
+        if (values == null || !values.hasMoreElements()) {
+            return false;
+        }
+        values.nextElement();
+        return values.hasMoreElements();
     }
 
     /** RFC 3986 unreserved and sub-delimiters, ':' and '@': no '%', ';', '/', '?' or '#'. */

@@ -52,10 +52,13 @@ class ChunkPutFilterTest {
         MockHttpServletRequest twoIfMatch = put("/api/v1/chunks/x");
         twoIfMatch.addHeader("If-Match", "\"1\"");
         twoIfMatch.addHeader("If-Match", "\"2\"");
+        MockHttpServletRequest twoAccept = put("/api/v1/chunks/x");
+        twoAccept.addHeader("Accept", "application/json");
+        twoAccept.addHeader("Accept", "*/json");
         MockHttpServletRequest context = put("/api/v1/chunks/x");
         context.setContextPath("/app");
         for (MockHttpServletRequest r : new MockHttpServletRequest[] {post, lower, normalised, noType, text, latin,
-                twoIfMatch, context}) {
+                twoIfMatch, twoAccept, context}) {
             assertThat(ChunkPutFilter.plainPutChunkId(r)).isNull();
         }
     }
