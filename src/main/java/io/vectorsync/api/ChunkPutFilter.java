@@ -7,9 +7,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Enumeration;
+import org.springframework.http.MediaType;
 import org.springframework.web.filter.ServerHttpObservationFilter;
 import org.springframework.web.servlet.HandlerExceptionResolver;
-import org.springframework.web.servlet.ModelAndView;
 
 /**
  * The ingest API's hot path, {@code PUT /api/v1/chunks/{chunkId}}, served without Spring MVC's dispatch
@@ -20,7 +20,7 @@ import org.springframework.web.servlet.ModelAndView;
  *
  * <p>Only a plain request takes it: the path exactly {@code /api/v1/chunks/} and an id of unreserved or
  * sub-delimiter characters (nothing to decode or normalise), {@code Content-Type: application/json} (with
- * at most a UTF-8 charset), one {@code Accept} header that plainly allows JSON ({@link #acceptsJson}),
+ * at most a UTF-8 charset), one {@code Accept} header that allows JSON without parameters ({@link #acceptsJson}),
  * at most one {@code If-Match}.
  * Anything else goes on to Spring MVC, which answers it as it always has (415, 406, 404, decoding).
  */
@@ -50,14 +50,7 @@ public class ChunkPutFilter extends HttpFilter {
         try {
             controller.put(chunkId, request.getHeader("If-Match"), request, response);
         } catch (Exception e) {
-            ModelAndView handled;
-            try {
-                handled = exceptions.resolveException(request, response, null, e);
-            } catch (RuntimeException resolverFailed) {
-                e.addSuppressed(resolverFailed);
-                handled = null;
-            }
-            if (handled == null) {
+            if (exceptions.resolveException(request, response, null, e) == null) {
                 throw new ServletException(e);
             }
         }
@@ -117,54 +110,25 @@ public class ChunkPutFilter extends HttpFilter {
     }
 
     /**
-     * True when Spring MVC would plainly find JSON acceptable: no Accept header, or a list of bare media
-     * ranges ({@code type/subtype}, no parameters) of which one is {@code application/json},
-     * {@code application/*} or {@code *}{@code /*}. Anything fancier (parameters, q-values) goes to Spring.
+     * True when Spring MVC would find JSON acceptable by the same reading: no Accept header, or one that
+     * Spring's own {@link MediaType#parseMediaTypes} reads, without parameters (no q-values, left to
+     * Spring), with a range {@link MediaType#isCompatibleWith compatible} with application/json.
      */
     static boolean acceptsJson(String accept) {
         if (accept == null) {
             return true;
         }
-        boolean json = false;
-        int start = 0;
-        int n = accept.length();
-        while (start <= n) {
-            int end = accept.indexOf(',', start);
-            if (end < 0) {
-                end = n;
-            }
-            int a = start;
-            int b = end;
-            while (a < b && accept.charAt(a) == ' ') {
-                a++;
-            }
-            while (b > a && accept.charAt(b - 1) == ' ') {
-                b--;
-            }
-            int slash = -1;
-            for (int i = a; i < b; i++) {
-                char c = accept.charAt(i);
-                if (c == '/' && slash < 0) {
-                    slash = i;
-                } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                        || c == '*' || c == '+' || c == '-' || c == '.')) {
+        try {
+            boolean json = false;
+            for (MediaType range : MediaType.parseMediaTypes(accept)) {
+                if (!range.getParameters().isEmpty()) {
                     return false;
                 }
+                json |= range.isCompatibleWith(MediaType.APPLICATION_JSON);
             }
-            if (slash <= a || slash == b - 1) {
-                return false;
-            }
-            String range = accept.substring(a, b);
-            int star = range.indexOf('*');
-            boolean wildcardSubtype = star == slash - a + 1 && range.indexOf('*', star + 1) < 0
-                    && (star == range.length() - 1 || range.charAt(star + 1) == '+');
-            if (star >= 0 && !range.equals("*/*") && !wildcardSubtype) {
-                return false; // Spring refuses '*/json' and the like: only '*/*', 'type/*', 'type/*+suffix'
-            }
-            json |= range.equals("*/*") || range.equalsIgnoreCase("application/*")
-                    || range.equalsIgnoreCase("application/json");
-            start = end + 1;
+            return json;
+        } catch (IllegalArgumentException malformed) { // Spring answers it (406)
+            return false;
         }
-        return json;
     }
 }
