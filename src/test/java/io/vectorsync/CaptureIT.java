@@ -3,6 +3,7 @@ package io.vectorsync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.f4b6a3.ulid.Ulid;
 import io.vectorsync.capture.OutboxWriter;
 import io.vectorsync.support.AbstractIT;
 import java.time.Duration;
@@ -52,6 +53,32 @@ class CaptureIT extends AbstractIT {
         assertThat(eventId).hasSize(26);
         assertThat(count("SELECT count(*) FROM outbox WHERE chunk_id = 'ok-1' AND length(event_id) = 26")).isOne();
     }
+
+    @Test
+    void sqlEventIdsAreUlidsWithTheCurrentTimeAndEightyRandomBits() {
+        long before = System.currentTimeMillis();
+        List<String> ids = jdbc.queryForList("SELECT vectorsync.ulid() FROM generate_series(1, 4000)", String.class);
+        long after = System.currentTimeMillis();
+
+        assertThat(ids).doesNotHaveDuplicates().allMatch(id -> id.matches("[0-7][0-9A-HJKMNP-TV-Z]{25}"));
+        int[][] seen = new int[16][32];
+        for (String id : ids) {
+            Ulid ulid = Ulid.from(id);
+            assertThat(ulid.toString()).isEqualTo(id);
+            assertThat(ulid.getTime()).isBetween(before - 1000, after + 1000);
+            for (int i = 0; i < 16; i++) {
+                seen[i][ALPHABET.indexOf(id.charAt(10 + i))]++;
+            }
+        }
+        // Every character of the random part takes each of the 32 symbols: 125 times each on average, so a
+        // fixed or missing bit (a version or variant bit of the UUID behind it, say) would leave some at 0.
+        for (int i = 0; i < 16; i++) {
+            assertThat(java.util.Arrays.stream(seen[i]).min().orElseThrow()).as("rarest symbol at random position %d", i)
+                    .isGreaterThan(50);
+        }
+    }
+
+    private static final String ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
     @Test
     void outboxWriterRefusesToRunOutsideATransaction() {
