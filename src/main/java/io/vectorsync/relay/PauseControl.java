@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 
 /**
@@ -13,7 +14,8 @@ import org.springframework.stereotype.Service;
  * every relay instance reads it at each poll (RelayPoller) and stops taking batches while it is set, so
  * a pause holds across restarts and for every instance. Resuming wakes the relays at once. Idempotent:
  * pausing a paused backend changes nothing. Used by the admin API; route management (JMX, Hawtio) is to
- * go through it too, so what it shows agrees with the database.
+ * go through it too, so what it shows agrees with the database. Each change is published as a
+ * {@link Changed} event, on which this instance's relay route follows at once ({@link RouteStateSync}).
  */
 @Service
 public class PauseControl {
@@ -23,11 +25,17 @@ public class PauseControl {
     private final CursorRepository cursors;
     private final BackendRegistry backends;
     private final RelayWakeup wakeup;
+    private final ApplicationEventPublisher events;
 
-    public PauseControl(CursorRepository cursors, BackendRegistry backends, RelayWakeup wakeup) {
+    /** A pause or resume made through this class: this instance's route follows it without waiting. */
+    public record Changed(String backend, boolean paused) {}
+
+    public PauseControl(CursorRepository cursors, BackendRegistry backends, RelayWakeup wakeup,
+            ApplicationEventPublisher events) {
         this.cursors = cursors;
         this.backends = backends;
         this.wakeup = wakeup;
+        this.events = events;
     }
 
     /** Pauses the backend's relay; false when it has no cursor (not a configured backend). */
@@ -35,6 +43,7 @@ public class PauseControl {
         boolean done = cursors.setPaused(backend, true);
         if (done) {
             log.info("Backend '{}' paused by an operator (relay_cursor.paused = true)", backend);
+            events.publishEvent(new Changed(backend, true));
         }
         return done;
     }
@@ -44,6 +53,7 @@ public class PauseControl {
         boolean done = cursors.setPaused(backend, false);
         if (done) {
             log.info("Backend '{}' resumed by an operator (relay_cursor.paused = false)", backend);
+            events.publishEvent(new Changed(backend, false));
             wakeup.wakeAll();
         }
         return done;

@@ -20,6 +20,7 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;
+import org.springframework.context.event.EventListener;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
@@ -30,9 +31,12 @@ import org.springframework.stereotype.Component;
  * <ul>
  *   <li>a relay route suspended or resumed through JMX (Hawtio's route view, {@code suspendRoute} over
  *       Jolokia) writes the pause to the database, so every instance and the admin status see it;</li>
+ *   <li>a pause or resume made through this instance ({@link PauseControl}: the admin API, the CLI) moves
+ *       its route at once; a resumed backend would otherwise sit behind a suspended route until the next
+ *       reconciliation;</li>
  *   <li>every {@code pause-sync-interval} each started or suspended relay route of this instance is
- *       suspended or resumed to match the database (a pause made through the API or by another instance
- *       shows as a suspended route here).</li>
+ *       suspended or resumed to match the database (a pause made by another instance, or written to the
+ *       table directly, shows as a suspended route here).</li>
  * </ul>
  * The poller reads the column at every poll as well, so a route that is not yet suspended never delivers
  * for a paused backend. Routes stopped (not suspended) are left alone: stopping is start-up and shutdown's.
@@ -93,6 +97,19 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
     public void onApplicationEvent(ApplicationReadyEvent event) {
         long ms = interval.toMillis();
         timer.scheduleWithFixedDelay(this::reconcileQuietly, 0, ms, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A pause or resume through this instance: reconcile now, on the timer's thread (suspending a route
+     * waits for its exchange in flight, which the caller, an HTTP request, should not).
+     */
+    @EventListener
+    public void onPauseChanged(PauseControl.Changed changed) {
+        try {
+            timer.execute(this::reconcileQuietly);
+        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+            // the context is closing: routes are being stopped anyway
+        }
     }
 
     /** A route suspended or resumed by anyone (JMX, Hawtio, this class) records the state in the database. */

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.VectorsyncApplication;
+import io.vectorsync.relay.PauseControl;
 import io.vectorsync.relay.RelayListener;
 import io.vectorsync.relay.RelayWakeup;
 import io.vectorsync.support.TestDatabases;
@@ -495,14 +496,14 @@ public final class BackendsBench {
             load(ds, "warm-", 2000);
             app.ctx().getBean(RelayWakeup.class).wakeAll();
             awaitAll(counter, targets, 300);
-            jdbc.update("UPDATE relay_cursor SET paused = true");
+            PauseControl pauses = app.ctx().getBean(PauseControl.class);
+            pauses.pauseAll(); // as an operator pauses: the relay routes are suspended too
             counter.expect(n);
             load(ds, "chunk-", n);
             jdbc.execute("VACUUM ANALYZE chunks");
             jdbc.execute("VACUUM ANALYZE outbox");
             long t0 = System.nanoTime();
-            jdbc.update("UPDATE relay_cursor SET paused = false");
-            app.ctx().getBean(RelayWakeup.class).wakeAll();
+            pauses.resumeAll(); // the routes resume at once and the relays are woken
             awaitAll(counter, targets, Math.max(300, n / 20));
             long total = 0;
             long slowest = 0;

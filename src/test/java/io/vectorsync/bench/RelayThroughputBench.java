@@ -2,6 +2,7 @@ package io.vectorsync.bench;
 
 import io.vectorsync.VectorsyncApplication;
 import io.vectorsync.relay.RelayListener;
+import io.vectorsync.relay.PauseControl;
 import io.vectorsync.relay.RelayWakeup;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.TestDatabases;
@@ -148,7 +149,8 @@ public final class RelayThroughputBench {
             }
 
             // Load with the relay paused.
-            jdbc.update("UPDATE relay_cursor SET paused = true WHERE backend = ?", BACKEND);
+            // As an operator pauses (the admin API's PauseControl): the relay route is suspended too.
+            ctx.getBean(PauseControl.class).pause(BACKEND);
             counter.expect(n);
             long loadStart = System.nanoTime();
             load(ds, "chunk-", n);
@@ -186,8 +188,9 @@ public final class RelayThroughputBench {
             Instant relayFrom = Instant.now();
             HeapSampler heap = new HeapSampler();
             long t0 = System.nanoTime();
-            jdbc.update("UPDATE relay_cursor SET paused = false WHERE backend = ?", BACKEND);
-            ctx.getBean(RelayWakeup.class).wakeAll();
+            // As an operator resumes: the route is resumed at once and the relay woken; before, the resume was
+            // written to the table, and the route stayed suspended until the next reconciliation (up to 2 s).
+            ctx.getBean(PauseControl.class).resume(BACKEND);
             long limitSeconds = Math.max(300, n / 50L);
             if (!counter.done.await(limitSeconds, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("the relay delivered only " + counter.events.get() + " of " + n
