@@ -12,7 +12,7 @@ N="${1:-20000}"
 host_port="${VSYNC_TEST_PG:-127.0.0.1:5432}"
 user="${VSYNC_TEST_PG_USER:-postgres}"
 log=$(mktemp)
-BENCH_KEEP=true bench/relay-throughput.sh "$N" 50 | tee "$log"
+BENCH_KEEP=true bench/relay-throughput.sh "$N" | tee "$log"   # the relay's default batch size
 db=$(awk '/kept database/ {print $3}' "$log")
 relay=$(awk '/^relay: / {for (i = 1; i <= NF; i++) if ($i == "events/s") print $(i-1)}' "$log" | head -1)
 ceiling=$(awk '$1 == "ceiling:" && /mean of both runs/ {print $2}' "$log")
@@ -36,7 +36,7 @@ relay, ceiling, txo = float(relay), float(ceiling), float(txo)
 print("# vectorsync and transactionoutbox on the same workload\n")
 print(f"`bench/compare-outbox.sh {n}`: {n} chunks with 384-dimension embeddings in `chunks`, one event each, loaded"
       " with the relay (or the outbox) idle, then drained into a fresh copy of the pgvector backend table with the"
-      " same version-guarded upsert, on the same database. vectorsync: the relay, batch 50 (details in"
+      " same version-guarded upsert, on the same database. vectorsync: the relay with its default batch size, 500 (details in"
       f" `{relay_file}`). transactionoutbox-core 4.2.268 (the newest Maven Central serves here): one scheduled"
       " call per chunk, `Persistor.forDialect(POSTGRESQL_9)`, `Submitter.withExecutor` with 8 threads and an"
       " unbounded queue (the default executor's bounded queue makes an eager `flush()` park rejected calls for"

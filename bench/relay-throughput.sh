@@ -4,7 +4,7 @@
 # (a plain JDBC loop writing the same rows in batches of the same size into a copy of the same table),
 # prints both with their ratio and writes them to bench/results/. Runs no test.
 #
-#   bench/relay-throughput.sh [N] [BATCH]        N defaults to 20000, BATCH to 50 (the relay's default)
+#   bench/relay-throughput.sh [N] [BATCH]        N defaults to 20000, BATCH to 500 (the relay's default)
 #
 # Environment: BENCH_HEAP=512m caps the heap of the JVM that runs the relay (the peak in use is reported);
 # BENCH_CEILING_ROWS (default 100000) caps the rows of the ceiling runs, which are held in memory;
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N="${1:-20000}"
-BATCH="${2:-50}"
+BATCH="${2:-500}"
 
 host_port="${VSYNC_TEST_PG:-127.0.0.1:5432}"
 if ! pg_isready -q -h "${host_port%:*}" -p "${host_port##*:}"; then

@@ -39,7 +39,7 @@ public record VectorsyncProperties(
 
     /** Shared relay defaults; each backend may override the batch limits. */
     public record Relay(
-            @DefaultValue("50") @Min(1) @Max(10000) int batchSize,
+            @DefaultValue("500") @Min(1) @Max(10000) int batchSize,
             @DefaultValue("1048576") @Min(1024) long batchBytes,
             @DefaultValue("150ms") @NotNull Duration pollInterval,
             @DefaultValue("15s") @NotNull Duration leaseTtl,

@@ -103,7 +103,7 @@ public final class RelayThroughputBench {
 
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
-        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 50;
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 500;
         long batchBytes = Long.getLong("bench.batchBytes", 1_048_576L);
         Path resultsDir = Path.of(System.getProperty("bench.results", "bench/results"));
         String jfr = System.getProperty("bench.jfr", "");
