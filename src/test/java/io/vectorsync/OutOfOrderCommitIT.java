@@ -68,33 +68,16 @@ class OutOfOrderCommitIT extends AbstractIT {
     @Test
     void everyCommittedEventIsDeliveredWhateverTheCommitOrderAndNoRolledBackOneIs() throws Exception {
         double readBefore = eventsRead();
-        ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
         AtomicInteger midWindowSamples = new AtomicInteger();
         AtomicLong landedMidWindow = new AtomicLong();
         AtomicInteger samples = new AtomicInteger();
-        try {
-            List<Future<?>> writers = new ArrayList<>();
-            for (int w = 0; w < WRITERS; w++) {
-                int writer = w;
-                writers.add(pool.submit(() -> {
-                    write(writer);
-                    return null;
-                }));
-            }
-            // Watch the relay while the writers run.
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(15)).until(() -> {
-                Map<String, Object> s = jdbc.queryForMap(SAMPLE);
-                samples.incrementAndGet();
-                midWindowSamples.addAndGet(((Number) s.get("mid_window")).intValue());
-                landedMidWindow.addAndGet(((Number) s.get("landed_mid_window")).longValue());
-                return writers.stream().allMatch(Future::isDone);
-            });
-            for (Future<?> f : writers) {
-                f.get(); // a writer's failure fails the test
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        // Whether a commit lands while the relay is inside a window is up to timing, sampled every 15 ms:
+        // a round that did not catch one is followed by another (at most three), so the run always shows
+        // the case it is about; every round's events are checked below all the same.
+        int rounds = 0;
+        do {
+            writeAndWatch(rounds++, midWindowSamples, landedMidWindow, samples);
+        } while (rounds < 3 && (landedMidWindow.get() == 0 || midWindowSamples.get() == 0));
         // Every committed event delivered, none skipped: a skipped one would be reported by name here.
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
                 assertThat(keys("SELECT chunk_key || ':' || version FROM delivery_ledger WHERE chunk_key LIKE 'w%'"))
@@ -111,9 +94,10 @@ class OutOfOrderCommitIT extends AbstractIT {
             }
             highest = Math.max(highest, c[1]);
         }
-        System.out.printf("OutOfOrderCommitIT: %d committed events, %d rolled back, %d commits after a higher id,"
-                + " %d/%d samples mid-window, %d event-samples committed mid-window%n", committed.size(),
-                rolledBack.size(), inversions, midWindowSamples.get(), samples.get(), landedMidWindow.get());
+        System.out.printf("OutOfOrderCommitIT: %d round(s), %d committed events, %d rolled back, %d commits after a"
+                + " higher id, %d/%d samples mid-window, %d event-samples committed mid-window%n", rounds,
+                committed.size(), rolledBack.size(), inversions, midWindowSamples.get(), samples.get(),
+                landedMidWindow.get());
         assertThat(inversions).as("commits that returned after a commit holding a higher outbox id").isPositive();
         assertThat(rolledBack).isNotEmpty();
         assertThat(midWindowSamples.get()).as("samples with the cursor inside a multi-batch window").isPositive();
@@ -138,9 +122,37 @@ class OutOfOrderCommitIT extends AbstractIT {
         assertThat(eventsRead() - readBefore).isEqualTo((double) committed.size());
     }
 
+    /** One round: the writers run while the relay is watched; a writer's failure fails the test. */
+    private void writeAndWatch(int round, AtomicInteger midWindowSamples, AtomicLong landedMidWindow,
+            AtomicInteger samples) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
+        try {
+            List<Future<?>> writers = new ArrayList<>();
+            for (int w = 0; w < WRITERS; w++) {
+                int writer = w;
+                writers.add(pool.submit(() -> {
+                    write(round, writer);
+                    return null;
+                }));
+            }
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(15)).until(() -> {
+                Map<String, Object> s = jdbc.queryForMap(SAMPLE);
+                samples.incrementAndGet();
+                midWindowSamples.addAndGet(((Number) s.get("mid_window")).intValue());
+                landedMidWindow.addAndGet(((Number) s.get("landed_mid_window")).longValue());
+                return writers.stream().allMatch(Future::isDone);
+            });
+            for (Future<?> f : writers) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** One writer: transactions of 1–3 events (now and then 8–15, more than a batch), held open 0–300 ms. */
-    private void write(int writer) throws Exception {
-        SplittableRandom r = new SplittableRandom(1000L + writer);
+    private void write(int round, int writer) throws Exception {
+        SplittableRandom r = new SplittableRandom(1000L + 100L * round + writer);
         try (Connection c = TestDatabases.connect(database); Statement s = c.createStatement()) {
             c.setAutoCommit(false);
             for (int t = 0; t < TRANSACTIONS_PER_WRITER; t++) {
@@ -148,7 +160,7 @@ class OutOfOrderCommitIT extends AbstractIT {
                 List<String> keys = new ArrayList<>();
                 long maxId = 0;
                 for (int e = 0; e < events; e++) {
-                    String chunk = "w" + writer + "-t" + t + "-e" + e;
+                    String chunk = "w" + writer + "-r" + round + "-t" + t + "-e" + e;
                     long version = 1 + r.nextInt(5);
                     maxId = Math.max(maxId, Events.upsert(c, chunk, version, "doc-w" + writer, chunk));
                     keys.add(chunk + ":" + version);
