@@ -24,32 +24,28 @@ import org.junit.jupiter.api.Test;
 
 /**
  * No Docker engine runs where the tests run, so the container files are checked statically:
- * {@code docker-compose.yml} against the Compose Specification's JSON Schema (shared contract), the
- * services the README documents against the file, and the Dockerfile's essentials.
+ * {@code docker-compose.yml} against the Compose Specification's JSON Schema (installed from the npm
+ * registry by {@code scripts/compose-schema.sh}, pinned by its lock file), the services the README
+ * documents against the file, and the Dockerfile's essentials. Nothing outside the repository is read.
  */
 class ComposeFileTest {
 
-    /** The contract lives beside the project: {@code ../shared/contracts/compose-spec.json}. */
-    static final Path SPEC = Path.of("..", "shared", "contracts", "compose-spec.json");
     static final Path COMPOSE = Path.of("docker-compose.yml");
     static final Path README = Path.of("README.md");
     static final Path DOCKERFILE = Path.of("Dockerfile");
-
-    /** The schema names its meta-schema with https and no fragment; it is draft-07 all the same. */
-    static final String SPEC_META_SCHEMA = "https://json-schema.org/draft-07/schema";
 
     final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
     final ObjectMapper json = new ObjectMapper();
 
     @Test
-    void composeFileIsValidAgainstTheComposeSpecification() throws IOException {
+    void composeFileIsValidAgainstTheComposeSpecification() throws Exception {
         Set<ValidationMessage> messages = schema().validate(compose());
 
         assertThat(messages).as("validation messages for %s", COMPOSE).isEmpty();
     }
 
     @Test
-    void schemaCheckCatchesAnInvalidComposeFile() throws IOException {
+    void schemaCheckCatchesAnInvalidComposeFile() throws Exception {
         JsonNode broken = yaml.readTree("""
                 services:
                   app:
@@ -79,7 +75,9 @@ class ComposeFileTest {
     void appServiceUsesThePgvectorDatabaseService() throws IOException {
         JsonNode services = compose().path("services");
 
-        assertThat(services.path("postgres").path("image").asText()).isEqualTo("pgvector/pgvector:pg15");
+        assertThat(services.path("postgres").path("image").asText())
+                .as("a pgvector release for PostgreSQL 15, not the floating pg15 tag")
+                .matches("pgvector/pgvector:\\d+\\.\\d+\\.\\d+-pg15");
         JsonNode app = services.path("vectorsync");
         assertThat(app.path("environment").path("SPRING_DATASOURCE_URL").asText())
                 .isEqualTo("jdbc:postgresql://postgres:5432/vectorsync");
@@ -111,6 +109,16 @@ class ComposeFileTest {
             assertThat(image).as("%s pins an image tag", name).matches("[a-z0-9./_-]+:[A-Za-z0-9._-]+")
                     .doesNotEndWith(":latest");
         }
+    }
+
+    @Test
+    void theStacksQdrantHasEverythingTheBackendUses() throws IOException {
+        String image = compose().path("services").path("qdrant").path("image").asText();
+        String tag = image.substring(image.indexOf(':') + 1);
+
+        assertThat(image).startsWith("qdrant/qdrant:v");
+        assertThat(io.vectorsync.backend.qdrant.QdrantVersion.problem("qdrant", "compose", tag))
+                .as("the pinned Qdrant %s against the backend's minimum", tag).isNull();
     }
 
     @Test
@@ -186,20 +194,31 @@ class ComposeFileTest {
     }
 
     /**
-     * The Compose schema, loaded from its file so its relative {@code $id} resolves, with its https
-     * meta-schema name mapped to draft-07 (nothing is fetched) and the annotation {@code deprecated} known.
+     * The Compose schema (JSON Schema draft 2019-09, as its {@code $schema} says), from the file the script
+     * installs; its references are all inside the file, so nothing is fetched. It still carries a draft-04
+     * {@code id} at the top, which 2019-09 does not know: that keyword is accepted and ignored.
      */
-    private JsonSchema schema() throws IOException {
-        assertThat(SPEC).as("the Compose schema at %s (shared/ must sit beside the project)", SPEC.toAbsolutePath())
-                .isRegularFile();
-        JsonMetaSchema draft7 = JsonMetaSchema.builder(SPEC_META_SCHEMA, JsonMetaSchema.getV7())
-                .keyword(new NonValidationKeyword("deprecated"))
+    private JsonSchema schema() throws Exception {
+        Path spec = composeSchema();
+        JsonNode schema = json.readTree(spec.toFile());
+        JsonMetaSchema draft201909 = JsonMetaSchema.builder(schema.path("$schema").asText(), JsonMetaSchema.getV201909())
+                .keyword(new NonValidationKeyword("id"))
                 .build();
-        JsonSchemaFactory factory = JsonSchemaFactory.builder(JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V7))
-                .metaSchema(draft7)
+        JsonSchemaFactory factory = JsonSchemaFactory.builder(JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V201909))
+                .metaSchema(draft201909)
                 .build();
-        return factory.getSchema(SchemaLocation.of(SPEC.toAbsolutePath().normalize().toUri().toString()),
-                json.readTree(SPEC.toFile()));
+        return factory.getSchema(SchemaLocation.of(spec.toUri().toString()), schema);
+    }
+
+    /** Runs {@code scripts/compose-schema.sh}, which installs the schema once and prints its path. */
+    static Path composeSchema() throws Exception {
+        Process p = new ProcessBuilder("bash", "scripts/compose-schema.sh")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor()).as("scripts/compose-schema.sh (its errors are in the test output)").isZero();
+        Path spec = Path.of(out);
+        assertThat(spec).as("the Compose schema installed by scripts/compose-schema.sh").isRegularFile();
+        return spec;
     }
 
     private JsonNode compose() throws IOException {

@@ -170,7 +170,7 @@ final class QdrantBackend implements Backend {
     @Override
     public void bootstrap() {
         try {
-            prepare();
+            prepare(true);
         } catch (TransientBackendException e) {
             log.warn("Backend '{}': Qdrant at {} is not available at start-up ({}); collections are checked before"
                     + " the first write", name, baseUrl, e.getMessage());
@@ -178,9 +178,15 @@ final class QdrantBackend implements Backend {
     }
 
     private void prepare() {
+        prepare(false);
+    }
+
+    /** @param startup a Qdrant that is too old stops the start-up; later it pauses the backend (transient) */
+    private void prepare(boolean startup) {
         if (prepared) {
             return;
         }
+        requireServerVersion(startup);
         ensure(tombstones, true);
         ensure(collection, false);
         if (collectionBy != null) {
@@ -220,6 +226,24 @@ final class QdrantBackend implements Backend {
             mains.add(c);
         }
         ready.add(c);
+    }
+
+    /**
+     * Reads the server's version ({@code GET /}) and refuses a Qdrant older than {@link QdrantVersion#MINIMUM}:
+     * the version guard needs {@code update_filter} on upserts, which older servers ignore or refuse.
+     */
+    private void requireServerVersion(boolean startup) {
+        Reply r = call("GET", "/", null);
+        if (!r.ok()) {
+            throw failure("reading the server version", r, -1);
+        }
+        String problem = QdrantVersion.problem(name, baseUrl, r.body().path("version").asText(""));
+        if (problem != null && startup) {
+            throw new IllegalStateException(problem); // refuse to start: the version guard would not hold
+        }
+        if (problem != null) { // the backend pauses with this message and resumes once Qdrant is upgraded
+            throw new TransientBackendException(problem, null, null, true);
+        }
     }
 
     private boolean exists(String c) {

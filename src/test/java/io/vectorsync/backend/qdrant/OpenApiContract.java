@@ -198,6 +198,12 @@ final class OpenApiContract {
     }
 
     /** Checks a response body against the schema declared for its status ({@code 4XX} and {@code default} too). */
+    /** True when the operation declares a response for this status (exactly, by class such as 4XX, or default). */
+    boolean declares(Operation op, int status) {
+        JsonNode responses = op.node().path("responses");
+        return responses.has(String.valueOf(status)) || responses.has((status / 100) + "XX") || responses.has("default");
+    }
+
     List<String> checkResponse(Operation op, int status, JsonNode body) {
         JsonNode responses = op.node().path("responses");
         JsonNode r = responses.path(String.valueOf(status));

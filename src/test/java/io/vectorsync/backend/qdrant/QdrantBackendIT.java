@@ -91,6 +91,39 @@ class QdrantBackendIT {
     }
 
     @Test
+    void aQdrantOlderThanTheMinimumStopsTheStartUpWithACodeAndNothingIsCreated() {
+        qdrant.version("1.15.5");
+
+        assertThatThrownBy(() -> backend().bootstrap())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("VSYNC-BACKEND-VERSION")
+                .hasMessageContaining("1.15.5")
+                .hasMessageContaining("1.16.0 or newer");
+        assertThat(qdrant.collectionNames()).as("nothing is created on a server that is too old").isEmpty();
+        assertThat(qdrant.requests()).extracting(FakeQdrant.Request::operationId).containsExactly("root");
+        assertThat(qdrant.violations()).isEmpty();
+    }
+
+    @Test
+    void aQdrantFoundTooOldAfterAnOutageAtStartUpPausesTheBackendAndWritesNothing() {
+        qdrant.failNext(1000, 503, null);
+        QdrantBackend backend = backend();
+        backend.bootstrap(); // down: the check waits for the first write
+        qdrant.failNext(0, 503, null);
+        qdrant.version("1.15.5");
+
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1, "{}"))))
+                .isInstanceOf(TransientBackendException.class)
+                .hasMessageContaining("VSYNC-BACKEND-VERSION");
+        assertThat(qdrant.collectionNames()).isEmpty();
+
+        qdrant.version("1.16.0");
+        backend.apply(List.of(upsert("a", 1, "{}")));
+        assertThat(backend.readBack(List.of("a"))).containsKey("a");
+        assertThat(qdrant.violations()).isEmpty();
+    }
+
+    @Test
     void storedVectorsAreNormalisedByQdrantSoReadBackReturnsNoEmbedding() {
         QdrantBackend backend = backend();
         backend.bootstrap();
@@ -277,7 +310,7 @@ class QdrantBackendIT {
             backend.healthProblem();
         }
 
-        assertThat(operationsSent()).containsExactlyInAnyOrder("get_collections", "collection_exists",
+        assertThat(operationsSent()).containsExactlyInAnyOrder("root", "get_collections", "collection_exists",
                 "create_collection", "create_field_index", "upsert_points", "delete_points", "batch_update",
                 "get_points");
         assertThat(qdrant.requests()).hasSizeGreaterThan(20);
