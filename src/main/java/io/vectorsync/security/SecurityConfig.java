@@ -38,6 +38,7 @@ import org.springframework.security.web.util.matcher.AndRequestMatcher;
 import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.util.ServletRequestPathUtils;
 
 /**
  * Spring Security for the admin surface (ADR 013). Two filter chains:
@@ -103,7 +104,9 @@ public class SecurityConfig {
      * The firewall's URI checks once more, first in the servlet chain: Spring Security parses the request
      * path (for its path-pattern matchers) before its own firewall runs, and that parse fails with an
      * exception, a 500, on some spellings the firewall refuses (a raw {@code ;} before a servlet's
-     * mapping). Refused here they get the firewall's 400. Cheap: string scans of the URI.
+     * mapping) and on a servlet's mapping spelled with escapes ({@code /actuator/%6Aolokia}, which Tomcat
+     * decodes to Jolokia's mapping but the raw path does not start with). Refused here they get the
+     * firewall's 400. Cheap: string scans of the URI, and a path parse only when it has an escape.
      */
     @Bean
     FilterRegistrationBean<OncePerRequestFilter> firewallFirst(StrictHttpFirewall firewall) {
@@ -114,6 +117,16 @@ public class SecurityConfig {
                     FilterChain chain) throws ServletException, IOException {
                 try {
                     firewall.getFirewalledRequest(request);
+                    if (request.getRequestURI().indexOf('%') >= 0
+                            && !ServletRequestPathUtils.hasParsedRequestPath(request)) {
+                        try {
+                            ServletRequestPathUtils.parseAndCache(request);
+                        } catch (IllegalArgumentException unparsable) {
+                            throw new RequestRejectedException("the raw path does not match its servlet's mapping");
+                        } finally {
+                            ServletRequestPathUtils.clearParsedRequestPath(request);
+                        }
+                    }
                 } catch (RequestRejectedException e) {
                     refuse.handle(request, response, e);
                     return;
