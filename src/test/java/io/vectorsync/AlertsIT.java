@@ -96,7 +96,7 @@ class AlertsIT extends AbstractIT {
     private MeterRegistry meters;
 
     private JsonNode activeAlerts() throws Exception {
-        ResponseEntity<String> r = http.getForEntity("/actuator/alerts", String.class);
+        ResponseEntity<String> r = adminGet("/actuator/alerts");
         assertThat(r.getStatusCode().value()).isEqualTo(200);
         return json.readTree(r.getBody()).get("alerts");
     }

@@ -137,4 +137,57 @@ class HawtioJolokiaIT extends AbstractIT {
         assertThat(heap.path("status").asInt()).as(heap.toString()).isEqualTo(403);
         assertThat(new java.io.File("/tmp/vectorsync-heap.hprof")).doesNotExist();
     }
+
+    /**
+     * Issue 12, item 10: an operator's Jolokia call cannot send to, request from or create a Camel endpoint
+     * (an {@code sql:} endpoint would read chunk contents or delete the ledger; a {@code file:} one writes
+     * files), whatever the spelling of the operation: each is refused by the access policy and nothing ran.
+     */
+    @Test
+    void jolokiaCannotSendToOrCreateCamelEndpoints() throws Exception {
+        jdbc.execute("CREATE TABLE IF NOT EXISTS jmx_probe (n int)");
+        String context = "org.apache.camel:context=vectorsync,type=context,name=\"vectorsync\"";
+        java.io.File written = new java.io.File("/tmp/vectorsync-jmx-probe/x.txt");
+        Object[][] calls = {
+                {"requestBody(java.lang.String,java.lang.Object)", "sql:select content, embedding from chunks", ""},
+                {"requestBody", "sql:select content, embedding from chunks", ""},
+                {"sendBody(java.lang.String,java.lang.Object)", "sql:INSERT INTO jmx_probe VALUES (1)", ""},
+                {"sendBody", "sql:DELETE FROM delivery_ledger", ""},
+                {"sendBody", "file:/tmp/vectorsync-jmx-probe?fileName=x.txt", "written over JMX"},
+                {"requestBody", "file:/tmp/vectorsync-jmx-probe?fileName=x.txt", "written over JMX"},
+                {"sendStringBody", "sql:INSERT INTO jmx_probe VALUES (2)", ""},
+                {"requestStringBody", "sql:INSERT INTO jmx_probe VALUES (3)", ""},
+                {"sendBodyAndHeaders", "sql:INSERT INTO jmx_probe VALUES (4)", "", Map.of()},
+                {"requestBodyAndHeaders", "sql:INSERT INTO jmx_probe VALUES (5)", "", Map.of()},
+                {"createEndpoint(java.lang.String)", "sql:INSERT INTO jmx_probe VALUES (6)"},
+                {"createEndpoint", "file:/tmp/vectorsync-jmx-probe"},
+                {"canSendToEndpoint", "sql:INSERT INTO jmx_probe VALUES (7)"},
+                {"removeEndpoints", "scheduler*"},
+                {"addOrUpdateRoutesFromXml", "<routes xmlns=\"http://camel.apache.org/schema/spring\"><route>"
+                        + "<from uri=\"timer:x?repeatCount=1\"/><to uri=\"sql:INSERT INTO jmx_probe VALUES (8)\"/>"
+                        + "</route></routes>"}};
+        long ledger = count("SELECT count(*) FROM delivery_ledger");
+        for (Object[] c : calls) {
+            Object[] args = java.util.Arrays.copyOfRange(c, 1, c.length);
+            JsonNode r = jolokiaOk(Map.of("type", "exec", "mbean", context, "operation", c[0], "arguments", args));
+            assertThat(r.path("status").asInt()).as(c[0] + " " + c[1] + ": " + r).isEqualTo(403);
+            assertThat(r.has("value")).as(r.toString()).isFalse();
+        }
+        assertThat(count("SELECT count(*) FROM jmx_probe")).as("rows written over JMX").isZero();
+        assertThat(count("SELECT count(*) FROM delivery_ledger")).isEqualTo(ledger);
+        assertThat(written).doesNotExist();
+        // Route control stays available (what Hawtio's route view needs): reading the context's state passes.
+        JsonNode state = jolokiaOk(Map.of("type", "read", "mbean", context, "attribute", "State"));
+        assertThat(state.path("value").asText()).as(state.toString()).isEqualTo("Started");
+    }
+
+    /** The components the relay does not use are not on the class path (nothing to abuse if a rule slips). */
+    @Test
+    void unusedCamelComponentsAreNotOnTheClassPath() {
+        assertThat(camel.getComponentNames()).doesNotContain("sql", "http", "https");
+        for (String cls : new String[] {"org.apache.camel.component.sql.SqlComponent",
+                "org.apache.camel.component.http.HttpComponent"}) {
+            assertThat(getClass().getClassLoader().getResource(cls.replace('.', '/') + ".class")).as(cls).isNull();
+        }
+    }
 }

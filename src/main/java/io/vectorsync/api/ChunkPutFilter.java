@@ -14,7 +14,7 @@ import org.springframework.web.servlet.HandlerExceptionResolver;
 /**
  * The ingest API's hot path, {@code PUT /api/v1/chunks/{chunkId}}, served without Spring MVC's dispatch
  * (handler lookup over every mapping with a path variable, argument resolution), which cost about a tenth
- * of the request's CPU at 500 requests/s. It is the last filter, so every other filter (admin auth,
+ * of the request's CPU at 500 requests/s. It is the last filter, so every other filter (the request firewall,
  * observation, encoding) runs as before; it calls the same {@link ChunkController#put} and hands any
  * failure to the same exception handlers ({@link ApiExceptionHandler}), so the answers are identical.
  *

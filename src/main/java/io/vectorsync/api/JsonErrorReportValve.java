@@ -9,7 +9,9 @@ import org.apache.catalina.valves.ErrorReportValve;
 
 /**
  * Tomcat's error report for what never reaches the application (a malformed URI, a refused method such
- * as TRACE): a JSON {@link ApiError} with a {@code VSYNC-} code instead of Tomcat's HTML page.
+ * as TRACE): a JSON {@link ApiError} with a {@code VSYNC-} code instead of Tomcat's HTML page, in the same
+ * form as every other error ({@link ApiErrors}; Tomcat's reporter writer is used because the application's
+ * output stream may be in an unknown state here).
  */
 public class JsonErrorReportValve extends ErrorReportValve {
 
@@ -24,8 +26,7 @@ public class JsonErrorReportValve extends ErrorReportValve {
         if (status < 400 || response.getContentWritten() > 0 || !response.setErrorReported()) {
             return;
         }
-        ApiError e = ApiErrorController.body(status);
-        String body = "{\"code\":\"" + e.code() + "\",\"message\":\"" + e.message().replace("\"", "'") + "\"}";
+        String body = ApiErrors.json(ApiErrors.forStatus(status));
         try {
             response.setContentType("application/json");
             response.setCharacterEncoding(StandardCharsets.UTF_8.name());

@@ -18,7 +18,7 @@ import org.springframework.context.annotation.Configuration;
  * The OpenAPI document at {@code /v3/api-docs} (springdoc): the ingest API ({@code /api/v1}) and the
  * admin API ({@code /admin/v1}). The document itself is open, like {@code /actuator/health}: it holds no
  * data, and tools need it before they have a credential. Every admin operation is described with the two
- * schemes {@link io.vectorsync.security.AdminAuthFilter} accepts (bearer token or HTTP basic) and its 401.
+ * schemes {@link io.vectorsync.security.SecurityConfig} accepts (bearer token or HTTP basic) and its 401.
  */
 @Configuration(proxyBeanMethods = false)
 public class OpenApiConfig {

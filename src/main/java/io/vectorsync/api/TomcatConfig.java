@@ -1,6 +1,5 @@
 package io.vectorsync.api;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -10,7 +9,6 @@ import org.apache.catalina.core.StandardHost;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.core.Ordered;
-import org.springframework.http.MediaType;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
@@ -47,7 +45,7 @@ public class TomcatConfig {
 
     /** Refuses TRACE (never echoed) with a JSON 405, first in the filter chain. */
     @Bean
-    FilterRegistrationBean<OncePerRequestFilter> traceRefusal(ObjectMapper json) {
+    FilterRegistrationBean<OncePerRequestFilter> traceRefusal() {
         OncePerRequestFilter f = new OncePerRequestFilter() {
             @Override
             protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response,
@@ -56,11 +54,9 @@ public class TomcatConfig {
                     chain.doFilter(request, response);
                     return;
                 }
-                response.setStatus(405);
                 response.setHeader("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
-                response.setContentType(MediaType.APPLICATION_JSON_VALUE);
-                json.writeValue(response.getOutputStream(), new ApiError("VSYNC-METHOD-NOT-ALLOWED",
-                        "TRACE is not allowed.", null, null));
+                ApiErrors.write(response, 405, new ApiError("VSYNC-METHOD-NOT-ALLOWED", "TRACE is not allowed.",
+                        null, null));
             }
         };
         FilterRegistrationBean<OncePerRequestFilter> reg = new FilterRegistrationBean<>(f);

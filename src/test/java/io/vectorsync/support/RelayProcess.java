@@ -209,7 +209,8 @@ public final class RelayProcess implements AutoCloseable {
         for (int i = 0; i < tags.length; i++) {
             uri.append(i == 0 ? '?' : '&').append("tag=").append(tags[i]);
         }
-        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(uri.toString())).GET());
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(uri.toString()))
+                .header("Authorization", "Bearer " + AbstractIT.ADMIN_TOKEN).GET());
         if (r.statusCode() == 404) {
             return 0;
         }
@@ -236,7 +237,7 @@ public final class RelayProcess implements AutoCloseable {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
                 .header("Content-Type", "application/json")
                 .method(method, body);
-        if (path.startsWith("/admin/")) {
+        if (path.startsWith("/admin/") || (path.startsWith("/actuator/") && !path.startsWith("/actuator/health"))) {
             b.header("Authorization", "Bearer " + AbstractIT.ADMIN_TOKEN);
         }
         return send(b);
