@@ -49,8 +49,9 @@ import org.slf4j.LoggerFactory;
  * tombstone and stays out. Tombstones are kept (one small record per deleted chunk). Writes of the relay
  * are fenced by its lease epoch, kept in the records collection's metadata.
  *
- * <p>Errors: connection refused or not opened is transient and unreachable; a read timeout, 408, 429
- * and 5xx are transient ({@code Retry-After} honoured); a missing collection (404) is transient too and
+ * <p>Errors: connection refused or not opened is transient and unreachable; a read timeout, 401/403 (a
+ * rotated key), 408, 429 and 5xx are transient ({@link HttpCalls#classify}, {@code Retry-After} honoured);
+ * a missing collection (404) is transient too and
  * the collection is created again on the next call; another 4xx refuses the batch, naming the refused
  * change when it can be told (a wrong embedding dimension is caught before anything is written).
  */
@@ -508,15 +509,18 @@ final class ChromaBackend implements Backend {
             String operation) {
         int status = r.statusCode();
         JsonNode error = readQuietly(r);
-        String what = "backend '" + name + "': Chroma " + operation + " answered HTTP " + status + describe(error);
         if (status == 404) {
             ids = null; // the collection was dropped: get-or-create it again on the next call
-            return new TransientBackendException(what, null);
+            return new TransientBackendException("backend '" + name + "': Chroma " + operation + " answered HTTP "
+                    + status + describe(error), null);
         }
-        if (status == 408 || status == 429 || status / 100 == 5) {
-            return new TransientBackendException(what, null, retryAfter(r));
+        if (HttpCalls.classify(status) == HttpCalls.Verdict.ALREADY_APPLIED) {
+            // Chroma's 409 is a name or id clash, not a version guard: this input is refused
+            return new PermanentBackendException("backend '" + name + "': Chroma " + operation + " answered HTTP "
+                    + status + describe(error), null, failedIndex(error, positions));
         }
-        return new PermanentBackendException(what, null, failedIndex(error, positions));
+        return HttpCalls.refusal(name, "Chroma " + operation, r, clock, failedIndex(error, positions),
+                describe(error));
     }
 
     /** The refused change: the item Chroma names, or the only item of the request. */
@@ -588,9 +592,5 @@ final class ChromaBackend implements Backend {
         } catch (IOException | RuntimeException notJson) {
             return json.createObjectNode();
         }
-    }
-
-    private Duration retryAfter(HttpResponse<String> r) {
-        return HttpCalls.retryAfter(r, clock);
     }
 }

@@ -9,7 +9,6 @@ import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkJson;
 import io.vectorsync.backend.PermanentBackendException;
-import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.IOException;
 import java.net.URI;
@@ -33,8 +32,9 @@ import javax.crypto.spec.SecretKeySpec;
  * idempotency key {@code chunkId:version}; the request carries an {@code Idempotency-Key} header (a
  * digest of the batch's keys, stable across retries) and a signature header
  * {@code X-Vectorsync-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>}.
- * 2xx is success, 409 means already applied; 408, 429 and 5xx are transient (Retry-After honoured);
- * other 4xx refuse the batch (a body {@code {"failedIndex": n}} names the refused change). No read-back:
+ * Statuses mean what {@link HttpCalls#classify} says for every HTTP backend: 2xx is success, 409 means
+ * already applied; 401/403 (a rotated key), 408, 429 and 5xx are transient (Retry-After honoured); other
+ * 4xx refuse the batch (a body {@code {"failedIndex": n}} names the refused change). No read-back:
  * a receiver is not a store this service can query.
  */
 final class WebhookBackend implements Backend {
@@ -85,17 +85,15 @@ final class WebhookBackend implements Backend {
         HttpResponse<String> response;
         response = HttpCalls.send(client, request, name);
         int status = response.statusCode();
-        if (status / 100 == 2 || status == 409) {
+        HttpCalls.Verdict verdict = HttpCalls.classify(status);
+        if (verdict == HttpCalls.Verdict.APPLIED || verdict == HttpCalls.Verdict.ALREADY_APPLIED) {
             return;
         }
         if (status == 404 && changes.stream().allMatch(c -> c.op() == Change.Op.DELETE)) {
             return; // deleting what the receiver does not have
         }
-        String what = "backend '" + name + "': HTTP " + status;
-        if (status == 408 || status == 429 || status / 100 == 5) {
-            throw new TransientBackendException(what, null, retryAfter(response));
-        }
-        throw new PermanentBackendException(what, null, failedIndex(response, changes.size()));
+        throw HttpCalls.refusal(name, "the receiver", response, clock,
+                verdict == HttpCalls.Verdict.PERMANENT ? failedIndex(response, changes.size()) : -1, null);
     }
 
     private byte[] body(List<Change> changes) {
@@ -141,10 +139,6 @@ final class WebhookBackend implements Backend {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private Duration retryAfter(HttpResponse<String> r) {
-        return HttpCalls.retryAfter(r, clock);
     }
 
     private int failedIndex(HttpResponse<String> r, int size) {
