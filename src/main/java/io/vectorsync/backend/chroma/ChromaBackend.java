@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.HttpCalls;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
@@ -163,14 +164,30 @@ final class ChromaBackend implements Backend {
      */
     @Override
     public void apply(List<Change> changes, long fence) {
+        apply(changes, LeaseFence.of(fence));
+    }
+
+    /**
+     * As {@link #apply(List, long)}, with the epoch kept per partition ({@code vectorsync_lease_epoch} for
+     * partition 0, {@code vectorsync_lease_epoch/<p>} for others). The stall between check and write is
+     * closed by the relay instead (ADR 017): a holder that finds its lease lost after writing records the
+     * keys as suspect and the current holder re-reads and rewrites them ({@link #fenceCheckedApart()}).
+     */
+    @Override
+    public void apply(List<Change> changes, LeaseFence fence) {
         if (changes.isEmpty()) {
             return;
         }
-        fence(fence);
+        fence(fence.key(FENCE), fence.epoch());
         apply(changes);
     }
 
-    private void fence(long epoch) {
+    @Override
+    public boolean fenceCheckedApart() {
+        return true;
+    }
+
+    private void fence(String key, long epoch) {
         Collections c = collections();
         HttpResponse<String> r = send("GET", databasePath() + "collections/" + collection, null);
         if (r.statusCode() / 100 != 2) {
@@ -186,14 +203,14 @@ final class ChromaBackend implements Backend {
             ids = new Collections(c.records(), c.tombstones(), col.get("dimension").asInt());
         }
         JsonNode meta = col.path("metadata");
-        long newer = meta.path(FENCE).canConvertToLong() ? meta.get(FENCE).asLong() : Long.MIN_VALUE;
+        long newer = meta.path(key).canConvertToLong() ? meta.get(key).asLong() : Long.MIN_VALUE;
         if (newer > epoch) {
             throw new BackendFencedException(name, epoch, newer);
         }
         if (newer < epoch) {
             ObjectNode body = json.createObjectNode();
             ObjectNode m = meta.isObject() ? ((ObjectNode) meta).deepCopy() : json.createObjectNode();
-            body.set("new_metadata", m.put(FENCE, epoch));
+            body.set("new_metadata", m.put(key, epoch));
             HttpResponse<String> put = send("PUT", databasePath() + "collections/" + c.records(), body);
             if (put.statusCode() / 100 != 2) {
                 throw failure(put, null, List.of(), "fence collection '" + collection + "'");

@@ -8,6 +8,7 @@ import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkJson;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.IOException;
@@ -40,6 +41,9 @@ import javax.crypto.spec.SecretKeySpec;
 final class WebhookBackend implements Backend {
 
     static final String SIGNATURE_HEADER = "X-Vectorsync-Signature";
+    /** The writing relay's lease epoch for (backend, partition); the same as the body's {@code leaseEpoch}. */
+    static final String EPOCH_HEADER = "Vectorsync-Lease-Epoch";
+    static final String PARTITION_HEADER = "Vectorsync-Lease-Partition";
 
     private final String name;
     private final URI url;
@@ -70,18 +74,43 @@ final class WebhookBackend implements Backend {
 
     @Override
     public void apply(List<Change> changes) {
+        send(changes, null);
+    }
+
+    /**
+     * A receiver is not a store this service can write conditionally, so the lease's epoch and partition
+     * travel with the batch (headers {@value #EPOCH_HEADER} and {@value #PARTITION_HEADER}, fields
+     * {@code leaseEpoch} and {@code partition} of the signed body): a receiver applies an event only when its
+     * (leaseEpoch, version) is newer than what it holds for the chunk, or refuses (409) a batch whose epoch
+     * is below the highest it has seen for (backend, partition), so a stalled former holder can't land a
+     * stale batch after the new holder's (ADR 017).
+     */
+    @Override
+    public void apply(List<Change> changes, LeaseFence fence) {
+        send(changes, fence);
+    }
+
+    @Override
+    public void apply(List<Change> changes, long fence) {
+        send(changes, LeaseFence.of(fence));
+    }
+
+    private void send(List<Change> changes, LeaseFence fence) {
         if (changes.isEmpty()) {
             return;
         }
-        byte[] body = body(changes);
+        byte[] body = body(changes, fence);
         long t = clock.instant().getEpochSecond();
-        HttpRequest request = HttpRequest.newBuilder(url)
+        HttpRequest.Builder b = HttpRequest.newBuilder(url)
                 .timeout(readTimeout)
                 .header("Content-Type", "application/json")
                 .header("Idempotency-Key", batchKey(changes))
-                .header(SIGNATURE_HEADER, "t=" + t + ",v1=" + sign(t, body))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .build();
+                .header(SIGNATURE_HEADER, "t=" + t + ",v1=" + sign(t, body));
+        if (fence != null) {
+            b.header(EPOCH_HEADER, Long.toString(fence.epoch()))
+                    .header(PARTITION_HEADER, Integer.toString(fence.partition()));
+        }
+        HttpRequest request = b.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         HttpResponse<String> response;
         response = HttpCalls.send(client, request, name);
         int status = response.statusCode();
@@ -96,9 +125,13 @@ final class WebhookBackend implements Backend {
                 verdict == HttpCalls.Verdict.PERMANENT ? failedIndex(response, changes.size()) : -1, null);
     }
 
-    private byte[] body(List<Change> changes) {
+    private byte[] body(List<Change> changes, LeaseFence fence) {
         ObjectNode root = json.createObjectNode();
         root.put("backend", name);
+        if (fence != null) {
+            root.put("partition", fence.partition());
+            root.put("leaseEpoch", fence.epoch());
+        }
         ArrayNode events = root.putArray("events");
         for (Change c : changes) {
             ObjectNode e = events.addObject();
