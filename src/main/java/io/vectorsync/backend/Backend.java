@@ -35,6 +35,30 @@ public interface Backend {
     }
 
     /**
+     * Applies the changes for the holder of the lease of {@code fence.partition()} at
+     * {@code fence.epoch()} (ADR 017): where the store allows it, the write is conditional on the fence in
+     * the same request or transaction; where it can't be, the epoch travels with the write. By default the
+     * epoch goes to {@link #apply(List, long)}, which keys its fence by backend alone, so only partition 0.
+     */
+    default void apply(List<Change> changes, LeaseFence fence) {
+        if (fence.partition() != 0) {
+            throw new IllegalStateException("backend '" + name() + "' keys its fence by partition 0 only, not "
+                    + fence.partition());
+        }
+        apply(changes, fence.epoch());
+    }
+
+    /**
+     * True when the backend can only check the lease fence in a call apart from its write (no conditional
+     * write, no transaction): a write of a holder that finds its lease lost afterwards may have landed
+     * after the new holder's, so the relay records its keys as suspect and the current holder re-reads and
+     * rewrites them (ADR 017).
+     */
+    default boolean fenceCheckedApart() {
+        return false;
+    }
+
+    /**
      * The chunks the backend holds for these ids, with the fields it stores (absent ids are missing from
      * the map). Used by verification and by the contract tests.
      *

@@ -71,7 +71,7 @@ public class CursorRepository {
                SET consecutive_failures = consecutive_failures + 1,
                    paused_until = clock_timestamp()
                                   + make_interval(secs => GREATEST(LEAST(? * power(?, consecutive_failures), ?), ?)),
-                   last_error = ?, last_error_at = clock_timestamp()
+                   last_error = coalesce(?, last_error), last_error_at = clock_timestamp()
              WHERE backend = ? AND (lease_owner = ? OR lease_owner IS NULL)
             RETURNING consecutive_failures
             """;
@@ -172,6 +172,7 @@ public class CursorRepository {
     /**
      * Records a transient failure and pauses the backend for base × multiplier^(failures so far), capped
      * at max and never shorter than {@code atLeast} (a server's Retry-After); returns the failure count.
+     * A {@code null} error keeps the last one (an open circuit says nothing about the cause).
      */
     public int recordFailure(String backend, String owner, Duration base, double multiplier, Duration max,
             Duration atLeast, String error) {

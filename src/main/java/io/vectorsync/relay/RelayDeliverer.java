@@ -6,6 +6,7 @@ import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.FieldAllowlist;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.VectorsyncProperties;
@@ -37,6 +38,8 @@ public class RelayDeliverer {
 
     private static final Logger log = LoggerFactory.getLogger(RelayDeliverer.class);
     private static final int MAX_CALLS_WHEN_ISOLATING = 64;
+    /** The outbox partition this relay delivers; 0 until partitions come (ADR 017). */
+    private static final int PARTITION = 0;
 
     private final BackendRegistry backends;
     private final ChangePlanner planner;
@@ -48,10 +51,12 @@ public class RelayDeliverer {
     private final VectorsyncProperties properties;
     private final Failpoints failpoints;
     private final List<RelayListener> listeners;
+    private final SuspectWrites suspects;
 
     public RelayDeliverer(BackendRegistry backends, ChangePlanner planner, DeliveryLedger ledger,
             FailureStore failures, CursorRepository cursors, TransactionTemplate tx, RelayInstance instance,
-            VectorsyncProperties properties, Failpoints failpoints, List<RelayListener> listeners) {
+            VectorsyncProperties properties, Failpoints failpoints, List<RelayListener> listeners,
+            SuspectWrites suspects) {
         this.backends = backends;
         this.planner = planner;
         this.ledger = ledger;
@@ -62,6 +67,7 @@ public class RelayDeliverer {
         this.properties = properties;
         this.failpoints = failpoints;
         this.listeners = listeners;
+        this.suspects = suspects;
     }
 
     /** The result of writing a batch's changes. */
@@ -88,6 +94,9 @@ public class RelayDeliverer {
         List<String> unknown = groups.keySet().stream().filter(k -> !applied.containsKey(k)).toList();
         applied.putAll(ledger.versions(backend.name(), unknown));
 
+        // Keys a former holder may have overwritten after this holder's write (ADR 017): written again.
+        java.util.Set<String> suspect = backend.fenceCheckedApart()
+                ? suspects.among(backend.name(), PARTITION, groups.keySet()) : java.util.Set.of();
         List<Change> toWrite = new ArrayList<>();
         Map<String, Long> skipped = new HashMap<>();
         Map<String, String> poisoned = new LinkedHashMap<>();
@@ -97,7 +106,7 @@ public class RelayDeliverer {
                 continue;
             }
             Long have = applied.get(g.key);
-            if (have != null && have > 0 && have >= g.change.version()) {
+            if (have != null && have > 0 && have >= g.change.version() && !suspect.contains(g.key)) {
                 skipped.put(g.key, have);
             } else {
                 toWrite.add(g.change);
@@ -127,28 +136,38 @@ public class RelayDeliverer {
         }
         if (outcome == null) {
             Consumer<List<Change>> applier;
+            LeaseFence fence = null;
             if (backend.sharesPrimaryTransaction()) {
                 applier = list -> tx.executeWithoutResult(s -> backend.apply(list));
             } else {
                 // The write commits before the cursor moves: fence it with the lease's epoch, so that if
                 // this instance stalls past its lease, the backend refuses it once the new holder wrote.
-                long fence = cursors.leaseEpoch(batch.backend(), instance.id())
-                        .orElseThrow(() -> new LeaseLostException(batch.backend()));
-                applier = list -> backend.apply(list, fence);
+                fence = LeaseFence.of(cursors.leaseEpoch(batch.backend(), instance.id())
+                        .orElseThrow(() -> new LeaseLostException(batch.backend())));
+                LeaseFence f = fence;
+                applier = list -> backend.apply(list, f);
             }
-            failpoints.hit("before-backend-write");
             Outcome o;
             try {
-                o = write(toWrite, isolate, applier);
-            } catch (BackendFencedException e) {
-                log.info("{}", e.getMessage());
-                throw new LeaseLostException(batch.backend());
+                failpoints.hit("before-backend-write");
+                try {
+                    o = write(toWrite, isolate, applier);
+                } catch (BackendFencedException e) {
+                    log.info("{}", e.getMessage());
+                    throw new LeaseLostException(batch.backend());
+                }
+                failpoints.hit("after-backend-write");
+                tx.executeWithoutResult(s -> {
+                    record(batch, groups, o, skipped, poisoned);
+                    suspects.clear(batch.backend(), PARTITION, suspect);
+                    cursors.advance(batch.cursor(), batch.next(), instance.id(), o.applied);
+                });
+            } catch (RuntimeException e) {
+                if (fence != null && backend.fenceCheckedApart() && !toWrite.isEmpty() && leaseLost(e, batch, fence)) {
+                    suspects.record(batch.backend(), fence, toWrite);
+                }
+                throw e;
             }
-            failpoints.hit("after-backend-write");
-            tx.executeWithoutResult(s -> {
-                record(batch, groups, o, skipped, poisoned);
-                cursors.advance(batch.cursor(), batch.next(), instance.id(), o.applied);
-            });
             outcome = o;
         }
         failpoints.hit("after-commit");
@@ -156,6 +175,21 @@ public class RelayDeliverer {
         for (RelayListener l : listeners) {
             l.batchDelivered(batch.backend(), batch.size(), outcome.applied.size(), skipped.size(),
                     outcome.failed.size() + poisoned.size(), nanos);
+        }
+    }
+
+    /**
+     * True when the batch's write may have landed after another holder's: its compare-and-set failed, or
+     * the lease has changed hands (or epoch) since the write was fenced.
+     */
+    private boolean leaseLost(RuntimeException e, Batch batch, LeaseFence fence) {
+        if (e instanceof LeaseLostException) {
+            return true;
+        }
+        try {
+            return !cursors.leaseEpoch(batch.backend(), instance.id()).equals(java.util.Optional.of(fence.epoch()));
+        } catch (RuntimeException primaryDown) {
+            return false; // the failure is handled as it is; the cursor has not moved
         }
     }
 

@@ -74,8 +74,10 @@ public class RelayFailures {
         }
         var relay = properties.retryOf(backend);
         try {
+            // An open circuit keeps the error that opened it visible (a refused key, say), not "circuit breaker open".
             int n = cursors.recordFailure(backend, instance.id(), relay.backoffBase(), relay.backoffMultiplier(),
-                    relay.backoffMax(), retryAfter == null ? Duration.ZERO : retryAfter, reason);
+                    relay.backoffMax(), retryAfter == null ? Duration.ZERO : retryAfter,
+                    breakerOpen(e) ? null : reason);
             log.warn("VSYNC-RELAY-TRANSIENT backend={} consecutive failures={}: {}; paused with backoff (base {}, x{},"
                     + " max {})", backend, n, reason, relay.backoffBase(), relay.backoffMultiplier(), relay.backoffMax());
             listeners.forEach(l -> l.backendFailed(backend, n, e));
@@ -101,6 +103,10 @@ public class RelayFailures {
         return false;
     }
 
+    private static boolean breakerOpen(Throwable e) {
+        return e != null && e.getClass().getName().endsWith("CallNotPermittedException");
+    }
+
     private static String describe(Throwable e) {
         if (e == null) {
             return "unknown failure";
@@ -108,7 +114,7 @@ public class RelayFailures {
         if (e instanceof io.vectorsync.backend.BackendException) {
             return e.getMessage();
         }
-        if (e.getClass().getName().endsWith("CallNotPermittedException")) {
+        if (breakerOpen(e)) {
             return "circuit breaker open";
         }
         return e.getClass().getSimpleName() + " (" + SqlErrors.describe(e) + ")";

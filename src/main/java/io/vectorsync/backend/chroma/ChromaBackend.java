@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.HttpCalls;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
@@ -49,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * tombstone and stays out. Tombstones are kept (one small record per deleted chunk). Writes of the relay
  * are fenced by its lease epoch, kept in the records collection's metadata.
  *
- * <p>Errors: connection refused or not opened is transient and unreachable; a read timeout, 408, 429
- * and 5xx are transient ({@code Retry-After} honoured); a missing collection (404) is transient too and
+ * <p>Errors: connection refused or not opened is transient and unreachable; a read timeout, 401/403 (a
+ * rotated key), 408, 429 and 5xx are transient ({@link HttpCalls#classify}, {@code Retry-After} honoured);
+ * a missing collection (404) is transient too and
  * the collection is created again on the next call; another 4xx refuses the batch, naming the refused
  * change when it can be told (a wrong embedding dimension is caught before anything is written).
  */
@@ -162,14 +164,30 @@ final class ChromaBackend implements Backend {
      */
     @Override
     public void apply(List<Change> changes, long fence) {
+        apply(changes, LeaseFence.of(fence));
+    }
+
+    /**
+     * As {@link #apply(List, long)}, with the epoch kept per partition ({@code vectorsync_lease_epoch} for
+     * partition 0, {@code vectorsync_lease_epoch/<p>} for others). The stall between check and write is
+     * closed by the relay instead (ADR 017): a holder that finds its lease lost after writing records the
+     * keys as suspect and the current holder re-reads and rewrites them ({@link #fenceCheckedApart()}).
+     */
+    @Override
+    public void apply(List<Change> changes, LeaseFence fence) {
         if (changes.isEmpty()) {
             return;
         }
-        fence(fence);
+        fence(fence.key(FENCE), fence.epoch());
         apply(changes);
     }
 
-    private void fence(long epoch) {
+    @Override
+    public boolean fenceCheckedApart() {
+        return true;
+    }
+
+    private void fence(String key, long epoch) {
         Collections c = collections();
         HttpResponse<String> r = send("GET", databasePath() + "collections/" + collection, null);
         if (r.statusCode() / 100 != 2) {
@@ -185,14 +203,14 @@ final class ChromaBackend implements Backend {
             ids = new Collections(c.records(), c.tombstones(), col.get("dimension").asInt());
         }
         JsonNode meta = col.path("metadata");
-        long newer = meta.path(FENCE).canConvertToLong() ? meta.get(FENCE).asLong() : Long.MIN_VALUE;
+        long newer = meta.path(key).canConvertToLong() ? meta.get(key).asLong() : Long.MIN_VALUE;
         if (newer > epoch) {
             throw new BackendFencedException(name, epoch, newer);
         }
         if (newer < epoch) {
             ObjectNode body = json.createObjectNode();
             ObjectNode m = meta.isObject() ? ((ObjectNode) meta).deepCopy() : json.createObjectNode();
-            body.set("new_metadata", m.put(FENCE, epoch));
+            body.set("new_metadata", m.put(key, epoch));
             HttpResponse<String> put = send("PUT", databasePath() + "collections/" + c.records(), body);
             if (put.statusCode() / 100 != 2) {
                 throw failure(put, null, List.of(), "fence collection '" + collection + "'");
@@ -508,15 +526,18 @@ final class ChromaBackend implements Backend {
             String operation) {
         int status = r.statusCode();
         JsonNode error = readQuietly(r);
-        String what = "backend '" + name + "': Chroma " + operation + " answered HTTP " + status + describe(error);
         if (status == 404) {
             ids = null; // the collection was dropped: get-or-create it again on the next call
-            return new TransientBackendException(what, null);
+            return new TransientBackendException("backend '" + name + "': Chroma " + operation + " answered HTTP "
+                    + status + describe(error), null);
         }
-        if (status == 408 || status == 429 || status / 100 == 5) {
-            return new TransientBackendException(what, null, retryAfter(r));
+        if (HttpCalls.classify(status) == HttpCalls.Verdict.ALREADY_APPLIED) {
+            // Chroma's 409 is a name or id clash, not a version guard: this input is refused
+            return new PermanentBackendException("backend '" + name + "': Chroma " + operation + " answered HTTP "
+                    + status + describe(error), null, failedIndex(error, positions));
         }
-        return new PermanentBackendException(what, null, failedIndex(error, positions));
+        return HttpCalls.refusal(name, "Chroma " + operation, r, clock, failedIndex(error, positions),
+                describe(error));
     }
 
     /** The refused change: the item Chroma names, or the only item of the request. */
@@ -588,9 +609,5 @@ final class ChromaBackend implements Backend {
         } catch (IOException | RuntimeException notJson) {
             return json.createObjectNode();
         }
-    }
-
-    private Duration retryAfter(HttpResponse<String> r) {
-        return HttpCalls.retryAfter(r, clock);
     }
 }

@@ -67,7 +67,7 @@ import org.slf4j.LoggerFactory;
  * than a copy in another collection is dropped (one read per known collection and batch).
  *
  * <p><b>Errors.</b> Connection refused or not opened: transient, unreachable. No answer within the read
- * timeout, 408, 429 and 5xx: transient, with Retry-After. A 404 for a missing collection or point on
+ * timeout, 401/403 (a rotated api-key), 408, 429 and 5xx: transient, with Retry-After ({@link HttpCalls#classify}). A 404 for a missing collection or point on
  * delete or read: success / absent. Other 4xx: permanent; when the refused request held a single change
  * its index is {@code failedIndex}, otherwise the relay splits the batch. Embeddings of the wrong
  * dimension are refused before anything is sent, with the index of the change. Qdrant's
@@ -723,12 +723,12 @@ final class QdrantBackend implements Backend {
     }
 
     private BackendException failure(String what, Reply r, int failedIndex) {
-        int s = r.status();
-        String message = "backend '" + name + "': " + what + ": HTTP " + s + error(r);
-        if (s == 408 || s == 429 || s / 100 == 5) {
-            return new TransientBackendException(message, null, retryAfter(r.raw()));
+        if (HttpCalls.classify(r.status()) == HttpCalls.Verdict.ALREADY_APPLIED) {
+            // Qdrant's 409 is a clash (a collection that exists), not a version guard: this input is refused
+            return new PermanentBackendException("backend '" + name + "': " + what + " answered HTTP " + r.status()
+                    + error(r), null, failedIndex);
         }
-        return new PermanentBackendException(message, null, failedIndex);
+        return HttpCalls.refusal(name, what, r.raw(), clock, failedIndex, error(r));
     }
 
     /** Qdrant's {@code status.error}, without quoted strings (they may quote payload), at most 200 characters. */
@@ -739,9 +739,5 @@ final class QdrantBackend implements Backend {
         }
         String text = e.asText().replaceAll("\"[^\"]*\"", "\"…\"").replaceAll("'[^']*'", "'…'");
         return " (" + (text.length() > 200 ? text.substring(0, 200) + "…" : text) + ")";
-    }
-
-    private Duration retryAfter(HttpResponse<String> r) {
-        return HttpCalls.retryAfter(r, clock);
     }
 }

@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Errors: connection refused or connect timeout are transient and unreachable; read timeouts, 429,
  * 5xx (whole request or an item) are transient, with {@code Retry-After}; 401/403 are transient too
- * (credentials are an operator's fix, not a reason to park events); an item's other 4xx (such as
+ * (credentials are an operator's fix, not a reason to park events), as {@link HttpCalls#classify} says
+ * for every HTTP backend; an item's other 4xx (such as
  * {@code mapper_parsing_exception}) is permanent and names the first such item. Error reasons are never
  * copied into messages: the server quotes field values in them.
  */
@@ -258,11 +259,14 @@ final class SearchBackend implements Backend {
             }
             int s = result.path("status").asInt(0);
             String type = result.path("error").path("type").asText("");
-            if (s / 100 == 2 || s == 409 || (s == 404 && !result.has("error"))) {
+            HttpCalls.Verdict verdict = HttpCalls.classify(s);
+            if (verdict == HttpCalls.Verdict.APPLIED || verdict == HttpCalls.Verdict.ALREADY_APPLIED
+                    || (s == 404 && !result.has("error"))) {
                 continue; // applied, already applied (a version as new or newer is there), or a missing id deleted
             }
             String what = "item " + i + " (" + changes.get(i).key() + ") HTTP " + s + (type.isEmpty() ? "" : " " + type);
-            if (s == 429 || s / 100 == 5 || s == 0 || "index_not_found_exception".equals(type)) {
+            if (verdict == HttpCalls.Verdict.TRANSIENT || verdict == HttpCalls.Verdict.CREDENTIALS || s == 0
+                    || "index_not_found_exception".equals(type)) {
                 if ("index_not_found_exception".equals(type)) {
                     indexReady = false; // dropped under us: recreate it before the retry
                 }
@@ -491,17 +495,17 @@ final class SearchBackend implements Backend {
     }
 
     /**
-     * The exception for a whole request that failed: 408, 429, 5xx, 401 and 403 are transient (with
-     * Retry-After), another 4xx refuses the request without naming an item (the relay splits the batch).
+     * The exception for a whole request that failed, by {@link HttpCalls#classify}: 401/403, 408, 429 and
+     * 5xx are transient (with Retry-After), another 4xx (a 409 of a whole request included) refuses the
+     * request without naming an item (the relay splits the batch).
      */
     private RuntimeException failure(String what, HttpResponse<String> r) {
-        int s = r.statusCode();
         String type = errorType(r.body());
-        String msg = "backend '" + name + "': " + what + ": HTTP " + s + (type == null ? "" : " " + type);
-        if (s == 408 || s == 429 || s / 100 == 5 || s == 401 || s == 403) {
-            return new TransientBackendException(msg, null, retryAfter(r));
+        if (HttpCalls.classify(r.statusCode()) == HttpCalls.Verdict.ALREADY_APPLIED) {
+            return new PermanentBackendException("backend '" + name + "': " + what + " answered HTTP "
+                    + r.statusCode() + (type == null ? "" : " " + type), null);
         }
-        return new PermanentBackendException(msg, null);
+        return HttpCalls.refusal(name, what, r, clock, -1, type);
     }
 
     private String errorType(String body) {
@@ -511,9 +515,5 @@ final class SearchBackend implements Backend {
         } catch (IOException | RuntimeException notJson) {
             return null;
         }
-    }
-
-    private Duration retryAfter(HttpResponse<String> r) {
-        return HttpCalls.retryAfter(r, clock);
     }
 }

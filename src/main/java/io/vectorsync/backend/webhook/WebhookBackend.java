@@ -8,8 +8,8 @@ import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkJson;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
-import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.IOException;
 import java.net.URI;
@@ -33,13 +33,17 @@ import javax.crypto.spec.SecretKeySpec;
  * idempotency key {@code chunkId:version}; the request carries an {@code Idempotency-Key} header (a
  * digest of the batch's keys, stable across retries) and a signature header
  * {@code X-Vectorsync-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>}.
- * 2xx is success, 409 means already applied; 408, 429 and 5xx are transient (Retry-After honoured);
- * other 4xx refuse the batch (a body {@code {"failedIndex": n}} names the refused change). No read-back:
+ * Statuses mean what {@link HttpCalls#classify} says for every HTTP backend: 2xx is success, 409 means
+ * already applied; 401/403 (a rotated key), 408, 429 and 5xx are transient (Retry-After honoured); other
+ * 4xx refuse the batch (a body {@code {"failedIndex": n}} names the refused change). No read-back:
  * a receiver is not a store this service can query.
  */
 final class WebhookBackend implements Backend {
 
     static final String SIGNATURE_HEADER = "X-Vectorsync-Signature";
+    /** The writing relay's lease epoch for (backend, partition); the same as the body's {@code leaseEpoch}. */
+    static final String EPOCH_HEADER = "Vectorsync-Lease-Epoch";
+    static final String PARTITION_HEADER = "Vectorsync-Lease-Partition";
 
     private final String name;
     private final URI url;
@@ -70,37 +74,64 @@ final class WebhookBackend implements Backend {
 
     @Override
     public void apply(List<Change> changes) {
+        send(changes, null);
+    }
+
+    /**
+     * A receiver is not a store this service can write conditionally, so the lease's epoch and partition
+     * travel with the batch (headers {@value #EPOCH_HEADER} and {@value #PARTITION_HEADER}, fields
+     * {@code leaseEpoch} and {@code partition} of the signed body): a receiver applies an event only when its
+     * (leaseEpoch, version) is newer than what it holds for the chunk, or refuses (409) a batch whose epoch
+     * is below the highest it has seen for (backend, partition), so a stalled former holder can't land a
+     * stale batch after the new holder's (ADR 017).
+     */
+    @Override
+    public void apply(List<Change> changes, LeaseFence fence) {
+        send(changes, fence);
+    }
+
+    @Override
+    public void apply(List<Change> changes, long fence) {
+        send(changes, LeaseFence.of(fence));
+    }
+
+    private void send(List<Change> changes, LeaseFence fence) {
         if (changes.isEmpty()) {
             return;
         }
-        byte[] body = body(changes);
+        byte[] body = body(changes, fence);
         long t = clock.instant().getEpochSecond();
-        HttpRequest request = HttpRequest.newBuilder(url)
+        HttpRequest.Builder b = HttpRequest.newBuilder(url)
                 .timeout(readTimeout)
                 .header("Content-Type", "application/json")
                 .header("Idempotency-Key", batchKey(changes))
-                .header(SIGNATURE_HEADER, "t=" + t + ",v1=" + sign(t, body))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .build();
+                .header(SIGNATURE_HEADER, "t=" + t + ",v1=" + sign(t, body));
+        if (fence != null) {
+            b.header(EPOCH_HEADER, Long.toString(fence.epoch()))
+                    .header(PARTITION_HEADER, Integer.toString(fence.partition()));
+        }
+        HttpRequest request = b.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         HttpResponse<String> response;
         response = HttpCalls.send(client, request, name);
         int status = response.statusCode();
-        if (status / 100 == 2 || status == 409) {
+        HttpCalls.Verdict verdict = HttpCalls.classify(status);
+        if (verdict == HttpCalls.Verdict.APPLIED || verdict == HttpCalls.Verdict.ALREADY_APPLIED) {
             return;
         }
         if (status == 404 && changes.stream().allMatch(c -> c.op() == Change.Op.DELETE)) {
             return; // deleting what the receiver does not have
         }
-        String what = "backend '" + name + "': HTTP " + status;
-        if (status == 408 || status == 429 || status / 100 == 5) {
-            throw new TransientBackendException(what, null, retryAfter(response));
-        }
-        throw new PermanentBackendException(what, null, failedIndex(response, changes.size()));
+        throw HttpCalls.refusal(name, "the receiver", response, clock,
+                verdict == HttpCalls.Verdict.PERMANENT ? failedIndex(response, changes.size()) : -1, null);
     }
 
-    private byte[] body(List<Change> changes) {
+    private byte[] body(List<Change> changes, LeaseFence fence) {
         ObjectNode root = json.createObjectNode();
         root.put("backend", name);
+        if (fence != null) {
+            root.put("partition", fence.partition());
+            root.put("leaseEpoch", fence.epoch());
+        }
         ArrayNode events = root.putArray("events");
         for (Change c : changes) {
             ObjectNode e = events.addObject();
@@ -141,10 +172,6 @@ final class WebhookBackend implements Backend {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private Duration retryAfter(HttpResponse<String> r) {
-        return HttpCalls.retryAfter(r, clock);
     }
 
     private int failedIndex(HttpResponse<String> r, int size) {

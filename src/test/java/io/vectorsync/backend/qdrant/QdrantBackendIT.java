@@ -286,9 +286,13 @@ class QdrantBackendIT {
     }
 
     @Test
-    void theApiKeyIsSentInTheApiKeyHeader() {
+    void theApiKeyIsSentInTheApiKeyHeaderAndAWrongOneIsTransient() {
         qdrant.requireApiKey("s3cret-key");
-        assertThatThrownBy(() -> backend().bootstrap()).isInstanceOf(PermanentBackendException.class)
+        QdrantBackend wrongKey = backend();
+        wrongKey.bootstrap(); // logged: the collections are checked again before the first write
+        assertThatThrownBy(() -> wrongKey.apply(List.of(upsert("a", 1, "{}"))))
+                .isInstanceOf(TransientBackendException.class)
+                .hasMessageStartingWith("VSYNC-BACKEND-CREDENTIALS: backend 'memories'")
                 .hasMessageContaining("HTTP 401");
 
         QdrantBackend backend = backend("api-key", "s3cret-key");

@@ -1,0 +1,94 @@
+package io.vectorsync.relay;
+
+import io.vectorsync.backend.Change;
+import io.vectorsync.backend.LeaseFence;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Keys a former lease holder wrote to a backend whose fence is checked apart from the write (Chroma,
+ * ADR 017): its write may have landed after the new holder's. The former holder records them in
+ * {@code suspect_writes}, with a lean event per key in the outbox so the current holder's next poll sees
+ * them; the current holder delivers those keys again whatever its ledger says (the backend's version
+ * guard re-reads what it holds and rewrites what is older) and clears the rows in the transaction that
+ * moves its cursor. Keyed by (backend, partition).
+ */
+@Component
+public class SuspectWrites {
+
+    private static final Logger log = LoggerFactory.getLogger(SuspectWrites.class);
+
+    private static final String RECORD = """
+            INSERT INTO suspect_writes (backend, partition, chunk_key, lease_epoch)
+            SELECT ?, ?, k, ? FROM unnest(?::text[]) AS k
+            ON CONFLICT (backend, partition, chunk_key)
+            DO UPDATE SET lease_epoch = greatest(suspect_writes.lease_epoch, EXCLUDED.lease_epoch),
+                          recorded_at = clock_timestamp()
+            """;
+    /** A lean event per key at the chunk's current version: the planner reads the row when it delivers it. */
+    private static final String LEAN_EVENTS = """
+            INSERT INTO outbox (event_id, type, chunk_id, version)
+            SELECT vectorsync.ulid(), CASE WHEN c.deleted THEN 'DELETE' ELSE 'UPSERT' END, c.chunk_id, c.version
+              FROM chunks c WHERE c.chunk_id = ANY (?::text[])
+            """;
+    private static final String AMONG = """
+            SELECT chunk_key FROM suspect_writes WHERE backend = ? AND partition = ? AND chunk_key = ANY (?::text[])
+            """;
+    private static final String CLEAR = """
+            DELETE FROM suspect_writes WHERE backend = ? AND partition = ? AND chunk_key = ANY (?::text[])
+            """;
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate tx;
+
+    public SuspectWrites(JdbcTemplate jdbc, TransactionTemplate tx) {
+        this.jdbc = jdbc;
+        this.tx = tx;
+    }
+
+    /**
+     * Records the keys the holder of {@code fence} wrote (or tried to) before finding its lease lost, and
+     * enqueues a lean event for each, in one transaction. Never throws: a primary that can't take it is
+     * logged (the keys are then left to verify).
+     */
+    public void record(String backend, LeaseFence fence, Collection<Change> written) {
+        String[] keys = written.stream().map(Change::key).distinct().toArray(String[]::new);
+        if (keys.length == 0) {
+            return;
+        }
+        try {
+            tx.executeWithoutResult(s -> {
+                jdbc.update(RECORD, backend, fence.partition(), fence.epoch(), keys);
+                jdbc.update(LEAN_EVENTS, (Object) keys);
+            });
+            log.warn("VSYNC-RELAY-SUSPECT backend={} partition={} epoch={}: the lease was lost after writing {}"
+                    + " key(s); the current holder rewrites them", backend, fence.partition(), fence.epoch(),
+                    keys.length);
+        } catch (RuntimeException e) {
+            log.error("VSYNC-RELAY-SUSPECT backend={} partition={} epoch={}: could not record {} suspect key(s)"
+                    + " ({}); run verify with repair on the backend", backend, fence.partition(), fence.epoch(),
+                    keys.length, e.getClass().getSimpleName());
+        }
+    }
+
+    /** Which of {@code keys} are suspect for (backend, partition). */
+    public Set<String> among(String backend, int partition, Collection<String> keys) {
+        if (keys.isEmpty()) {
+            return Set.of();
+        }
+        return new HashSet<>(jdbc.queryForList(AMONG, String.class, backend, partition, keys.toArray(String[]::new)));
+    }
+
+    /** Clears the rewritten keys; runs in the transaction that moves the cursor. */
+    public void clear(String backend, int partition, Set<String> keys) {
+        if (!keys.isEmpty()) {
+            jdbc.update(CLEAR, backend, partition, keys.toArray(String[]::new));
+        }
+    }
+}
