@@ -2,9 +2,11 @@ package io.vectorsync.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.ExactJson;
 import io.vectorsync.backend.Link;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.relay.OutboxReader.ChunkRow;
@@ -27,9 +29,11 @@ import org.springframework.stereotype.Component;
 public class ChangePlanner {
 
     private final ObjectMapper json;
+    private final ObjectReader exact;
 
     public ChangePlanner(ObjectMapper json) {
         this.json = json;
+        this.exact = ExactJson.reader(json);
     }
 
     /** The changes of one chunk key in a batch: the newest change and the events behind it. */
@@ -154,7 +158,7 @@ public class ChangePlanner {
     private ChunkData parsePayload(String chunkId, String payload) {
         JsonNode n;
         try {
-            n = json.readTree(payload);
+            n = exact.readTree(payload); // metadata numbers as stored, not through a double
         } catch (Exception e) {
             throw new IllegalArgumentException("VSYNC-EVENT-PAYLOAD: payload is not JSON");
         }
@@ -170,10 +174,11 @@ public class ChangePlanner {
             embedding = new float[emb.size()];
             for (int i = 0; i < emb.size(); i++) {
                 JsonNode x = emb.get(i);
-                if (!x.isNumber() || !Float.isFinite(x.floatValue())) {
+                float f = !x.isNumber() ? Float.NaN : x.isBigDecimal() ? (float) x.doubleValue() : x.floatValue();
+                if (!Float.isFinite(f)) {
                     throw new IllegalArgumentException("VSYNC-EVENT-PAYLOAD: embedding[" + i + "] must be a finite number");
                 }
-                embedding[i] = x.floatValue();
+                embedding[i] = f;
             }
         }
         JsonNode meta = n.get("metadata");
