@@ -359,4 +359,21 @@ class CaptureIT extends AbstractIT {
         assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id IN ('too-big', 'nul')")).isZero();
         assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(before);
     }
+    @Test
+    void aLeanUpsertForAChunkNotInChunksIsRefusedByBothCaptureFunctionsWithTheSameCode() {
+        long before = count("SELECT count(*) FROM outbox");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tx.executeWithoutResult(
+                        s -> outboxWriter.enqueue("UPSERT", "not-in-chunks", 1, null)))
+                .hasMessageContaining("VSYNC-ENQUEUE-INVALID");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> jdbc.queryForObject(
+                        "SELECT vectorsync.enqueue('UPSERT', 'not-in-chunks', 1, NULL)", String.class))
+                .hasMessageContaining("VSYNC-ENQUEUE-INVALID");
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(before);
+        // A lean UPSERT of a chunk the application keeps in chunks is still accepted.
+        tx.executeWithoutResult(s -> {
+            jdbc.update("INSERT INTO chunks (chunk_id, version, embedding) VALUES ('in-chunks', 1, '{1}')");
+            outboxWriter.enqueue("UPSERT", "in-chunks", 1, null);
+        });
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(before + 1);
+    }
 }
