@@ -286,4 +286,96 @@ class CaptureIT extends AbstractIT {
         assertThat(n.get("field").asText()).isEqualTo(field);
         assertThat(n.get("expected")).isNotNull();
     }
+    /** Metadata with numbers a double cannot hold and a literal backslash-u-0000 in a string (legal JSON text). */
+    private static final String EXACT_METADATA = "{\"big\":1e400,\"precise\":0.12345678901234567890123456789,"
+            + "\"trailing\":1.50,\"bigint\":123456789012345678901234567890,\"text\":\"a\\\\u0000b\"}";
+
+    private String bodyWithMetadata(String metadata, boolean usual) {
+        List<Object> e = new ArrayList<>();
+        for (float f : embedding(384)) {
+            e.add(f);
+        }
+        String embedding = write(e);
+        if (!usual) {
+            // A value beyond a long is read by the strict path (the one-pass reader leaves such bodies to it).
+            embedding = "[100000000000000000000" + embedding.substring(embedding.indexOf(','));
+        }
+        return "{\"documentId\":\"d\",\"content\":\"c\",\"embedding\":" + embedding + ",\"metadata\":" + metadata + "}";
+    }
+
+    private void assertMetadataKeptExactly(String chunkId) throws Exception {
+        Map<String, Object> stored = jdbc.queryForMap("SELECT (metadata->'big')::numeric = 1e400 AS big,"
+                + " metadata->>'precise' AS precise, metadata->>'trailing' AS trailing, metadata->>'bigint' AS bigint,"
+                + " metadata->>'text' AS text FROM chunks WHERE chunk_id = ?", chunkId);
+        assertThat(stored).as(chunkId).containsEntry("big", true)
+                .containsEntry("precise", "0.12345678901234567890123456789").containsEntry("trailing", "1.50")
+                .containsEntry("bigint", "123456789012345678901234567890").containsEntry("text", "a\\u0000b");
+        ResponseEntity<String> got = http.getForEntity("/api/v1/chunks/{id}", String.class, chunkId);
+        assertThat(got.getStatusCode().value()).isEqualTo(200);
+        JsonNode meta = json.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                .readTree(got.getBody()).get("metadata");
+        assertThat(meta.get("big").decimalValue()).as(got.getBody()).isEqualByComparingTo(new java.math.BigDecimal("1e400"));
+        assertThat(meta.get("precise").decimalValue()).isEqualByComparingTo("0.12345678901234567890123456789");
+        assertThat(meta.get("bigint").bigIntegerValue()).isEqualTo(new java.math.BigInteger("123456789012345678901234567890"));
+        assertThat(meta.get("text").asText()).isEqualTo("a\\u0000b");
+        assertThat(got.getBody()).contains("0.12345678901234567890123456789").contains("\"trailing\":1.50");
+    }
+
+    @Test
+    void metadataNumbersAndEscapedTextAreKeptExactlyAsSentOnEveryIngestPath() throws Exception {
+        for (String id : List.of("exact-fast", "exact-strict")) {
+            ResponseEntity<String> r = put(id, bodyWithMetadata(EXACT_METADATA, id.equals("exact-fast")));
+            assertThat(r.getStatusCode().value()).as(r.getBody()).isEqualTo(201);
+        }
+        HttpHeaders h = new HttpHeaders();
+        h.setContentType(MediaType.APPLICATION_JSON);
+        String batch = "{\"chunks\":[" + bodyWithMetadata(EXACT_METADATA, true).replaceFirst("\\{", "{\"chunkId\":\"exact-batch\",")
+                + "," + bodyWithMetadata(EXACT_METADATA, false).replaceFirst("\\{", "{\"chunkId\":\"exact-batch-strict\",") + "]}";
+        ResponseEntity<String> b = http.postForEntity("/api/v1/chunks:batch", new HttpEntity<>(batch, h), String.class);
+        assertThat(b.getStatusCode().value()).as(b.getBody()).isEqualTo(200);
+        for (String id : List.of("exact-fast", "exact-strict", "exact-batch", "exact-batch-strict")) {
+            assertMetadataKeptExactly(id);
+        }
+    }
+
+    @Test
+    void metadataThatPostgresCannotHoldIsRefusedWithACodeAndWritesNothing() throws Exception {
+        long before = count("SELECT count(*) FROM outbox");
+        for (boolean usual : List.of(true, false)) {
+            // Beyond PostgreSQL numeric (131072 digits before the point, 16383 after) ...
+            for (String number : List.of("1e131072", "1.5e-16383")) {
+                ResponseEntity<String> r = put("too-big", bodyWithMetadata("{\"x\":" + number + "}", usual));
+                assertThat(r.getStatusCode().value()).as(r.getBody()).isEqualTo(400);
+                assertThat(json.readTree(r.getBody()).get("code").asText()).isEqualTo("VSYNC-METADATA-NUMBER");
+                assertThat(json.readTree(r.getBody()).get("field").asText()).isEqualTo("metadata.x");
+            }
+            // ... and a real NUL character (the JSON escape), which jsonb cannot store.
+            ResponseEntity<String> nul = put("nul", bodyWithMetadata("{\"x\":[\"a\\u0000b\"]}", usual));
+            assertThat(nul.getStatusCode().value()).as(nul.getBody()).isEqualTo(400);
+            assertThat(json.readTree(nul.getBody()).get("code").asText()).isEqualTo("VSYNC-FIELD-TYPE");
+            ResponseEntity<String> nulKey = put("nul", bodyWithMetadata("{\"a\\u0000\":1}", usual));
+            assertThat(json.readTree(nulKey.getBody()).get("code").asText()).isEqualTo("VSYNC-FIELD-TYPE");
+        }
+        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id IN ('too-big', 'nul')")).isZero();
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(before);
+    }
+    @Test
+    void aLeanUpsertForAChunkNotInChunksIsRefusedByBothCaptureFunctionsWithTheSameCode() {
+        long before = count("SELECT count(*) FROM outbox");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tx.executeWithoutResult(
+                        s -> outboxWriter.enqueue("UPSERT", "not-in-chunks", 1, null)))
+                .hasMessageContaining("VSYNC-ENQUEUE-INVALID");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> jdbc.queryForObject(
+                        "SELECT vectorsync.enqueue('UPSERT', 'not-in-chunks', 1, NULL)", String.class))
+                .hasMessageContaining("VSYNC-ENQUEUE-INVALID");
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(before);
+        // A lean UPSERT of a chunk the application keeps in chunks is still accepted (then rolled back:
+        // a one-number embedding is not for the replica).
+        tx.executeWithoutResult(s -> {
+            jdbc.update("INSERT INTO chunks (chunk_id, version, embedding) VALUES ('in-chunks', 1, '{1}')");
+            outboxWriter.enqueue("UPSERT", "in-chunks", 1, null);
+            assertThat(count("SELECT count(*) FROM outbox WHERE chunk_id = 'in-chunks'")).isOne();
+            s.setRollbackOnly();
+        });
+    }
 }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.http.HttpEntity;
@@ -19,6 +20,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.test.context.TestPropertySource;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * A poison event (one the backend refuses for good) is isolated from its batch and parked, then
@@ -33,6 +35,9 @@ import org.springframework.test.context.TestPropertySource;
         "vectorsync.relay.backoff-base=500ms",
         "vectorsync.relay.backoff-max=2s"})
 class PoisonEventIT extends AbstractIT {
+
+    @Autowired
+    TransactionTemplate tx;
 
     private static final String SECRET = "poison-content-that-must-never-be-logged";
 
@@ -161,6 +166,30 @@ class PoisonEventIT extends AbstractIT {
         assertThat(count("SELECT count(*) FROM dead_letter WHERE chunk_id IN ('q-1', 'q-2') AND replayed_at IS NULL"))
                 .isZero();
         assertThat(output.getAll()).doesNotContain(SECRET);
+    }
+
+    @Test
+    void aNewerEventThatCannotBeMaterialisedIsParkedEvenBehindAValidOneOfTheSameChunkInOneTransaction() {
+        // One transaction: a valid v1, then a v2 whose embedding is not an array (the SQL function accepts
+        // it, the relay cannot materialise it). Both land in one batch; the newest version decides.
+        tx.executeWithoutResult(s -> {
+            jdbc.queryForObject("SELECT vectorsync.enqueue('UPSERT', 'pv-1', 1, ?::jsonb)", String.class,
+                    "{\"content\":\"v1\"}");
+            jdbc.queryForObject("SELECT vectorsync.enqueue('UPSERT', 'pv-1', 2, ?::jsonb)", String.class,
+                    "{\"content\":\"v2\",\"embedding\":\"oops\"}");
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> count("SELECT count(*) FROM outbox_status"
+                + " WHERE chunk_id = 'pv-1' AND backend = 'replica' AND status = 'PENDING'") == 0);
+        assertThat(jdbc.queryForList("SELECT version || ':' || status FROM outbox_status"
+                + " WHERE chunk_id = 'pv-1' AND backend = 'replica' ORDER BY version", String.class))
+                .containsExactly("1:PARKED", "2:PARKED");
+        Map<String, Object> parked = jdbc.queryForMap(
+                "SELECT version, error_class, last_error FROM parked WHERE chunk_id = 'pv-1' AND backend = 'replica'");
+        assertThat(parked.get("version")).isEqualTo(2L);
+        assertThat(parked.get("error_class")).isEqualTo("PERMANENT");
+        assertThat((String) parked.get("last_error")).contains("VSYNC-EVENT-PAYLOAD");
+        assertThat(count("SELECT count(*) FROM delivery_ledger WHERE chunk_key = 'pv-1'"))
+                .as("the older version was not sent in place of the newer one").isZero();
     }
 
     private void refusePoison(String constraint) {

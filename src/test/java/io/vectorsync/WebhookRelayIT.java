@@ -40,6 +40,7 @@ class WebhookRelayIT extends AbstractIT {
     private static volatile boolean down;
     private static final AtomicInteger answered503 = new AtomicInteger();
     private static volatile String refuse = "";
+    private static final java.util.Queue<JsonNode> received = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private static final HttpServer server = start();
 
     private static HttpServer start() {
@@ -62,6 +63,7 @@ class WebhookRelayIT extends AbstractIT {
                     }
                     if (status == 200) {
                         events.forEach(WebhookRelayIT::apply);
+                        events.forEach(received::add);
                     }
                 }
                 byte[] out = answer.getBytes();
@@ -179,5 +181,39 @@ class WebhookRelayIT extends AbstractIT {
         await().atMost(Duration.ofSeconds(20)).until(() ->
                 count("SELECT count(*) FROM parked WHERE backend = 'hooks'") == 0);
         assertThat(count("SELECT count(*) FROM dead_letter WHERE backend = 'hooks'")).isZero();
+    }
+    private List<JsonNode> receivedFor(String chunkId) {
+        return received.stream().filter(e -> e.get("chunkId").asText().equals(chunkId)).toList();
+    }
+
+    /** Writes a marker chunk and waits until the receiver has it: every change before it has been handled. */
+    private void awaitHandled(String marker) {
+        put(marker, chunkBody("marker"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> !receivedFor(marker).isEmpty());
+    }
+
+    @Test
+    void aChunkLocalOnlyFromItsFirstWriteIsNeverAnnouncedAndADowngradeSendsOneContentFreeDelete() {
+        Map<String, Object> local = chunkBody("local secret");
+        local.put("privacy", "LOCAL_ONLY");
+        put("lo-1", local);
+        put("lo-1", local); // LOCAL_ONLY after LOCAL_ONLY
+        delete("lo-1"); // a delete of a chunk no backend ever had
+        put("lo-1", local); // re-created LOCAL_ONLY after its tombstone
+        awaitHandled("lo-marker-1");
+        assertThat(receivedFor("lo-1")).as("nothing about a chunk that never left the primary").isEmpty();
+
+        put("lo-2", chunkBody("shared first"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> receivedFor("lo-2").size() == 1);
+        put("lo-2", local); // downgrade
+        put("lo-2", local); // and LOCAL_ONLY again
+        awaitHandled("lo-marker-2");
+        List<JsonNode> events = receivedFor("lo-2");
+        assertThat(events).hasSize(2);
+        JsonNode downgrade = events.get(1);
+        assertThat(downgrade.get("op").asText()).isEqualTo("DELETE");
+        assertThat(downgrade.has("content") || downgrade.has("embedding") || downgrade.has("metadata")
+                || downgrade.toString().contains("local secret")).as(downgrade.toString()).isFalse();
+        assertThat(contents).doesNotContainKey("lo-2");
     }
 }

@@ -5,6 +5,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.ExactJson;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.capture.ChunkInput;
 import io.vectorsync.capture.ChunkService;
@@ -104,7 +105,7 @@ public class ChunkController {
         out.put("content", row.get("content"));
         Object emb = row.get("embedding");
         out.put("embedding", emb instanceof Array a ? a.getArray() : null);
-        out.put("metadata", json.readTree((String) row.get("metadata")));
+        out.put("metadata", ExactJson.reader(json).readTree((String) row.get("metadata")));
         out.put("privacy", row.get("privacy"));
         out.put("updatedAt", String.valueOf(row.get("updated_at")));
         out.put("syncStatus", row.get("syncStatus"));

@@ -7,8 +7,10 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vectorsync.backend.ExactJson;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.capture.ChunkInput;
@@ -34,10 +36,13 @@ public class ChunkRequestParser {
             Set.of("chunkId", "documentId", "content", "embedding", "metadata", "privacy", "version");
 
     private final ObjectMapper json;
+    /** Decimals as BigDecimal: metadata numbers are stored as sent ({@link ExactJson}). */
+    private final ObjectReader exact;
     private final VectorsyncProperties properties;
 
     public ChunkRequestParser(ObjectMapper json, VectorsyncProperties properties) {
         this.json = json;
+        this.exact = ExactJson.reader(json);
         this.properties = properties;
     }
 
@@ -67,11 +72,26 @@ public class ChunkRequestParser {
         try {
             // Trailing tokens ("{...}garbage", two objects) and duplicate keys (which one wins differs
             // between parsers) are malformed, not silently resolved.
-            JsonNode n = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            JsonNode n = exact.with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                     .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readTree(body);
             if (n == null || !n.isObject()) {
                 throw new CaptureException(400, "VSYNC-MALFORMED-JSON", "body", "a JSON object",
                         "The request body must be a JSON object.");
+            }
+            if (hasDecimalZeroInAnEmbedding(n)) {
+                // A decimal has no negative zero: embeddings holding one are taken from a read as doubles,
+                // as the one-pass reader reads them (-0.0 stays -0.0f).
+                ObjectNode plain = (ObjectNode) json.readTree(body);
+                ObjectNode o = (ObjectNode) n;
+                if (o.has("embedding")) {
+                    o.set("embedding", plain.get("embedding"));
+                }
+                JsonNode items = o.get("chunks");
+                for (int i = 0; items != null && items.isArray() && i < items.size(); i++) {
+                    if (items.get(i) instanceof ObjectNode item && item.has("embedding")) {
+                        item.set("embedding", plain.get("chunks").get(i).get("embedding"));
+                    }
+                }
             }
             return n;
         } catch (StreamConstraintsException e) {
@@ -86,6 +106,32 @@ public class ChunkRequestParser {
             throw new CaptureException(400, "VSYNC-MALFORMED-JSON", "body", "well-formed JSON",
                     "The request body could not be read.");
         }
+    }
+
+    private static boolean hasDecimalZeroInAnEmbedding(JsonNode n) {
+        if (zeroDecimal(n.get("embedding"))) {
+            return true;
+        }
+        JsonNode items = n.get("chunks");
+        if (items != null && items.isArray()) {
+            for (JsonNode item : items) {
+                if (zeroDecimal(item.get("embedding"))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean zeroDecimal(JsonNode embedding) {
+        if (embedding != null && embedding.isArray()) {
+            for (JsonNode x : embedding) {
+                if (x.isBigDecimal() && x.decimalValue().signum() == 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Validates a chunk id from the path or a batch item. */
@@ -153,7 +199,7 @@ public class ChunkRequestParser {
     }
 
     private JsonParser usualParser(byte[] body) throws IOException {
-        JsonParser p = json.createParser(body);
+        JsonParser p = exact.createParser(body);
         p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         p.enable(JsonParser.Feature.USE_FAST_DOUBLE_PARSER);
         return p;
@@ -175,7 +221,7 @@ public class ChunkRequestParser {
                     return null;
                 }
             } else {
-                rest.set(name, value == JsonToken.VALUE_NULL ? NullNode.getInstance() : p.readValueAsTree());
+                rest.set(name, value == JsonToken.VALUE_NULL ? NullNode.getInstance() : exact.readTree(p));
             }
         }
         return t == JsonToken.END_OBJECT ? embedding : null;
@@ -249,11 +295,19 @@ public class ChunkRequestParser {
                 throw new CaptureException(400, "VSYNC-FIELD-TYPE", prefix + "metadata", "a JSON object",
                         "metadata must be a JSON object.");
             }
-            metadata = meta.toString();
-            if (metadata.indexOf("\\u0000") >= 0) {
-                throw new CaptureException(400, "VSYNC-FIELD-TYPE", prefix + "metadata", "no NUL characters",
-                        "metadata must not contain NUL characters (PostgreSQL jsonb cannot store them).");
+            ExactJson.Problem problem = ExactJson.problem(meta);
+            if (problem instanceof ExactJson.Nul nul) {
+                throw new CaptureException(400, "VSYNC-FIELD-TYPE", prefix + "metadata" + nul.path(),
+                        "no NUL characters", "metadata must not contain NUL characters (PostgreSQL jsonb cannot"
+                                + " store them).");
             }
+            if (problem instanceof ExactJson.BadNumber number) {
+                throw new CaptureException(400, "VSYNC-METADATA-NUMBER", prefix + "metadata" + number.path(),
+                        "a number PostgreSQL numeric holds (at most 131072 digits before the decimal point and"
+                                + " 16383 after)", "metadata numbers are stored exactly as sent; this one is beyond"
+                                + " what PostgreSQL can store.");
+            }
+            metadata = meta.toString();
         }
         Privacy privacy = Privacy.FULL;
         JsonNode p = n.get("privacy");
@@ -334,7 +388,8 @@ public class ChunkRequestParser {
                 throw new CaptureException(400, "VSYNC-FIELD-TYPE", field + "[" + i + "]", "a number",
                         "embedding must contain only numbers.");
             }
-            float f = x.floatValue();
+            // (float) of the double, as the one-pass reader converts (a decimal node rounds once otherwise).
+            float f = x.isBigDecimal() ? (float) x.doubleValue() : x.floatValue();
             if (!Float.isFinite(f)) {
                 throw new CaptureException(400, "VSYNC-EMBEDDING-NOT-FINITE", field + "[" + i + "]",
                         "a finite 32-bit float", "embedding values must be finite (no NaN or Infinity, none beyond"

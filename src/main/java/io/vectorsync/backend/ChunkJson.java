@@ -23,7 +23,7 @@ public final class ChunkJson {
             }
         }
         try {
-            o.set("metadata", json.readTree(d.metadataJson() == null ? "{}" : d.metadataJson()));
+            o.set("metadata", ExactJson.reader(json).readTree(d.metadataJson() == null ? "{}" : d.metadataJson()));
         } catch (IOException | RuntimeException bad) {
             o.putObject("metadata");
         }

@@ -20,7 +20,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Writes chunks and their outbox events in one transaction, then wakes the relays. The version
  * increments on every write (a delete keeps a tombstone, so a re-created chunk continues its sequence);
  * an expected version turns the write into a compare-and-set. Events are lean: the relay reads the
- * current row when it delivers.
+ * current row when it delivers. Which event a write makes is decided here, where the previous state is
+ * known: none for a LOCAL_ONLY chunk no backend ever had, a DELETE for a downgrade to LOCAL_ONLY.
  */
 @Service
 public class ChunkService {
@@ -33,7 +34,22 @@ public class ChunkService {
                    embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata, privacy = EXCLUDED.privacy,
                    deleted = false, updated_at = EXCLUDED.updated_at
              WHERE ?::bigint IS NULL OR c.version = ? OR (? = -1 AND NOT c.deleted)
-            RETURNING version, (xmax = 0) AS inserted
+            RETURNING version, (xmax = 0) AS inserted, privacy
+            """;
+    /**
+     * The event of a write, by state (issue 12): a LOCAL_ONLY write whose previous state was LOCAL_ONLY,
+     * deleted or absent sends nothing (no backend ever had the chunk); a downgrade to LOCAL_ONLY sends a
+     * content-free DELETE; any other write a lean UPSERT. {@code prev} is the row in the statement's
+     * snapshot; it is the previous state only when its version is the one just below the new one (a
+     * concurrent writer in between makes it stale, and then the DELETE is sent: never a leak).
+     */
+    private static final String EVENT_BY_STATE = """
+            , ev AS (INSERT INTO outbox (event_id, type, chunk_id, version)
+                     SELECT ?, CASE WHEN up.privacy = 'LOCAL_ONLY' THEN 'DELETE' ELSE 'UPSERT' END, ?, up.version
+                       FROM up
+                      WHERE up.privacy <> 'LOCAL_ONLY'
+                         OR NOT (up.inserted OR EXISTS (SELECT 1 FROM prev WHERE prev.version = up.version - 1
+                                                           AND (prev.deleted OR prev.privacy = 'LOCAL_ONLY'))))
             """;
     /**
      * The chunk and its lean event in one statement, so a write that needs no other statement (no
@@ -41,34 +57,34 @@ public class ChunkService {
      * Used when the write may create the chunk (no expected version, or 0 for "must not exist").
      */
     private static final String UPSERT_WITH_EVENT = """
-            WITH up AS (
+            WITH prev AS (SELECT version, privacy, deleted FROM chunks WHERE chunk_id = ?)
+            , up AS (
             %s)
-            , ev AS (INSERT INTO outbox (event_id, type, chunk_id, version)
-                     SELECT ?, 'UPSERT', ?, up.version FROM up)
+            %s
             SELECT version, inserted FROM up
-            """.formatted(UPSERT.strip());
+            """.formatted(UPSERT.strip(), EVENT_BY_STATE.strip());
     /**
      * An update of an existing chunk (expected version > 0, or -1 for "any, but it must exist"), with its
      * event, in one statement: it never creates a chunk, so nothing is to be rolled back when the
      * expectation fails.
      */
     private static final String UPDATE_WITH_EVENT = """
-            WITH up AS (
+            WITH prev AS (SELECT version, privacy, deleted FROM chunks WHERE chunk_id = ?)
+            , up AS (
                 UPDATE chunks AS c
                    SET version = c.version + 1, document_id = ?, content = ?, embedding = ?::real[],
                        metadata = ?::jsonb, privacy = ?, deleted = false, updated_at = clock_timestamp()
                  WHERE c.chunk_id = ? AND (c.version = ? OR (? = -1 AND NOT c.deleted))
-                RETURNING c.version, false AS inserted)
-            , ev AS (INSERT INTO outbox (event_id, type, chunk_id, version)
-                     SELECT ?, 'UPSERT', ?, up.version FROM up)
+                RETURNING c.version, false AS inserted, c.privacy)
+            %s
             SELECT version, inserted FROM up
-            """;
+            """.formatted(EVENT_BY_STATE.strip());
     private static final String DELETE = """
             UPDATE chunks
                SET version = version + 1, deleted = true, content = NULL, embedding = NULL, document_id = NULL,
                    metadata = '{}'::jsonb, updated_at = clock_timestamp()
              WHERE chunk_id = ? AND NOT deleted AND (?::bigint IS NULL OR ? = -1 OR version = ?)
-            RETURNING version
+            RETURNING version, privacy
             """;
     private static final String CURRENT = "SELECT version, deleted FROM chunks WHERE chunk_id = ?";
     private static final String LEAN_EVENT = """
@@ -130,7 +146,7 @@ public class ChunkService {
     public Written delete(String chunkId, Long expectedVersion) {
         Written w = tx.execute(s -> {
             long exp = expectedVersion == null ? 0 : expectedVersion;
-            List<Long> v = jdbc.queryForList(DELETE, Long.class, chunkId, expectedVersion, exp, exp);
+            List<Map<String, Object>> v = jdbc.queryForList(DELETE, chunkId, expectedVersion, exp, exp);
             if (v.isEmpty()) {
                 Optional<Map<String, Object>> cur = jdbc.queryForList(CURRENT, chunkId).stream().findFirst();
                 if (cur.isEmpty() || Boolean.TRUE.equals(cur.get().get("deleted"))) {
@@ -138,9 +154,13 @@ public class ChunkService {
                 }
                 throw conflict(412, "If-Match", cur.get().get("version"));
             }
-            jdbc.update(LEAN_EVENT, OutboxWriter.newEventId(), "DELETE", chunkId, v.get(0));
+            long version = ((Number) v.get(0).get("version")).longValue();
+            // The delete leaves privacy as it was: a LOCAL_ONLY chunk was never in a backend, nothing to send.
+            if (!"LOCAL_ONLY".equals(v.get(0).get("privacy"))) {
+                jdbc.update(LEAN_EVENT, OutboxWriter.newEventId(), "DELETE", chunkId, version);
+            }
             notifyOthers();
-            return new Written(chunkId, v.get(0), false);
+            return new Written(chunkId, version, false);
         });
         wakeup.wakeAll();
         return w;
@@ -156,11 +176,11 @@ public class ChunkService {
         List<Map<String, Object>> rows;
         if (exp == null || exp == 0) {
             long e = exp == null ? 0 : exp;
-            rows = jdbc.queryForList(UPSERT_WITH_EVENT, in.chunkId(), in.documentId(), in.content(),
+            rows = jdbc.queryForList(UPSERT_WITH_EVENT, in.chunkId(), in.chunkId(), in.documentId(), in.content(),
                     realArray(in.embedding()), in.metadataJson(), in.privacy().name(), exp, e, e,
                     eventId, in.chunkId());
         } else {
-            rows = jdbc.queryForList(UPDATE_WITH_EVENT, in.documentId(), in.content(), realArray(in.embedding()),
+            rows = jdbc.queryForList(UPDATE_WITH_EVENT, in.chunkId(), in.documentId(), in.content(), realArray(in.embedding()),
                     in.metadataJson(), in.privacy().name(), in.chunkId(), exp, exp, eventId, in.chunkId());
         }
         if (rows.isEmpty()) {

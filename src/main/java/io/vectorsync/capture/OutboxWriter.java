@@ -18,6 +18,11 @@ public class OutboxWriter {
     static final String INSERT = """
             INSERT INTO outbox (event_id, type, chunk_id, version, payload) VALUES (?, ?, ?, ?, ?::jsonb)
             """;
+    /** A lean UPSERT: the relay reads the chunk's row, so the chunk must be in {@code chunks}. */
+    static final String INSERT_LEAN_UPSERT = """
+            INSERT INTO outbox (event_id, type, chunk_id, version)
+            SELECT ?, 'UPSERT', c.chunk_id, ? FROM chunks c WHERE c.chunk_id = ?
+            """;
 
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
@@ -63,6 +68,14 @@ public class OutboxWriter {
             throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: payload is not serialisable as JSON", e);
         }
         String id = newEventId();
+        if (body == null && "UPSERT".equals(type)) {
+            if (jdbc.update(INSERT_LEAN_UPSERT, id, version, chunkId) == 0) {
+                // The same code as vectorsync.enqueue, which refuses an UPSERT without a payload.
+                throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: an UPSERT without a payload (lean) needs"
+                        + " the chunk in the chunks table; send the full payload for a chunk kept elsewhere");
+            }
+            return id;
+        }
         jdbc.update(INSERT, id, type, chunkId, version, body);
         return id;
     }

@@ -2,13 +2,16 @@ package io.vectorsync.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.ExactJson;
 import io.vectorsync.backend.Link;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.relay.OutboxReader.ChunkRow;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +20,8 @@ import org.springframework.stereotype.Component;
 /**
  * Turns a batch's events into changes: lean events read the chunk's current row, full events carry
  * their payload; privacy is applied (LOCAL_ONLY becomes a delete, REDACTED loses its content); then
- * UPSERT/DELETE collapse to the newest version per chunk, keeping every event that contributed. LINK
+ * UPSERT/DELETE collapse to the newest version per chunk, keeping every event that contributed; when the
+ * newest event of a chunk cannot be materialised, the chunk is poisoned (parked) whatever came before it. LINK
  * events (relationships, ADR-008) become LINK/UNLINK changes keyed by edge for backends that accept
  * links, and are skipped for the others.
  */
@@ -25,9 +29,11 @@ import org.springframework.stereotype.Component;
 public class ChangePlanner {
 
     private final ObjectMapper json;
+    private final ObjectReader exact;
 
     public ChangePlanner(ObjectMapper json) {
         this.json = json;
+        this.exact = ExactJson.reader(json);
     }
 
     /** The changes of one chunk key in a batch: the newest change and the events behind it. */
@@ -45,11 +51,16 @@ public class ChangePlanner {
         OutboxEvent newestEvent() {
             OutboxEvent newest = events.get(0);
             for (OutboxEvent e : events) {
-                if (e.version() > newest.version() || (e.version() == newest.version() && !e.fromParked())) {
+                if (newer(e, newest)) {
                     newest = e;
                 }
             }
             return newest;
+        }
+
+        /** A higher version, or the same version read from the outbox rather than from parked. */
+        private static boolean newer(OutboxEvent e, OutboxEvent than) {
+            return e.version() > than.version() || (e.version() == than.version() && !e.fromParked());
         }
 
         int attemptsSpent() {
@@ -71,24 +82,40 @@ public class ChangePlanner {
         Map<String, Group> groups = new LinkedHashMap<>();
         List<OutboxEvent> all = new ArrayList<>(batch.parked());
         all.addAll(batch.events());
+        // The newest event of each key decides: if it cannot be materialised, the key is poisoned whatever
+        // valid older versions came with it (sending one of them would mark the newer event processed, and
+        // the outcome would depend on where batches were cut).
+        Map<String, OutboxEvent> deciding = new HashMap<>();
         for (OutboxEvent e : all) {
             if ("LINK".equals(e.type()) && !acceptLinks) {
                 continue;
             }
             Group g = groups.computeIfAbsent(e.chunkId(), Group::new);
             g.events.add(e);
+            OutboxEvent decider = deciding.get(g.key);
+            boolean decides = decider == null || Group.newer(e, decider);
+            if (decides) {
+                deciding.put(g.key, e);
+            }
             Change c;
             try {
                 c = materialize(e, batch.rows(), batch.copyRows());
             } catch (IllegalArgumentException bad) {
-                if (g.change == null) {
+                if (decides) {
                     g.poison = bad.getMessage();
                 }
                 continue;
             }
+            if (decides) {
+                g.poison = null;
+            }
             if (g.change == null || c.version() > g.change.version()) {
                 g.change = c;
-                g.poison = null;
+            }
+        }
+        for (Group g : groups.values()) {
+            if (g.poison != null) {
+                g.change = null;
             }
         }
         return groups;
@@ -131,7 +158,7 @@ public class ChangePlanner {
     private ChunkData parsePayload(String chunkId, String payload) {
         JsonNode n;
         try {
-            n = json.readTree(payload);
+            n = exact.readTree(payload); // metadata numbers as stored, not through a double
         } catch (Exception e) {
             throw new IllegalArgumentException("VSYNC-EVENT-PAYLOAD: payload is not JSON");
         }
@@ -147,10 +174,11 @@ public class ChangePlanner {
             embedding = new float[emb.size()];
             for (int i = 0; i < emb.size(); i++) {
                 JsonNode x = emb.get(i);
-                if (!x.isNumber() || !Float.isFinite(x.floatValue())) {
+                float f = !x.isNumber() ? Float.NaN : x.isBigDecimal() ? (float) x.doubleValue() : x.floatValue();
+                if (!Float.isFinite(f)) {
                     throw new IllegalArgumentException("VSYNC-EVENT-PAYLOAD: embedding[" + i + "] must be a finite number");
                 }
-                embedding[i] = x.floatValue();
+                embedding[i] = f;
             }
         }
         JsonNode meta = n.get("metadata");

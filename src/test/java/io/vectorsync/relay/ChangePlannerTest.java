@@ -75,6 +75,20 @@ class ChangePlannerTest {
     }
 
     @Test
+    void aNewerEventThatCannotBeMaterialisedIsParkedWhateverValidVersionCameBeforeIt() {
+        // In either order of the batch, the newest version decides: the valid v1 does not hide the poison v2.
+        var valid = event("UPSERT", "p", 1, "{\"content\":\"ok\"}");
+        var poison = event("UPSERT", "p", 2, "{\"embedding\":\"oops\"}");
+        for (var events : List.of(List.of(valid, poison), List.of(poison, valid))) {
+            var plan = planner.plan(batch(events, Map.of()));
+            assertThat(plan.get("p").change).as("no change is sent for the older version").isNull();
+            assertThat(plan.get("p").poison).contains("VSYNC-EVENT-PAYLOAD");
+            assertThat(plan.get("p").newestEvent()).isSameAs(poison);
+            assertThat(plan.get("p").events).hasSize(2);
+        }
+    }
+
+    @Test
     void forABackendThatCopiesRowsLeanEventsBecomeCopiesButPrivacyAndTombstonesStillDecide() {
         ChunkData full = new ChunkData("a", null, null, null, null, Privacy.FULL);
         ChunkData local = new ChunkData("l", null, null, null, null, Privacy.LOCAL_ONLY);

@@ -110,9 +110,21 @@ final class PostgresBackend implements Backend, AutoCloseable {
                 PRIMARY KEY (target, event_key)
             )
             """;
+    /**
+     * Records the keys and returns those to write: the keys seen for the first time, and the keys seen
+     * before whose version the target no longer holds (no row and no tombstone at that version or newer:
+     * a wiped or truncated table, ADR 010), so a backfill, repair or replay rewrites what is gone.
+     */
     private static final String RECORD_APPLIED = """
-            INSERT INTO vectorsync_applied (target, event_key) SELECT ?, k FROM unnest(?::text[]) AS k
-            ON CONFLICT DO NOTHING RETURNING event_key
+            WITH k AS (SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[]) AS k(event_key, chunk_id, version)),
+                 fresh AS (INSERT INTO vectorsync_applied (target, event_key) SELECT ?, k.event_key FROM k
+                           ON CONFLICT DO NOTHING RETURNING event_key)
+            SELECT event_key FROM fresh
+            UNION
+            SELECT k.event_key FROM k
+             WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.chunk_id = k.chunk_id AND t.version >= k.version)
+               AND NOT EXISTS (SELECT 1 FROM vectorsync_tombstones d
+                                WHERE d.target = ? AND d.chunk_id = k.chunk_id AND d.version >= k.version)
             """;
     private static final String CREATE_TABLE = """
             CREATE TABLE IF NOT EXISTS %1$s (
@@ -353,15 +365,19 @@ final class PostgresBackend implements Backend, AutoCloseable {
     }
 
     /**
-     * Records the changes' idempotency keys in the target's database and returns the changes seen for
-     * the first time; the others are duplicates (a replay, a redelivery after a crash) and are
-     * acknowledged without being written again.
+     * Records the changes' idempotency keys in the target's database and returns the changes to write:
+     * those seen for the first time, and those seen before that the target no longer holds (its table
+     * was wiped behind the relay's back). The others are duplicates the target still holds (a replay, a
+     * redelivery after a crash) and are acknowledged without being written again.
      */
     private List<Change> firstTimeOnly(Connection c, List<Change> changes) throws SQLException {
         java.util.Set<String> fresh = new java.util.HashSet<>();
-        try (PreparedStatement ps = c.prepareStatement(RECORD_APPLIED)) {
-            ps.setString(1, table);
-            ps.setArray(2, c.createArrayOf("text", changes.stream().map(Change::idempotencyKey).toArray()));
+        try (PreparedStatement ps = c.prepareStatement(RECORD_APPLIED.formatted(table))) {
+            ps.setArray(1, c.createArrayOf("text", changes.stream().map(Change::idempotencyKey).toArray()));
+            ps.setArray(2, c.createArrayOf("text", changes.stream().map(Change::key).toArray()));
+            ps.setArray(3, c.createArrayOf("bigint", changes.stream().map(Change::version).toArray()));
+            ps.setString(4, table);
+            ps.setString(5, table);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     fresh.add(rs.getString(1));
