@@ -144,6 +144,69 @@ class QdrantBackendIT {
     }
 
     @Test
+    void aCollectionOneInstanceCreatedIsFoundByTheNextLeaseHolderForDeletesAndMoves() {
+        // Two relay instances of one backend share the Qdrant server; both started before any value existed.
+        QdrantBackend first = backend("collection", "mem", "collection-by", "memory_type");
+        QdrantBackend second = backend("collection", "mem", "collection-by", "memory_type");
+        first.bootstrap();
+        second.bootstrap();
+
+        // The first holder creates two value collections...
+        first.apply(List.of(upsert("gone", 1, "{\"memory_type\":\"episodic\"}"),
+                upsert("moving", 1, "{\"memory_type\":\"semantic\"}"),
+                upsert("hidden", 1, "{\"memory_type\":\"semantic\"}")));
+        assertThat(qdrant.point("mem_episodic", PointIds.of("gone"))).isNotNull();
+
+        // ...then the lease passes to the second: its delete, move and LOCAL_ONLY downgrade (a delete) reach them.
+        second.apply(List.of(Change.delete("gone", 2), upsert("moving", 2, "{\"memory_type\":\"procedural\"}"),
+                Change.delete("hidden", 2)));
+        assertThat(qdrant.point("mem_episodic", PointIds.of("gone"))).as("deleted by the next holder").isNull();
+        assertThat(qdrant.point("mem_semantic", PointIds.of("hidden"))).as("downgraded to LOCAL_ONLY").isNull();
+        assertThat(qdrant.point("mem_semantic", PointIds.of("moving"))).as("moved away by the next holder").isNull();
+        assertThat(qdrant.point("mem_procedural", PointIds.of("moving"))).isNotNull();
+
+        // And back: the first finds the collection the second created.
+        first.apply(List.of(Change.delete("moving", 3)));
+        assertThat(qdrant.point("mem_procedural", PointIds.of("moving"))).isNull();
+        assertThat(second.readBack(List.of("gone", "moving", "hidden"))).isEmpty();
+        assertThat(qdrant.violations()).isEmpty();
+    }
+
+    @Test
+    void anotherBackendsCollectionNamedLikeAValueCollectionIsNeverTouched() {
+        // Another backend whose collection happens to be <collection>_other, holding the same chunk ids.
+        QdrantBackend other = new QdrantBackend("other", BackendConfigs.of("type", "qdrant", "url", qdrant.url(),
+                "collection", "mem_other"), DIM, JSON, Clock.systemUTC());
+        other.bootstrap();
+        other.apply(List.of(upsert("x", 1, "{}"), upsert("y", 5, "{\"memory_type\":\"other\"}")));
+
+        QdrantBackend ours = backend("collection", "mem", "collection-by", "memory_type");
+        ours.bootstrap();
+        ours.apply(List.of(upsert("x", 1, "{}"), upsert("y", 1, "{\"memory_type\":\"episodic\"}")));
+        ours.apply(List.of(Change.delete("x", 2), upsert("y", 2, "{\"memory_type\":\"semantic\"}")));
+
+        assertThat(qdrant.point("mem_other", PointIds.of("x"))).as("another backend's delete target").isNotNull();
+        assertThat(qdrant.point("mem_other", PointIds.of("y")).payload().get("version").asLong())
+                .as("a newer copy in a collection that isn't ours doesn't block our upsert").isEqualTo(5);
+        assertThat(qdrant.point("mem_semantic", PointIds.of("y"))).isNotNull();
+        assertThat(ours.readBack(List.of("x", "y")).get("y").version()).isEqualTo(2);
+        List<String> listed = new ArrayList<>();
+        String token = null;
+        do {
+            var page = ours.listChunkIds(token, 100);
+            listed.addAll(page.ids());
+            token = page.next();
+        } while (token != null);
+        assertThat(listed).as("verify lists only our collections").containsExactly("y");
+
+        // A value whose collection name is taken by another backend is refused, not written into it.
+        assertThatThrownBy(() -> ours.apply(List.of(upsert("z", 1, "{\"memory_type\":\"other\"}"))))
+                .isInstanceOf(PermanentBackendException.class).hasMessageContaining("VSYNC-QDRANT-COLLECTION-TAKEN");
+        assertThat(qdrant.point("mem_other", PointIds.of("z"))).isNull();
+        assertThat(qdrant.violations()).isEmpty();
+    }
+
+    @Test
     void pointIdsAreVersion5UuidsOfTheChunkIdInTheDocumentedNamespace() {
         UUID urlNamespace = UUID.fromString("6ba7b811-9dad-11d1-80b4-00c04fd430c8"); // RFC 9562, appendix A
         assertThat(PointIds.uuid5(urlNamespace, "urn:vectorsync:qdrant:chunk-id")).isEqualTo(PointIds.NAMESPACE);
