@@ -111,14 +111,14 @@ class QdrantBackendIT {
     void collectionByPutsEachValueInItsOwnCollectionCreatedOnFirstUse() {
         QdrantBackend backend = backend("collection", "mem", "collection-by", "memory_type");
         backend.bootstrap();
-        assertThat(qdrant.collectionNames()).containsExactlyInAnyOrder("mem", "mem-tombstones");
+        assertThat(qdrant.collectionNames()).containsExactlyInAnyOrder("mem", "mem-tombstones", "mem-collections");
 
         backend.apply(List.of(
                 upsert("e", 1, "{\"memory_type\":\"Episodic Memory\"}"),
                 upsert("s", 1, "{\"memory_type\":\"semantic\"}"),
                 upsert("plain", 1, "{\"lang\":\"en\"}")));
 
-        assertThat(qdrant.collectionNames()).containsExactlyInAnyOrder("mem", "mem-tombstones",
+        assertThat(qdrant.collectionNames()).containsExactlyInAnyOrder("mem", "mem-tombstones", "mem-collections",
                 "mem_episodic_memory", "mem_semantic");
         assertThat(qdrant.collection("mem_episodic_memory").indexes).containsKeys("chunk_id", "version");
         assertThat(qdrant.collection("mem_episodic_memory").size).isEqualTo(DIM);
@@ -342,7 +342,7 @@ class QdrantBackendIT {
 
         assertThat(operationsSent()).containsExactlyInAnyOrder("get_collections", "collection_exists",
                 "create_collection", "create_field_index", "upsert_points", "delete_points", "batch_update",
-                "get_points");
+                "get_points", "scroll_points");
         assertThat(qdrant.requests()).hasSizeGreaterThan(20);
         assertThat(qdrant.violations()).as("requests and responses that break Qdrant's OpenAPI document").isEmpty();
     }
