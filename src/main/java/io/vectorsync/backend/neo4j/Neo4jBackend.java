@@ -405,11 +405,28 @@ final class Neo4jBackend implements Backend, AutoCloseable {
      * a key already in its run starts a new one, so each statement sees the one before.
      */
     private List<Run> runs(List<Step> steps) {
+        // LINK steps an endpoint's later DELETE in the call undoes: not written at all, so that a batch
+        // redelivered after its write committed (where that DELETE finds a newer node and does nothing)
+        // ends as it did the first time.
+        boolean[] undone = new boolean[steps.size()];
+        Set<String> deleted = new HashSet<>();
+        for (int k = steps.size() - 1; k >= 0; k--) {
+            Change c = steps.get(k).change();
+            if (c.op() == Change.Op.DELETE) {
+                deleted.add(c.key());
+            } else if (c.op() == Change.Op.LINK) {
+                undone[k] = deleted.contains(c.link().from()) || deleted.contains(c.link().to());
+            }
+        }
         List<Run> runs = new ArrayList<>();
         Map<String, Run> linkRuns = new LinkedHashMap<>();
         Run current = null;
-        for (Step s : steps) {
+        for (int at = 0; at < steps.size(); at++) {
+            Step s = steps.get(at);
             Change c = s.change();
+            if (undone[at]) {
+                continue;
+            }
             if (c.isLink()) {
                 current = null;
                 String k = c.op() + " " + c.link().type();
