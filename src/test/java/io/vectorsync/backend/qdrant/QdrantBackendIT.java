@@ -207,6 +207,42 @@ class QdrantBackendIT {
     }
 
     @Test
+    void valueCollectionsMadeBeforeTheRegistryAreRegisteredOnceAndAnotherBackendsAreNot() throws Exception {
+        // A value collection an older version made (no registry then), and another backend's main collection.
+        var http = java.net.http.HttpClient.newHttpClient();
+        for (String[] call : new String[][] {
+                {"/collections/mem_legacy", "{\"vectors\":{\"size\":4,\"distance\":\"Cosine\"}}"},
+                {"/collections/mem_legacy/points?wait=true", "{\"points\":[{\"id\":\"" + PointIds.of("old")
+                        + "\",\"vector\":[1,0,0,0],\"payload\":{\"chunk_id\":\"old\",\"version\":1}}]}"}}) {
+            var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(qdrant.url() + call[0]))
+                    .header("Content-Type", "application/json")
+                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(call[1])).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+        }
+        QdrantBackend other = new QdrantBackend("other", BackendConfigs.of("type", "qdrant", "url", qdrant.url(),
+                "collection", "mem_other"), DIM, JSON, Clock.systemUTC());
+        other.apply(List.of(upsert("old", 1, "{}")));
+
+        QdrantBackend ours = backend("collection", "mem", "collection-by", "memory_type");
+        ours.bootstrap();
+        assertThat(ours.readBack(List.of("old"))).containsOnlyKeys("old");
+        ours.apply(List.of(Change.delete("old", 2)));
+        assertThat(qdrant.point("mem_legacy", PointIds.of("old"))).as("registered, so the delete reaches it").isNull();
+        assertThat(qdrant.point("mem_other", PointIds.of("old"))).as("another backend's, never registered").isNotNull();
+
+        // Registration happens once: a collection that appears later under the prefix is not taken.
+        http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(qdrant.url() + "/collections/mem_later"))
+                .header("Content-Type", "application/json")
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"vectors\":{\"size\":4,\"distance\":\"Cosine\"}}"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        backend("collection", "mem", "collection-by", "memory_type").bootstrap();
+        assertThatThrownBy(() -> ours.apply(List.of(upsert("n", 1, "{\"memory_type\":\"later\"}"))))
+                .hasMessageContaining("VSYNC-QDRANT-COLLECTION-TAKEN");
+        assertThat(qdrant.violations()).isEmpty();
+    }
+
+    @Test
     void pointIdsAreVersion5UuidsOfTheChunkIdInTheDocumentedNamespace() {
         UUID urlNamespace = UUID.fromString("6ba7b811-9dad-11d1-80b4-00c04fd430c8"); // RFC 9562, appendix A
         assertThat(PointIds.uuid5(urlNamespace, "urn:vectorsync:qdrant:chunk-id")).isEqualTo(PointIds.NAMESPACE);
