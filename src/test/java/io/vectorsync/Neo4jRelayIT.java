@@ -111,6 +111,29 @@ class Neo4jRelayIT extends AbstractIT {
     }
 
     @Test
+    void aLinkToADeletedChunkIsParkedAsTransientAndGoesThroughOnceTheChunkIsBack() {
+        put("m-p", chunkBody("text of m-p"));
+        put("m-q", chunkBody("text of m-q"));
+        delete("m-q");
+        await().atMost(Duration.ofSeconds(30)).until(() -> count("SELECT count(*) FROM outbox_status WHERE"
+                + " backend = 'graph' AND chunk_id IN ('m-p', 'm-q') AND status <> 'PROCESSED'") == 0);
+        link("m-p", "CITES", "m-q", 1, false, "{}");
+        String key = jdbc.queryForObject("SELECT vectorsync.link_key('m-p', 'CITES', 'm-q')", String.class);
+        await().atMost(Duration.ofSeconds(30)).until(() -> count("SELECT count(*) FROM parked WHERE backend = 'graph'"
+                + " AND chunk_id = ? AND error_class = 'TRANSIENT'", key) == 1);
+        assertThat(count("SELECT count(*) FROM dead_letter WHERE chunk_id = ?", key)).isZero();
+        assertThat(driver.executableQuery("MATCH (n:RelayChunk {memory_id: 'm-q'}) RETURN count(n) AS n").execute()
+                .records().get(0).get("n").asLong()).as("no stub for the deleted chunk").isZero();
+
+        put("m-q", chunkBody("m-q is back"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> driver.executableQuery(
+                "MATCH (:RelayChunk {memory_id: 'm-p'})-[e:CITES]->(:RelayChunk {memory_id: 'm-q'}) RETURN count(e) AS n")
+                .execute().records().get(0).get("n").asLong() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> count("SELECT count(*) FROM parked WHERE chunk_id = ?", key) == 0);
+        assertThat(count("SELECT count(*) FROM dead_letter")).isZero();
+    }
+
+    @Test
     void edgeKeysAndChunkIdsNeverMeet() {
         assertThat(put("link:1:a|CITES|b", chunkBody("impostor")).getStatusCode().value()).isEqualTo(400);
         assertThatThrownBy(() -> jdbc.queryForObject("SELECT vectorsync.enqueue('UPSERT', 'link:1:a|T|b', 1, '{}')",

@@ -1,5 +1,8 @@
 package io.vectorsync.backend;
 
+import java.util.List;
+import java.util.Objects;
+
 /**
  * One version-guarded change a backend applies: the newest version of one chunk (or one edge) in a batch.
  *
@@ -13,14 +16,51 @@ package io.vectorsync.backend;
  *     itself ({@link Backend#copiesPrimaryRows()}), applying the same privacy rules; {@code null} for a
  *     LINK or UNLINK
  * @param link the relationship of a LINK or UNLINK, {@code null} otherwise
+ * @param seq for a backend that {@linkplain Backend#acceptsLinks() accepts links}: the position in the
+ *     batch of the event this change comes from (the newest of its key), so that the changes of several
+ *     keys can be replayed in the order their events had; -1 when unknown (then the list's order counts)
+ * @param earlier for such a backend: the older changes of the same key in the batch, each with its own
+ *     {@code seq} (a delete between two upserts removes the chunk's relationships, ADR-018); empty otherwise.
+ *     Neither is part of the change's identity ({@link #equals})
  */
-public record Change(String key, Op op, long version, ChunkData data, Link link) {
+public record Change(String key, Op op, long version, ChunkData data, Link link, long seq, List<Change> earlier) {
 
     public enum Op { UPSERT, DELETE, LINK, UNLINK }
+
+    public Change {
+        earlier = earlier == null ? List.of() : List.copyOf(earlier);
+    }
+
+    /** A change without batch history. */
+    public Change(String key, Op op, long version, ChunkData data, Link link) {
+        this(key, op, version, data, link, -1, List.of());
+    }
 
     /** A chunk change (UPSERT or DELETE). */
     public Change(String key, Op op, long version, ChunkData data) {
         this(key, op, version, data, null);
+    }
+
+    /** This change at batch position {@code seq}, after the {@code earlier} changes of its key. */
+    public Change withHistory(long seq, List<Change> earlier) {
+        return new Change(key, op, version, data, link, seq, earlier);
+    }
+
+    /** The same change with other data (the batch history kept). */
+    public Change withData(ChunkData data) {
+        return new Change(key, op, version, data, link, seq, earlier);
+    }
+
+    /** Key, op, version, data and link: the batch history is delivery order, not what the change is. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Change c && version == c.version && key.equals(c.key) && op == c.op
+                && Objects.equals(data, c.data) && Objects.equals(link, c.link);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(key, op, version, data, link);
     }
 
     public static Change upsert(ChunkData data, long version) {

@@ -81,11 +81,17 @@ public final class FieldAllowlist {
 
     /** The change with only the allowed fields; deletes and copies from the primary pass unchanged. */
     public Change restrict(Change c) {
-        if (all || c.data() == null) {
+        if (all) {
+            return c;
+        }
+        if (!c.earlier().isEmpty()) {
+            c = c.withHistory(c.seq(), c.earlier().stream().map(this::restrict).toList());
+        }
+        if (c.data() == null) {
             return c;
         }
         ChunkData d = c.data();
-        return new Change(c.key(), c.op(), c.version(), new ChunkData(d.chunkId(),
+        return c.withData(new ChunkData(d.chunkId(),
                 documentId ? d.documentId() : null,
                 content ? d.content() : null,
                 embedding ? d.embedding() : null,

@@ -118,7 +118,44 @@ public class ChangePlanner {
                 g.change = null;
             }
         }
+        if (acceptLinks) {
+            withHistory(groups, all, batch);
+        }
         return groups;
+    }
+
+    /**
+     * For a backend that takes links (ADR-018): each change gets the batch position of its newest event
+     * and the older changes of its key with theirs, so that the backend applies the batch as if its events
+     * came one by one (a delete between two upserts removes the chunk's relationships; a LINK sees its
+     * endpoints as they were at its own position).
+     */
+    private void withHistory(Map<String, Group> groups, List<OutboxEvent> all, Batch batch) {
+        Map<OutboxEvent, Integer> position = new java.util.IdentityHashMap<>();
+        for (int i = 0; i < all.size(); i++) {
+            position.put(all.get(i), i);
+        }
+        for (Group g : groups.values()) {
+            if (g.change == null) {
+                continue;
+            }
+            List<Change> earlier = new ArrayList<>();
+            long at = -1;
+            for (OutboxEvent e : g.events) {
+                Change c;
+                try {
+                    c = materialize(e, batch.rows(), batch.copyRows());
+                } catch (IllegalArgumentException bad) {
+                    continue;
+                }
+                if (c.version() < g.change.version()) {
+                    earlier.add(c.withHistory(position.get(e), List.of()));
+                } else if (c.version() == g.change.version()) {
+                    at = position.get(e);
+                }
+            }
+            g.change = g.change.withHistory(at, earlier);
+        }
     }
 
     Change materialize(OutboxEvent e, Map<String, ChunkRow> rows, boolean copyRows) {

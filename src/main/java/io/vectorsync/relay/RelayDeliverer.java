@@ -3,6 +3,7 @@ package io.vectorsync.relay;
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendException;
 import io.vectorsync.backend.BackendFencedException;
+import io.vectorsync.backend.ChangesDeferredException;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.FieldAllowlist;
@@ -240,6 +241,16 @@ public class RelayDeliverer {
         try {
             applier.accept(list);
             o.applied.addAll(list);
+            return true;
+        } catch (ChangesDeferredException e) {
+            // Written except the deferred ones, which wait (a LINK for its deleted endpoint): parked as transient.
+            for (int i = 0; i < list.size(); i++) {
+                if (e.deferred().contains(i)) {
+                    o.failed.put(list.get(i).key(), new TransientBackendException(e.getMessage(), null));
+                } else {
+                    o.applied.add(list.get(i));
+                }
+            }
             return true;
         } catch (PermanentBackendException e) {
             if (list.size() == 1) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
+import io.vectorsync.backend.ChangesDeferredException;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.Link;
 import io.vectorsync.backend.PermanentBackendException;
@@ -15,12 +16,15 @@ import io.vectorsync.config.VectorsyncProperties;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.neo4j.driver.AuthToken;
@@ -56,10 +60,20 @@ import org.slf4j.LoggerFactory;
  * deleted. The embedding is a float list property, the metadata a JSON string property.
  *
  * <p>Relationships (LINK events, ADR-008): {@code (from)-[:TYPE {version, ...properties}]->(to)} between
- * nodes of the label; missing endpoints are created with just their {@code memory_id} (such a node holds
- * no version and reads back as absent until its chunk arrives). A LINK replaces the relationship's
- * properties when its version is newer; an UNLINK removes that one relationship and leaves a tombstone
- * under the edge key ({@link Link#key()}, which never equals a chunk id).
+ * nodes of the label; missing endpoints are created with just their {@code memory_id} (such a <i>stub</i>
+ * holds no version, reads back as absent until its chunk arrives, and is listed for verify, which reports
+ * it as extra). A LINK replaces the relationship's properties when its version is newer; an UNLINK removes
+ * that one relationship and leaves a tombstone under the edge key ({@link Link#key()}, which never equals
+ * a chunk id). A stub left without relationships (by an UNLINK or its neighbour's DELETE) is removed.
+ *
+ * <p>A LINK never creates an endpoint that has a tombstone: the other changes of the call are written
+ * and the LINK is reported with {@link ChangesDeferredException} (the relay parks it as transient until
+ * the chunk exists again, or its attempts are spent).
+ *
+ * <p>Batches (ADR-018): the relay hands one change per key, each with its batch position and the older
+ * changes of its key; they are replayed in event order in the batch's one transaction, so a batch ends
+ * as its events delivered one by one would (a DELETE between two UPSERTs removes the chunk's edges, a
+ * LINK sees its endpoints as they were at its position), whatever the batch cuts.
  *
  * <p>Errors: unreachable server ({@link ServiceUnavailableException}), refused credentials and unknown
  * database are transient and unreachable; transient server errors, expired sessions, timeouts and
@@ -138,6 +152,10 @@ final class Neo4jBackend implements Backend, AutoCloseable {
                     """.formatted(label, tombstone);
         }
 
+        /**
+         * Removes the node with its relationships and leaves the tombstone; neighbours that were only a
+         * link's endpoint (no version) and hold no relationship any more go too.
+         */
         String delete() {
             return """
                     UNWIND $rows AS r
@@ -147,7 +165,26 @@ final class Neo4jBackend implements Backend, AutoCloseable {
                     SET t.version = CASE WHEN t.version IS NULL OR t.version < r.version THEN r.version
                                          ELSE t.version END
                     WITH n WHERE n IS NOT NULL
+                    OPTIONAL MATCH (n)--(m:`%1$s`) WHERE m <> n AND m.version IS NULL
+                    WITH n, collect(DISTINCT m) AS ends
                     DETACH DELETE n
+                    WITH ends UNWIND ends AS m
+                    WITH DISTINCT m WHERE NOT (m)--()
+                    DELETE m
+                    """.formatted(label, tombstone);
+        }
+
+        /**
+         * The keys of the LINK rows that can't be applied yet: an endpoint has a tombstone and no chunk node
+         * (a LINK never creates an endpoint that was deleted), and no newer UNLINK settled the edge already.
+         */
+        String blockedLinks() {
+            return """
+                    UNWIND $rows AS r
+                    WITH r WHERE NOT EXISTS { MATCH (t:`%2$s` {memory_id: r.key}) WHERE t.version >= r.version }
+                      AND any(id IN [r.from, r.to] WHERE EXISTS { MATCH (:`%2$s` {memory_id: id}) }
+                              AND NOT EXISTS { MATCH (n:`%1$s` {memory_id: id}) WHERE n.version IS NOT NULL })
+                    RETURN r.key AS key
                     """.formatted(label, tombstone);
         }
 
@@ -175,7 +212,11 @@ final class Neo4jBackend implements Backend, AutoCloseable {
                     SET t.version = CASE WHEN t.version IS NULL OR t.version < r.version THEN r.version
                                          ELSE t.version END
                     WITH e WHERE e IS NOT NULL
+                    WITH e, [x IN [startNode(e), endNode(e)] WHERE x.version IS NULL] AS ends
                     DELETE e
+                    WITH ends UNWIND ends AS x
+                    WITH DISTINCT x WHERE NOT (x)--()
+                    DELETE x
                     """.formatted(label, tombstone, type);
         }
 
@@ -297,9 +338,11 @@ final class Neo4jBackend implements Backend, AutoCloseable {
             // Not the changes' fault: nothing goes through until the database is fixed.
             throw new TransientBackendException(e.getMessage(), null, null, true);
         }
-        List<Run> runs = runs(changes);
+        List<Run> runs = runs(timeline(changes));
+        Set<Integer> deferred = new TreeSet<>();
         try (Session session = driver.session()) {
             session.executeWrite(tx -> {
+                deferred.clear();
                 if (fence >= 0) {
                     long seen = tx.run(sql.fence(), Map.of("label", label, "fence", fence)).single().get("seen").asLong();
                     if (seen > fence) {
@@ -307,57 +350,140 @@ final class Neo4jBackend implements Backend, AutoCloseable {
                     }
                 }
                 for (Run run : runs) {
-                    run(tx, run);
+                    run(tx, run, deferred);
                 }
                 return null;
             }, txConfig);
         } catch (Neo4jException e) {
             throw classify(e, changes.size(), "write of " + changes.size() + " changes failed");
         }
+        if (!deferred.isEmpty()) {
+            throw new ChangesDeferredException("backend '" + name + "': " + deferred.size() + " LINK(s) wait for an"
+                    + " endpoint chunk that has a tombstone; retried until the chunk exists again", deferred);
+        }
     }
 
-    /** Consecutive changes of one kind (and one relationship type), written with one statement. */
-    private record Run(Change.Op op, String type, List<Map<String, Object>> rows) {}
+    /**
+     * One statement row's source: a change of the call, or an older change of its key in the batch, at its
+     * batch position; {@code index} is the call's change it belongs to, {@code own} false for an older one.
+     */
+    private record Step(Change change, long seq, int index, boolean own) {}
 
     /**
-     * The batch as runs of one statement each, in order: chunk changes of one op in a row share a run;
-     * links and unlinks in a row are grouped by op and type (links of different edges don't interact).
+     * The batch as it happened: every change after the older changes of its key, all in the order of
+     * their events' batch positions when the planner gave them (otherwise in the list's order).
      */
-    private List<Run> runs(List<Change> changes) {
+    static List<Step> timeline(List<Change> changes) {
+        List<Step> steps = new ArrayList<>();
+        boolean positioned = true;
+        for (int i = 0; i < changes.size(); i++) {
+            Change c = changes.get(i);
+            for (Change e : c.earlier()) {
+                steps.add(new Step(e, e.seq(), i, false));
+                positioned &= e.seq() >= 0;
+            }
+            steps.add(new Step(c, c.seq(), i, true));
+            positioned &= c.seq() >= 0;
+        }
+        if (positioned) {
+            steps.sort(Comparator.comparingLong(Step::seq)); // stable: ties keep the list's order
+        }
+        return steps;
+    }
+
+    /** Consecutive steps of one kind (and one relationship type), written with one statement. */
+    private record Run(Change.Op op, String type, List<Map<String, Object>> rows, Set<String> keys) {
+
+        Run(Change.Op op, String type) {
+            this(op, type, new ArrayList<>(), new HashSet<>());
+        }
+    }
+
+    /**
+     * The steps as runs of one statement each, in order: chunk steps of one op in a row share a run;
+     * links and unlinks in a row are grouped by op and type (links of different edges don't interact);
+     * a key already in its run starts a new one, so each statement sees the one before.
+     */
+    private List<Run> runs(List<Step> steps) {
+        // LINK steps an endpoint's later DELETE in the call undoes: not written at all, so that a batch
+        // redelivered after its write committed (where that DELETE finds a newer node and does nothing)
+        // ends as it did the first time.
+        boolean[] undone = new boolean[steps.size()];
+        Set<String> deleted = new HashSet<>();
+        for (int k = steps.size() - 1; k >= 0; k--) {
+            Change c = steps.get(k).change();
+            if (c.op() == Change.Op.DELETE) {
+                deleted.add(c.key());
+            } else if (c.op() == Change.Op.LINK) {
+                undone[k] = deleted.contains(c.link().from()) || deleted.contains(c.link().to());
+            }
+        }
         List<Run> runs = new ArrayList<>();
         Map<String, Run> linkRuns = new LinkedHashMap<>();
         Run current = null;
-        for (Change c : changes) {
+        for (int at = 0; at < steps.size(); at++) {
+            Step s = steps.get(at);
+            Change c = s.change();
+            if (undone[at]) {
+                continue;
+            }
             if (c.isLink()) {
                 current = null;
                 String k = c.op() + " " + c.link().type();
+                if (linkRuns.values().stream().anyMatch(x -> x.keys().contains(c.key()))) {
+                    linkRuns.clear();
+                }
                 Run r = linkRuns.get(k);
                 if (r == null) {
-                    r = new Run(c.op(), c.link().type(), new ArrayList<>());
+                    r = new Run(c.op(), c.link().type());
                     linkRuns.put(k, r);
                     runs.add(r);
                 }
-                r.rows().add(linkRow(c));
+                r.keys().add(c.key());
+                r.rows().add(linkRow(c, s.own() ? s.index() : -1));
                 continue;
             }
             linkRuns.clear();
-            if (current == null || current.op() != c.op()) {
-                current = new Run(c.op(), null, new ArrayList<>());
+            if (current == null || current.op() != c.op() || current.keys().contains(c.key())) {
+                current = new Run(c.op(), null);
                 runs.add(current);
             }
+            current.keys().add(c.key());
             current.rows().add(c.op() == Change.Op.UPSERT ? upsertRow(c) : Map.of("id", c.key(), "version", c.version()));
         }
         return runs;
     }
 
-    private void run(TransactionContext tx, Run run) {
+    /**
+     * Runs one statement. LINK rows whose endpoint has a tombstone are left out; those of the call's own
+     * changes are added to {@code deferred} (an older LINK of the batch is superseded by its key's newest).
+     */
+    private void run(TransactionContext tx, Run run, Set<Integer> deferred) {
+        List<Map<String, Object>> rows = run.rows();
+        if (run.op() == Change.Op.LINK) {
+            Set<String> blocked = new HashSet<>(tx.run(sql.blockedLinks(), Map.of("rows", rows))
+                    .list(r -> r.get("key").asString()));
+            if (!blocked.isEmpty()) {
+                rows = new ArrayList<>();
+                for (Map<String, Object> row : run.rows()) {
+                    if (!blocked.contains((String) row.get("key"))) {
+                        rows.add(row);
+                    } else if ((Integer) row.get("index") >= 0) {
+                        deferred.add((Integer) row.get("index"));
+                    }
+                }
+            }
+            if (rows.isEmpty()) {
+                return;
+            }
+        }
         String statement = switch (run.op()) {
             case UPSERT -> sql.upsert();
             case DELETE -> sql.delete();
             case LINK -> sql.link(run.type());
             case UNLINK -> sql.unlink(run.type());
         };
-        tx.run(statement, Map.of("rows", run.rows())).consume();
+        tx.run(statement, Map.of("rows", rows)).consume();
     }
 
     private static Map<String, Object> upsertRow(Change c) {
@@ -385,10 +511,11 @@ final class Neo4jBackend implements Backend, AutoCloseable {
         return Map.of("id", c.key(), "version", c.version(), "props", props);
     }
 
-    private static Map<String, Object> linkRow(Change c) {
+    private static Map<String, Object> linkRow(Change c, int index) {
         Link l = c.link();
         Map<String, Object> row = new HashMap<>();
         row.put("key", c.key());
+        row.put("index", index);
         row.put("from", l.from());
         row.put("to", l.to());
         row.put("version", c.version());
@@ -508,13 +635,14 @@ final class Neo4jBackend implements Backend, AutoCloseable {
     }
 
     /**
-     * Keyset pages of chunk nodes (those with a version: endpoints a link created hold none) in
-     * {@code memory_id} order; the token is the last id.
+     * Keyset pages of the label's nodes in {@code memory_id} order, the token being the last id; endpoints
+     * a link created whose chunk never came (nodes without a version) are listed too, so verify reports
+     * them as extra (read-back still treats them as absent).
      */
     @Override
     public IdPage listChunkIds(String pageToken, int limit) {
         String cypher = """
-                MATCH (n:`%s`) WHERE n.version IS NOT NULL AND ($after IS NULL OR n.memory_id > $after)
+                MATCH (n:`%s`) WHERE ($after IS NULL OR n.memory_id > $after)
                 RETURN n.memory_id AS id ORDER BY n.memory_id LIMIT $limit
                 """.formatted(label);
         Map<String, Object> params = new java.util.HashMap<>();

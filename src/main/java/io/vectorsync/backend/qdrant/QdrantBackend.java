@@ -64,7 +64,17 @@ import org.slf4j.LoggerFactory;
  * {@code <collection>_<value>} (the value lowercased, characters other than {@code a-z0-9_-} replaced by
  * {@code _}), created when the value first appears; chunks without the key go to {@code <collection>}.
  * A chunk whose value changes moves: the copy in its old collection is deleted, and an upsert older
- * than a copy in another collection is dropped (one read per known collection and batch).
+ * than a copy in another collection is dropped (one read per owned collection and batch).
+ *
+ * <p><b>Owned collections (ADR-018).</b> Which value collections belong to the backend is data, never a
+ * name prefix: one point per collection (payload {@code {collection}}) in the registry collection
+ * {@code <collection>-collections}, registered before the collection is created. Every write, read-back
+ * and listing re-reads the registry (one scroll), so a lease holder finds the collections a former
+ * holder created, and another backend's collection that happens to be named {@code <collection>_x} is
+ * never read, written or deleted from: a value whose collection name exists but isn't registered is
+ * refused ({@code VSYNC-QDRANT-COLLECTION-TAKEN}). When the registry is first created, existing
+ * {@code <collection>_*} collections without a {@code -tombstones} companion (value collections made
+ * before the registry existed; another backend's main collection has one) are registered once.
  *
  * <p><b>Errors.</b> Connection refused or not opened: transient, unreachable. No answer within the read
  * timeout, 401/403 (a rotated api-key), 408, 429 and 5xx: transient, with Retry-After ({@link HttpCalls#classify}). A 404 for a missing collection or point on
@@ -80,6 +90,7 @@ final class QdrantBackend implements Backend {
 
     private static final Logger log = LoggerFactory.getLogger(QdrantBackend.class);
     static final String TOMBSTONES_SUFFIX = "-tombstones";
+    static final String REGISTRY_SUFFIX = "-collections";
     private static final String NAME_RULE = "[A-Za-z0-9_-]{1,200}";
 
     enum DeleteMode { HARD, SOFT }
@@ -89,6 +100,8 @@ final class QdrantBackend implements Backend {
     private final String apiKey;
     private final String collection;
     private final String tombstones;
+    /** With collection-by: the collection listing the value collections the backend owns. */
+    private final String registry;
     private final String collectionBy;
     private final DeleteMode deleteMode;
     private final int dimension;
@@ -98,8 +111,6 @@ final class QdrantBackend implements Backend {
     private final Clock clock;
     /** Collections known to exist with their indexes. */
     private final Set<String> ready = ConcurrentHashMap.newKeySet();
-    /** Collections that may hold chunk points: {@code collection} and, with collection-by, its siblings. */
-    private final Set<String> mains = ConcurrentHashMap.newKeySet();
     private volatile boolean prepared;
 
     QdrantBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json, Clock clock) {
@@ -114,6 +125,7 @@ final class QdrantBackend implements Backend {
                     + collection + "'");
         }
         this.tombstones = collection + TOMBSTONES_SUFFIX;
+        this.registry = collection + REGISTRY_SUFFIX;
         this.collectionBy = config.collectionBy() == null || config.collectionBy().isBlank()
                 ? null : config.collectionBy().trim();
         this.deleteMode = switch (config.deleteMode() == null ? "hard" : config.deleteMode().trim().toLowerCase(Locale.ROOT)) {
@@ -183,25 +195,91 @@ final class QdrantBackend implements Backend {
 
     /** @param startup a Qdrant that is too old stops the start-up; later it pauses the backend (transient) */
     private void prepare(boolean startup) {
-        if (prepared) {
-            return;
+        if (!prepared) {
+            requireServerVersion(startup);
+            ensure(tombstones, true);
+            ensure(collection, false);
+            prepared = true;
         }
-        requireServerVersion(startup);
-        ensure(tombstones, true);
-        ensure(collection, false);
-        if (collectionBy != null) {
-            Reply r = call("GET", "/collections", null);
-            if (!r.ok()) {
-                throw failure("listing collections", r, -1);
+        if (collectionBy != null && !ready.contains(registry)) {
+            boolean existed = exists(registry);
+            ensure(registry, true);
+            if (!existed) {
+                adoptUnregistered();
             }
-            for (JsonNode c : r.body().path("result").path("collections")) {
-                String n = c.path("name").asText("");
-                if (n.startsWith(collection + "_")) {
-                    mains.add(n);
+        }
+    }
+
+    /**
+     * Registers the value collections made before the registry existed: {@code <collection>_*} collections
+     * without a {@code -tombstones} companion (another backend's main collection has one). Runs once, when
+     * the registry is created.
+     */
+    private void adoptUnregistered() {
+        Reply r = call("GET", "/collections", null);
+        if (!r.ok()) {
+            throw failure("listing collections", r, -1);
+        }
+        Set<String> names = new java.util.HashSet<>();
+        r.body().path("result").path("collections").forEach(c -> names.add(c.path("name").asText("")));
+        for (String n : names) {
+            if (n.startsWith(collection + "_") && n.matches(NAME_RULE) && !n.endsWith(TOMBSTONES_SUFFIX)
+                    && !names.contains(n + TOMBSTONES_SUFFIX)) {
+                log.warn("Backend '{}': registering the existing collection '{}' as one of its value collections"
+                        + " (made before the registry {} existed)", name, n, registry);
+                register(n);
+            }
+        }
+    }
+
+    /**
+     * The collections that hold the backend's chunks, read from the registry now (under the caller's lease):
+     * {@code collection} and, with collection-by, every registered value collection.
+     */
+    private Set<String> owned() {
+        Set<String> out = new java.util.TreeSet<>();
+        out.add(collection);
+        if (collectionBy == null) {
+            return out;
+        }
+        String offset = null;
+        do {
+            ObjectNode body = json.createObjectNode();
+            body.put("limit", MAX_POINTS_PER_REQUEST);
+            body.put("with_payload", true);
+            body.put("with_vector", false);
+            if (offset != null) {
+                body.put("offset", offset);
+            }
+            Reply r = call("POST", "/collections/" + registry + "/points/scroll", body);
+            if (r.status() == 404) {
+                ready.remove(registry);
+                throw new TransientBackendException("backend '" + name + "': the collection registry " + registry
+                        + " does not exist; it is created again on the next attempt", null);
+            }
+            if (!r.ok()) {
+                throw failure("reading the collection registry " + registry, r, -1);
+            }
+            for (JsonNode p : r.body().path("result").path("points")) {
+                String c = p.path("payload").path("collection").asText("");
+                if (c.matches(NAME_RULE)) {
+                    out.add(c);
                 }
             }
-        }
-        prepared = true;
+            JsonNode n = r.body().path("result").path("next_page_offset");
+            offset = n.isNull() || n.isMissingNode() ? null : n.asText();
+        } while (offset != null);
+        return out;
+    }
+
+    /** Records {@code c} in the registry as one of the backend's collections (before it is created). */
+    private void register(String c) {
+        ObjectNode body = json.createObjectNode();
+        ObjectNode p = body.putArray("points").addObject();
+        p.put("id", PointIds.of(c).toString());
+        p.putArray("vector").add(1.0f);
+        p.putObject("payload").put("collection", c);
+        write("PUT", registry, "/points?wait=true", body, List.of(), false);
     }
 
     private void ensure(String c, boolean tombstone) {
@@ -223,7 +301,6 @@ final class QdrantBackend implements Backend {
         if (!tombstone) {
             index(c, "chunk_id", "keyword");
             index(c, "version", "integer");
-            mains.add(c);
         }
         ready.add(c);
     }
@@ -281,11 +358,12 @@ final class QdrantBackend implements Backend {
             }
         }
         prepare();
+        Set<String> owned = owned();
         if (!upserts.isEmpty()) {
-            upsert(changes, upserts);
+            upsert(changes, upserts, owned);
         }
         if (!deletes.isEmpty()) {
-            delete(changes, deletes);
+            delete(changes, deletes, owned);
         }
     }
 
@@ -309,7 +387,7 @@ final class QdrantBackend implements Backend {
         }
     }
 
-    private void upsert(List<Change> changes, List<Integer> upserts) {
+    private void upsert(List<Change> changes, List<Integer> upserts, Set<String> owned) {
         Map<String, Long> tomb = new HashMap<>();
         versions(tombstones, ids(changes, upserts)).forEach((id, held) -> tomb.put(id, held.version()));
         Map<String, List<Integer>> byCollection = new LinkedHashMap<>();
@@ -327,12 +405,28 @@ final class QdrantBackend implements Backend {
             payloads.put(i, payload);
             byCollection.computeIfAbsent(collectionOf(payload.get("metadata")), k -> new ArrayList<>()).add(i);
         }
+        // A value collection not registered yet: register it, unless the name is taken by a collection that
+        // isn't ours (another backend's), which is never written.
+        for (Map.Entry<String, List<Integer>> e : byCollection.entrySet()) {
+            String target = e.getKey();
+            if (!e.getValue().isEmpty() && !owned.contains(target)) {
+                if (exists(target)) {
+                    int first = e.getValue().get(0);
+                    throw new PermanentBackendException("VSYNC-QDRANT-COLLECTION-TAKEN: backend '" + name + "': chunk "
+                            + changes.get(first).key() + " belongs in collection " + target + ", which exists but is"
+                            + " not one of this backend's (another backend's collection?); rename one of them or"
+                            + " register it in " + registry, null, first);
+                }
+                register(target);
+                owned.add(target);
+            }
+        }
         // With collection-by a chunk may sit in another collection: drop older upserts, move newer ones.
         Map<String, Map<String, Long>> elsewhere = new HashMap<>(); // collection -> point id -> version
         if (collectionBy != null && !payloads.isEmpty()) {
             List<String> all = new ArrayList<>();
             payloads.keySet().forEach(i -> all.add(PointIds.of(changes.get(i).key()).toString()));
-            for (String m : List.copyOf(mains)) {
+            for (String m : owned) {
                 Map<String, Long> held = new HashMap<>();
                 versions(m, all).forEach((id, h) -> held.put(id, h.version()));
                 if (!held.isEmpty()) {
@@ -367,7 +461,7 @@ final class QdrantBackend implements Backend {
         }
         if (!overtaken.isEmpty()) {
             log.info("Backend '{}': {} upsert(s) overtaken by a concurrent delete; deleted again", name, overtaken.size());
-            remove(overtaken, true, List.of());
+            remove(overtaken, true, List.of(), owned);
         }
     }
 
@@ -445,14 +539,14 @@ final class QdrantBackend implements Backend {
         return p;
     }
 
-    private void delete(List<Change> changes, List<Integer> all) {
+    private void delete(List<Change> changes, List<Integer> all, Set<String> owned) {
         ensure(tombstones, true);
         for (List<Integer> part : partition(all)) {
-            deletePart(changes, part);
+            deletePart(changes, part, owned);
         }
     }
 
-    private void deletePart(List<Change> changes, List<Integer> deletes) {
+    private void deletePart(List<Change> changes, List<Integer> deletes, Set<String> owned) {
         List<Guard> guards = new ArrayList<>();
         ObjectNode marks = json.createObjectNode();
         ArrayNode points = marks.putArray("points");
@@ -468,15 +562,15 @@ final class QdrantBackend implements Backend {
         marks.set("update_filter", guard(guards));
         // The tombstone first: if the process stops between the two writes, the retry finishes the delete.
         write("PUT", tombstones, "/points?wait=true", marks, deletes, false);
-        remove(guards, false, deletes);
+        remove(guards, false, deletes, owned);
     }
 
     /**
      * Deletes (hard) or marks deleted (soft) the points of {@code deletes} in every collection that may hold
      * them, each only while its version is older than the delete's (or equal, when {@code orEqual}).
      */
-    private void remove(List<Guard> deletes, boolean orEqual, List<Integer> indexes) {
-        for (String m : collectionBy == null ? List.of(collection) : List.copyOf(mains)) {
+    private void remove(List<Guard> deletes, boolean orEqual, List<Integer> indexes, Set<String> owned) {
+        for (String m : owned) {
             ObjectNode body = json.createObjectNode();
             if (deleteMode == DeleteMode.HARD) {
                 body.set("filter", guard(deletes, orEqual));
@@ -584,19 +678,25 @@ final class QdrantBackend implements Backend {
 
     /**
      * Pages of the chunk ids held, by Qdrant's {@code scroll} in point-id order, one collection after the
-     * other (with {@code collection-by}); soft-deleted points are left out. The token is
-     * {@code <collection index>|<next point id>}.
+     * other in name order (with {@code collection-by}, the owned ones as the registry lists them now);
+     * soft-deleted points are left out. The token is {@code <collection>|<next point id>}.
      */
     @Override
     public IdPage listChunkIds(String pageToken, int limit) {
         prepare();
-        List<String> all = collectionBy == null ? List.of(collection) : mains.stream().sorted().toList();
+        Set<String> owned = owned();
+        List<String> all = List.copyOf(owned);
         int index = 0;
         String offset = null;
         if (pageToken != null) {
             int bar = pageToken.indexOf('|');
-            index = Integer.parseInt(pageToken.substring(0, bar));
+            String at = pageToken.substring(0, bar);
             offset = bar + 1 < pageToken.length() ? pageToken.substring(bar + 1) : null;
+            index = all.indexOf(at);
+            if (index < 0) { // not listed any more: go on with the next one in name order
+                index = (int) all.stream().filter(c -> c.compareTo(at) < 0).count();
+                offset = null;
+            }
         }
         if (index >= all.size()) {
             return new IdPage(List.of(), null);
@@ -624,7 +724,8 @@ final class QdrantBackend implements Backend {
             JsonNode n = r.body().path("result").path("next_page_offset");
             next = n.isNull() || n.isMissingNode() ? null : n.asText();
         }
-        String token = next != null ? index + "|" + next : index + 1 < all.size() ? (index + 1) + "|" : null;
+        String token = next != null ? all.get(index) + "|" + next
+                : index + 1 < all.size() ? all.get(index + 1) + "|" : null;
         return new IdPage(ids, token);
     }
 
@@ -649,7 +750,7 @@ final class QdrantBackend implements Backend {
         Map<String, String> byPoint = new HashMap<>();
         chunkIds.forEach(id -> byPoint.put(PointIds.of(id).toString(), id));
         Map<String, Held> newest = new HashMap<>();
-        for (String c : collectionBy == null ? List.of(collection) : List.copyOf(mains)) {
+        for (String c : owned()) {
             versions(c, List.copyOf(byPoint.keySet())).forEach((id, h) -> newest.merge(id, h,
                     (x, y) -> x.version() >= y.version() ? x : y));
         }

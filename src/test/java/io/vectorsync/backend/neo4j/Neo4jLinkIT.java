@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
+import io.vectorsync.backend.ChangesDeferredException;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.Link;
 import io.vectorsync.backend.Privacy;
@@ -144,11 +145,35 @@ class Neo4jLinkIT {
         assertThat(backend.readBack(List.of(id("b"))).get(id("b")).version()).as("the other endpoint stays")
                 .isEqualTo(1);
 
-        // In order: the link to d is made, then d is deleted with it; e's link comes after e's delete.
-        backend.apply(List.of(link("b", "CITES", "d", 1, "{}"), Change.delete(id("d"), 1),
-                Change.delete(id("e"), 1), link("b", "CITES", "e", 1, "{}")));
-        assertThat(edgeNames()).containsExactly("b CITES c", "b CITES e");
+        // In order: the link to d is made, then d is deleted with it; e's link comes after e's delete and
+        // waits for e (deferred, written when e exists), the rest of the batch is written.
+        List<Change> batch = List.of(link("b", "CITES", "d", 1, "{}"), Change.delete(id("d"), 1),
+                Change.delete(id("e"), 1), link("b", "CITES", "e", 1, "{}"), upsert("f", 1));
+        assertThatThrownBy(() -> backend.apply(batch)).isInstanceOfSatisfying(ChangesDeferredException.class,
+                e -> assertThat(e.deferred()).containsExactly(3));
+        assertThat(edgeNames()).containsExactly("b CITES c");
         assertThat(node("d")).isNull();
+        assertThat(node("e")).as("a LINK never creates an endpoint that has a tombstone").isNull();
+        assertThat(node("f")).isNotNull();
+
+        backend.apply(List.of(upsert("e", 2)));
+        backend.apply(List.of(link("b", "CITES", "e", 1, "{}")));
+        assertThat(edgeNames()).as("once the chunk exists again").containsExactly("b CITES c", "b CITES e");
+    }
+
+    @Test
+    void endpointsThatOnlyALinkCreatedGoWhenTheirLastRelationshipGoes() {
+        backend.apply(List.of(upsert("a", 1), link("a", "CITES", "x", 1, "{}"), link("a", "CITES", "y", 1, "{}"),
+                link("z", "CITES", "y", 1, "{}")));
+        assertThat(node("x")).containsOnlyKeys("memory_id");
+        backend.apply(List.of(unlink("a", "CITES", "x", 2)));
+        assertThat(node("x")).as("the stub held only that edge").isNull();
+        backend.apply(List.of(Change.delete(id("a"), 2)));
+        assertThat(node("y")).as("still the endpoint of z's link").isNotNull();
+        assertThat(edgeNames()).containsExactly("z CITES y");
+        backend.apply(List.of(Change.delete(id("z"), 1)));
+        assertThat(node("y")).as("its last relationship went with z").isNull();
+        assertThat(node("z")).isNull();
     }
 
     @Test

@@ -144,14 +144,14 @@ class QdrantBackendIT {
     void collectionByPutsEachValueInItsOwnCollectionCreatedOnFirstUse() {
         QdrantBackend backend = backend("collection", "mem", "collection-by", "memory_type");
         backend.bootstrap();
-        assertThat(qdrant.collectionNames()).containsExactlyInAnyOrder("mem", "mem-tombstones");
+        assertThat(qdrant.collectionNames()).containsExactlyInAnyOrder("mem", "mem-tombstones", "mem-collections");
 
         backend.apply(List.of(
                 upsert("e", 1, "{\"memory_type\":\"Episodic Memory\"}"),
                 upsert("s", 1, "{\"memory_type\":\"semantic\"}"),
                 upsert("plain", 1, "{\"lang\":\"en\"}")));
 
-        assertThat(qdrant.collectionNames()).containsExactlyInAnyOrder("mem", "mem-tombstones",
+        assertThat(qdrant.collectionNames()).containsExactlyInAnyOrder("mem", "mem-tombstones", "mem-collections",
                 "mem_episodic_memory", "mem_semantic");
         assertThat(qdrant.collection("mem_episodic_memory").indexes).containsKeys("chunk_id", "version");
         assertThat(qdrant.collection("mem_episodic_memory").size).isEqualTo(DIM);
@@ -173,6 +173,105 @@ class QdrantBackendIT {
         assertThat(restarted.readBack(List.of("e", "s", "plain"))).containsOnlyKeys("plain");
         restarted.apply(List.of(upsert("s", 1, "{\"memory_type\":\"semantic\"}")));
         assertThat(restarted.readBack(List.of("s"))).as("deleted stays deleted").isEmpty();
+        assertThat(qdrant.violations()).isEmpty();
+    }
+
+    @Test
+    void aCollectionOneInstanceCreatedIsFoundByTheNextLeaseHolderForDeletesAndMoves() {
+        // Two relay instances of one backend share the Qdrant server; both started before any value existed.
+        QdrantBackend first = backend("collection", "mem", "collection-by", "memory_type");
+        QdrantBackend second = backend("collection", "mem", "collection-by", "memory_type");
+        first.bootstrap();
+        second.bootstrap();
+
+        // The first holder creates two value collections...
+        first.apply(List.of(upsert("gone", 1, "{\"memory_type\":\"episodic\"}"),
+                upsert("moving", 1, "{\"memory_type\":\"semantic\"}"),
+                upsert("hidden", 1, "{\"memory_type\":\"semantic\"}")));
+        assertThat(qdrant.point("mem_episodic", PointIds.of("gone"))).isNotNull();
+
+        // ...then the lease passes to the second: its delete, move and LOCAL_ONLY downgrade (a delete) reach them.
+        second.apply(List.of(Change.delete("gone", 2), upsert("moving", 2, "{\"memory_type\":\"procedural\"}"),
+                Change.delete("hidden", 2)));
+        assertThat(qdrant.point("mem_episodic", PointIds.of("gone"))).as("deleted by the next holder").isNull();
+        assertThat(qdrant.point("mem_semantic", PointIds.of("hidden"))).as("downgraded to LOCAL_ONLY").isNull();
+        assertThat(qdrant.point("mem_semantic", PointIds.of("moving"))).as("moved away by the next holder").isNull();
+        assertThat(qdrant.point("mem_procedural", PointIds.of("moving"))).isNotNull();
+
+        // And back: the first finds the collection the second created.
+        first.apply(List.of(Change.delete("moving", 3)));
+        assertThat(qdrant.point("mem_procedural", PointIds.of("moving"))).isNull();
+        assertThat(second.readBack(List.of("gone", "moving", "hidden"))).isEmpty();
+        assertThat(qdrant.violations()).isEmpty();
+    }
+
+    @Test
+    void anotherBackendsCollectionNamedLikeAValueCollectionIsNeverTouched() {
+        // Another backend whose collection happens to be <collection>_other, holding the same chunk ids.
+        QdrantBackend other = new QdrantBackend("other", BackendConfigs.of("type", "qdrant", "url", qdrant.url(),
+                "collection", "mem_other"), DIM, JSON, Clock.systemUTC());
+        other.bootstrap();
+        other.apply(List.of(upsert("x", 1, "{}"), upsert("y", 5, "{\"memory_type\":\"other\"}")));
+
+        QdrantBackend ours = backend("collection", "mem", "collection-by", "memory_type");
+        ours.bootstrap();
+        ours.apply(List.of(upsert("x", 1, "{}"), upsert("y", 1, "{\"memory_type\":\"episodic\"}")));
+        ours.apply(List.of(Change.delete("x", 2), upsert("y", 2, "{\"memory_type\":\"semantic\"}")));
+
+        assertThat(qdrant.point("mem_other", PointIds.of("x"))).as("another backend's delete target").isNotNull();
+        assertThat(qdrant.point("mem_other", PointIds.of("y")).payload().get("version").asLong())
+                .as("a newer copy in a collection that isn't ours doesn't block our upsert").isEqualTo(5);
+        assertThat(qdrant.point("mem_semantic", PointIds.of("y"))).isNotNull();
+        assertThat(ours.readBack(List.of("x", "y")).get("y").version()).isEqualTo(2);
+        List<String> listed = new ArrayList<>();
+        String token = null;
+        do {
+            var page = ours.listChunkIds(token, 100);
+            listed.addAll(page.ids());
+            token = page.next();
+        } while (token != null);
+        assertThat(listed).as("verify lists only our collections").containsExactly("y");
+
+        // A value whose collection name is taken by another backend is refused, not written into it.
+        assertThatThrownBy(() -> ours.apply(List.of(upsert("z", 1, "{\"memory_type\":\"other\"}"))))
+                .isInstanceOf(PermanentBackendException.class).hasMessageContaining("VSYNC-QDRANT-COLLECTION-TAKEN");
+        assertThat(qdrant.point("mem_other", PointIds.of("z"))).isNull();
+        assertThat(qdrant.violations()).isEmpty();
+    }
+
+    @Test
+    void valueCollectionsMadeBeforeTheRegistryAreRegisteredOnceAndAnotherBackendsAreNot() throws Exception {
+        // A value collection an older version made (no registry then), and another backend's main collection.
+        var http = java.net.http.HttpClient.newHttpClient();
+        for (String[] call : new String[][] {
+                {"/collections/mem_legacy", "{\"vectors\":{\"size\":4,\"distance\":\"Cosine\"}}"},
+                {"/collections/mem_legacy/points?wait=true", "{\"points\":[{\"id\":\"" + PointIds.of("old")
+                        + "\",\"vector\":[1,0,0,0],\"payload\":{\"chunk_id\":\"old\",\"version\":1}}]}"}}) {
+            var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(qdrant.url() + call[0]))
+                    .header("Content-Type", "application/json")
+                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(call[1])).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+        }
+        QdrantBackend other = new QdrantBackend("other", BackendConfigs.of("type", "qdrant", "url", qdrant.url(),
+                "collection", "mem_other"), DIM, JSON, Clock.systemUTC());
+        other.apply(List.of(upsert("old", 1, "{}")));
+
+        QdrantBackend ours = backend("collection", "mem", "collection-by", "memory_type");
+        ours.bootstrap();
+        assertThat(ours.readBack(List.of("old"))).containsOnlyKeys("old");
+        ours.apply(List.of(Change.delete("old", 2)));
+        assertThat(qdrant.point("mem_legacy", PointIds.of("old"))).as("registered, so the delete reaches it").isNull();
+        assertThat(qdrant.point("mem_other", PointIds.of("old"))).as("another backend's, never registered").isNotNull();
+
+        // Registration happens once: a collection that appears later under the prefix is not taken.
+        http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(qdrant.url() + "/collections/mem_later"))
+                .header("Content-Type", "application/json")
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"vectors\":{\"size\":4,\"distance\":\"Cosine\"}}"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        backend("collection", "mem", "collection-by", "memory_type").bootstrap();
+        assertThatThrownBy(() -> ours.apply(List.of(upsert("n", 1, "{\"memory_type\":\"later\"}"))))
+                .hasMessageContaining("VSYNC-QDRANT-COLLECTION-TAKEN");
         assertThat(qdrant.violations()).isEmpty();
     }
 
@@ -316,7 +415,7 @@ class QdrantBackendIT {
 
         assertThat(operationsSent()).containsExactlyInAnyOrder("root", "get_collections", "collection_exists",
                 "create_collection", "create_field_index", "upsert_points", "delete_points", "batch_update",
-                "get_points");
+                "get_points", "scroll_points");
         assertThat(qdrant.requests()).hasSizeGreaterThan(20);
         assertThat(qdrant.violations()).as("requests and responses that break Qdrant's OpenAPI document").isEmpty();
     }
