@@ -78,6 +78,25 @@ public class CursorRepository {
     private static final String RELEASE = """
             UPDATE relay_cursor SET lease_owner = NULL, lease_expires_at = NULL WHERE backend = ? AND lease_owner = ?
             """;
+    /**
+     * The delivery heartbeat's renewal: only while this owner still holds an unexpired lease on the cursor
+     * version its batch was read at. No row means the lease is gone (expired, taken, or the cursor moved
+     * by someone else): the batch is lost.
+     */
+    private static final String RENEW = """
+            UPDATE relay_cursor SET lease_expires_at = clock_timestamp() + make_interval(secs => ?)
+             WHERE backend = ? AND lease_owner = ? AND cursor_version = ? AND lease_expires_at > clock_timestamp()
+            """;
+    /**
+     * A batch that lost its lease counts as a failure of the cursor position it was read at (no backoff:
+     * the next holder goes on at once), so the next attempt isolates; nothing is counted once the cursor moved.
+     */
+    private static final String COUNT_LOST_LEASE = """
+            UPDATE relay_cursor
+               SET consecutive_failures = consecutive_failures + 1, last_error = ?, last_error_at = clock_timestamp()
+             WHERE backend = ? AND cursor_version = ?
+            RETURNING consecutive_failures
+            """;
     private static final String LEASE_EPOCH = "SELECT lease_epoch FROM relay_cursor WHERE backend = ? AND lease_owner = ?";
     private static final String SET_PAUSED = "UPDATE relay_cursor SET paused = ? WHERE backend = ?";
     private static final String CURRENT_SNAPSHOT = "SELECT pg_current_snapshot()::text";
@@ -107,6 +126,23 @@ public class CursorRepository {
         List<CursorState> rows = jdbc.query(
                 LEASE, MAPPER, owner, owner, ttl.toMillis() / 1000.0, backend, owner);
         return rows.stream().findFirst();
+    }
+
+    /**
+     * Extends the lease of a batch being delivered (the heartbeat); false when the lease is gone: another
+     * instance holds it, it expired, or the cursor is no longer at {@code cursorVersion}.
+     */
+    public boolean renew(String backend, String owner, long cursorVersion, Duration ttl) {
+        return jdbc.update(RENEW, ttl.toMillis() / 1000.0, backend, owner, cursorVersion) == 1;
+    }
+
+    /**
+     * Counts a batch whose lease was lost as a failure of the position it was read at; returns the new
+     * count, or 0 when the cursor has moved since (another holder got past it).
+     */
+    public int countLostLease(String backend, long cursorVersion, String error) {
+        List<Integer> n = jdbc.queryForList(COUNT_LOST_LEASE, Integer.class, error, backend, cursorVersion);
+        return n.isEmpty() ? 0 : n.get(0);
     }
 
     /**

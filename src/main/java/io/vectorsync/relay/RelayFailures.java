@@ -42,6 +42,20 @@ public class RelayFailures {
         if (e instanceof LeaseLostException) {
             log.info("{}", e.getMessage());
             poller.forgetLease(backend);
+            listeners.forEach(l -> l.leaseLost(backend));
+            // Counted against the position the batch was read at, so the next attempt (here or by the new
+            // holder) isolates instead of repeating the same too-long delivery (ADR 014).
+            if (exchange.getIn().getBody() instanceof Batch batch) {
+                try {
+                    int n = cursors.countLostLease(backend, batch.cursor().cursorVersion(), e.getMessage());
+                    if (n > 0) {
+                        log.warn("VSYNC-RELAY-LEASE backend={} consecutive failures={}: the batch lost its lease"
+                                + " before it committed", backend, n);
+                    }
+                } catch (RuntimeException dbDown) {
+                    log.warn("Cannot count the lost lease of backend '{}': {}", backend, SqlErrors.describe(dbDown));
+                }
+            }
             return;
         }
         if (e instanceof CursorIdentityException) {

@@ -15,4 +15,7 @@ public interface RelayListener {
     default void parked(String backend, String eventId, int attempts) {}
 
     default void deadLettered(String backend, String eventId) {}
+
+    /** A batch lost the backend's lease before it committed (found by the heartbeat or the cursor's move). */
+    default void leaseLost(String backend) {}
 }

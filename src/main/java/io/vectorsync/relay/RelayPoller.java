@@ -274,7 +274,7 @@ public class RelayPoller implements RelayListener {
     private Optional<CursorState> holdLease(String backend) {
         long now = System.nanoTime();
         Long renewed = leaseRenewedAt.get(backend);
-        long renewEvery = properties.relay().leaseTtl().toNanos() / 3;
+        long renewEvery = properties.relay().leaseHeartbeat().toNanos();
         if (renewed != null && now - renewed < renewEvery) {
             Optional<CursorState> c = cursors.read(backend);
             if (c.isPresent() && instance.id().equals(c.get().leaseOwner())) {
