@@ -16,7 +16,7 @@ import org.springframework.stereotype.Component;
  * delivery, the lease is renewed every {@code vectorsync.relay.lease-heartbeat} on Spring's
  * {@link TaskScheduler} (the first time after half a heartbeat), until the delivery ends or the batch's deadline passes, whichever comes first.
  * The deadline is the backend's call timeout (connect plus read) times the calls the batch's delivery
- * may make (an isolation round included), so a stuck delivery cannot hold a backend for ever. A renewal
+ * may make (an isolation round included), plus one heartbeat, so a stuck delivery cannot hold a backend for ever. A renewal
  * that finds the lease gone marks the batch lost: the deliverer then makes no further call for it.
  */
 @Component
@@ -47,7 +47,9 @@ public class LeaseHeartbeat {
      */
     public Beat start(Batch batch, int calls) {
         Duration perCall = properties.callTimeoutOf(batch.backend());
-        Instant deadline = clock.instant().plus(perCall.multipliedBy(Math.max(1, calls)));
+        // Plus one heartbeat of slack: the steps around the calls (the fence's epoch, the commit).
+        Instant deadline = clock.instant().plus(perCall.multipliedBy(Math.max(1, calls)))
+                .plus(properties.relay().leaseHeartbeat());
         Beat beat = new Beat(batch.backend(), batch.cursor().cursorVersion(), perCall, deadline);
         // The poll left at least lease-ttl minus one heartbeat on the lease: the first renewal comes after
         // half a heartbeat, so a batch delivered quicker than that costs no renewal at all.
