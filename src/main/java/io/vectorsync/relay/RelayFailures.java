@@ -13,8 +13,8 @@ import org.springframework.stereotype.Component;
 /**
  * The relay routes' error handler: a transient failure (the backend, an open circuit, the primary
  * database) pauses the backend until a time kept in {@code relay_cursor}, with exponential backoff,
- * without spending any event's budget; the cursor stays where it was, so nothing is lost. A changed
- * database identity stops the backend's route.
+ * without spending any event's budget; the cursor stays where it was, so nothing is lost. A batch
+ * that lost its lease counts as a failure of its position (ADR 014).
  */
 @Component("relayFailures")
 public class RelayFailures {
@@ -58,16 +58,8 @@ public class RelayFailures {
             }
             return;
         }
-        if (e instanceof CursorIdentityException) {
-            log.error("{}", e.getMessage());
-            String routeId = exchange.getFromRouteId();
-            new Thread(() -> {
-                try {
-                    exchange.getContext().getRouteController().stopRoute(routeId);
-                } catch (Exception stop) {
-                    log.error("Could not stop route {}", routeId, stop);
-                }
-            }, "stop-" + routeId).start();
+        if (e instanceof CursorIdentityException || e instanceof SystemIdentifierUnreadableException) {
+            log.error("{}", e.getMessage()); // the poller halts the backend in relay_cursor (ADR 015)
             return;
         }
         String reason = describe(e);
