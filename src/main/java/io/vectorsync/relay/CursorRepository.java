@@ -29,7 +29,7 @@ public class CursorRepository {
             last_id, cursor_version, system_identifier, paused, paused_until, consecutive_failures, lease_owner,
             lease_expires_at, COALESCE(paused_until > clock_timestamp(), false) AS backing_off,
             backfilling, backfill_after, backfill_done, backfill_total, backfilling AND backfill_rewrite AS backfill_rewrite,
-            halted_reason
+            halted_reason, lease_epoch
             """;
     private static final String CREATE = """
             INSERT INTO relay_cursor (backend, prev_snapshot, system_identifier)
@@ -80,13 +80,14 @@ public class CursorRepository {
             UPDATE relay_cursor SET lease_owner = NULL, lease_expires_at = NULL WHERE backend = ? AND lease_owner = ?
             """;
     /**
-     * The delivery heartbeat's renewal: only while this owner still holds an unexpired lease on the cursor
-     * version its batch was read at. No row means the lease is gone (expired, taken, or the cursor moved
-     * by someone else): the batch is lost.
+     * The delivery heartbeat's renewal: only while this owner still holds the unexpired lease of the epoch
+     * its batch was read under. No row means the lease is gone (expired, or taken by another instance):
+     * the batch is lost. The epoch, not the cursor version, so that a renewal waiting behind the batch's
+     * own commit (which moves the version) still matches.
      */
     private static final String RENEW = """
             UPDATE relay_cursor SET lease_expires_at = clock_timestamp() + make_interval(secs => ?)
-             WHERE backend = ? AND lease_owner = ? AND cursor_version = ? AND lease_expires_at > clock_timestamp()
+             WHERE backend = ? AND lease_owner = ? AND lease_epoch = ? AND lease_expires_at > clock_timestamp()
             """;
     /**
      * A batch that lost its lease counts as a failure of the cursor position it was read at (no backoff:
@@ -144,11 +145,11 @@ public class CursorRepository {
     }
 
     /**
-     * Extends the lease of a batch being delivered (the heartbeat); false when the lease is gone: another
-     * instance holds it, it expired, or the cursor is no longer at {@code cursorVersion}.
+     * Extends the lease of a batch being delivered (the heartbeat); false when the lease is gone: it
+     * expired, or another instance took it (the epoch moved).
      */
-    public boolean renew(String backend, String owner, long cursorVersion, Duration ttl) {
-        return jdbc.update(RENEW, ttl.toMillis() / 1000.0, backend, owner, cursorVersion) == 1;
+    public boolean renew(String backend, String owner, long leaseEpoch, Duration ttl) {
+        return jdbc.update(RENEW, ttl.toMillis() / 1000.0, backend, owner, leaseEpoch) == 1;
     }
 
     /**
@@ -335,7 +336,8 @@ public class CursorRepository {
             rs.getLong("backfill_done"),
             (Long) rs.getObject("backfill_total"),
             rs.getBoolean("backfill_rewrite"),
-            rs.getString("halted_reason"));
+            rs.getString("halted_reason"),
+            rs.getLong("lease_epoch"));
 
     private static Instant instant(ResultSet rs, String col) throws SQLException {
         Timestamp t = rs.getTimestamp(col);

@@ -28,7 +28,8 @@ public record CursorState(
         long backfillDone,
         Long backfillTotal,
         boolean backfillRewrite,
-        String haltedReason) {
+        String haltedReason,
+        long leaseEpoch) {
 
     /**
      * A position of the cursor after a batch: the snapshot cursor, and while the backend is being

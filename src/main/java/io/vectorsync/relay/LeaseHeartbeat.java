@@ -43,14 +43,15 @@ public class LeaseHeartbeat {
 
     /**
      * Starts renewing the lease of the backend whose cursor the batch was read at, for at most
-     * {@code calls} calls of the backend's call timeout from now.
+     * {@code calls} calls of the backend's call timeout from now, as long as the lease keeps the epoch the
+     * batch was read under.
      */
     public Beat start(Batch batch, int calls) {
         Duration perCall = properties.callTimeoutOf(batch.backend());
         // Plus one heartbeat of slack: the steps around the calls (the fence's epoch, the commit).
         Instant deadline = clock.instant().plus(perCall.multipliedBy(Math.max(1, calls)))
                 .plus(properties.relay().leaseHeartbeat());
-        Beat beat = new Beat(batch.backend(), batch.cursor().cursorVersion(), perCall, deadline);
+        Beat beat = new Beat(batch.backend(), batch.cursor().leaseEpoch(), perCall, deadline);
         // The poll left at least lease-ttl minus one heartbeat on the lease: the first renewal comes after
         // half a heartbeat, so a batch delivered quicker than that costs no renewal at all.
         Duration every = properties.relay().leaseHeartbeat();
@@ -64,7 +65,7 @@ public class LeaseHeartbeat {
     /** One batch's heartbeat; closing it stops the renewals. */
     public final class Beat implements AutoCloseable {
         private final String backend;
-        private final long cursorVersion;
+        private final long leaseEpoch;
         private final Duration perCall;
         private final Instant deadline;
         private volatile boolean lost;
@@ -72,9 +73,9 @@ public class LeaseHeartbeat {
         private volatile boolean ended;
         private volatile ScheduledFuture<?> future;
 
-        Beat(String backend, long cursorVersion, Duration perCall, Instant deadline) {
+        Beat(String backend, long leaseEpoch, Duration perCall, Instant deadline) {
             this.backend = backend;
-            this.cursorVersion = cursorVersion;
+            this.leaseEpoch = leaseEpoch;
             this.perCall = perCall;
             this.deadline = deadline;
         }
@@ -95,7 +96,10 @@ public class LeaseHeartbeat {
                 return;
             }
             try {
-                if (!cursors.renew(backend, instance.id(), cursorVersion, properties.relay().leaseTtl())) {
+                if (!cursors.renew(backend, instance.id(), leaseEpoch, properties.relay().leaseTtl())) {
+                    if (closed) {
+                        return; // the delivery ended meanwhile
+                    }
                     lost = true;
                     stop();
                     log.warn("VSYNC-RELAY-LEASE backend={}: the lease was gone at a renewal during delivery; no"

@@ -183,6 +183,9 @@ public class RelayDeliverer {
                 throw new LeaseLostException(batch.backend());
             }
             failpoints.hit("after-backend-write");
+            if (beat != null) {
+                beat.close(); // committing now: the lease has at least lease-ttl minus one heartbeat left
+            }
             tx.executeWithoutResult(s -> {
                 record(batch, groups, o, skipped, poisoned);
                 cursors.advance(batch.cursor(), batch.next(), instance.id(), o.applied);
