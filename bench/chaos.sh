@@ -3,7 +3,8 @@
 # folder, a free loopback port), the relay as a child JVM with three backends (replica in the primary,
 # remote in a second database, a webhook whose receiver sits behind a fault-injecting proxy), writers
 # through the HTTP API and through vectorsync.enqueue, kill -9 and failpoint halts, PostgreSQL restarts,
-# a session idle in transaction, poison events; then the verdict, chunk by chunk. Prints the table and
+# a session idle in transaction, poison events, a receiver stalling 4 s (longer than the 3 s lease) on a
+# few events; then the verdict, chunk by chunk. Prints the table and
 # writes it to bench/results/chaos-<timestamp>-n<N>.md. Exit code 0 when the verdict is PASS.
 #
 #   bench/chaos.sh [WRITES] [KILLS] [PG_RESTARTS] [IDLE_SECONDS]    defaults 200000 24 2 60

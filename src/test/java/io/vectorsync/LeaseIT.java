@@ -150,18 +150,21 @@ class LeaseIT {
     }
 
     /**
-     * A holder whose backend write outlasts its lease (a slow backend: the read timeout, 30 s by default,
-     * is longer than the lease) while the new holder delivers a delete of the same chunk: the new
-     * holder's delete must not land before the old holder's stale upsert of that chunk (here it waits
-     * behind it, fenced). The test stalls the old holder's write with an uncommitted row of chunk x in
-     * the backend, which the new holder's delete can't see and so would not wait for by itself.
+     * A holder whose backend write outlasts its lease while the new holder delivers a delete of the same
+     * chunk: the new holder's delete must not land before the old holder's stale upsert of that chunk
+     * (here it waits behind it, fenced). The test stalls the old holder's write with an uncommitted row of
+     * chunk x in the backend, which the new holder's delete can't see and so would not wait for by itself.
+     * A slow write alone no longer loses the lease (the heartbeat renews it during the delivery, ADR 014),
+     * so the old holder's heartbeat is stalled too (failpoint {@code lease-renewal}, as if it could not
+     * reach the primary in time): its lease expires while its write waits.
      */
     @Test
     void aWriteThatOutlastsItsLeaseCannotResurrectAChunkTheNewHolderDeleted() throws Exception {
         String db = TestDatabases.create("slow");
         String backendDb = TestDatabases.create("slow_backend");
         ReplicaCheck check = new ReplicaCheck(BACKEND, db, backendDb, "replica_chunks");
-        RelayProcess a = launch("slow-a", db, backendDb).awaitStarted(START);
+        RelayProcess a = launch("slow-a", db, backendDb, "--vectorsync.failpoints=lease-renewal~20000")
+                .awaitStarted(START);
         await("slow-a to hold the lease").atMost(Duration.ofSeconds(30)).until(() -> "slow-a".equals(owner(check)));
         launch("slow-b", db, backendDb).awaitStarted(START);
 

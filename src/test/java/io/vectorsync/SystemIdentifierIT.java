@@ -16,7 +16,8 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /**
  * A cursor made on another database cluster (a restore or migration resets transaction ids below it)
- * stops that backend's relay with a clear error instead of reading the outbox with meaningless ids.
+ * halts that backend's relay with a clear error instead of reading the outbox with meaningless ids: the
+ * halt is kept in relay_cursor (ADR 015), so the route stays up but reads and delivers nothing.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class SystemIdentifierIT extends AbstractIT {
@@ -40,16 +41,16 @@ class SystemIdentifierIT extends AbstractIT {
         jdbc.update("UPDATE relay_cursor SET system_identifier = system_identifier + 1 WHERE backend = 'replica'");
         long cursorVersion = count("SELECT cursor_version FROM relay_cursor WHERE backend = 'replica'");
 
-        await().atMost(Duration.ofSeconds(10)).until(
-                () -> camel.getRouteController().getRouteStatus("relay-replica") == ServiceStatus.Stopped);
-        assertThat(poller.isHalted("replica")).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> poller.isHalted("replica"));
+        assertThat(jdbc.queryForObject("SELECT halted_reason FROM relay_cursor WHERE backend = 'replica'",
+                String.class)).startsWith("VSYNC-RELAY-IDENTITY");
         await().atMost(Duration.ofSeconds(5)).until(() -> output.getAll().contains("VSYNC-RELAY-IDENTITY"));
         String line = output.getAll().lines().filter(l -> l.contains("VSYNC-RELAY-IDENTITY")).findFirst().orElseThrow();
         assertThat(line).contains("ERROR")
                 .contains("backend 'replica'")
                 .contains(String.valueOf(realId + 1))
                 .contains(String.valueOf(realId))
-                .contains("stopped");
+                .contains("halted");
 
         // Capture still works, but nothing more is delivered and the cursor does not move.
         assertThat(put("after", chunkBody("must not be delivered")).getStatusCode().value()).isEqualTo(201);
@@ -60,6 +61,6 @@ class SystemIdentifierIT extends AbstractIT {
                         && count("SELECT cursor_version FROM relay_cursor WHERE backend = 'replica'") == cursorVersion
                         && count("SELECT count(*) FROM delivery_ledger WHERE chunk_key = 'after'") == 0);
         assertThat(count("SELECT count(*) FROM replica_chunks WHERE chunk_id = 'before'")).isOne();
-        assertThat(camel.getRouteController().getRouteStatus("relay-replica")).isEqualTo(ServiceStatus.Stopped);
+        assertThat(poller.isHalted("replica")).isTrue();
     }
 }

@@ -52,6 +52,7 @@ public class AdminController {
             b.put("backend", c.backend());
             b.put("paused", c.paused());
             b.put("backingOff", c.backingOff());
+            b.put("halted", c.haltedReason()); // VSYNC-RELAY-IDENTITY reason, null unless halted (ADR 015)
             b.put("consecutiveFailures", c.consecutiveFailures());
             b.put("leaseOwner", String.valueOf(c.leaseOwner()));
             b.put("cursor", String.valueOf(c.prevSnapshot()));

@@ -28,6 +28,18 @@ public record VectorsyncProperties(
 
     public VectorsyncProperties {
         backends = backends == null ? new LinkedHashMap<>() : new LinkedHashMap<>(backends);
+        backends.forEach((name, b) -> {
+            if (b != null) {
+                positive("vectorsync.backends." + name + ".connect-timeout", b.connectTimeout());
+                positive("vectorsync.backends." + name + ".read-timeout", b.readTimeout());
+            }
+        });
+    }
+
+    private static void positive(String property, Duration d) {
+        if (d != null && (d.isNegative() || d.isZero())) {
+            throw new IllegalArgumentException(property + " must be positive, got " + d);
+        }
     }
 
     /** Limits of the capture API. */
@@ -37,12 +49,17 @@ public record VectorsyncProperties(
             @DefaultValue("256") @Min(1) @Max(1024) int maxChunkIdLength,
             @DefaultValue("1048576") @Min(1) long maxContentBytes) {}
 
-    /** Shared relay defaults; each backend may override the batch limits. */
+    /**
+     * Shared relay defaults; each backend may override the batch limits. The lease of a backend lasts
+     * {@code lease-ttl} from its last renewal; it is renewed every {@code lease-heartbeat} (default a third
+     * of the TTL) at polls and, while a batch is being delivered, by a heartbeat (ADR 014).
+     */
     public record Relay(
             @DefaultValue("500") @Min(1) @Max(10000) int batchSize,
             @DefaultValue("1048576") @Min(1024) long batchBytes,
             @DefaultValue("150ms") @NotNull Duration pollInterval,
             @DefaultValue("15s") @NotNull Duration leaseTtl,
+            Duration leaseHeartbeat,
             @DefaultValue("1s") @NotNull Duration backoffBase,
             @DefaultValue("2.0") double backoffMultiplier,
             @DefaultValue("5m") @NotNull Duration backoffMax,
@@ -53,7 +70,27 @@ public record VectorsyncProperties(
             @DefaultValue("2s") @NotNull Duration healthProbeInterval,
             @DefaultValue("50ms") @NotNull Duration coalesce) {
 
+        /** The shortest lease: a renewal is one UPDATE, but a loaded database may take a few hundred ms. */
+        public static final Duration MIN_LEASE_TTL = Duration.ofSeconds(1);
+
         public Relay {
+            if (leaseTtl != null && leaseTtl.compareTo(MIN_LEASE_TTL) < 0) {
+                throw new IllegalArgumentException("vectorsync.relay.lease-ttl must be at least " + MIN_LEASE_TTL
+                        + ", got " + leaseTtl);
+            }
+            if (leaseHeartbeat == null && leaseTtl != null) {
+                leaseHeartbeat = leaseTtl.dividedBy(3);
+            }
+            if (leaseHeartbeat != null && (leaseHeartbeat.isNegative() || leaseHeartbeat.isZero())) {
+                throw new IllegalArgumentException("vectorsync.relay.lease-heartbeat must be positive, got "
+                        + leaseHeartbeat);
+            }
+            if (leaseHeartbeat != null && leaseTtl != null
+                    && leaseHeartbeat.compareTo(leaseTtl.dividedBy(2)) > 0) {
+                throw new IllegalArgumentException("vectorsync.relay.lease-heartbeat (" + leaseHeartbeat
+                        + ") must be at most half of vectorsync.relay.lease-ttl (" + leaseTtl
+                        + "), so that one late renewal does not lose the lease");
+            }
             if (coalesce != null && coalesce.isNegative()) {
                 throw new IllegalArgumentException("vectorsync.relay.coalesce must not be negative, got " + coalesce);
             }
@@ -136,6 +173,17 @@ public record VectorsyncProperties(
                 r.backoffMax() != null ? r.backoffMax() : relay.backoffMax(),
                 r.maxAttempts() != null ? r.maxAttempts() : relay.maxAttempts(),
                 r.isolateAfterFailures() != null ? r.isolateAfterFailures() : relay.isolateAfterFailures());
+    }
+
+    /**
+     * The longest one call to the backend may take by its own timeouts (connect plus read), which bounds
+     * how long a batch's delivery may hold the lease (ADR 014).
+     */
+    public Duration callTimeoutOf(String backend) {
+        Backend b = backends.get(backend);
+        Duration connect = b != null && b.connectTimeout() != null ? b.connectTimeout() : Duration.ofSeconds(5);
+        Duration read = b != null && b.readTimeout() != null ? b.readTimeout() : Duration.ofSeconds(30);
+        return connect.plus(read);
     }
 
     public int batchSizeOf(String backend) {

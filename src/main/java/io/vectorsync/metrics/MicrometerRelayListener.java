@@ -29,6 +29,7 @@ public class MicrometerRelayListener implements RelayListener {
         for (String backend : backends.all().keySet()) {
             batchDelivered(backend, 0, 0, 0, 0, 0, false);
             failures(backend);
+            failures(backend, "lease_lost");
             parkedCounter(backend);
             deadLetteredCounter(backend);
         }
@@ -85,9 +86,19 @@ public class MicrometerRelayListener implements RelayListener {
         deadLetteredCounter(backend).increment();
     }
 
+    @Override
+    public void leaseLost(String backend) {
+        failures(backend, "lease_lost").increment();
+    }
+
+    private Counter failures(String backend, String outcome) {
+        return counter("vectorsync.relay.failures",
+                "Batches not delivered: transient backend failures, or the lease lost before the commit", backend,
+                outcome);
+    }
+
     private Counter failures(String backend) {
-        return counter("vectorsync.relay.failures", "Transient backend failures (batch not delivered, backend paused)",
-                backend, "transient");
+        return failures(backend, "transient");
     }
 
     private Counter parkedCounter(String backend) {

@@ -47,6 +47,9 @@ public class RelayGauges implements MeterBinder {
             gauge(registry, "vectorsync.backing.off", null,
                     "1 while the backend backs off after a transient failure, else 0", backend,
                     s -> stats.current(backend).map(b -> b.backingOff() ? 1.0 : 0.0).orElse(0.0));
+            gauge(registry, "vectorsync.halted", null,
+                    "1 while the backend is halted (VSYNC-RELAY-IDENTITY: its cursor does not fit the database), else 0",
+                    backend, s -> stats.current(backend).map(b -> b.isHalted() ? 1.0 : 0.0).orElse(0.0));
             gauge(registry, "vectorsync.circuit.state", null,
                     "The backend's circuit breaker: 0 closed, 1 half-open, 2 open, -1 unknown (route not running)",
                     backend, s -> stats.circuit(backend).level());

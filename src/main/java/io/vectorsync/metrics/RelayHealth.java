@@ -17,7 +17,8 @@ import org.springframework.stereotype.Component;
  * ({@code backend-<name>}, {@code outbox}; {@link HealthGroupsEnvironment}). A backend
  * is DOWN when its circuit is open or it made no progress for {@code vectorsync.alerts.no-progress}
  * (per-backend overrides apply) while it has a backlog; a paused backend is UP with {@code paused: true}.
- * The outbox is DOWN when any backend is stalled that way. Read from the cached {@link RelayStats}.
+ * A backend is also DOWN while halted ({@code VSYNC-RELAY-IDENTITY}, ADR 015), whatever its backlog says.
+ * The outbox is DOWN when any backend is stalled or halted. Read from the cached {@link RelayStats}.
  * They are part of the root {@code /actuator/health} but never of liveness or readiness.
  */
 @Component
@@ -55,7 +56,7 @@ public class RelayHealth {
         }
         Duration limit = alerts.of(backend).noProgress();
         boolean stalled = stalled(s, limit);
-        Health.Builder h = circuit == RelayStats.Circuit.OPEN || stalled ? Health.down() : Health.up();
+        Health.Builder h = circuit == RelayStats.Circuit.OPEN || stalled || s.isHalted() ? Health.down() : Health.up();
         h.withDetail("backlog", s.backlog())
                 .withDetail("lagSeconds", round(s.lagSeconds()))
                 .withDetail("parked", s.parked())
@@ -64,7 +65,10 @@ public class RelayHealth {
                 .withDetail("paused", s.paused())
                 .withDetail("backingOff", s.backingOff())
                 .withDetail("stalledSeconds", round(s.stalledSeconds()));
-        if (circuit == RelayStats.Circuit.OPEN) {
+        h.withDetail("halted", s.isHalted());
+        if (s.isHalted()) {
+            h.withDetail("reason", s.halted()); // VSYNC-RELAY-IDENTITY: the cursor does not fit the database
+        } else if (circuit == RelayStats.Circuit.OPEN) {
             h.withDetail("reason", "the circuit breaker is open");
         } else if (stalled) {
             h.withDetail("reason", "no progress for " + limit.toSeconds() + " s with a backlog");
@@ -76,15 +80,22 @@ public class RelayHealth {
         long backlog = 0;
         double lag = 0;
         Map<String, Object> stalled = new LinkedHashMap<>();
+        java.util.List<String> halted = new java.util.ArrayList<>();
         for (RelayStats.BackendStats s : stats.current().values()) {
+            if (s.isHalted()) {
+                halted.add(s.backend());
+            }
             backlog += s.backlog();
             lag = Math.max(lag, s.lagSeconds());
             if (s.cursorFound() && stalled(s, alerts.of(s.backend()).noProgress())) {
                 stalled.put(s.backend(), round(s.stalledSeconds()));
             }
         }
-        Health.Builder h = stalled.isEmpty() ? Health.up() : Health.down();
+        Health.Builder h = stalled.isEmpty() && halted.isEmpty() ? Health.up() : Health.down();
         h.withDetail("backlog", backlog).withDetail("lagSeconds", round(lag));
+        if (!halted.isEmpty()) {
+            h.withDetail("haltedBackends", halted);
+        }
         if (!stalled.isEmpty()) {
             h.withDetail("stalledBackends", stalled);
         }

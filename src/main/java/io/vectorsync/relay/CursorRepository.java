@@ -28,12 +28,13 @@ public class CursorRepository {
             backend, prev_snapshot::text AS prev_text, cur_snapshot::text AS cur_text, last_tx_id::text AS last_tx_text,
             last_id, cursor_version, system_identifier, paused, paused_until, consecutive_failures, lease_owner,
             lease_expires_at, COALESCE(paused_until > clock_timestamp(), false) AS backing_off,
-            backfilling, backfill_after, backfill_done, backfill_total, backfilling AND backfill_rewrite AS backfill_rewrite
+            backfilling, backfill_after, backfill_done, backfill_total, backfilling AND backfill_rewrite AS backfill_rewrite,
+            halted_reason, lease_epoch
             """;
     private static final String CREATE = """
             INSERT INTO relay_cursor (backend, prev_snapshot, system_identifier)
             VALUES (?, ?::pg_snapshot, ?)
-            ON CONFLICT (backend) DO NOTHING
+            ON CONFLICT (backend, partition) DO NOTHING
             """;
     /**
      * A new backend's cursor, backfilled first: it starts at the snapshot this statement runs in, so the
@@ -44,7 +45,7 @@ public class CursorRepository {
                                       backfill_started_at)
             SELECT ?, pg_current_snapshot(), ?, true,
                    (SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'), clock_timestamp()
-            ON CONFLICT (backend) DO NOTHING
+            ON CONFLICT (backend, partition) DO NOTHING
             """;
     private static final String LEASE = """
             UPDATE relay_cursor
@@ -78,10 +79,44 @@ public class CursorRepository {
     private static final String RELEASE = """
             UPDATE relay_cursor SET lease_owner = NULL, lease_expires_at = NULL WHERE backend = ? AND lease_owner = ?
             """;
+    /**
+     * The delivery heartbeat's renewal: only while this owner still holds the unexpired lease of the epoch
+     * its batch was read under. No row means the lease is gone (expired, or taken by another instance):
+     * the batch is lost. The epoch, not the cursor version, so that a renewal waiting behind the batch's
+     * own commit (which moves the version) still matches.
+     */
+    private static final String RENEW = """
+            UPDATE relay_cursor SET lease_expires_at = clock_timestamp() + make_interval(secs => ?)
+             WHERE backend = ? AND lease_owner = ? AND lease_epoch = ? AND lease_expires_at > clock_timestamp()
+            """;
+    /**
+     * A batch that lost its lease counts as a failure of the cursor position it was read at (no backoff:
+     * the next holder goes on at once), so the next attempt isolates; nothing is counted once the cursor moved.
+     */
+    private static final String COUNT_LOST_LEASE = """
+            UPDATE relay_cursor
+               SET consecutive_failures = consecutive_failures + 1, last_error = ?, last_error_at = clock_timestamp()
+             WHERE backend = ? AND cursor_version = ?
+            RETURNING consecutive_failures
+            """;
     private static final String LEASE_EPOCH = "SELECT lease_epoch FROM relay_cursor WHERE backend = ? AND lease_owner = ?";
     private static final String SET_PAUSED = "UPDATE relay_cursor SET paused = ? WHERE backend = ?";
     private static final String CURRENT_SNAPSHOT = "SELECT pg_current_snapshot()::text";
     private static final String SYSTEM_IDENTIFIER = "SELECT system_identifier FROM pg_control_system()";
+    /**
+     * What the poll checks the cursor against (ADR 015): the cluster's system identifier and the next
+     * transaction id to be assigned (the xmax of the current snapshot; unlike pg_current_xact_id() it
+     * assigns no transaction id, so an idle poll writes nothing).
+     */
+    private static final String DATABASE_IDENTITY = """
+            SELECT s.system_identifier, pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid
+              FROM pg_control_system() s
+            """;
+    /** Halts a backend (the first reason is kept); {@code BackfillControl} clears it by re-baselining. */
+    private static final String HALT = """
+            UPDATE relay_cursor SET halted_reason = ?, halted_at = clock_timestamp()
+             WHERE backend = ? AND halted_reason IS NULL
+            """;
 
     private final JdbcTemplate jdbc;
 
@@ -107,6 +142,23 @@ public class CursorRepository {
         List<CursorState> rows = jdbc.query(
                 LEASE, MAPPER, owner, owner, ttl.toMillis() / 1000.0, backend, owner);
         return rows.stream().findFirst();
+    }
+
+    /**
+     * Extends the lease of a batch being delivered (the heartbeat); false when the lease is gone: it
+     * expired, or another instance took it (the epoch moved).
+     */
+    public boolean renew(String backend, String owner, long leaseEpoch, Duration ttl) {
+        return jdbc.update(RENEW, ttl.toMillis() / 1000.0, backend, owner, leaseEpoch) == 1;
+    }
+
+    /**
+     * Counts a batch whose lease was lost as a failure of the position it was read at; returns the new
+     * count, or 0 when the cursor has moved since (another holder got past it).
+     */
+    public int countLostLease(String backend, long cursorVersion, String error) {
+        List<Integer> n = jdbc.queryForList(COUNT_LOST_LEASE, Integer.class, error, backend, cursorVersion);
+        return n.isEmpty() ? 0 : n.get(0);
     }
 
     /**
@@ -212,16 +264,58 @@ public class CursorRepository {
         return jdbc.queryForObject(CURRENT_SNAPSHOT, String.class);
     }
 
-    /** The database cluster's system identifier, or 0 when this role may not read it. */
+    /** The database's cluster identity as the poll checks it (ADR 015). */
+    public record DatabaseIdentity(long systemIdentifier, long nextXid) {}
+
+    /**
+     * The cluster's system identifier and next transaction id, read now.
+     *
+     * @throws SystemIdentifierUnreadableException when this role may not read {@code pg_control_system()}
+     */
+    public DatabaseIdentity databaseIdentity() {
+        try {
+            return jdbc.queryForObject(DATABASE_IDENTITY, (rs, i) -> new DatabaseIdentity(
+                    rs.getLong("system_identifier"), Long.parseLong(rs.getString("next_xid"))));
+        } catch (DataAccessException e) {
+            if (insufficientPrivilege(e)) {
+                throw new SystemIdentifierUnreadableException(e);
+            }
+            throw e;
+        }
+    }
+
+    /** Records that the backend is halted for {@code reason}; false when it was already halted. */
+    public boolean halt(String backend, String reason) {
+        return jdbc.update(HALT, reason, backend) == 1;
+    }
+
+    /**
+     * The database cluster's system identifier, stored with a new cursor.
+     *
+     * @throws SystemIdentifierUnreadableException when this role may not read it: the relay refuses to run
+     */
     public long systemIdentifier() {
         try {
             Long id = jdbc.queryForObject(SYSTEM_IDENTIFIER, Long.class);
-            return id == null ? 0 : id;
+            if (id == null || id == 0) {
+                throw new SystemIdentifierUnreadableException(null);
+            }
+            return id;
         } catch (DataAccessException e) {
-            log.warn("Cannot read the database's system identifier (grant pg_monitor or EXECUTE on"
-                    + " pg_control_system() to the relay's role); restores will not be detected");
-            return 0;
+            if (insufficientPrivilege(e)) {
+                throw new SystemIdentifierUnreadableException(e);
+            }
+            throw e;
         }
+    }
+
+    private static boolean insufficientPrivilege(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof SQLException sql && "42501".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static final RowMapper<CursorState> MAPPER = (ResultSet rs, int i) -> new CursorState(
@@ -242,7 +336,9 @@ public class CursorRepository {
             rs.getString("backfill_after"),
             rs.getLong("backfill_done"),
             (Long) rs.getObject("backfill_total"),
-            rs.getBoolean("backfill_rewrite"));
+            rs.getBoolean("backfill_rewrite"),
+            rs.getString("halted_reason"),
+            rs.getLong("lease_epoch"));
 
     private static Instant instant(ResultSet rs, String col) throws SQLException {
         Timestamp t = rs.getTimestamp(col);

@@ -15,7 +15,7 @@ import org.springframework.stereotype.Component;
  * {@code after-poll~20000} stalls the relay there for 20 s the first time (a GC pause or a stopped VM
  * between reading a batch and writing it). Empty in production.
  * Points: {@code after-poll}, {@code before-backend-write}, {@code after-backend-write},
- * {@code after-commit}.
+ * {@code after-commit}, {@code lease-renewal} (in the lease heartbeat during a delivery).
  */
 @Component
 public class Failpoints {

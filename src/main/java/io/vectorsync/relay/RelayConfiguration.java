@@ -19,6 +19,19 @@ public class RelayConfiguration {
         return new RelayBreakers(environment);
     }
 
+    /**
+     * Spring's one {@link org.springframework.scheduling.TaskScheduler} of the application: it runs the
+     * lease heartbeat of batches being delivered (ADR 014). Built from Boot's builder, so
+     * {@code spring.task.scheduling.*} applies and shutdown waits for it gracefully.
+     */
+    @Bean(name = "taskScheduler")
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean(
+            org.springframework.scheduling.TaskScheduler.class)
+    org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler taskScheduler(
+            org.springframework.boot.task.ThreadPoolTaskSchedulerBuilder builder) {
+        return builder.poolSize(2).threadNamePrefix("vectorsync-lease-").build();
+    }
+
     @Bean
     BackendRegistry backendRegistry(VectorsyncProperties properties, List<BackendFactory> factories,
             CursorRepository cursors) {

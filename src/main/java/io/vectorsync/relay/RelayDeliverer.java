@@ -53,11 +53,13 @@ public class RelayDeliverer {
     private final Failpoints failpoints;
     private final List<RelayListener> listeners;
     private final SuspectWrites suspects;
+    private final LeaseHeartbeat heartbeat;
 
     public RelayDeliverer(BackendRegistry backends, ChangePlanner planner, DeliveryLedger ledger,
             FailureStore failures, CursorRepository cursors, TransactionTemplate tx, RelayInstance instance,
             VectorsyncProperties properties, Failpoints failpoints, List<RelayListener> listeners,
-            SuspectWrites suspects) {
+            SuspectWrites suspects, LeaseHeartbeat heartbeat) {
+        this.heartbeat = heartbeat;
         this.backends = backends;
         this.planner = planner;
         this.ledger = ledger;
@@ -78,6 +80,18 @@ public class RelayDeliverer {
         final List<Change> transientlyFailed = new ArrayList<>();
         TransientBackendException firstTransient;
         int calls;
+        /** The batch's lease heartbeat (null in unit tests): no call once the lease is lost or time is up. */
+        LeaseHeartbeat.Beat beat;
+        String backend;
+    }
+
+    /**
+     * The most calls one batch of {@code changes} writes may make: a split tree over n changes has at most
+     * 2n - 1 nodes, and isolation stops at {@value #MAX_CALLS_WHEN_ISOLATING}; one more when the first try
+     * runs in the primary's transaction.
+     */
+    static int maxCalls(int changes, boolean sharesPrimaryTransaction) {
+        return Math.min(MAX_CALLS_WHEN_ISOLATING, Math.max(1, 2 * changes - 1)) + (sharesPrimaryTransaction ? 1 : 0);
     }
 
     public void deliver(Batch batch) {
@@ -115,6 +129,22 @@ public class RelayDeliverer {
         }
 
         boolean isolate = batch.cursor().consecutiveFailures() >= properties.retryOf(batch.backend()).isolateAfterFailures();
+        Outcome outcome;
+        // The lease is renewed while the batch is delivered, up to its deadline (ADR 014).
+        try (LeaseHeartbeat.Beat beat = heartbeat.start(batch, maxCalls(toWrite.size(), backend.sharesPrimaryTransaction()))) {
+            outcome = deliver(batch, backend, groups, toWrite, skipped, poisoned, isolate, beat, suspect);
+        }
+        failpoints.hit("after-commit");
+        long nanos = System.nanoTime() - started;
+        for (RelayListener l : listeners) {
+            l.batchDelivered(batch.backend(), batch.size(), outcome.applied.size(), skipped.size(),
+                    outcome.failed.size() + poisoned.size(), nanos);
+        }
+    }
+
+    private Outcome deliver(Batch batch, Backend backend, Map<String, Group> groups, List<Change> toWrite,
+            Map<String, Long> skipped, Map<String, String> poisoned, boolean isolate, LeaseHeartbeat.Beat beat,
+            java.util.Set<String> suspect) {
         Outcome outcome = null;
         if (backend.sharesPrimaryTransaction()) {
             try {
@@ -152,12 +182,23 @@ public class RelayDeliverer {
             try {
                 failpoints.hit("before-backend-write");
                 try {
-                    o = write(toWrite, isolate, applier);
+                    o = write(toWrite, isolate, applier, beat, batch.backend());
                 } catch (BackendFencedException e) {
                     log.info("{}", e.getMessage());
                     throw new LeaseLostException(batch.backend());
+                } catch (TransientBackendException e) {
+                    if (beat != null && beat.lost()) {
+                        throw new LeaseLostException(batch.backend()); // not the backend's failure: the lease went
+                    }
+                    throw e;
+                }
+                if (beat != null && beat.lost()) {
+                    throw new LeaseLostException(batch.backend());
                 }
                 failpoints.hit("after-backend-write");
+                if (beat != null) {
+                    beat.close(); // committing now: the lease has at least lease-ttl minus one heartbeat left
+                }
                 tx.executeWithoutResult(s -> {
                     record(batch, groups, o, skipped, poisoned);
                     suspects.clear(batch.backend(), PARTITION, suspect);
@@ -171,12 +212,7 @@ public class RelayDeliverer {
             }
             outcome = o;
         }
-        failpoints.hit("after-commit");
-        long nanos = System.nanoTime() - started;
-        for (RelayListener l : listeners) {
-            l.batchDelivered(batch.backend(), batch.size(), outcome.applied.size(), skipped.size(),
-                    outcome.failed.size() + poisoned.size(), nanos);
-        }
+        return outcome;
     }
 
     /**
@@ -200,7 +236,19 @@ public class RelayDeliverer {
      * @throws TransientBackendException when the backend can't take them and nothing is to be charged
      */
     Outcome write(List<Change> changes, boolean isolate, Consumer<List<Change>> applier) {
+        return write(changes, isolate, applier, null, null);
+    }
+
+    /**
+     * Writes the changes as {@link #write(List, boolean, Consumer)} does, making no call once the batch's
+     * lease is lost ({@link LeaseLostException}) and none that could not end before its deadline (the
+     * changes not tried then count as failing transiently, as when the isolation budget is spent).
+     */
+    Outcome write(List<Change> changes, boolean isolate, Consumer<List<Change>> applier, LeaseHeartbeat.Beat beat,
+            String backend) {
         Outcome o = new Outcome();
+        o.beat = beat;
+        o.backend = backend;
         attempt(changes, isolate, applier, o);
         if (!o.transientlyFailed.isEmpty()) {
             if (!isolate || o.applied.isEmpty()) {
@@ -228,6 +276,17 @@ public class RelayDeliverer {
     /** One call for the whole list; false when it failed transiently (and isolating). */
     private boolean tryWhole(List<Change> list, boolean isolate, Consumer<List<Change>> applier, Outcome o) {
         if (list.isEmpty()) {
+            return true;
+        }
+        if (o.beat != null && o.beat.lost()) {
+            throw new LeaseLostException(o.backend);
+        }
+        if (o.beat != null && !o.beat.hasTimeForACall()) {
+            o.transientlyFailed.addAll(list);
+            if (o.firstTransient == null) {
+                o.firstTransient = new TransientBackendException("backend '" + o.backend
+                        + "': the batch's delivery deadline (" + o.beat.deadline() + ") was reached", null);
+            }
             return true;
         }
         if (o.calls >= MAX_CALLS_WHEN_ISOLATING) {

@@ -13,8 +13,8 @@ import org.springframework.stereotype.Component;
 /**
  * The relay routes' error handler: a transient failure (the backend, an open circuit, the primary
  * database) pauses the backend until a time kept in {@code relay_cursor}, with exponential backoff,
- * without spending any event's budget; the cursor stays where it was, so nothing is lost. A changed
- * database identity stops the backend's route.
+ * without spending any event's budget; the cursor stays where it was, so nothing is lost. A batch
+ * that lost its lease counts as a failure of its position (ADR 014).
  */
 @Component("relayFailures")
 public class RelayFailures {
@@ -42,18 +42,24 @@ public class RelayFailures {
         if (e instanceof LeaseLostException) {
             log.info("{}", e.getMessage());
             poller.forgetLease(backend);
+            listeners.forEach(l -> l.leaseLost(backend));
+            // Counted against the position the batch was read at, so the next attempt (here or by the new
+            // holder) isolates instead of repeating the same too-long delivery (ADR 014).
+            if (exchange.getIn().getBody() instanceof Batch batch) {
+                try {
+                    int n = cursors.countLostLease(backend, batch.cursor().cursorVersion(), e.getMessage());
+                    if (n > 0) {
+                        log.warn("VSYNC-RELAY-LEASE backend={} consecutive failures={}: the batch lost its lease"
+                                + " before it committed", backend, n);
+                    }
+                } catch (RuntimeException dbDown) {
+                    log.warn("Cannot count the lost lease of backend '{}': {}", backend, SqlErrors.describe(dbDown));
+                }
+            }
             return;
         }
-        if (e instanceof CursorIdentityException) {
-            log.error("{}", e.getMessage());
-            String routeId = exchange.getFromRouteId();
-            new Thread(() -> {
-                try {
-                    exchange.getContext().getRouteController().stopRoute(routeId);
-                } catch (Exception stop) {
-                    log.error("Could not stop route {}", routeId, stop);
-                }
-            }, "stop-" + routeId).start();
+        if (e instanceof CursorIdentityException || e instanceof SystemIdentifierUnreadableException) {
+            log.error("{}", e.getMessage()); // the poller halts the backend in relay_cursor (ADR 015)
             return;
         }
         String reason = describe(e);

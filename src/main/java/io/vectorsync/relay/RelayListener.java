@@ -15,4 +15,10 @@ public interface RelayListener {
     default void parked(String backend, String eventId, int attempts) {}
 
     default void deadLettered(String backend, String eventId) {}
+
+    /** A batch lost the backend's lease before it committed (found by the heartbeat or the cursor's move). */
+    default void leaseLost(String backend) {}
+
+    /** The backend was halted: its cursor does not fit the database (ADR 015); {@code reason} is the message. */
+    default void halted(String backend, String reason) {}
 }

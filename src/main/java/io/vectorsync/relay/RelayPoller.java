@@ -34,6 +34,7 @@ public class RelayPoller implements RelayListener {
     private final VectorsyncProperties properties;
     private final Failpoints failpoints;
     private final io.vectorsync.backend.BackendRegistry backends;
+    private final org.springframework.beans.factory.ObjectProvider<RelayListener> listeners;
     private final Map<String, Long> leaseRenewedAt = new ConcurrentHashMap<>();
     private final Map<String, Long> memoryPauseUntil = new ConcurrentHashMap<>();
     private final Set<String> halted = ConcurrentHashMap.newKeySet();
@@ -46,13 +47,13 @@ public class RelayPoller implements RelayListener {
     private final Map<String, Long> caughtUpAt = new ConcurrentHashMap<>();
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RelayPoller.class);
     private static final long PARKED_RECHECK_NANOS = 1_000_000_000L;
-    private volatile long systemIdentifier = -1;
     private volatile boolean stopping;
 
     public RelayPoller(CursorRepository cursors, OutboxReader reader, FailureStore failures, RelayWakeup wakeup,
             RelayInstance instance, VectorsyncProperties properties, Failpoints failpoints,
-            io.vectorsync.backend.BackendRegistry backends) {
+            io.vectorsync.backend.BackendRegistry backends, org.springframework.beans.factory.ObjectProvider<RelayListener> listeners) {
         this.backends = backends;
+        this.listeners = listeners; // read when used: this poller is one of them
         this.cursors = cursors;
         this.reader = reader;
         this.failures = failures;
@@ -69,10 +70,6 @@ public class RelayPoller implements RelayListener {
         }
         coalesce(backend);
         long started = System.nanoTime();
-        if (halted.contains(backend)) {
-            wakeup.await(backend, idle);
-            return Batch.empty(backend);
-        }
         Long pausedUntil = memoryPauseUntil.get(backend);
         if (pausedUntil != null && System.nanoTime() - pausedUntil < 0) {
             wakeup.await(backend, idle);
@@ -84,11 +81,12 @@ public class RelayPoller implements RelayListener {
             return Batch.empty(backend);
         }
         CursorState c = held.get();
-        long sysId = systemIdentifier();
-        if (c.systemIdentifier() != 0 && sysId != 0 && c.systemIdentifier() != sysId) {
+        if (c.halted() || haltsOnIdentity(c)) {
             halted.add(backend);
-            throw new CursorIdentityException(backend, c.systemIdentifier(), sysId);
+            wakeup.await(backend, idle);
+            return Batch.empty(backend);
         }
+        halted.remove(backend);
         if (c.paused() || (c.backingOff() && !answersProbe(backend))) {
             wakeup.await(backend, idle);
             return Batch.empty(backend);
@@ -274,7 +272,7 @@ public class RelayPoller implements RelayListener {
     private Optional<CursorState> holdLease(String backend) {
         long now = System.nanoTime();
         Long renewed = leaseRenewedAt.get(backend);
-        long renewEvery = properties.relay().leaseTtl().toNanos() / 3;
+        long renewEvery = properties.relay().leaseHeartbeat().toNanos();
         if (renewed != null && now - renewed < renewEvery) {
             Optional<CursorState> c = cursors.read(backend);
             if (c.isPresent() && instance.id().equals(c.get().leaseOwner())) {
@@ -291,11 +289,36 @@ public class RelayPoller implements RelayListener {
         return c;
     }
 
-    private long systemIdentifier() {
-        if (systemIdentifier < 0) {
-            systemIdentifier = cursors.systemIdentifier();
+    /**
+     * Checks, on every poll, that the cursor still fits the database (ADR 015): the cluster's system
+     * identifier is the one stored with the cursor, and the database's next transaction id is at or above
+     * the cursor's highest bound. If not (a restore into another cluster, a swapped database, transaction
+     * ids below the cursor), the backend is halted in {@code relay_cursor} with a VSYNC-RELAY-IDENTITY
+     * reason, which status, health and metrics show; a backfill re-baselines it. An identifier this role may
+     * not read halts it too: the check can't be made.
+     */
+    private boolean haltsOnIdentity(CursorState c) {
+        String problem;
+        try {
+            CursorRepository.DatabaseIdentity db = cursors.databaseIdentity();
+            long bound = c.highestXidBound();
+            if (c.systemIdentifier() != db.systemIdentifier()) {
+                problem = new CursorIdentityException(c.backend(), c.systemIdentifier(), db.systemIdentifier())
+                        .getMessage();
+            } else if (db.nextXid() < bound) {
+                problem = CursorIdentityException.transactionIdsBehind(c.backend(), bound, db.nextXid());
+            } else {
+                return false;
+            }
+        } catch (SystemIdentifierUnreadableException e) {
+            problem = e.getMessage();
         }
-        return systemIdentifier;
+        if (cursors.halt(c.backend(), problem)) {
+            log.error("{}", problem);
+            String reason = problem;
+            listeners.orderedStream().forEach(l -> l.halted(c.backend(), reason));
+        }
+        return true;
     }
 
     /** Pauses polling in memory, for when the pause can't be written to the database. */

@@ -51,7 +51,7 @@ public class RelayStats {
     static final String STATS = """
             SELECT c.backend, c.paused, COALESCE(c.paused_until > clock_timestamp(), false) AS backing_off,
                    c.consecutive_failures, c.lease_owner, c.last_error, c.last_error_at, c.last_progress_at,
-                   c.backfilling, b.backlog, b.oldest_backlog_at, p.parked, p.oldest_parked_at, d.dead_letters,
+                   c.backfilling, c.halted_reason, b.backlog, b.oldest_backlog_at, p.parked, p.oldest_parked_at, d.dead_letters,
                    clock_timestamp() AS measured_at
               FROM relay_cursor c
              CROSS JOIN LATERAL (
@@ -101,7 +101,12 @@ public class RelayStats {
     public record BackendStats(String backend, boolean cursorFound, long backlog, Instant oldestBacklogAt,
             long parked, Instant oldestParkedAt, long deadLetters, boolean paused, boolean backingOff,
             int consecutiveFailures, String leaseOwner, String lastError, Instant lastErrorAt,
-            Instant lastProgressAt, boolean backfilling, Instant measuredAt) {
+            Instant lastProgressAt, boolean backfilling, Instant measuredAt, String halted) {
+
+        /** True while the backend is halted: its cursor does not fit the database (ADR 015). */
+        public boolean isHalted() {
+            return halted != null;
+        }
 
         /** Age in seconds of the oldest undelivered event (backlog or parked); 0 when caught up. */
         public double lagSeconds() {
@@ -189,7 +194,7 @@ public class RelayStats {
         Instant now = found.values().stream().map(BackendStats::measuredAt).findFirst().orElse(Instant.now());
         for (String name : names) {
             all.put(name, found.getOrDefault(name, new BackendStats(name, false, 0, null, 0, null, 0, false, false,
-                    0, null, null, null, null, false, now)));
+                    0, null, null, null, null, false, now, null)));
         }
         current = Map.copyOf(all);
         return all;
@@ -271,7 +276,8 @@ public class RelayStats {
                 instant(rs, "last_error_at"),
                 instant(rs, "last_progress_at"),
                 rs.getBoolean("backfilling"),
-                instant(rs, "measured_at"));
+                instant(rs, "measured_at"),
+                rs.getString("halted_reason"));
     }
 
     private static Instant instant(ResultSet rs, String col) throws SQLException {

@@ -49,7 +49,8 @@ import org.awaitility.core.ConditionTimeoutException;
  * {@code vectorsync.enqueue} (an application table of its own, full payloads), with updates and deletes.
  * Meanwhile the relay is killed with SIGKILL at random moments and halted at the named failpoints, and
  * restarted; PostgreSQL is restarted; one session sits idle in transaction; 0.1% of events are poison for
- * the webhook. The verdict compares every backend with the primary chunk by chunk, accounts for every
+ * the webhook, and a few stall it longer than the lease (a delivery that outlives its lease, issue 12
+ * item 1: the lease is heartbeated and the stalling event isolated and parked). The verdict compares every backend with the primary chunk by chunk, accounts for every
  * poison event, then "fixes" the receiver, replays the dead letters and checks again.
  *
  * <p>{@code bench/chaos.sh} runs {@link #main} (the full run); {@code ChaosIT} runs {@link #run} with small
@@ -995,6 +996,8 @@ public final class ChaosRun {
         row(t, "slow answers", proxy.slow.get());
         row(t, "receiver 5xx answers", receiver.answered5xx.get());
         row(t, "receiver 422 (poison) answers", receiver.answered422.get());
+        row(t, "receiver stalls of " + Receiver.STALL_MILLIS / 1000 + " s, longer than the 3 s lease (events: "
+                + receiver.stallingSince.size() + ")", receiver.stalled.get());
         t.append("\nBefore the replay, once drained (poison still refused): chunks of each backend compared with the"
                 + " primary; a chunk whose newest event is dead-lettered counts under \"dead-lettered\" only.\n\n");
         t.append("| backend | chunks compared | missing | stale | different | ahead | resurrected deletes |"
@@ -1035,6 +1038,7 @@ public final class ChaosRun {
                 + " passed, sampled every second (the idle transaction's own event left out); it includes the"
                 + " restarts of the killed relay.%n"));
         figures.put("regressions", regressionCount);
+        figures.put("receiver.stalls", receiver.stalled.get());
         figures.put("poison.refused", poison.refused());
         figures.put("poison.unaccounted", poison.unaccounted());
         figures.put("kills", (long) randomKills + haltsTotal);

@@ -24,7 +24,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * (older than what it holds). At random moments it answers 5xx: 503 before applying anything, or 500
  * after applying the batch (so the relay sends it again). While {@link #refusing} it refuses poison
  * events (a fixed 0.1% of {@code chunkId:version} keys, by a seeded hash) with 422 and
- * {@code {"failedIndex": n}}, applying nothing of that request.
+ * {@code {"failedIndex": n}}, applying nothing of that request. While {@link #failing} it also hangs on a
+ * few stalling events ({@link #stallPerMille} of the keys, at most {@link #MAX_STALLING_KEYS} in a run):
+ * for {@link #STALL_WINDOW_MILLIS} after it first sees one, every request holding it hangs
+ * {@link #STALL_MILLIS} (longer than the chaos run's 3 s lease and 2 s read timeout) and then fails
+ * without applying anything, so the relay must isolate the event over several timed-out calls, a
+ * delivery longer than its lease (issue 12 item 1); after the window the event is accepted.
  */
 final class Receiver implements AutoCloseable {
 
@@ -34,6 +39,9 @@ final class Receiver implements AutoCloseable {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final long STALL_MILLIS = 4_000;
+    static final long STALL_WINDOW_MILLIS = 15_000;
+    static final int MAX_STALLING_KEYS = 6;
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
@@ -55,10 +63,20 @@ final class Receiver implements AutoCloseable {
     final AtomicLong stale = new AtomicLong();
     final AtomicLong answered5xx = new AtomicLong();
     final AtomicLong answered422 = new AtomicLong();
+    final AtomicLong stalled = new AtomicLong();
+    /** Stalling keys ({@code chunkId:version}) and when each was first seen (System.nanoTime()). */
+    final Map<String, Long> stallingSince = new ConcurrentHashMap<>();
+    private final int stallPerMille;
     volatile boolean refusing = true;
     volatile boolean failing = true;
 
     Receiver(long seed, int poisonPerMille, int failBeforePerMille, int failAfterPerMille) throws IOException {
+        this(seed, poisonPerMille, failBeforePerMille, failAfterPerMille, 1);
+    }
+
+    Receiver(long seed, int poisonPerMille, int failBeforePerMille, int failAfterPerMille, int stallPerMille)
+            throws IOException {
+        this.stallPerMille = stallPerMille;
         this.poisonSeed = seed;
         this.poisonPerMille = poisonPerMille;
         this.failBeforePerMille = failBeforePerMille;
@@ -83,6 +101,38 @@ final class Receiver implements AutoCloseable {
         return Math.floorMod(h, 1000) < poisonPerMille;
     }
 
+    /** Whether the request holds a stalling event still in its stall window. */
+    private boolean stalls(JsonNode list) {
+        long now = System.nanoTime();
+        for (JsonNode e : list) {
+            String key = e.get("chunkId").asText() + ":" + e.get("version").asLong();
+            Long since = stallingSince.get(key);
+            if (since == null && isStalling(e.get("chunkId").asText(), e.get("version").asLong())) {
+                synchronized (stallingSince) {
+                    if (stallingSince.size() < MAX_STALLING_KEYS) {
+                        since = stallingSince.computeIfAbsent(key, k -> now);
+                    }
+                }
+            }
+            if (since != null && now - since < STALL_WINDOW_MILLIS * 1_000_000L) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether this event key stalls (while the run's cap allows): a share of keys apart from the poison ones. */
+    boolean isStalling(String chunkId, long version) {
+        if (isPoison(chunkId, version)) {
+            return false;
+        }
+        long h = ~poisonSeed ^ (chunkId.hashCode() * 0xD6E8FEB86659FD93L) ^ (version * 0x9E3779B97F4A7C15L);
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        return Math.floorMod(h, 1000) < stallPerMille;
+    }
+
     private synchronized int draw() {
         return random.nextInt(1000);
     }
@@ -98,6 +148,21 @@ final class Receiver implements AutoCloseable {
                 return;
             }
             JsonNode list = body.get("events");
+            if (failing && stalls(list)) {
+                stalled.incrementAndGet();
+                try {
+                    Thread.sleep(STALL_MILLIS); // the fault itself: this receiver hangs on the event
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                answered5xx.incrementAndGet();
+                try {
+                    answer(ex, 503, "{\"error\":\"chaos: stalled\"}");
+                } catch (IOException clientGone) {
+                    // the relay stopped waiting (its read timeout)
+                }
+                return;
+            }
             if (refusing) {
                 for (int i = 0; i < list.size(); i++) {
                     JsonNode e = list.get(i);

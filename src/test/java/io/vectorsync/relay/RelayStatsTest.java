@@ -13,7 +13,7 @@ class RelayStatsTest {
     private static RelayStats.BackendStats stats(long backlog, Instant oldestBacklog, long parked, Instant oldestParked,
             Instant lastProgress) {
         return new RelayStats.BackendStats("replica", true, backlog, oldestBacklog, parked, oldestParked, 0, false,
-                false, 0, null, null, null, lastProgress, false, NOW);
+                false, 0, null, null, null, lastProgress, false, NOW, null);
     }
 
     @Test
