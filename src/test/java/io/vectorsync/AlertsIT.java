@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vectorsync.support.AbstractIT;
+import io.vectorsync.support.LoopbackReceiver;
 import io.vectorsync.support.TcpProxy;
 import io.vectorsync.support.TestDatabases;
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -51,30 +48,16 @@ class AlertsIT extends AbstractIT {
 
     private static final TcpProxy PROXY = TcpProxy.toTestPostgres();
     private static final List<JsonNode> WEBHOOK = new CopyOnWriteArrayList<>();
-    private static final HttpServer RECEIVER = receiver();
-    private static final String SECRET = "alert-test-content-that-must-never-be-logged";
-
-    private static HttpServer receiver() {
-        try {
-            HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            ObjectMapper json = new ObjectMapper();
-            s.createContext("/alerts", exchange -> {
-                try (exchange) {
-                    if (!exchange.getRequestMethod().equals("POST")
-                            || !exchange.getRequestHeaders().getFirst("Content-Type").startsWith("application/json")) {
-                        exchange.sendResponseHeaders(400, -1);
-                        return;
-                    }
-                    WEBHOOK.add(json.readTree(exchange.getRequestBody()));
-                    exchange.sendResponseHeaders(204, -1);
-                }
-            });
-            s.start();
-            return s;
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+    private static final LoopbackReceiver RECEIVER = LoopbackReceiver.start(exchange -> {
+        if (!exchange.getRequestMethod().equals("POST")
+                || !exchange.getRequestHeaders().getFirst("Content-Type").startsWith("application/json")) {
+            LoopbackReceiver.respond(exchange, 400);
+            return;
         }
-    }
+        WEBHOOK.add(LoopbackReceiver.body(exchange));
+        LoopbackReceiver.respond(exchange, 204);
+    });
+    private static final String SECRET = "alert-test-content-that-must-never-be-logged";
 
     @DynamicPropertySource
     static void backendThroughTheProxyAndTheWebhook(DynamicPropertyRegistry registry) {
@@ -82,14 +65,13 @@ class AlertsIT extends AbstractIT {
                 () -> "jdbc:postgresql://127.0.0.1:" + PROXY.port() + "/${vectorsync.test.database}");
         registry.add("vectorsync.backends.replica.username", () -> TestDatabases.USER);
         registry.add("vectorsync.backends.replica.connect-timeout", () -> "250ms");
-        registry.add("vectorsync.alerts.webhook-url",
-                () -> "http://127.0.0.1:" + RECEIVER.getAddress().getPort() + "/alerts");
+        registry.add("vectorsync.alerts.webhook-url", () -> RECEIVER.url("/alerts"));
     }
 
     @AfterAll
     static void stop() {
         PROXY.close();
-        RECEIVER.stop(0);
+        RECEIVER.close();
     }
 
     @Autowired

@@ -3,23 +3,17 @@ package io.vectorsync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vectorsync.support.AbstractIT;
-import java.io.IOException;
-import java.net.InetSocketAddress;
+import io.vectorsync.support.LoopbackReceiver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -49,56 +43,24 @@ import org.springframework.test.context.DynamicPropertySource;
 class LeaseLostDuringDeliveryIT extends AbstractIT {
 
     private static final String STALLED = "lost-stall";
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final AtomicInteger stalledRequests = new AtomicInteger();
     private static final AtomicInteger requests = new AtomicInteger();
-    /** Never counted down while the test runs: a request with the stalled chunk hangs its full 4 s. */
-    private static final CountDownLatch released = new CountDownLatch(1);
-    private static final HttpServer server = start();
-
-    private static HttpServer start() {
-        try {
-            HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            s.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
-            s.createContext("/hook", ex -> {
-                JsonNode events = JSON.readTree(ex.getRequestBody().readAllBytes()).get("events");
-                List<String> ids = new ArrayList<>();
-                events.forEach(e -> ids.add(e.get("chunkId").asText()));
-                requests.incrementAndGet();
-                int status = 200;
-                if (ids.contains(STALLED)) {
-                    stalledRequests.incrementAndGet();
-                    try {
-                        released.await(4, TimeUnit.SECONDS); // the receiver hangs on this chunk
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    status = 503;
-                }
-                try {
-                    ex.sendResponseHeaders(status, -1);
-                } catch (IOException clientGone) {
-                    // the relay stopped waiting (its read timeout)
-                }
-                ex.close();
-            });
-            s.start();
-            return s;
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+    @RegisterExtension
+    static final LoopbackReceiver receiver = LoopbackReceiver.start(ex -> {
+        List<String> ids = LoopbackReceiver.chunkIds(LoopbackReceiver.events(ex));
+        requests.incrementAndGet();
+        int status = 200;
+        if (ids.contains(STALLED)) {
+            stalledRequests.incrementAndGet();
+            LoopbackReceiver.hang(4_000); // the receiver hangs on this chunk, then fails it
+            status = 503;
         }
-    }
+        LoopbackReceiver.respond(ex, status);
+    });
 
     @DynamicPropertySource
     static void receiver(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.hooks.url",
-                () -> "http://127.0.0.1:" + server.getAddress().getPort() + "/hook");
-    }
-
-    @AfterAll
-    static void stop() {
-        released.countDown();
-        server.stop(0);
+        registry.add("vectorsync.backends.hooks.url", () -> receiver.url("/hook"));
     }
 
     @Autowired

@@ -4,18 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.support.AbstractIT;
+import io.vectorsync.support.LoopbackReceiver;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -37,47 +35,26 @@ import org.springframework.test.context.DynamicPropertySource;
         "vectorsync.backends.hooks.circuit-breaker.wait-in-open=1s"})
 class RotatedCredentialsIT extends AbstractIT {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> received = ConcurrentHashMap.newKeySet();
     private static final AtomicInteger refused = new AtomicInteger();
     private static volatile int refuseWith = 401;
-    private static final HttpServer server = start();
-
-    private static HttpServer start() {
-        try {
-            HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            s.createContext("/hook", ex -> {
-                JsonNode body = JSON.readTree(ex.getRequestBody().readAllBytes());
-                int status = refuseWith;
-                byte[] answer = "{\"error\":\"invalid api key for tenant secret-tenant\"}".getBytes();
-                if (status == 200) {
-                    body.get("events").forEach(e -> received.add(e.get("chunkId").asText()));
-                    answer = new byte[0];
-                } else {
-                    refused.incrementAndGet();
-                }
-                ex.sendResponseHeaders(status, answer.length == 0 ? -1 : answer.length);
-                if (answer.length > 0) {
-                    ex.getResponseBody().write(answer);
-                }
-                ex.close();
-            });
-            s.start();
-            return s;
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+    @RegisterExtension
+    static final LoopbackReceiver receiver = LoopbackReceiver.start(ex -> {
+        JsonNode events = LoopbackReceiver.events(ex);
+        int status = refuseWith;
+        String answer = "{\"error\":\"invalid api key for tenant secret-tenant\"}";
+        if (status == 200) {
+            events.forEach(e -> received.add(e.get("chunkId").asText()));
+            answer = "";
+        } else {
+            refused.incrementAndGet();
         }
-    }
+        LoopbackReceiver.respond(ex, status, answer);
+    });
 
     @DynamicPropertySource
     static void receiver(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.hooks.url",
-                () -> "http://127.0.0.1:" + server.getAddress().getPort() + "/hook");
-    }
-
-    @AfterAll
-    static void stop() {
-        server.stop(0);
+        registry.add("vectorsync.backends.hooks.url", () -> receiver.url("/hook"));
     }
 
     private String lastError() throws IOException {

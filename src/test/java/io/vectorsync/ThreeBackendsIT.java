@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpExchange;
 import io.vectorsync.support.AbstractIT;
+import io.vectorsync.support.LoopbackReceiver;
 import io.vectorsync.support.TestDatabases;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -37,30 +36,18 @@ import org.springframework.test.context.DynamicPropertySource;
         "vectorsync.backends.hooks.read-timeout=2s"})
 class ThreeBackendsIT extends AbstractIT {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String REMOTE = TestDatabases.create("three_remote");
     private static final Map<String, Long> received = new ConcurrentHashMap<>();
-    private static volatile HttpServer server = receiver(0);
-    private static final int PORT = server.getAddress().getPort();
+    private static volatile LoopbackReceiver receiver = LoopbackReceiver.start(ThreeBackendsIT::receive);
+    private static final int PORT = receiver.port();
 
-    private static HttpServer receiver(int port) {
-        try {
-            HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-            s.createContext("/hook", ex -> {
-                JsonNode body = JSON.readTree(ex.getRequestBody().readAllBytes());
-                for (JsonNode e : body.get("events")) {
-                    String id = e.get("chunkId").asText();
-                    long v = e.get("op").asText().equals("DELETE") ? -e.get("version").asLong() : e.get("version").asLong();
-                    received.merge(id, v, (a, b) -> Math.abs(b) > Math.abs(a) ? b : a);
-                }
-                ex.sendResponseHeaders(204, -1);
-                ex.close();
-            });
-            s.start();
-            return s;
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+    private static void receive(HttpExchange ex) throws IOException {
+        for (JsonNode e : LoopbackReceiver.events(ex)) {
+            String id = e.get("chunkId").asText();
+            long v = e.get("op").asText().equals("DELETE") ? -e.get("version").asLong() : e.get("version").asLong();
+            received.merge(id, v, (a, b) -> Math.abs(b) > Math.abs(a) ? b : a);
         }
+        LoopbackReceiver.respond(ex, 204);
     }
 
     @DynamicPropertySource
@@ -72,7 +59,7 @@ class ThreeBackendsIT extends AbstractIT {
 
     @AfterAll
     static void stop() {
-        server.stop(0);
+        receiver.close();
         TestDatabases.drop(REMOTE);
     }
 
@@ -127,7 +114,7 @@ class ThreeBackendsIT extends AbstractIT {
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> healthyInStep() && receiverInStep());
 
-        server.stop(0); // the receiver's server is gone: connections are refused
+        receiver.close(); // the receiver's server is gone: connections are refused
         for (int i = 0; i < 60; i++) {
             put("t-" + (i % 40), chunkBody("during the outage " + i));
         }
@@ -141,7 +128,8 @@ class ThreeBackendsIT extends AbstractIT {
         assertThat(count("SELECT consecutive_failures FROM relay_cursor WHERE backend IN ('replica', 'remote')"
                 .replace("SELECT consecutive_failures", "SELECT coalesce(sum(consecutive_failures), 0)"))).isZero();
 
-        server = receiver(PORT); // back on the same port: the backlog drains by itself
+        // Back on the same port: the backlog drains by itself.
+        receiver = LoopbackReceiver.start(PORT, ThreeBackendsIT::receive);
         await().atMost(Duration.ofSeconds(30)).until(this::receiverInStep);
         assertThat(healthyInStep()).isTrue();
         assertThat(count("SELECT count(*) FROM parked") + count("SELECT count(*) FROM dead_letter")).isZero();

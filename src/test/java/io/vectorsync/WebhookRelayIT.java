@@ -4,18 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.support.AbstractIT;
-import java.io.IOException;
-import java.net.InetSocketAddress;
+import io.vectorsync.support.LoopbackReceiver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -34,51 +31,34 @@ import org.springframework.test.context.DynamicPropertySource;
         "vectorsync.relay.max-attempts=10"})
 class WebhookRelayIT extends AbstractIT {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, Long> versions = new ConcurrentHashMap<>();
     private static final Map<String, String> contents = new ConcurrentHashMap<>();
     private static volatile boolean down;
     private static final AtomicInteger answered503 = new AtomicInteger();
     private static volatile String refuse = "";
     private static final java.util.Queue<JsonNode> received = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private static final HttpServer server = start();
-
-    private static HttpServer start() {
-        try {
-            HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            s.createContext("/hook", ex -> {
-                JsonNode body = JSON.readTree(ex.getRequestBody().readAllBytes());
-                int status = 200;
-                String answer = "";
-                if (down) {
-                    answered503.incrementAndGet();
-                    status = 503;
-                } else {
-                    JsonNode events = body.get("events");
-                    for (int i = 0; i < events.size(); i++) {
-                        if (events.get(i).get("chunkId").asText().equals(refuse)) {
-                            status = 422;
-                            answer = "{\"failedIndex\": " + i + "}";
-                        }
-                    }
-                    if (status == 200) {
-                        events.forEach(WebhookRelayIT::apply);
-                        events.forEach(received::add);
-                    }
+    @RegisterExtension
+    static final LoopbackReceiver receiver = LoopbackReceiver.start(ex -> {
+        JsonNode events = LoopbackReceiver.events(ex);
+        int status = 200;
+        String answer = "";
+        if (down) {
+            answered503.incrementAndGet();
+            status = 503;
+        } else {
+            for (int i = 0; i < events.size(); i++) {
+                if (events.get(i).get("chunkId").asText().equals(refuse)) {
+                    status = 422;
+                    answer = "{\"failedIndex\": " + i + "}";
                 }
-                byte[] out = answer.getBytes();
-                ex.sendResponseHeaders(status, out.length == 0 ? -1 : out.length);
-                if (out.length > 0) {
-                    ex.getResponseBody().write(out);
-                }
-                ex.close();
-            });
-            s.start();
-            return s;
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+            }
+            if (status == 200) {
+                events.forEach(WebhookRelayIT::apply);
+                events.forEach(received::add);
+            }
         }
-    }
+        LoopbackReceiver.respond(ex, status, answer);
+    });
 
     /** What a receiver honouring versions does: keep the newest, deletes included. */
     private static synchronized void apply(JsonNode e) {
@@ -97,13 +77,7 @@ class WebhookRelayIT extends AbstractIT {
 
     @DynamicPropertySource
     static void receiver(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.hooks.url",
-                () -> "http://127.0.0.1:" + server.getAddress().getPort() + "/hook");
-    }
-
-    @AfterAll
-    static void stop() {
-        server.stop(0);
+        registry.add("vectorsync.backends.hooks.url", () -> receiver.url("/hook"));
     }
 
     private boolean receiverInStep() {
