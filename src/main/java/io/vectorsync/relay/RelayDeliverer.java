@@ -250,6 +250,7 @@ public class RelayDeliverer {
         o.beat = beat;
         o.backend = backend;
         attempt(changes, isolate, applier, o);
+        collapseApplied(o);
         if (!o.transientlyFailed.isEmpty()) {
             if (!isolate || o.applied.isEmpty()) {
                 throw o.firstTransient;
@@ -260,6 +261,78 @@ public class RelayDeliverer {
             }
         }
         return o;
+    }
+
+    /**
+     * The two parts a list is split into to isolate a failing change. When every change carries its batch
+     * position (a backend that replays a batch in event order, ADR 018) the cut is a point of the batch's
+     * event timeline, so each part is itself a batch cut and applying them one after the other ends as the
+     * events one by one would: a key whose events straddle the point goes to both parts, the older events to
+     * the first. Otherwise the list is cut in the middle. Both parts are non-empty for a list of two or more.
+     */
+    static List<List<Change>> halves(List<Change> list) {
+        if (!inEventOrder(list)) {
+            int mid = list.size() / 2;
+            return List.of(new ArrayList<>(list.subList(0, mid)), new ArrayList<>(list.subList(mid, list.size())));
+        }
+        List<Long> positions = new ArrayList<>();
+        for (Change c : list) {
+            events(c).forEach(e -> positions.add(e.seq()));
+        }
+        positions.sort(null);
+        long at = positions.get(positions.size() / 2);
+        List<Change> before = new ArrayList<>();
+        List<Change> after = new ArrayList<>();
+        for (Change c : list) {
+            List<Change> earlier = new ArrayList<>();
+            List<Change> later = new ArrayList<>();
+            events(c).forEach(e -> (e.seq() < at ? earlier : later).add(e));
+            if (later.isEmpty()) {
+                before.add(c);
+            } else if (earlier.isEmpty()) {
+                after.add(c);
+            } else {
+                before.add(part(earlier));
+                after.add(part(later));
+            }
+        }
+        return List.of(before, after);
+    }
+
+    /** True when every change carries its batch position: the backend replays the batch in event order. */
+    private static boolean inEventOrder(List<Change> list) {
+        return list.stream().allMatch(c -> c.seq() >= 0);
+    }
+
+    /** A change and the older changes of its key it carries, each with its batch position. */
+    private static List<Change> events(Change c) {
+        List<Change> all = new ArrayList<>(c.earlier().size() + 1);
+        c.earlier().forEach(e -> all.add(e.withHistory(e.seq(), List.of())));
+        all.add(c.withHistory(c.seq(), List.of()));
+        return all;
+    }
+
+    /** The newest of some changes of one key, carrying the others as its history. */
+    private static Change part(List<Change> events) {
+        Change newest = events.stream().max(java.util.Comparator.comparingLong(Change::version)).orElseThrow();
+        List<Change> rest = new ArrayList<>(events);
+        rest.remove(newest);
+        return newest.withHistory(newest.seq(), rest);
+    }
+
+    /**
+     * One applied change per key, the newest: a key split across the parts of a timeline cut may have been
+     * applied in both (the ledger takes one entry per key and statement).
+     */
+    private static void collapseApplied(Outcome o) {
+        Map<String, Change> newest = new LinkedHashMap<>();
+        for (Change c : o.applied) {
+            newest.merge(c.key(), c, (a, b) -> a.version() >= b.version() ? a : b);
+        }
+        if (newest.size() < o.applied.size()) {
+            o.applied.clear();
+            o.applied.addAll(newest.values());
+        }
     }
 
     /**
@@ -324,9 +397,9 @@ public class RelayDeliverer {
                 attempt(rest, isolate, applier, o);
                 return true;
             }
-            int mid = list.size() / 2;
-            attempt(new ArrayList<>(list.subList(0, mid)), isolate, applier, o);
-            attempt(new ArrayList<>(list.subList(mid, list.size())), isolate, applier, o);
+            List<List<Change>> halves = halves(list);
+            attempt(halves.get(0), isolate, applier, o);
+            attempt(halves.get(1), isolate, applier, o);
             return true;
         } catch (TransientBackendException e) {
             if (!isolate || e.unreachable()) {
@@ -344,10 +417,20 @@ public class RelayDeliverer {
             o.transientlyFailed.addAll(list);
             return;
         }
-        int mid = list.size() / 2;
-        List<Change> left = new ArrayList<>(list.subList(0, mid));
-        List<Change> right = new ArrayList<>(list.subList(mid, list.size()));
+        List<List<Change>> halves = halves(list);
+        List<Change> left = halves.get(0);
+        List<Change> right = halves.get(1);
         boolean leftOk = tryWhole(left, isolate, applier, o);
+        if (!leftOk && inEventOrder(list)) {
+            // A backend that replays in event order: the good changes of the earlier part land before any of
+            // the later part, so the later part waits until the earlier one is settled (a backend that is
+            // down fails every call of it, and nothing is charged then either).
+            isolateTransient(left, isolate, applier, o);
+            if (!tryWhole(right, isolate, applier, o)) {
+                isolateTransient(right, isolate, applier, o);
+            }
+            return;
+        }
         boolean rightOk = tryWhole(right, isolate, applier, o);
         if (!leftOk && !rightOk) {
             o.transientlyFailed.addAll(list); // both halves fail: the backend is down, not one change

@@ -110,4 +110,22 @@ class RelayDelivererWriteTest {
         assertThat(o.failed.keySet()).containsExactly("c4");
         assertThat(calls).containsExactly(10, 9);
     }
+
+    @Test
+    void changesWithBatchPositionsAreSplitAtAPointOfTheEventTimelineWithAStraddlingKeyInBothParts() {
+        // a: upserts at positions 0 and 3 (versions 1, 2); link at 1; b at 2
+        Change a = Change.delete("a", 2).withHistory(3, List.of(Change.delete("a", 1).withHistory(0, List.of())));
+        Change link = Change.delete("link", 1).withHistory(1, List.of());
+        Change b = Change.delete("b", 1).withHistory(2, List.of());
+
+        List<List<Change>> parts = RelayDeliverer.halves(List.of(a, link, b));
+
+        assertThat(parts.get(0)).extracting(c -> c.key() + "@" + c.seq() + " v" + c.version())
+                .containsExactly("a@0 v1", "link@1 v1");
+        assertThat(parts.get(1)).extracting(c -> c.key() + "@" + c.seq() + " v" + c.version())
+                .containsExactly("a@3 v2", "b@2 v1");
+        assertThat(parts.get(1).get(0).earlier()).as("the later part of a carries none of its earlier events").isEmpty();
+        assertThat(RelayDeliverer.halves(changes(5))).as("without positions: the list's middle")
+                .extracting(List::size).containsExactly(2, 3);
+    }
 }
