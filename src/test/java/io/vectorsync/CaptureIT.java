@@ -343,7 +343,8 @@ class CaptureIT extends AbstractIT {
         long before = count("SELECT count(*) FROM outbox");
         for (boolean usual : List.of(true, false)) {
             // Beyond PostgreSQL numeric (131072 digits before the point, 16383 after) ...
-            for (String number : List.of("1e131072", "1.5e-16383")) {
+            // ... or, written out in full as PostgreSQL prints it, longer than a reader takes back (1,000 chars)
+            for (String number : List.of("1e131072", "1.5e-16383", "1e1000", "1e-1000", "-1e999")) {
                 ResponseEntity<String> r = put("too-big", bodyWithMetadata("{\"x\":" + number + "}", usual));
                 assertThat(r.getStatusCode().value()).as(r.getBody()).isEqualTo(400);
                 assertThat(json.readTree(r.getBody()).get("code").asText()).isEqualTo("VSYNC-METADATA-NUMBER");
@@ -358,6 +359,12 @@ class CaptureIT extends AbstractIT {
         }
         assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id IN ('too-big', 'nul')")).isZero();
         assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(before);
+
+        // The longest that is kept reads back whole: 999 digits and the point's absence, 1,000 with a sign.
+        assertThat(put("longest", bodyWithMetadata("{\"x\":-1e998}", true)).getStatusCode().value()).isEqualTo(201);
+        ResponseEntity<String> back = http.getForEntity("/api/v1/chunks/longest", String.class);
+        assertThat(back.getStatusCode().value()).as(back.getBody()).isEqualTo(200);
+        assertThat(back.getBody()).contains("-1" + "0".repeat(998));
     }
     @Test
     void aLeanUpsertForAChunkNotInChunksIsRefusedByBothCaptureFunctionsWithTheSameCode() {

@@ -52,7 +52,7 @@ class LeaseLostDuringDeliveryIT extends AbstractIT {
         int status = 200;
         if (ids.contains(STALLED)) {
             stalledRequests.incrementAndGet();
-            LoopbackReceiver.hang(4_000); // the receiver hangs on this chunk, then fails it
+            LeaseLostDuringDeliveryIT.receiver.hang(4_000); // the receiver hangs on this chunk, then fails it
             status = 503;
         }
         LoopbackReceiver.respond(ex, status);

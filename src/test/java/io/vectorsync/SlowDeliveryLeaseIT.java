@@ -48,7 +48,7 @@ class SlowDeliveryLeaseIT extends AbstractIT {
         int status = 200;
         if (ids.contains(STALLED)) {
             stalledRequests.incrementAndGet();
-            LoopbackReceiver.hang(4_000); // the receiver hangs on this chunk, then fails it
+            SlowDeliveryLeaseIT.receiver.hang(4_000); // the receiver hangs on this chunk, then fails it
             status = 503;
         } else {
             ids.forEach(id -> applied.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet());

@@ -14,7 +14,8 @@ import java.util.Map;
  * Metadata as sent: JSON read with decimals as {@link BigDecimal} (trailing zeros kept), so numbers a
  * double cannot hold ({@code 1e400}, 30 significant digits) reach {@code jsonb} and come back unchanged.
  * Also the checks of what {@code jsonb} cannot hold, so such input is refused with a code before it is
- * written: a NUL character in a string or key, a number beyond PostgreSQL {@code numeric}.
+ * written: a NUL character in a string or key, a number beyond PostgreSQL {@code numeric} or longer,
+ * written out in full as PostgreSQL prints it, than a reader takes back.
  */
 public final class ExactJson {
 
@@ -77,10 +78,20 @@ public final class ExactJson {
         return null;
     }
 
+    /**
+     * The longest number a reader of the stored metadata takes: PostgreSQL prints numeric without an
+     * exponent ({@code 1e1000} comes back as 1001 digits), and Jackson refuses longer number text by default,
+     * so a longer plain form would be accepted now and unreadable on every GET and delivery after.
+     */
+    static final int MAX_PLAIN_LENGTH = com.fasterxml.jackson.core.StreamReadConstraints.DEFAULT_MAX_NUM_LEN;
+
     private static boolean fitsNumeric(JsonNode n) {
         if (n.isBigDecimal()) {
             BigDecimal d = n.decimalValue();
-            return d.scale() <= MAX_SCALE && (long) d.precision() - d.scale() <= MAX_INTEGER_DIGITS;
+            long integerDigits = Math.max(1L, (long) d.precision() - d.scale());
+            long plain = integerDigits + (d.scale() > 0 ? 1L + d.scale() : 0L) + (d.signum() < 0 ? 1 : 0);
+            return d.scale() <= MAX_SCALE && (long) d.precision() - d.scale() <= MAX_INTEGER_DIGITS
+                    && plain <= MAX_PLAIN_LENGTH;
         }
         if (n.isBigInteger()) {
             BigInteger i = n.bigIntegerValue();

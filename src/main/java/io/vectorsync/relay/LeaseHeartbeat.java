@@ -55,7 +55,14 @@ public class LeaseHeartbeat {
         // The poll left at least lease-ttl minus one heartbeat on the lease: the first renewal comes after
         // half a heartbeat, so a batch delivered quicker than that costs no renewal at all.
         Duration every = properties.relay().leaseHeartbeat();
-        beat.future = scheduler.scheduleAtFixedRate(beat::renew, clock.instant().plus(every.dividedBy(2)), every);
+        try {
+            beat.future = scheduler.scheduleAtFixedRate(beat::renew, clock.instant().plus(every.dividedBy(2)), every);
+        } catch (org.springframework.core.task.TaskRejectedException shuttingDown) {
+            // The scheduler is gone (shutdown): the batch goes on without a heartbeat, as before ADR 014 (its
+            // lease still holds lease-ttl minus one heartbeat), rather than failing as if the backend had.
+            log.info("Backend '{}': no lease heartbeat for this batch, the scheduler is shutting down", batch.backend());
+            return beat;
+        }
         if (beat.ended || beat.lost) {
             beat.stop(); // the first renewal ran before the future was known
         }

@@ -29,7 +29,12 @@ public class RelayConfiguration {
             org.springframework.scheduling.TaskScheduler.class)
     org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler taskScheduler(
             org.springframework.boot.task.ThreadPoolTaskSchedulerBuilder builder) {
-        return builder.poolSize(2).threadNamePrefix("vectorsync-lease-").build();
+        org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler scheduler =
+                builder.poolSize(2).threadNamePrefix("vectorsync-lease-").build();
+        // Camel stops the relay routes after the context-closed event: batches still being delivered then
+        // keep their heartbeat (and one polled just before may start one) until the scheduler is destroyed.
+        scheduler.setAcceptTasksAfterContextClose(true);
+        return scheduler;
     }
 
     @Bean

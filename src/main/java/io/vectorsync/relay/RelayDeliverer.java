@@ -110,8 +110,8 @@ public class RelayDeliverer {
         applied.putAll(ledger.versions(backend.name(), unknown));
 
         // Keys a former holder may have overwritten after this holder's write (ADR 017): written again.
-        java.util.Set<String> suspect = backend.fenceCheckedApart()
-                ? suspects.among(backend.name(), PARTITION, groups.keySet()) : java.util.Set.of();
+        SuspectWrites.Suspects suspect = backend.fenceCheckedApart()
+                ? suspects.among(backend.name(), PARTITION, groups.keySet()) : SuspectWrites.Suspects.NONE;
         List<Change> toWrite = new ArrayList<>();
         Map<String, Long> skipped = new HashMap<>();
         Map<String, String> poisoned = new LinkedHashMap<>();
@@ -131,7 +131,8 @@ public class RelayDeliverer {
         boolean isolate = batch.cursor().consecutiveFailures() >= properties.retryOf(batch.backend()).isolateAfterFailures();
         Outcome outcome;
         // The lease is renewed while the batch is delivered, up to its deadline (ADR 014).
-        try (LeaseHeartbeat.Beat beat = heartbeat.start(batch, maxCalls(toWrite.size(), backend.sharesPrimaryTransaction()))) {
+        int events = toWrite.stream().mapToInt(c -> 1 + c.earlier().size()).sum(); // a timeline split goes by event
+        try (LeaseHeartbeat.Beat beat = heartbeat.start(batch, maxCalls(events, backend.sharesPrimaryTransaction()))) {
             outcome = deliver(batch, backend, groups, toWrite, skipped, poisoned, isolate, beat, suspect);
         }
         failpoints.hit("after-commit");
@@ -144,7 +145,7 @@ public class RelayDeliverer {
 
     private Outcome deliver(Batch batch, Backend backend, Map<String, Group> groups, List<Change> toWrite,
             Map<String, Long> skipped, Map<String, String> poisoned, boolean isolate, LeaseHeartbeat.Beat beat,
-            java.util.Set<String> suspect) {
+            SuspectWrites.Suspects suspect) {
         Outcome outcome = null;
         if (backend.sharesPrimaryTransaction()) {
             try {
@@ -201,7 +202,8 @@ public class RelayDeliverer {
                 }
                 tx.executeWithoutResult(s -> {
                     record(batch, groups, o, skipped, poisoned);
-                    suspects.clear(batch.backend(), PARTITION, suspect);
+                    // Only the suspect keys rewritten now; one refused or parked stays suspect for its retry.
+                    suspects.clear(batch.backend(), PARTITION, suspect, appliedAmong(suspect, o));
                     cursors.advance(batch.cursor(), batch.next(), instance.id(), o.applied);
                 });
             } catch (RuntimeException e) {
@@ -213,6 +215,16 @@ public class RelayDeliverer {
             outcome = o;
         }
         return outcome;
+    }
+
+    private static java.util.Set<String> appliedAmong(SuspectWrites.Suspects suspect, Outcome o) {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        for (Change c : o.applied) {
+            if (suspect.contains(c.key()) && !o.failed.containsKey(c.key())) {
+                out.add(c.key());
+            }
+        }
+        return out;
     }
 
     /**
@@ -297,6 +309,15 @@ public class RelayDeliverer {
             }
         }
         return List.of(before, after);
+    }
+
+    /**
+     * True when one change carrying older events of its key (a backend that replays in event order) is the
+     * whole list: it is split along its own timeline, so that only its failing event is parked and the
+     * others (a DELETE that removes relationships, say) are applied in their order.
+     */
+    private static boolean splittable(List<Change> list) {
+        return list.size() == 1 && inEventOrder(list) && !list.get(0).earlier().isEmpty();
     }
 
     /** True when every change carries its batch position: the backend replays the batch in event order. */
@@ -385,12 +406,12 @@ public class RelayDeliverer {
             }
             return true;
         } catch (PermanentBackendException e) {
-            if (list.size() == 1) {
+            if (list.size() == 1 && !splittable(list)) {
                 o.failed.put(list.get(0).key(), e);
                 return true;
             }
             int idx = e.failedIndex();
-            if (idx >= 0 && idx < list.size()) {
+            if (idx >= 0 && idx < list.size() && !splittable(list)) {
                 o.failed.put(list.get(idx).key(), e);
                 List<Change> rest = new ArrayList<>(list);
                 rest.remove(idx);
@@ -413,7 +434,7 @@ public class RelayDeliverer {
     }
 
     private void isolateTransient(List<Change> list, boolean isolate, Consumer<List<Change>> applier, Outcome o) {
-        if (list.size() == 1) {
+        if (list.size() == 1 && !splittable(list)) {
             o.transientlyFailed.addAll(list);
             return;
         }

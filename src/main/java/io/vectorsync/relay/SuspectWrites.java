@@ -38,11 +38,24 @@ public class SuspectWrites {
               FROM chunks c WHERE c.chunk_id = ANY (?::text[])
             """;
     private static final String AMONG = """
-            SELECT chunk_key FROM suspect_writes WHERE backend = ? AND partition = ? AND chunk_key = ANY (?::text[])
+            SELECT clock_timestamp() AS read_at,
+                   ARRAY(SELECT chunk_key FROM suspect_writes
+                          WHERE backend = ? AND partition = ? AND chunk_key = ANY (?::text[])) AS keys
             """;
+    /** Only rows recorded before they were read: a key a former holder records again meanwhile stays. */
     private static final String CLEAR = """
-            DELETE FROM suspect_writes WHERE backend = ? AND partition = ? AND chunk_key = ANY (?::text[])
+            DELETE FROM suspect_writes
+             WHERE backend = ? AND partition = ? AND chunk_key = ANY (?::text[]) AND recorded_at <= ?
             """;
+
+    /** The suspect keys among a batch's, and when they were read (the database's clock). */
+    public record Suspects(Set<String> keys, java.sql.Timestamp readAt) {
+        public static final Suspects NONE = new Suspects(Set.of(), null);
+
+        public boolean contains(String key) {
+            return keys.contains(key);
+        }
+    }
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
@@ -78,17 +91,23 @@ public class SuspectWrites {
     }
 
     /** Which of {@code keys} are suspect for (backend, partition). */
-    public Set<String> among(String backend, int partition, Collection<String> keys) {
+    public Suspects among(String backend, int partition, Collection<String> keys) {
         if (keys.isEmpty()) {
-            return Set.of();
+            return Suspects.NONE;
         }
-        return new HashSet<>(jdbc.queryForList(AMONG, String.class, backend, partition, keys.toArray(String[]::new)));
+        return jdbc.queryForObject(AMONG, (rs, n) -> {
+            Set<String> found = new HashSet<>(java.util.Arrays.asList((String[]) rs.getArray("keys").getArray()));
+            return new Suspects(found, rs.getTimestamp("read_at"));
+        }, backend, partition, keys.toArray(String[]::new));
     }
 
-    /** Clears the rewritten keys; runs in the transaction that moves the cursor. */
-    public void clear(String backend, int partition, Set<String> keys) {
-        if (!keys.isEmpty()) {
-            jdbc.update(CLEAR, backend, partition, keys.toArray(String[]::new));
+    /**
+     * Clears the rewritten keys, as they were when {@link #among} read them; runs in the transaction that
+     * moves the cursor.
+     */
+    public void clear(String backend, int partition, Suspects read, Set<String> rewritten) {
+        if (!rewritten.isEmpty() && read.readAt() != null) {
+            jdbc.update(CLEAR, backend, partition, rewritten.toArray(String[]::new), read.readAt());
         }
     }
 }

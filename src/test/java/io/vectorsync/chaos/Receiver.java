@@ -44,6 +44,8 @@ final class Receiver implements AutoCloseable {
     static final int MAX_STALLING_KEYS = 6;
 
     private final HttpServer server;
+    /** Counted down by {@link #close()}: ends a stall at once. */
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
     private final ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
         Thread t = new Thread(r, "chaos-receiver");
         t.setDaemon(true);
@@ -151,7 +153,8 @@ final class Receiver implements AutoCloseable {
             if (failing && stalls(list)) {
                 stalled.incrementAndGet();
                 try {
-                    Thread.sleep(STALL_MILLIS); // the fault itself: this receiver hangs on the event
+                    // the fault itself: this receiver hangs on the event (until the stall is over or it closes)
+                    closed.await(STALL_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -235,6 +238,7 @@ final class Receiver implements AutoCloseable {
 
     @Override
     public void close() {
+        closed.countDown();
         server.stop(0);
         executor.shutdownNow();
     }

@@ -128,4 +128,26 @@ class RelayDelivererWriteTest {
         assertThat(RelayDeliverer.halves(changes(5))).as("without positions: the list's middle")
                 .extracting(List::size).containsExactly(2, 3);
     }
+
+    @Test
+    void aFailingChangeThatCarriesOlderEventsOfItsKeyIsSplitSoOnlyItsFailingEventIsParked() {
+        // a: upsert v1 at 0, delete v2 at 2, upsert v3 at 3 (the backend times out on v3); a link at 1.
+        Change a = new Change("a", Change.Op.UPSERT, 3, null).withHistory(3, List.of(
+                new Change("a", Change.Op.UPSERT, 1, null).withHistory(0, List.of()),
+                Change.delete("a", 2).withHistory(2, List.of())));
+        Change link = Change.delete("link", 1).withHistory(1, List.of());
+        List<String> written = new ArrayList<>();
+
+        RelayDeliverer.Outcome o = deliverer.write(List.of(a, link), true, list -> {
+            if (list.stream().anyMatch(c -> c.key().equals("a") && (c.version() == 3
+                    || c.earlier().stream().anyMatch(e -> e.version() == 3)))) {
+                throw new TransientBackendException("times out on a v3", null);
+            }
+            list.forEach(c -> written.add(c.key() + " v" + c.version()));
+        });
+
+        assertThat(written).as("a's delete is applied in its order; only v3 is left").contains("a v2", "link v1");
+        assertThat(o.applied).extracting(c -> c.key() + " v" + c.version()).containsExactlyInAnyOrder("a v2", "link v1");
+        assertThat(o.failed).containsOnlyKeys("a");
+    }
 }

@@ -10,8 +10,10 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -26,6 +28,8 @@ public final class LoopbackReceiver implements AutoCloseable, AfterAllCallback {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpServer server;
+    /** Counted down by {@link #close()}: ends every {@link #hang}. */
+    private final CountDownLatch closed = new CountDownLatch(1);
     private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "loopback-receiver");
         t.setDaemon(true);
@@ -81,9 +85,9 @@ public final class LoopbackReceiver implements AutoCloseable, AfterAllCallback {
     }
 
     /** Hangs the calling handler for the milliseconds given, or until the receiver is closed. */
-    public static void hang(long millis) {
+    public void hang(long millis) {
         try {
-            Thread.sleep(millis);
+            closed.await(millis, TimeUnit.MILLISECONDS); // the fault itself: a server that does not answer
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -110,6 +114,7 @@ public final class LoopbackReceiver implements AutoCloseable, AfterAllCallback {
     /** Stops the server at once and interrupts the handlers still running. */
     @Override
     public void close() {
+        closed.countDown();
         server.stop(0);
         executor.shutdownNow();
     }

@@ -112,6 +112,8 @@ final class QdrantBackend implements Backend {
     /** Collections known to exist with their indexes. */
     private final Set<String> ready = ConcurrentHashMap.newKeySet();
     private volatile boolean prepared;
+    /** The registry exists and the collections made before it were adopted (its marker point is written). */
+    private volatile boolean adopted;
 
     QdrantBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json, Clock clock) {
         String prefix = "vectorsync.backends." + name;
@@ -201,13 +203,39 @@ final class QdrantBackend implements Backend {
             ensure(collection, false);
             prepared = true;
         }
-        if (collectionBy != null && !ready.contains(registry)) {
-            boolean existed = exists(registry);
+        if (collectionBy != null && !adopted) {
             ensure(registry, true);
-            if (!existed) {
+            // Adoption runs until its marker is written, so one interrupted by a failure or a stop runs again.
+            if (!adoptionMarked()) {
                 adoptUnregistered();
+                markAdopted();
             }
+            adopted = true;
         }
+    }
+
+    /** The registry's point saying the collections made before it were adopted (no {@code collection}). */
+    private static final String ADOPTED_MARKER = "vectorsync:adopted";
+
+    private boolean adoptionMarked() {
+        ObjectNode body = json.createObjectNode();
+        body.putArray("ids").add(PointIds.of(ADOPTED_MARKER).toString());
+        body.put("with_payload", true);
+        body.put("with_vector", false);
+        Reply r = call("POST", "/collections/" + registry + "/points", body);
+        if (!r.ok()) {
+            throw failure("reading the collection registry " + registry, r, -1);
+        }
+        return r.body().path("result").size() > 0;
+    }
+
+    private void markAdopted() {
+        ObjectNode body = json.createObjectNode();
+        ObjectNode p = body.putArray("points").addObject();
+        p.put("id", PointIds.of(ADOPTED_MARKER).toString());
+        p.putArray("vector").add(1.0f);
+        p.putObject("payload").put("adopted", true);
+        write("PUT", registry, "/points?wait=true", body, List.of(), false);
     }
 
     /**
@@ -222,9 +250,17 @@ final class QdrantBackend implements Backend {
         }
         Set<String> names = new java.util.HashSet<>();
         r.body().path("result").path("collections").forEach(c -> names.add(c.path("name").asText("")));
+        // Another vectorsync backend's collections are never ours: its main collection (it has a tombstone
+        // companion), its tombstones and registry, and every value collection its registry lists.
+        Set<String> others = new java.util.HashSet<>();
+        for (String n : names) {
+            if (n.endsWith(REGISTRY_SUFFIX) && !n.equals(registry)) {
+                others.addAll(registered(n));
+            }
+        }
         for (String n : names) {
             if (n.startsWith(collection + "_") && n.matches(NAME_RULE) && !n.endsWith(TOMBSTONES_SUFFIX)
-                    && !names.contains(n + TOMBSTONES_SUFFIX)) {
+                    && !n.endsWith(REGISTRY_SUFFIX) && !names.contains(n + TOMBSTONES_SUFFIX) && !others.contains(n)) {
                 log.warn("Backend '{}': registering the existing collection '{}' as one of its value collections"
                         + " (made before the registry {} existed)", name, n, registry);
                 register(n);
@@ -242,6 +278,13 @@ final class QdrantBackend implements Backend {
         if (collectionBy == null) {
             return out;
         }
+        out.addAll(registered(registry));
+        return out;
+    }
+
+    /** The collections a registry lists (one scroll of its points). */
+    private Set<String> registered(String reg) {
+        Set<String> out = new java.util.TreeSet<>();
         String offset = null;
         do {
             ObjectNode body = json.createObjectNode();
@@ -251,14 +294,18 @@ final class QdrantBackend implements Backend {
             if (offset != null) {
                 body.put("offset", offset);
             }
-            Reply r = call("POST", "/collections/" + registry + "/points/scroll", body);
-            if (r.status() == 404) {
+            Reply r = call("POST", "/collections/" + reg + "/points/scroll", body);
+            if (r.status() == 404 && reg.equals(registry)) {
                 ready.remove(registry);
+                adopted = false;
                 throw new TransientBackendException("backend '" + name + "': the collection registry " + registry
                         + " does not exist; it is created again on the next attempt", null);
             }
+            if (r.status() == 404) {
+                return out; // another backend's registry, gone meanwhile
+            }
             if (!r.ok()) {
-                throw failure("reading the collection registry " + registry, r, -1);
+                throw failure("reading the collection registry " + reg, r, -1);
             }
             for (JsonNode p : r.body().path("result").path("points")) {
                 String c = p.path("payload").path("collection").asText("");

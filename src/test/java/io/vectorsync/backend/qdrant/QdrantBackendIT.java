@@ -276,6 +276,40 @@ class QdrantBackendIT {
     }
 
     @Test
+    void anAdoptionInterruptedByAFailureRunsAgainAndNeverTakesAnotherBackendsValueCollections() throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        for (String[] call : new String[][] {
+                {"/collections/mem_legacy", "{\"vectors\":{\"size\":4,\"distance\":\"Cosine\"}}"},
+                {"/collections/mem_legacy/points?wait=true", "{\"points\":[{\"id\":\"" + PointIds.of("old")
+                        + "\",\"vector\":[1,0,0,0],\"payload\":{\"chunk_id\":\"old\",\"version\":1}}]}"}}) {
+            var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(qdrant.url() + call[0]))
+                    .header("Content-Type", "application/json")
+                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(call[1])).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+        }
+        // Another backend whose collection is named like one of our value collections, with a value collection.
+        QdrantBackend eu = new QdrantBackend("eu", BackendConfigs.of("type", "qdrant", "url", qdrant.url(),
+                "collection", "mem_eu", "collection-by", "memory_type"), DIM, JSON, Clock.systemUTC());
+        eu.apply(List.of(upsert("old", 1, "{\"memory_type\":\"fr\"}")));
+        assertThat(qdrant.collectionNames()).contains("mem_eu_fr", "mem_eu-collections");
+
+        QdrantBackend ours = backend("collection", "mem", "collection-by", "memory_type");
+        // The adoption fails half-way: the request after its listing of the collections is refused.
+        qdrant.beforeNext("get_collections", () -> qdrant.failNext(1, 503, null));
+        assertThatThrownBy(() -> ours.apply(List.of(Change.delete("old", 2))))
+                .isInstanceOf(TransientBackendException.class);
+
+        ours.apply(List.of(Change.delete("old", 2)));
+
+        assertThat(qdrant.point("mem_legacy", PointIds.of("old"))).as("adopted on the next attempt: the delete reached it")
+                .isNull();
+        assertThat(qdrant.point("mem_eu_fr", PointIds.of("old"))).as("another backend's value collection, untouched")
+                .isNotNull();
+        assertThat(qdrant.violations()).isEmpty();
+    }
+
+    @Test
     void pointIdsAreVersion5UuidsOfTheChunkIdInTheDocumentedNamespace() {
         UUID urlNamespace = UUID.fromString("6ba7b811-9dad-11d1-80b4-00c04fd430c8"); // RFC 9562, appendix A
         assertThat(PointIds.uuid5(urlNamespace, "urn:vectorsync:qdrant:chunk-id")).isEqualTo(PointIds.NAMESPACE);

@@ -1,0 +1,48 @@
+package io.vectorsync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vectorsync.backend.Change;
+import io.vectorsync.backend.LeaseFence;
+import io.vectorsync.relay.SuspectWrites;
+import io.vectorsync.support.AbstractIT;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * Suspect keys (ADR 017) are cleared only when the current holder rewrote them: a key it read but could
+ * not rewrite (refused, parked) stays suspect for its retry, and a key a former holder records again after
+ * the read stays too.
+ */
+class SuspectWritesIT extends AbstractIT {
+
+    private static final String BACKEND = "suspects-of-a-test";
+
+    @Autowired
+    private SuspectWrites suspects;
+
+    @Autowired
+    private org.springframework.transaction.support.TransactionTemplate tx;
+
+    private List<String> left() {
+        return jdbc.queryForList("SELECT chunk_key FROM suspect_writes WHERE backend = ? ORDER BY chunk_key",
+                String.class, BACKEND);
+    }
+
+    @Test
+    void onlyTheRewrittenKeysAsTheyWereReadAreCleared() {
+        suspects.record(BACKEND, new LeaseFence(0, 3), List.of(Change.delete("a", 1), Change.delete("b", 1),
+                Change.delete("c", 1)));
+        SuspectWrites.Suspects read = suspects.among(BACKEND, 0, List.of("a", "b", "c", "d"));
+        assertThat(read.keys()).containsExactlyInAnyOrder("a", "b", "c");
+
+        // A former holder records c again after the read (its write landed later still).
+        suspects.record(BACKEND, new LeaseFence(0, 2), List.of(Change.delete("c", 1)));
+        // The current holder rewrote a and c; b was refused and parked.
+        tx.executeWithoutResult(s -> suspects.clear(BACKEND, 0, read, Set.of("a", "c")));
+
+        assertThat(left()).as("b was not rewritten; c was recorded again after the read").containsExactly("b", "c");
+    }
+}
