@@ -25,10 +25,20 @@ public final class ExactJson {
 
     private ExactJson() {}
 
-    /** A reader of {@code json}'s configuration that keeps decimals exactly. */
+    /** The last reader made, for its mapper: the application has one, and delivery reads metadata per change. */
+    private static volatile Cached cached;
+
+    private record Cached(ObjectMapper json, ObjectReader reader) {}
+
+    /** A reader of {@code json}'s configuration that keeps decimals exactly (made once per mapper). */
     public static ObjectReader reader(ObjectMapper json) {
-        return json.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-                .without(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES);
+        Cached c = cached;
+        if (c == null || c.json() != json) {
+            c = new Cached(json, json.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                    .without(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES));
+            cached = c;
+        }
+        return c.reader();
     }
 
     /** What {@code jsonb} cannot hold in {@code n}: the first offending value found. */

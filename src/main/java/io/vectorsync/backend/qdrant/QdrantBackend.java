@@ -230,11 +230,16 @@ final class QdrantBackend implements Backend {
     }
 
     private void markAdopted() {
+        putRegistryPoint(ADOPTED_MARKER, json.createObjectNode().put("adopted", true));
+    }
+
+    /** Writes one point of the registry (its vector is a placeholder of one dimension). */
+    private void putRegistryPoint(String name, ObjectNode payload) {
         ObjectNode body = json.createObjectNode();
         ObjectNode p = body.putArray("points").addObject();
-        p.put("id", PointIds.of(ADOPTED_MARKER).toString());
+        p.put("id", PointIds.of(name).toString());
         p.putArray("vector").add(1.0f);
-        p.putObject("payload").put("adopted", true);
+        p.set("payload", payload);
         write("PUT", registry, "/points?wait=true", body, List.of(), false);
     }
 
@@ -321,12 +326,7 @@ final class QdrantBackend implements Backend {
 
     /** Records {@code c} in the registry as one of the backend's collections (before it is created). */
     private void register(String c) {
-        ObjectNode body = json.createObjectNode();
-        ObjectNode p = body.putArray("points").addObject();
-        p.put("id", PointIds.of(c).toString());
-        p.putArray("vector").add(1.0f);
-        p.putObject("payload").put("collection", c);
-        write("PUT", registry, "/points?wait=true", body, List.of(), false);
+        putRegistryPoint(c, json.createObjectNode().put("collection", c));
     }
 
     private void ensure(String c, boolean tombstone) {

@@ -243,16 +243,7 @@ class QdrantBackendIT {
     void valueCollectionsMadeBeforeTheRegistryAreRegisteredOnceAndAnotherBackendsAreNot() throws Exception {
         // A value collection an older version made (no registry then), and another backend's main collection.
         var http = java.net.http.HttpClient.newHttpClient();
-        for (String[] call : new String[][] {
-                {"/collections/mem_legacy", "{\"vectors\":{\"size\":4,\"distance\":\"Cosine\"}}"},
-                {"/collections/mem_legacy/points?wait=true", "{\"points\":[{\"id\":\"" + PointIds.of("old")
-                        + "\",\"vector\":[1,0,0,0],\"payload\":{\"chunk_id\":\"old\",\"version\":1}}]}"}}) {
-            var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(qdrant.url() + call[0]))
-                    .header("Content-Type", "application/json")
-                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(call[1])).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
-            assertThat(response.statusCode()).isEqualTo(200);
-        }
+        legacyValueCollection(http);
         QdrantBackend other = new QdrantBackend("other", BackendConfigs.of("type", "qdrant", "url", qdrant.url(),
                 "collection", "mem_other"), DIM, JSON, Clock.systemUTC());
         other.apply(List.of(upsert("old", 1, "{}")));
@@ -278,16 +269,7 @@ class QdrantBackendIT {
     @Test
     void anAdoptionInterruptedByAFailureRunsAgainAndNeverTakesAnotherBackendsValueCollections() throws Exception {
         var http = java.net.http.HttpClient.newHttpClient();
-        for (String[] call : new String[][] {
-                {"/collections/mem_legacy", "{\"vectors\":{\"size\":4,\"distance\":\"Cosine\"}}"},
-                {"/collections/mem_legacy/points?wait=true", "{\"points\":[{\"id\":\"" + PointIds.of("old")
-                        + "\",\"vector\":[1,0,0,0],\"payload\":{\"chunk_id\":\"old\",\"version\":1}}]}"}}) {
-            var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(qdrant.url() + call[0]))
-                    .header("Content-Type", "application/json")
-                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(call[1])).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
-            assertThat(response.statusCode()).isEqualTo(200);
-        }
+        legacyValueCollection(http);
         // Another backend whose collection is named like one of our value collections, with a value collection.
         QdrantBackend eu = new QdrantBackend("eu", BackendConfigs.of("type", "qdrant", "url", qdrant.url(),
                 "collection", "mem_eu", "collection-by", "memory_type"), DIM, JSON, Clock.systemUTC());
@@ -307,6 +289,20 @@ class QdrantBackendIT {
         assertThat(qdrant.point("mem_eu_fr", PointIds.of("old"))).as("another backend's value collection, untouched")
                 .isNotNull();
         assertThat(qdrant.violations()).isEmpty();
+    }
+
+    /** A value collection an older version made (no registry then), holding chunk "old" v1, as Qdrant's client would. */
+    private void legacyValueCollection(java.net.http.HttpClient http) throws Exception {
+        for (String[] call : new String[][] {
+                {"/collections/mem_legacy", "{\"vectors\":{\"size\":4,\"distance\":\"Cosine\"}}"},
+                {"/collections/mem_legacy/points?wait=true", "{\"points\":[{\"id\":\"" + PointIds.of("old")
+                        + "\",\"vector\":[1,0,0,0],\"payload\":{\"chunk_id\":\"old\",\"version\":1}}]}"}}) {
+            var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(qdrant.url() + call[0]))
+                    .header("Content-Type", "application/json")
+                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(call[1])).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+        }
     }
 
     @Test
