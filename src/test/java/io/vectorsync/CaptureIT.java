@@ -31,9 +31,11 @@ class CaptureIT extends AbstractIT {
     @Test
     void rolledBackTransactionLeavesNoEventAndCommittedOneAlwaysHasOne() {
         long before = count("SELECT count(*) FROM outbox");
+        // The application's own table: a chunk of vectorsync's chunks table is the API's (VSYNC-ENQUEUE-OWNED).
+        jdbc.update("CREATE TABLE IF NOT EXISTS app_documents (id text PRIMARY KEY, body text)");
         try {
             tx.executeWithoutResult(s -> {
-                jdbc.update("INSERT INTO chunks (chunk_id, version, embedding) VALUES ('rb-1', 1, '{1}')");
+                jdbc.update("INSERT INTO app_documents (id, body) VALUES ('rb-1', 'x')");
                 outboxWriter.enqueue("UPSERT", "rb-1", 1, Map.of("content", "x"));
                 jdbc.queryForObject("SELECT vectorsync.enqueue('UPSERT', 'rb-2', 1, '{}'::jsonb)", String.class);
                 throw new IllegalStateException("application fails after enqueue");
@@ -42,7 +44,8 @@ class CaptureIT extends AbstractIT {
             // rolled back
         }
         assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(before);
-        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id = 'rb-1'")).isZero();
+        assertThat(count("SELECT count(*) FROM app_documents WHERE id = 'rb-1'")).isZero();
+        assertThat(count("SELECT count(*) FROM aggregates WHERE key IN ('rb-1', 'rb-2')")).as("nor any state").isZero();
 
         String eventId = tx.execute(s -> {
             jdbc.queryForObject("SELECT vectorsync.enqueue('UPSERT', 'ok-1', 1, "

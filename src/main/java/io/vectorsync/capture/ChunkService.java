@@ -28,7 +28,9 @@ public class ChunkService {
 
     private static final String UPSERT = """
             INSERT INTO chunks AS c (chunk_id, version, document_id, content, embedding, metadata, privacy, deleted, updated_at)
-            VALUES (?, 1, ?, ?, ?::real[], ?::jsonb, ?, false, clock_timestamp())
+            SELECT v.* FROM (VALUES (?, 1, ?, ?, ?::real[], ?::jsonb, ?, false, clock_timestamp()))
+                   AS v (chunk_id, version, document_id, content, embedding, metadata, privacy, deleted, updated_at)
+             WHERE NOT EXISTS (SELECT 1 FROM aggregates a WHERE a.key = v.chunk_id)
             ON CONFLICT (chunk_id) DO UPDATE
                SET version = c.version + 1, document_id = EXCLUDED.document_id, content = EXCLUDED.content,
                    embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata, privacy = EXCLUDED.privacy,
@@ -75,6 +77,7 @@ public class ChunkService {
                    SET version = c.version + 1, document_id = ?, content = ?, embedding = ?::real[],
                        metadata = ?::jsonb, privacy = ?, deleted = false, updated_at = clock_timestamp()
                  WHERE c.chunk_id = ? AND (c.version = ? OR (? = -1 AND NOT c.deleted))
+                   AND NOT EXISTS (SELECT 1 FROM aggregates a WHERE a.key = c.chunk_id)
                 RETURNING c.version, false AS inserted, c.privacy)
             %s
             SELECT version, inserted FROM up
@@ -87,6 +90,8 @@ public class ChunkService {
             RETURNING version, privacy
             """;
     private static final String CURRENT = "SELECT version, deleted FROM chunks WHERE chunk_id = ?";
+    /** An aggregate the application captures itself (ADR 019): its state is in {@code aggregates}. */
+    private static final String OWNED = "SELECT 1 FROM aggregates WHERE key = ?";
     private static final String LEAN_EVENT = """
             INSERT INTO outbox (event_id, type, chunk_id, version) VALUES (?, ?, ?, ?)
             """;
@@ -184,6 +189,9 @@ public class ChunkService {
                     in.metadataJson(), in.privacy().name(), in.chunkId(), exp, exp, eventId, in.chunkId());
         }
         if (rows.isEmpty()) {
+            if (!jdbc.queryForList(OWNED, Integer.class, in.chunkId()).isEmpty()) {
+                throw owned();
+            }
             int status = in.expectedFromIfMatch() ? 412 : 409;
             String field = in.expectedFromIfMatch() ? "If-Match" : "version";
             Object current = jdbc.queryForList(CURRENT, in.chunkId()).stream().findFirst()
@@ -211,6 +219,12 @@ public class ChunkService {
     private static CaptureException conflict(int status, String field, Object current) {
         return new CaptureException(status, "VSYNC-VERSION-CONFLICT", field, "the chunk's current version " + current,
                 "The chunk has changed since the version you sent; read it again and retry with its current version.");
+    }
+
+    private static CaptureException owned() {
+        return new CaptureException(409, "VSYNC-CHUNK-OWNED", "chunkId", "a chunk id the application does not enqueue",
+                "The application captures this id itself (vectorsync.enqueue or OutboxWriter); its state is kept"
+                        + " apart from the API's, so write it where the application does.");
     }
 
     static CaptureException notFound(String chunkId) {

@@ -9,15 +9,19 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 /**
  * Capture for applications that own their tables: writes one outbox event in the caller's transaction
  * (the Spring transaction bound to the thread), so the event exists if and only if the caller's change
- * commits. Event ids are monotonic ULIDs. Payloads are the full event; restricted fields must not be in
- * them (LOCAL_ONLY chunks should not be enqueued at all).
+ * commits. A full event goes through {@code vectorsync.enqueue}, which keeps the aggregate's current
+ * state beside it (ADR 019); a lean UPSERT re-announces a chunk of the {@code chunks} table, whose row is
+ * its state. Payloads are the full event; restricted fields must not be in them (LOCAL_ONLY chunks should
+ * not be enqueued at all).
  */
 @Component
 public class OutboxWriter {
 
-    static final String INSERT = """
-            INSERT INTO outbox (event_id, type, chunk_id, version, payload) VALUES (?, ?, ?, ?, ?::jsonb)
-            """;
+    /**
+     * A full event (or a DELETE) through the capture function, which also keeps the aggregate's current
+     * state in {@code aggregates} (ADR 019): one definition of capture for SQL and Java.
+     */
+    static final String ENQUEUE = "SELECT vectorsync.enqueue(?, ?, ?, ?::jsonb)";
     /** A lean UPSERT: the relay reads the chunk's row, so the chunk must be in {@code chunks}. */
     static final String INSERT_LEAN_UPSERT = """
             INSERT INTO outbox (event_id, type, chunk_id, version)
@@ -67,8 +71,8 @@ public class OutboxWriter {
         } catch (Exception e) {
             throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: payload is not serialisable as JSON", e);
         }
-        String id = newEventId();
         if (body == null && "UPSERT".equals(type)) {
+            String id = newEventId();
             if (jdbc.update(INSERT_LEAN_UPSERT, id, version, chunkId) == 0) {
                 // The same code as vectorsync.enqueue, which refuses an UPSERT without a payload.
                 throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: an UPSERT without a payload (lean) needs"
@@ -76,7 +80,16 @@ public class OutboxWriter {
             }
             return id;
         }
-        jdbc.update(INSERT, id, type, chunkId, version, body);
-        return id;
+        try {
+            return jdbc.queryForObject(ENQUEUE, String.class, type, chunkId, version, body);
+        } catch (org.springframework.dao.DataAccessException e) {
+            String message = e.getMostSpecificCause().getMessage();
+            if (message != null && message.contains("VSYNC-ENQUEUE-")) {
+                // The function's own code and reason (no payload in it): the caller's bad input.
+                throw new IllegalArgumentException(message.substring(message.indexOf("VSYNC-ENQUEUE-"))
+                        .lines().findFirst().orElse(message), e);
+            }
+            throw e;
+        }
     }
 }

@@ -35,7 +35,8 @@ public class BackfillControl {
                                             ELSE (SELECT system_identifier FROM pg_control_system()) END,
                    halted_reason = NULL, halted_at = NULL,
                    backfilling = true, backfill_rewrite = true, backfill_after = NULL, backfill_done = 0,
-                   backfill_total = (SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'),
+                   backfill_total = (SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY')
+                   + (SELECT count(*) FROM aggregates WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'),
                    backfill_started_at = clock_timestamp(), backfill_finished_at = NULL,
                    cursor_version = cursor_version + 1
              WHERE backend = ?

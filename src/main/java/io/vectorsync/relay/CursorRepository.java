@@ -44,7 +44,8 @@ public class CursorRepository {
             INSERT INTO relay_cursor (backend, prev_snapshot, system_identifier, backfilling, backfill_total,
                                       backfill_started_at)
             SELECT ?, pg_current_snapshot(), ?, true,
-                   (SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'), clock_timestamp()
+                   (SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY')
+                   + (SELECT count(*) FROM aggregates WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'), clock_timestamp()
             ON CONFLICT (backend, partition) DO NOTHING
             """;
     private static final String LEASE = """

@@ -67,24 +67,35 @@ public class OutboxReader {
             "NULL::text AS document_id, NULL::text AS content, NULL::real[] AS embedding, NULL::text AS metadata_text,");
 
     /**
-     * A page of a backend's backfill: the next live chunks in chunk-id order after {@code after}, with
-     * the backend's ledger version of each. Tombstones and LOCAL_ONLY chunks are not copied to a new
-     * backend (it never held them).
+     * A page of a backend's backfill: the next live aggregates in key order after {@code after}, from the
+     * primary's current state (ADR 019): chunks of the API with their row, chunks the application
+     * enqueued and relationships with their payload; with the backend's ledger version of each.
+     * Tombstones and LOCAL_ONLY chunks are not copied to a new backend (it never held them).
      */
     static final String BACKFILL_PAGE = """
-            SELECT c.chunk_id, c.version, c.document_id, c.content, c.embedding, c.metadata::text AS metadata_text,
-                   c.privacy, c.deleted,
-                   (SELECT l.version FROM delivery_ledger l WHERE l.backend = ? AND l.chunk_key = c.chunk_id)
+            SELECT s.*,
+                   (SELECT l.version FROM delivery_ledger l WHERE l.backend = ? AND l.chunk_key = s.chunk_id)
                        AS ledger_version
-              FROM chunks c
-             WHERE c.chunk_id > ? AND NOT c.deleted AND c.privacy <> 'LOCAL_ONLY'
-             ORDER BY c.chunk_id
+              FROM (
+                    (SELECT c.chunk_id, c.version, 'api' AS owner, c.document_id, c.content, c.embedding,
+                            c.metadata::text AS metadata_text, c.privacy, c.deleted, NULL::text AS payload_text
+                       FROM chunks c
+                      WHERE c.chunk_id > ? AND NOT c.deleted AND c.privacy <> 'LOCAL_ONLY'
+                      ORDER BY c.chunk_id LIMIT ?)
+                    UNION ALL
+                    (SELECT a.key, a.version, 'application', NULL, NULL, NULL, NULL, a.privacy, a.deleted,
+                            coalesce(a.payload, (SELECT o.payload FROM outbox o WHERE o.id = a.payload_event))::text
+                       FROM aggregates a
+                      WHERE a.key > ? AND NOT a.deleted AND a.privacy <> 'LOCAL_ONLY'
+                      ORDER BY a.key LIMIT ?)
+                   ) s
+             ORDER BY s.chunk_id
              LIMIT ?
             """;
     static final String BACKFILL_PAGE_HEADERS = BACKFILL_PAGE.replaceFirst(
-            "c\\.document_id, c\\.content, c\\.embedding, c\\.metadata::text AS metadata_text,",
-            "NULL::text AS document_id, NULL::text AS content, NULL::real[] AS embedding, NULL::text AS metadata_text,");
-
+            "c\\.document_id, c\\.content, c\\.embedding,\\s+c\\.metadata::text AS metadata_text,",
+            "NULL::text AS document_id, NULL::text AS content, NULL::real[] AS embedding,"
+                    + " NULL::text AS metadata_text,");
     static {
         if (WINDOW_HEADERS.equals(WINDOW) || BACKFILL_PAGE_HEADERS.equals(BACKFILL_PAGE)) {
             throw new IllegalStateException("the *_HEADERS queries must drop the row data columns");
@@ -129,21 +140,32 @@ public class OutboxReader {
         return new Window(events, rows, ledger);
     }
 
-    /** A backfill page: chunk rows in chunk-id order after {@code after} ("" for the first page). */
+    /**
+     * A backfill page in key order after {@code after} ("" for the first page): a chunk of the API becomes
+     * a lean UPSERT with its row, an aggregate the application captured an event with its payload
+     * (UPSERT, or LINK for a relationship), as the outbox carried it.
+     */
     public Window backfillPage(String backend, String after, int limit, boolean headersOnly) {
         Map<String, ChunkRow> rows = new java.util.LinkedHashMap<>();
         Map<String, Long> ledger = new HashMap<>();
-        jdbc.query(headersOnly ? BACKFILL_PAGE_HEADERS : BACKFILL_PAGE, rs -> {
-            ChunkRow row = chunkRow(rs);
-            rows.put(row.data().chunkId(), row);
-            long v = rs.getLong("ledger_version");
-            ledger.put(row.data().chunkId(), rs.wasNull() ? 0L : v);
-        }, backend, after == null ? "" : after, limit);
-        List<OutboxEvent> events = new ArrayList<>(rows.size());
+        List<OutboxEvent> events = new ArrayList<>(limit);
         java.time.Instant now = java.time.Instant.now();
-        rows.values().forEach(r -> events.add(new OutboxEvent(null, null,
-                "backfill:" + r.data().chunkId() + ":" + r.version(), "UPSERT", r.data().chunkId(), r.version(),
-                null, now, 0, false)));
+        jdbc.query(headersOnly ? BACKFILL_PAGE_HEADERS : BACKFILL_PAGE, rs -> {
+            String key = rs.getString("chunk_id");
+            long version = rs.getLong("version");
+            String payload = null;
+            String type = "UPSERT";
+            if ("api".equals(rs.getString("owner"))) {
+                rows.put(key, chunkRow(rs));
+            } else {
+                payload = rs.getString("payload_text");
+                type = key.startsWith("link:") ? "LINK" : "UPSERT";
+            }
+            long v = rs.getLong("ledger_version");
+            ledger.put(key, rs.wasNull() ? 0L : v);
+            events.add(new OutboxEvent(null, null, "backfill:" + key + ":" + version, type, key, version, payload,
+                    now, 0, false));
+        }, backend, after == null ? "" : after, limit, after == null ? "" : after, limit, limit);
         return new Window(events, rows, ledger);
     }
 

@@ -20,6 +20,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  *       or dead-lettered (open) for some backend at their version or a newer one;
  *   <li>dead letters replayed or discarded more than {@code dead-letter-age} ago (open ones stay).
  * </ul>
+ * An event that still carries an aggregate's current payload leaves it in {@code aggregates} (ADR 019).
  * The delivery ledger is never pruned. The relay never reads an event behind its cursor again (parked and
  * dead-letter rows carry their own copy of the event), so deleted rows are not missed.
  */
@@ -30,23 +31,37 @@ public class RetentionService implements SmartLifecycle {
     /** The advisory lock key of retention ("vsync-rt"). */
     static final long LOCK = 0x7673796e632d7274L;
 
+    /**
+     * One page of the outbox: the due events are deleted, and an event that still carries an aggregate's
+     * current payload ({@code aggregates.payload_event}, ADR 019) leaves its payload in {@code aggregates}
+     * in the same statement, so retention never removes the only copy of an aggregate's state. Every part
+     * of the statement sees the same snapshot; a capture that moves the aggregate on meanwhile wins (the
+     * update re-checks {@code payload_event} on the row it waited for).
+     */
     private static final String OUTBOX_BATCH = """
             WITH page AS (
                 SELECT o.id, o.tx_id, o.chunk_id, o.version, o.created_at FROM outbox o
                  WHERE o.id > ? ORDER BY o.id LIMIT ?
-            ), gone AS (
-                DELETE FROM outbox o USING page p
-                 WHERE o.id = p.id
-                   AND p.created_at < clock_timestamp() - make_interval(secs => ?)
+            ), doomed AS (
+                SELECT p.id, p.chunk_id FROM page p
+                 WHERE p.created_at < clock_timestamp() - make_interval(secs => ?)
                    AND EXISTS (SELECT 1 FROM relay_cursor)
                    AND NOT EXISTS (SELECT 1 FROM relay_cursor c WHERE NOT pg_visible_in_snapshot(p.tx_id, c.prev_snapshot))
                    AND NOT EXISTS (SELECT 1 FROM parked k WHERE k.chunk_id = p.chunk_id AND k.version >= p.version)
                    AND NOT EXISTS (SELECT 1 FROM dead_letter d
                                     WHERE d.chunk_id = p.chunk_id AND d.version >= p.version
                                       AND d.replayed_at IS NULL AND d.discarded_at IS NULL)
+            ), kept AS (
+                UPDATE aggregates a SET payload = o.payload, payload_event = NULL
+                  FROM doomed d JOIN outbox o ON o.id = d.id
+                 WHERE a.key = d.chunk_id AND a.payload_event = d.id
+                RETURNING a.key
+            ), gone AS (
+                DELETE FROM outbox o USING doomed d WHERE o.id = d.id
                 RETURNING o.id
             )
             SELECT (SELECT count(*) FROM gone) AS deleted,
+                   (SELECT count(*) FROM kept) AS kept,
                    (SELECT max(id) FROM page) AS last_id,
                    (SELECT count(*) FROM page WHERE created_at >= clock_timestamp() - make_interval(secs => ?)) AS young
             """;
