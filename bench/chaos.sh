@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The chaos run (issue 4): its own PostgreSQL 15 cluster (initdb as the postgres user into a temporary
-# folder, a free loopback port), the relay as a child JVM with three backends (replica in the primary,
-# remote in a second database, a webhook whose receiver sits behind a fault-injecting proxy), writers
+# folder, a free loopback port), the relay as a child JVM with four backends (replica in the primary,
+# remote in a second database, a webhook whose receiver sits behind a fault-injecting proxy, and "late", a
+# PostgreSQL table added half way through the kills and backfilled from the primary's state), writers
 # through the HTTP API and through vectorsync.enqueue, kill -9 and failpoint halts, PostgreSQL restarts,
 # a session idle in transaction, poison events, a receiver stalling 4 s (longer than the 3 s lease) on a
 # few events; then the verdict, chunk by chunk. Prints the table and

@@ -79,11 +79,14 @@ public final class ChaosRun {
         }
     }
 
-    static final List<String> BACKENDS = List.of("replica", "remote", "hooks");
+    static final List<String> BACKENDS = List.of("replica", "remote", "hooks", "late");
+    /** The backend added in the middle of the run (issue 13): backfilled from the primary's state. */
+    static final String LATE = "late";
     private static final List<String> FAILPOINTS =
             List.of("after-backend-write", "before-backend-write", "after-commit", "after-poll");
     private static final String PRIMARY = "chaos";
     private static final String REMOTE = "chaos_remote";
+    private static final String LATE_DB = "chaos_late";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration START = Duration.ofSeconds(240);
 
@@ -176,6 +179,7 @@ public final class ChaosRun {
     private volatile RelayProcess child;
     private volatile double allowance;
     private volatile boolean idleDone;
+    private volatile boolean lateAdded;
     private volatile long idleHeldMillis = -1;
     private int randomKills;
     private int pgRestarts;
@@ -230,6 +234,7 @@ public final class ChaosRun {
             note("PostgreSQL cluster on 127.0.0.1:%d (postmaster pid %d)", pg.port(), pg.postmasterPid());
             pg.createDatabase(PRIMARY);
             pg.createDatabase(REMOTE);
+            pg.createDatabase(LATE_DB);
             receiver = new Receiver(random.nextLong(), 1, 20, 10);
             proxy = new FaultyProxy("127.0.0.1", receiver.port(), new FaultyProxy.Faults(10, 10, 5, 30, 1000),
                     random.nextLong());
@@ -249,6 +254,10 @@ public final class ChaosRun {
             chaos();
 
             allowance = 1;
+            if (!lateAdded) {
+                lateAdded = true; // a run without kills adds it here
+                note("backend '%s' added (%d written)", LATE, written());
+            }
             RelayProcess last = launch("");
             awaitUp(last);
             await("writers to finish").atMost(Duration.ofMinutes(60)).pollInterval(Duration.ofMillis(500))
@@ -336,7 +345,8 @@ public final class ChaosRun {
                 "--spring.datasource.username=postgres",
                 "--spring.datasource.password=",
                 "--spring.datasource.hikari.maximum-pool-size=8",
-                "--camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-three/*.camel.yaml",
+                "--camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-three/*.camel.yaml"
+                        + (lateAdded ? ",classpath:test-routes-late/late.camel.yaml" : ""),
                 "--vectorsync.embedding-dimension=" + s.dimension(),
                 "--vectorsync.instance-id=chaos-" + n,
                 "--vectorsync.relay.lease-ttl=3s",
@@ -353,6 +363,11 @@ public final class ChaosRun {
                 "--vectorsync.backends.hooks.connect-timeout=1s",
                 "--vectorsync.backends.hooks.read-timeout=2s",
                 "--vectorsync.failpoints=" + failpoints));
+        if (lateAdded) {
+            args.add("--vectorsync.backends.late.type=postgres");
+            args.add("--vectorsync.backends.late.jdbc-url=" + pg.url(LATE_DB));
+            args.add("--vectorsync.backends.late.username=postgres");
+        }
         RelayProcess p = RelayProcess.start("chaos-" + n, args);
         children.add(p);
         return p;
@@ -381,6 +396,11 @@ public final class ChaosRun {
             boolean failpoint = i % 2 == 1;
             String point = FAILPOINTS.get((i / 2) % FAILPOINTS.size());
             int at = random.nextInt(1, 60);
+            if (i == s.kills() / 2 && !lateAdded) {
+                // Half way: a backend the system never had, with history behind it (ADR 019's backfill).
+                lateAdded = true;
+                note("kill %d: backend '%s' added (%d written)", i + 1, LATE, written());
+            }
             RelayProcess p = i == 0 ? child : launch(failpoint ? point + ":" + at : "");
             if (i == 0) {
                 failpoint = false;
@@ -781,6 +801,16 @@ public final class ChaosRun {
             Map<String, Map<String, Long>> backends = new LinkedHashMap<>();
             backends.put("replica", versions(PRIMARY, "SELECT chunk_id, version FROM replica_chunks"));
             backends.put("remote", versions(REMOTE, "SELECT chunk_id, version FROM replica_chunks"));
+            if (lateAdded) {
+                try {
+                    backends.put(LATE, versions(LATE_DB, "SELECT chunk_id, version FROM replica_chunks"));
+                } catch (SQLException e) {
+                    if (!"42P01".equals(e.getSQLState())) {
+                        throw e;
+                    }
+                    // its table is made when a child with the backend starts
+                }
+            }
             Map<String, Long> hooks = new HashMap<>();
             receiver.snapshot().forEach((id, h) -> hooks.put(id, h.version()));
             backends.put("hooks", hooks);
@@ -884,6 +914,7 @@ public final class ChaosRun {
         Map<String, Map<String, Row>> backends = new LinkedHashMap<>();
         backends.put("replica", rows(PRIMARY, BACKEND_ROWS, false));
         backends.put("remote", rows(REMOTE, BACKEND_ROWS, false));
+        backends.put(LATE, rows(LATE_DB, BACKEND_ROWS, false));
         Map<String, Row> hooks = new HashMap<>();
         receiver.snapshot().forEach((id, h) -> hooks.put(id, new Row(h.version(), !h.deleted(), h.documentId(),
                 h.content(), h.metadata(), h.embedding(), h.privacy())));
