@@ -45,4 +45,25 @@ class SuspectWritesIT extends AbstractIT {
 
         assertThat(left()).as("b was not rewritten; c was recorded again after the read").containsExactly("b", "c");
     }
+
+    @Test
+    void aSuspectKeyOfTheApplicationIsAnnouncedWithItsStatesPayload() {
+        put("sw-api", chunkBody("api"));
+        String payload = "{\"content\": \"app\", \"embedding\": [" + "0.5, ".repeat(383) + "0.5]}";
+        jdbc.queryForObject("SELECT vectorsync.enqueue('UPSERT', 'sw-app', 4, ?::jsonb)", String.class, payload);
+        jdbc.queryForObject("SELECT vectorsync.enqueue('DELETE', 'sw-gone', 2)", String.class);
+        long before = count("SELECT count(*) FROM outbox");
+
+        suspects.record(BACKEND, new LeaseFence(0, 5), List.of(Change.delete("sw-api", 1), Change.delete("sw-app", 4),
+                Change.delete("sw-gone", 2)));
+
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(before + 3);
+        assertThat(jdbc.queryForList("SELECT type || ':' || version || ':' || (payload IS NOT NULL)"
+                + " FROM outbox WHERE chunk_id = ? ORDER BY id DESC LIMIT 1", String.class, "sw-app"))
+                .as("the current holder rewrites it from the state, not as a delete").containsExactly("UPSERT:4:true");
+        assertThat(jdbc.queryForList("SELECT type || ':' || version FROM outbox WHERE chunk_id = 'sw-gone'"
+                + " ORDER BY id DESC LIMIT 1", String.class)).containsExactly("DELETE:2");
+        assertThat(jdbc.queryForList("SELECT type || ':' || (payload IS NULL) FROM outbox WHERE chunk_id = 'sw-api'"
+                + " ORDER BY id DESC LIMIT 1", String.class)).containsExactly("UPSERT:true");
+    }
 }

@@ -31,11 +31,18 @@ public class SuspectWrites {
             DO UPDATE SET lease_epoch = greatest(suspect_writes.lease_epoch, EXCLUDED.lease_epoch),
                           recorded_at = clock_timestamp()
             """;
-    /** A lean event per key at the chunk's current version: the planner reads the row when it delivers it. */
+    /**
+     * An event per key at its current version (ADR 019): lean for a chunk of the API (the planner reads the
+     * row when it delivers it), with the state's payload for a chunk the application enqueued, a DELETE for
+     * a tombstone. The backend keeps chunks only (Chroma), so edge keys are left out.
+     */
     private static final String LEAN_EVENTS = """
-            INSERT INTO outbox (event_id, type, chunk_id, version)
-            SELECT vectorsync.ulid(), CASE WHEN c.deleted THEN 'DELETE' ELSE 'UPSERT' END, c.chunk_id, c.version
-              FROM chunks c WHERE c.chunk_id = ANY (?::text[])
+            INSERT INTO outbox (event_id, type, chunk_id, version, payload)
+            SELECT vectorsync.ulid(), CASE WHEN s.deleted THEN 'DELETE' ELSE 'UPSERT' END, s.key, s.version,
+                   CASE WHEN s.owner = 'application' AND NOT s.deleted THEN s.payload END
+              FROM current_state s
+             WHERE s.key = ANY (?::text[]) AND NOT starts_with(s.key, 'link:')
+               AND (s.owner = 'api' OR s.deleted OR s.payload IS NOT NULL)
             """;
     private static final String AMONG = """
             SELECT clock_timestamp() AS read_at,
