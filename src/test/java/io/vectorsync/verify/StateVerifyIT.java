@@ -95,6 +95,9 @@ class StateVerifyIT extends AbstractIT {
         link("s-p0", "CITES", "s-p5", 1, false, "{}");
         link("s-p0", "CITES", "s-p5", 2, true, "{}"); // unlinked: a tombstone, not expected anywhere
         link("s-p5", "MENTIONS", "s-ghost", 1, false, "{}"); // an endpoint whose chunk never comes: a stub
+        for (String to : new String[] {"s-a0", "s-a1", "s-a3", "s-a4"}) {
+            link("s-p2", "CITES", to, 1, false, "{}"); // more edges from one node than a page holds
+        }
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(this::delivered);
         assertThat(delete("s-a5").getStatusCode().value()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(this::delivered);
@@ -113,8 +116,8 @@ class StateVerifyIT extends AbstractIT {
         JsonNode links = graph.path("links");
         assertThat(verifyCounts(links)).as(links.toString()).isEqualTo("0/0/0/0");
         assertThat(n(links, "unreadable")).isZero();
-        assertThat(n(links, "primaryCount")).as("the unlinked edge and the deleted endpoint's edge aside").isEqualTo(4);
-        assertThat(n(links, "backendCount")).isEqualTo(4);
+        assertThat(n(links, "primaryCount")).as("the unlinked edge and the deleted endpoint's edge aside").isEqualTo(8);
+        assertThat(n(links, "backendCount")).isEqualTo(8);
 
         // The replica: an application chunk gone, one changed, and an API chunk changed in a mixed page.
         jdbc.update("DELETE FROM replica_chunks WHERE chunk_id = 's-p0'");
@@ -150,6 +153,6 @@ class StateVerifyIT extends AbstractIT {
         assertThat(l.path("samples").path("corrupt").toString()).contains(Link.key("s-p1", "CITES", "s-p2"));
         assertThat(l.path("samples").path("stale").toString()).contains(Link.key("s-p3", "MENTIONS", "s-a1"));
         assertThat(l.path("samples").path("extra").toString()).contains(Link.key("s-p4", "KNOWS", "s-a3"));
-        assertThat(n(l, "backendCount")).isEqualTo(4);
+        assertThat(n(l, "backendCount")).isEqualTo(8);
     }
 }

@@ -66,6 +66,7 @@ import org.slf4j.LoggerFactory;
  * it as extra). A LINK replaces the relationship's properties when its version is newer; an UNLINK removes
  * that one relationship and leaves a tombstone under the edge key ({@link Link#key()}, which never equals
  * a chunk id). A stub left without relationships (by an UNLINK or its neighbour's DELETE) is removed.
+ * Verify reads edges back by edge key and lists them in (from, type, to) order ({@link LinkReadBack}).
  *
  * <p>A LINK never creates an endpoint that has a tombstone: the other changes of the call are written
  * and the LINK is reported with {@link ChangesDeferredException} (the relay parks it as transient until
