@@ -47,6 +47,33 @@ public record Link(String from, String type, String to, String propertiesJson) {
         return KEY_PREFIX + from.codePointCount(0, from.length()) + ":" + from + "|" + type + "|" + to;
     }
 
+    /**
+     * The link an edge key names, with no properties; {@code null} when the text is not an edge key
+     * {@link #key(String, String, String)} builds.
+     */
+    public static Link fromKey(String key) {
+        if (key == null || !key.startsWith(KEY_PREFIX)) {
+            return null;
+        }
+        int colon = key.indexOf(':', KEY_PREFIX.length());
+        if (colon < 0) {
+            return null;
+        }
+        try {
+            int n = Integer.parseInt(key.substring(KEY_PREFIX.length(), colon));
+            int fromEnd = key.offsetByCodePoints(colon + 1, n);
+            int bar = key.indexOf('|', fromEnd + 1);
+            if (n < 1 || fromEnd >= key.length() || key.charAt(fromEnd) != '|' || bar < 0) {
+                return null;
+            }
+            Link l = new Link(key.substring(colon + 1, fromEnd), key.substring(fromEnd + 1, bar),
+                    key.substring(bar + 1), "{}");
+            return l.key().equals(key) ? l : null;
+        } catch (IllegalArgumentException | IndexOutOfBoundsException notAKey) {
+            return null;
+        }
+    }
+
     /** This link's edge key. */
     public String key() {
         return key(from, type, to);

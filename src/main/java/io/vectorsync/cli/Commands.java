@@ -533,6 +533,19 @@ final class Commands {
                                     + " (sample): " + f.getValue());
                         }
                     });
+                    JsonNode links = j.path("result").path("links");
+                    if (links.isObject()) {
+                        String b = j.path("result").path("backend").asText();
+                        root.out().println(b + " links: " + text(links, "primaryCount") + " primary, "
+                                + text(links, "backendCount") + " in the backend, " + text(links, "missing")
+                                + " missing, " + text(links, "extra") + " extra, " + text(links, "stale") + " stale, "
+                                + text(links, "corrupt") + " corrupt, " + text(links, "unreadable") + " unreadable");
+                        links.path("samples").fields().forEachRemaining(f -> {
+                            if (f.getValue().isArray() && !f.getValue().isEmpty()) {
+                                root.out().println(b + " links " + f.getKey() + " (sample): " + f.getValue());
+                            }
+                        });
+                    }
                 }
             }
             return problem ? VectorsyncCli.EXIT_PROBLEMS : VectorsyncCli.EXIT_OK;
@@ -562,9 +575,14 @@ final class Commands {
             return "SUCCEEDED".equals(s) || "FAILED".equals(s);
         }
 
+        /** The chunks that differ, and the edges that differ for a backend that holds them ({@code links}). */
         static long differences(JsonNode result) {
-            return result.path("missing").asLong() + result.path("extra").asLong() + result.path("stale").asLong()
-                    + result.path("corrupt").asLong();
+            return counted(result) + counted(result.path("links"));
+        }
+
+        private static long counted(JsonNode r) {
+            return r.path("missing").asLong() + r.path("extra").asLong() + r.path("stale").asLong()
+                    + r.path("corrupt").asLong() + r.path("unreadable").asLong();
         }
     }
 }

@@ -181,6 +181,22 @@ public class ChangePlanner {
         return withPrivacy(parsePayload(e.chunkId(), e.payloadJson()), e.version());
     }
 
+    /**
+     * The change the relay sends for an aggregate's current state as {@code aggregates} holds it (its
+     * payload, ADR 019): parsed as a full event of that key is, an edge key as a LINK, privacy applied.
+     *
+     * @throws IllegalArgumentException with the {@code VSYNC-...} code the relay would poison the event with
+     */
+    public Change fromState(String key, long version, String payload) {
+        if (key.startsWith(Link.KEY_PREFIX)) {
+            return parseLink(key, version, payload);
+        }
+        if (payload == null) {
+            throw new IllegalArgumentException("VSYNC-EVENT-PAYLOAD: an UPSERT needs a JSON object payload");
+        }
+        return withPrivacy(parsePayload(key, payload), version);
+    }
+
     /** The change the relay sends for this chunk content under its privacy level. */
     public static Change withPrivacy(ChunkData d, long version) {
         return switch (d.privacy()) {

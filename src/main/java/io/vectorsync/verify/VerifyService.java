@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.Change;
 import io.vectorsync.backend.FieldAllowlist;
+import io.vectorsync.backend.Link;
+import io.vectorsync.backend.LinkReadBack;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.capture.OutboxWriter;
@@ -34,12 +37,18 @@ import org.springframework.transaction.support.TransactionTemplate;
  * re-enqueues what differs as new versions so the relay fixes it.
  *
  * <p>Two streaming passes, each in pages so memory stays flat whatever the size: the primary's live
- * chunks in chunk-id order, each page checked against the backend's read-back of the same ids (missing,
+ * chunks in chunk-id order, those of the API ({@code chunks}) and those of the application
+ * ({@code aggregates}, their payload parsed as the relay parses it; one it can't parse is
+ * {@code unreadable}), each page checked against the backend's read-back of the same ids (missing,
  * stale, corrupt, on the fields the backend receives: privacy and its field allowlist applied as the
  * relay applies them, vectors as float32); then the backend's own ids page by page, each page checked
  * against the primary with one query (extra: held by the backend but not live in the primary). When the
- * backend is a table in the primary database, a page whose checksum matches on both sides (computed
- * inside PostgreSQL) is not read back at all.
+ * backend is a table in the primary database, the API rows of a page whose checksum matches on both
+ * sides (computed inside PostgreSQL) are not read back at all.
+ *
+ * <p>A backend that holds relationships ({@link LinkReadBack}) has its edges compared the same way, in
+ * two more passes reported under {@code links}: the live edges of {@code aggregates} (an endpoint the
+ * primary holds deleted or LOCAL_ONLY takes its edges with it), then the edges the backend holds.
  */
 @Service
 public class VerifyService implements JobService.Runner {
@@ -47,20 +56,71 @@ public class VerifyService implements JobService.Runner {
     private static final Logger log = LoggerFactory.getLogger(VerifyService.class);
     static final int SAMPLES = 20;
 
+    /** The payload of an aggregate {@code a}: in its event until retention, then in the row (ADR 019). */
+    private static final String PAYLOAD = "coalesce(a.payload, (SELECT o.payload FROM outbox o WHERE o.id = a.payload_event))::text";
+    /** A live chunk of the application in {@code aggregates a} (edge keys aside). */
+    private static final String LIVE_APP = "NOT a.deleted AND a.privacy <> 'LOCAL_ONLY' AND NOT starts_with(a.key, 'link:')";
+    /**
+     * One page of keys of the live chunks of both owners ({@code chunks}: api, {@code aggregates}:
+     * application), in key order: two ORDER BY/LIMIT branches merged, keyset by key.
+     */
+    private static final String PRIMARY_KEYS = """
+            SELECT chunk_id, owner FROM (
+              (SELECT chunk_id, 'api' AS owner FROM chunks
+                WHERE NOT deleted AND privacy <> 'LOCAL_ONLY' AND (?::text IS NULL OR chunk_id > ?)
+                ORDER BY chunk_id LIMIT ?)
+              UNION ALL
+              (SELECT a.key, 'application' FROM aggregates a WHERE %s AND (?::text IS NULL OR a.key > ?)
+                ORDER BY a.key LIMIT ?)) k
+             ORDER BY chunk_id LIMIT ?
+            """.formatted(LIVE_APP);
+    /** The same page with its rows: the API's columns, or the application's payload. */
     private static final String PRIMARY_PAGE = """
-            SELECT chunk_id, version, document_id, content, embedding, metadata::text AS metadata, privacy
-              FROM chunks
-             WHERE NOT deleted AND privacy <> 'LOCAL_ONLY' AND (?::text IS NULL OR chunk_id > ?)
-             ORDER BY chunk_id LIMIT ?
-            """;
-    private static final String PRIMARY_IDS = """
-            SELECT chunk_id FROM chunks
-             WHERE NOT deleted AND privacy <> 'LOCAL_ONLY' AND (?::text IS NULL OR chunk_id > ?)
-             ORDER BY chunk_id LIMIT ?
-            """;
+            SELECT k.chunk_id, k.owner, coalesce(c.version, a.version) AS version, c.document_id, c.content, c.embedding,
+                   c.metadata::text AS metadata, coalesce(c.privacy, a.privacy) AS privacy,
+                   CASE WHEN k.owner = 'application' THEN %s END AS payload
+              FROM (%s) k
+              LEFT JOIN chunks c ON k.owner = 'api' AND c.chunk_id = k.chunk_id
+              LEFT JOIN aggregates a ON k.owner = 'application' AND a.key = k.chunk_id
+             ORDER BY k.chunk_id
+            """.formatted(PAYLOAD, PRIMARY_KEYS);
     private static final String PRIMARY_ROWS = """
-            SELECT chunk_id, version, document_id, content, embedding, metadata::text AS metadata, privacy
+            SELECT chunk_id, 'api' AS owner, version, document_id, content, embedding, metadata::text AS metadata, privacy,
+                   NULL::text AS payload
               FROM chunks WHERE chunk_id = ANY (?) AND NOT deleted AND privacy <> 'LOCAL_ONLY' ORDER BY chunk_id
+            """;
+    private static final String APP_ROWS = """
+            SELECT a.key AS chunk_id, 'application' AS owner, a.version, NULL::text AS document_id, NULL::text AS content,
+                   NULL::real[] AS embedding, NULL::text AS metadata, a.privacy, %s AS payload
+              FROM aggregates a WHERE a.key = ANY (?) AND %s ORDER BY a.key
+            """.formatted(PAYLOAD, LIVE_APP);
+    private static final String PRIMARY_COUNT = """
+            SELECT (SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY')
+                 + (SELECT count(*) FROM aggregates a WHERE %s)
+            """.formatted(LIVE_APP);
+    /** Of these backend ids, those live in the primary: a chunk of the API or of the application. */
+    private static final String LIVE_ANY = """
+            SELECT chunk_id FROM chunks WHERE chunk_id = ANY (?) AND NOT deleted AND privacy <> 'LOCAL_ONLY'
+            UNION ALL
+            SELECT a.key FROM aggregates a WHERE a.key = ANY (?) AND %s
+            """.formatted(LIVE_APP);
+    /** One page of the live edges (LINK state, UNLINK being a tombstone) in key order. */
+    private static final String LINK_PAGE = """
+            SELECT a.key, a.version, %s AS payload FROM aggregates a
+             WHERE starts_with(a.key, 'link:') AND NOT a.deleted AND (?::text IS NULL OR a.key > ?)
+             ORDER BY a.key LIMIT ?
+            """.formatted(PAYLOAD);
+    private static final String LINK_COUNT =
+            "SELECT count(*) FROM aggregates a WHERE starts_with(a.key, 'link:') AND NOT a.deleted";
+    private static final String LIVE_LINKS = """
+            SELECT a.key FROM aggregates a WHERE a.key = ANY (?) AND starts_with(a.key, 'link:') AND NOT a.deleted
+            """;
+    /**
+     * Of these chunk ids, those the primary holds as deleted or LOCAL_ONLY and not live: the backend deleted
+     * them with their relationships, and holds back a LINK to them (a chunk never written is a LINK's stub).
+     */
+    private static final String GONE = """
+            SELECT key FROM current_state WHERE key = ANY (?) GROUP BY key HAVING bool_and(deleted OR privacy = 'LOCAL_ONLY')
             """;
     private static final String LIVE = """
             SELECT chunk_id FROM chunks WHERE chunk_id = ANY (?) AND NOT deleted AND privacy <> 'LOCAL_ONLY'
@@ -91,6 +151,7 @@ public class VerifyService implements JobService.Runner {
     private final ObjectMapper json;
     private final int pageSize;
     private final boolean checksumPages;
+    private final ChangePlanner planner;
 
     public VerifyService(JdbcTemplate jdbc, TransactionTemplate tx, BackendRegistry backends, RelayWakeup wakeup,
             ObjectMapper json, @Value("${vectorsync.verify.page-size:500}") int pageSize,
@@ -105,6 +166,7 @@ public class VerifyService implements JobService.Runner {
         this.json = json;
         this.pageSize = pageSize;
         this.checksumPages = checksumPages;
+        this.planner = new ChangePlanner(json); // the relay's parsing of a payload
     }
 
     @Override
@@ -125,7 +187,7 @@ public class VerifyService implements JobService.Runner {
         final Map<String, List<String>> samples = new LinkedHashMap<>();
 
         Tally() {
-            for (String k : List.of("missing", "extra", "stale", "corrupt")) {
+            for (String k : List.of("missing", "extra", "stale", "corrupt", "unreadable")) {
                 counts.put(k, 0L);
                 samples.put(k, new ArrayList<>());
             }
@@ -145,15 +207,17 @@ public class VerifyService implements JobService.Runner {
         FieldAllowlist allow = backends.allowlist(name);
         Set<String> fields = backend.readBackFields();
         int ulps = backend.embeddingUlpTolerance();
+        LinkReadBack links = backend.acceptsLinks() && backend instanceof LinkReadBack l ? l : null;
         long started = System.nanoTime();
 
         // Counts first.
-        long primaryCount = jdbc.queryForObject(
-                "SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'", Long.class);
+        long primaryCount = jdbc.queryForObject(PRIMARY_COUNT, Long.class);
+        long linkCountUpFront = links == null ? 0 : jdbc.queryForObject(LINK_COUNT, Long.class);
         String sameDbTable = checksumPages && backends.copiesPrimaryRows(name) ? backend.primaryDatabaseTable() : null;
         Long backendCountUpFront = sameDbTable == null ? null
                 : jdbc.queryForObject("SELECT count(*) FROM " + sameDbTable, Long.class);
-        long total = primaryCount + (backendCountUpFront == null ? primaryCount : backendCountUpFront);
+        long total = primaryCount + (backendCountUpFront == null ? primaryCount : backendCountUpFront)
+                + 2 * linkCountUpFront;
         progress.update(0, total);
 
         Tally tally = new Tally();
@@ -161,27 +225,39 @@ public class VerifyService implements JobService.Runner {
         long done = 0;
         long skippedPages = 0;
 
-        // Pass 1: the primary's live chunks, in chunk-id order.
+        // Pass 1: the primary's live chunks of both owners, in key order.
         String after = null;
         while (true) {
             List<Map<String, Object>> page;
             if (sameDbTable != null) {
-                // Ids first: a page whose checksum matches on both sides is never read into the JVM.
-                List<String> ids = jdbc.queryForList(PRIMARY_IDS, String.class, after, after, pageSize);
-                if (ids.isEmpty()) {
+                // Keys first: the API rows of a page whose checksum matches on both sides are never read into
+                // the JVM. The application's chunks (a payload, parsed as the relay parses it) are always read back.
+                List<String[]> keys = jdbc.query(PRIMARY_KEYS, (rs, n) -> new String[] {rs.getString(1), rs.getString(2)},
+                        after, after, pageSize, after, after, pageSize, pageSize);
+                if (keys.isEmpty()) {
                     break;
                 }
-                String first = ids.get(0);
-                after = ids.get(ids.size() - 1);
-                done += ids.size();
-                if (sameChecksum(sameDbTable, first, after)) {
-                    skippedPages++;
+                after = keys.get(keys.size() - 1)[0];
+                done += keys.size();
+                String[] api = keys.stream().filter(k -> "api".equals(k[1])).map(k -> k[0]).toArray(String[]::new);
+                String[] app = keys.stream().filter(k -> !"api".equals(k[1])).map(k -> k[0]).toArray(String[]::new);
+                page = new ArrayList<>();
+                if (api.length > 0) {
+                    if (sameChecksum(sameDbTable, api)) {
+                        skippedPages++;
+                    } else {
+                        page.addAll(primaryRows(PRIMARY_ROWS, (Object) api));
+                    }
+                }
+                if (app.length > 0) {
+                    page.addAll(primaryRows(APP_ROWS, (Object) app));
+                }
+                if (page.isEmpty()) {
                     progress.update(done, total);
                     continue;
                 }
-                page = primaryRows(PRIMARY_ROWS, (Object) ids.toArray(String[]::new));
             } else {
-                page = primaryRows(PRIMARY_PAGE, after, after, pageSize);
+                page = primaryRows(PRIMARY_PAGE, after, after, pageSize, after, after, pageSize, pageSize);
                 if (page.isEmpty()) {
                     break;
                 }
@@ -194,13 +270,20 @@ public class VerifyService implements JobService.Runner {
             for (Map<String, Object> row : page) {
                 String id = (String) row.get("chunk_id");
                 long version = ((Number) row.get("version")).longValue();
+                ChunkData expected;
+                try {
+                    expected = expectedOf(row, allow);
+                } catch (IllegalArgumentException unreadable) {
+                    tally.add("unreadable", id); // the relay parks such an event: nothing a backend could hold
+                    continue;
+                }
                 StoredChunk s = held.get(id);
                 String what;
                 if (s == null) {
                     what = "missing";
                 } else if (s.version() < version) {
                     what = "stale";
-                } else if (s.version() > version || !same(expected(row, allow), s.data(), fields, ulps)) {
+                } else if (s.version() > version || !same(expected, s.data(), fields, ulps)) {
                     what = "corrupt";
                 } else {
                     continue;
@@ -214,7 +297,7 @@ public class VerifyService implements JobService.Runner {
             progress.update(done, total);
         }
 
-        // Pass 2: what the backend holds, against the primary's live chunks.
+        // Pass 2: what the backend holds, against the primary's live chunks of both owners.
         long backendCount = 0;
         String token = null;
         do {
@@ -225,8 +308,8 @@ public class VerifyService implements JobService.Runner {
             if (page.ids().isEmpty()) {
                 continue; // an empty page (filtered, or the end of one of several collections) is not the end
             }
-            Set<String> live = new HashSet<>(jdbc.queryForList(LIVE, String.class,
-                    (Object) page.ids().toArray(String[]::new)));
+            String[] pageIds = page.ids().toArray(String[]::new);
+            Set<String> live = new HashSet<>(jdbc.queryForList(LIVE_ANY, String.class, pageIds, pageIds));
             List<String> extras = page.ids().stream().filter(id -> !live.contains(id)).toList();
             extras.forEach(id -> tally.add("extra", id));
             if (repair && !extras.isEmpty()) {
@@ -234,6 +317,88 @@ public class VerifyService implements JobService.Runner {
             }
             progress.update(done, Math.max(total, done));
         } while (token != null);
+
+        // Passes 3 and 4, for a backend that holds relationships: the primary's live edges, then the backend's.
+        Map<String, Object> linkResult = null;
+        if (links != null) {
+            Tally linkTally = new Tally();
+            long linkPrimary = 0;
+            String afterKey = null;
+            while (true) {
+                List<Map<String, Object>> page = jdbc.queryForList(LINK_PAGE, afterKey, afterKey, pageSize);
+                if (page.isEmpty()) {
+                    break;
+                }
+                afterKey = (String) page.get(page.size() - 1).get("key");
+                done += page.size();
+                Map<String, Change> expected = new LinkedHashMap<>();
+                for (Map<String, Object> row : page) {
+                    String key = (String) row.get("key");
+                    try {
+                        expected.put(key, planner.fromState(key, ((Number) row.get("version")).longValue(),
+                                (String) row.get("payload")));
+                    } catch (IllegalArgumentException unreadable) {
+                        linkTally.add("unreadable", key);
+                    }
+                }
+                Set<String> gone = gone(expected.values().stream()
+                        .flatMap(c -> java.util.stream.Stream.of(c.link().from(), c.link().to())).toList());
+                expected.values().removeIf(c -> gone.contains(c.link().from()) || gone.contains(c.link().to()));
+                linkPrimary += expected.size();
+                Map<String, LinkReadBack.StoredLink> held = expected.isEmpty() ? Map.of()
+                        : links.readBackLinks(expected.keySet());
+                List<Diff> diffs = new ArrayList<>();
+                for (Change c : expected.values()) {
+                    LinkReadBack.StoredLink s = held.get(c.key());
+                    String what;
+                    if (s == null) {
+                        what = "missing";
+                    } else if (s.version() < c.version()) {
+                        what = "stale";
+                    } else if (s.version() > c.version()
+                            || !sameJson(links.storedProperties(c.link().propertiesJson()), s.propertiesJson())) {
+                        what = "corrupt";
+                    } else {
+                        continue;
+                    }
+                    linkTally.add(what, c.key());
+                    diffs.add(new Diff(c.key(), c.version(), s == null ? 0 : s.version()));
+                }
+                if (repair && !diffs.isEmpty()) {
+                    repaired += repairLive(diffs);
+                }
+                progress.update(done, Math.max(total, done));
+            }
+            long linkBackend = 0;
+            String linkToken = null;
+            do {
+                Backend.IdPage page = links.listLinkKeys(linkToken, pageSize);
+                linkToken = page.next();
+                linkBackend += page.ids().size();
+                done += page.ids().size();
+                if (page.ids().isEmpty()) {
+                    continue;
+                }
+                Set<String> live = new HashSet<>(jdbc.queryForList(LIVE_LINKS, String.class,
+                        (Object) page.ids().toArray(String[]::new)));
+                Set<String> gone = gone(live.stream().map(Link::fromKey).filter(Objects::nonNull)
+                        .flatMap(l -> java.util.stream.Stream.of(l.from(), l.to())).toList());
+                List<String> extras = page.ids().stream().filter(k -> {
+                    Link l = Link.fromKey(k);
+                    return !live.contains(k) || l == null || gone.contains(l.from()) || gone.contains(l.to());
+                }).toList();
+                extras.forEach(k -> linkTally.add("extra", k));
+                if (repair && !extras.isEmpty()) {
+                    repaired += repairExtras(backend, extras);
+                }
+                progress.update(done, Math.max(total, done));
+            } while (linkToken != null);
+            linkResult = new LinkedHashMap<>();
+            linkResult.put("primaryCount", linkPrimary);
+            linkResult.put("backendCount", linkBackend);
+            linkResult.putAll(linkTally.counts);
+            linkResult.put("samples", linkTally.samples);
+        }
         progress.update(done, done);
 
         if (repaired > 0) {
@@ -247,17 +412,36 @@ public class VerifyService implements JobService.Runner {
         result.putAll(tally.counts);
         result.put("repaired", repaired);
         result.put("samples", tally.samples);
+        if (linkResult != null) {
+            result.put("links", linkResult);
+        }
         log.info("Verify of backend '{}': {} primary, {} in the backend, {} missing, {} extra, {} stale, {} corrupt,"
-                + " {} repaired, {} pages matched by checksum, in {} ms", name, primaryCount, backendCount,
-                tally.counts.get("missing"), tally.counts.get("extra"), tally.counts.get("stale"),
-                tally.counts.get("corrupt"), repaired, skippedPages, (System.nanoTime() - started) / 1_000_000);
+                + " {} unreadable, {} repaired, {} pages matched by checksum, in {} ms{}", name, primaryCount,
+                backendCount, tally.counts.get("missing"), tally.counts.get("extra"), tally.counts.get("stale"),
+                tally.counts.get("corrupt"), tally.counts.get("unreadable"), repaired, skippedPages,
+                (System.nanoTime() - started) / 1_000_000, linkResult == null ? "" : "; links: " + linkSummary(linkResult));
         return result;
+    }
+
+    private static String linkSummary(Map<String, Object> r) {
+        return r.get("primaryCount") + " primary, " + r.get("backendCount") + " in the backend, " + r.get("missing")
+                + " missing, " + r.get("extra") + " extra, " + r.get("stale") + " stale, " + r.get("corrupt")
+                + " corrupt, " + r.get("unreadable") + " unreadable";
+    }
+
+    /** Of these chunk ids, those deleted or LOCAL_ONLY in the primary (see {@link #GONE}). */
+    private Set<String> gone(List<String> ids) {
+        if (ids.isEmpty()) {
+            return Set.of();
+        }
+        return new HashSet<>(jdbc.queryForList(GONE, String.class, (Object) new HashSet<>(ids).toArray(String[]::new)));
     }
 
     private List<Map<String, Object>> primaryRows(String sql, Object... args) {
         return jdbc.query(sql, (rs, n) -> {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("chunk_id", rs.getString("chunk_id"));
+            r.put("owner", rs.getString("owner"));
             r.put("version", rs.getLong("version"));
             r.put("document_id", rs.getString("document_id"));
             r.put("content", rs.getString("content"));
@@ -273,11 +457,30 @@ public class VerifyService implements JobService.Runner {
             r.put("embedding", e);
             r.put("metadata", rs.getString("metadata"));
             r.put("privacy", rs.getString("privacy"));
+            r.put("payload", rs.getString("payload"));
             return r;
         }, args);
     }
 
-    /** What the relay sends the backend for this row: privacy applied, then the field allowlist. */
+    /**
+     * What the relay sends the backend for this row: privacy applied, then the field allowlist. A chunk of
+     * the application is its payload, parsed as the relay parses its event.
+     *
+     * @throws IllegalArgumentException when the relay could not parse the payload (it parks the event)
+     */
+    ChunkData expectedOf(Map<String, Object> row, FieldAllowlist allow) {
+        if (!"application".equals(row.get("owner"))) {
+            return expected(row, allow);
+        }
+        Change c = planner.fromState((String) row.get("chunk_id"), ((Number) row.get("version")).longValue(),
+                (String) row.get("payload"));
+        if (c.data() == null) {
+            throw new IllegalArgumentException("VSYNC-EVENT-PAYLOAD: not a chunk a backend holds");
+        }
+        return allow.restrict(c).data();
+    }
+
+    /** What the relay sends the backend for this row of {@code chunks}: privacy applied, then the field allowlist. */
     static ChunkData expected(Map<String, Object> row, FieldAllowlist allow) {
         ChunkData d = new ChunkData((String) row.get("chunk_id"), (String) row.get("document_id"),
                 (String) row.get("content"), (float[]) row.get("embedding"), (String) row.get("metadata"),
@@ -327,23 +530,24 @@ public class VerifyService implements JobService.Runner {
     }
 
     /**
-     * For a target in the primary database that copies rows from {@code chunks}: true when the page's
-     * range holds the same rows on both sides (checksum of id, version, fields, privacy applied; the
-     * embedding by its binary float32 form, {@code array_send}, which is exact and cheap).
+     * For a target in the primary database that copies rows from {@code chunks}: true when these live API
+     * chunks are the same rows on both sides (checksum of id, version, fields, privacy applied; the
+     * embedding by its binary float32 form, {@code array_send}, which is exact and cheap). Rows the target
+     * holds besides (the application's chunks, extras) are not part of it.
      */
-    private boolean sameChecksum(String table, String from, String to) {
+    private boolean sameChecksum(String table, String[] ids) {
         Boolean same = jdbc.queryForObject("""
                 SELECT (SELECT count(*) || ':' || coalesce(md5(string_agg(h, ',' ORDER BY chunk_id)), '')
                           FROM (SELECT chunk_id, md5(ROW(chunk_id, version, document_id,
                                        CASE WHEN privacy = 'REDACTED' THEN NULL ELSE content END,
                                        md5(array_send(embedding)), metadata::text, privacy)::text) AS h
-                                  FROM chunks WHERE chunk_id BETWEEN ? AND ? AND NOT deleted
+                                  FROM chunks WHERE chunk_id = ANY (?) AND NOT deleted
                                    AND privacy <> 'LOCAL_ONLY') p)
                      = (SELECT count(*) || ':' || coalesce(md5(string_agg(h, ',' ORDER BY chunk_id)), '')
                           FROM (SELECT chunk_id, md5(ROW(chunk_id, version, document_id, content,
                                        md5(array_send(embedding::real[])), metadata::text, privacy)::text) AS h
-                                  FROM %s WHERE chunk_id BETWEEN ? AND ?) b)
-                """.formatted(table), Boolean.class, from, to, from, to);
+                                  FROM %s WHERE chunk_id = ANY (?)) b)
+                """.formatted(table), Boolean.class, ids, ids);
         return Boolean.TRUE.equals(same);
     }
 

@@ -33,6 +33,18 @@ class CliOutputTest {
     }
 
     @Test
+    void verifyCountsEdgesAndUnreadablePayloadsAsDifferences() throws Exception {
+        assertThat(Commands.Verify.differences(JSON.readTree("""
+                {"missing": 0, "extra": 0, "stale": 0, "corrupt": 0, "unreadable": 0,
+                 "links": {"missing": 0, "extra": 0, "stale": 0, "corrupt": 0, "unreadable": 0}}"""))).isZero();
+        assertThat(Commands.Verify.differences(JSON.readTree("""
+                {"missing": 0, "extra": 0, "stale": 0, "corrupt": 0,
+                 "links": {"missing": 1, "extra": 2, "stale": 0, "corrupt": 1}}"""))).isEqualTo(4);
+        assertThat(Commands.Verify.differences(JSON.readTree("""
+                {"missing": 1, "extra": 0, "stale": 0, "corrupt": 0, "unreadable": 1}"""))).isEqualTo(2);
+    }
+
+    @Test
     void tablesAlignColumnsAndKeepEachRowOnOneLine() {
         StringWriter s = new StringWriter();
         new Table("BACKEND", "STATE", "LAST ERROR").row("replica", "ok", null)

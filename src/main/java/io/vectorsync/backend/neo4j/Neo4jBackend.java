@@ -8,6 +8,7 @@ import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChangesDeferredException;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.Link;
+import io.vectorsync.backend.LinkReadBack;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.StoredChunk;
@@ -65,6 +66,7 @@ import org.slf4j.LoggerFactory;
  * it as extra). A LINK replaces the relationship's properties when its version is newer; an UNLINK removes
  * that one relationship and leaves a tombstone under the edge key ({@link Link#key()}, which never equals
  * a chunk id). A stub left without relationships (by an UNLINK or its neighbour's DELETE) is removed.
+ * Verify reads edges back by edge key and lists them in (from, type, to) order ({@link LinkReadBack}).
  *
  * <p>A LINK never creates an endpoint that has a tombstone: the other changes of the call are written
  * and the LINK is reported with {@link ChangesDeferredException} (the relay parks it as transient until
@@ -81,7 +83,7 @@ import org.slf4j.LoggerFactory;
  * change when the batch had one. Messages carry the server's status code, never its text (which may
  * echo values).
  */
-final class Neo4jBackend implements Backend, AutoCloseable {
+final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Neo4jBackend.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -226,6 +228,37 @@ final class Neo4jBackend implements Backend, AutoCloseable {
                     RETURN n.memory_id AS id, n.version AS version, n.document_id AS document_id,
                            n.content AS content, n.embedding AS embedding, n.metadata AS metadata,
                            n.privacy AS privacy
+                    """.formatted(label);
+        }
+
+        /** The relationships between nodes of the label named by edge keys' parts ({@code from}, {@code type}, {@code to}). */
+        String readBackLinks() {
+            return """
+                    UNWIND $rows AS r
+                    MATCH (a:`%1$s` {memory_id: r.from})-[e]->(b:`%1$s` {memory_id: r.to}) WHERE type(e) = r.type
+                    RETURN r.key AS key, coalesce(e.version, 0) AS version, properties(e) AS props
+                    """.formatted(label);
+        }
+
+        /** A page of the label's node ids from {@code $after} (inclusive when {@code $inclusive}). */
+        String linkNodes() {
+            return """
+                    MATCH (a:`%s`) WHERE $after IS NULL OR a.memory_id > $after OR ($inclusive AND a.memory_id = $after)
+                    RETURN a.memory_id AS id ORDER BY a.memory_id LIMIT $limit
+                    """.formatted(label);
+        }
+
+        /**
+         * The relationships starting at these nodes, in (from, type, to) order, after the edge
+         * ({@code $after}, {@code $type}, {@code $to}) when {@code $type} is given.
+         */
+        String linkPage() {
+            return """
+                    MATCH (a:`%1$s`)-[e]->(b:`%1$s`) WHERE a.memory_id IN $ids
+                      AND ($type IS NULL OR a.memory_id <> $after OR type(e) > $type
+                           OR (type(e) = $type AND b.memory_id > $to))
+                    RETURN a.memory_id AS from, type(e) AS type, b.memory_id AS to
+                    ORDER BY a.memory_id, type(e), b.memory_id LIMIT $limit
                     """.formatted(label);
         }
 
@@ -681,6 +714,107 @@ final class Neo4jBackend implements Backend, AutoCloseable {
             throw classify(e, 0, "read-back failed");
         }
         return out;
+    }
+
+    /**
+     * Edges by edge key: the relationship of the key's type from its {@code from} node to its {@code to}
+     * node, with its version and its properties (without {@code version}) as JSON.
+     */
+    @Override
+    public Map<String, StoredLink> readBackLinks(Collection<String> keys) {
+        Map<String, StoredLink> out = new HashMap<>();
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (String key : keys) {
+            Link l = Link.fromKey(key);
+            if (l != null) {
+                rows.add(Map.of("key", key, "from", l.from(), "type", l.type(), "to", l.to()));
+            }
+        }
+        if (rows.isEmpty()) {
+            return out;
+        }
+        try (Session session = driver.session()) {
+            List<Record> records = session.executeRead(
+                    tx -> tx.run(sql.readBackLinks(), Map.of("rows", rows)).list(), txConfig);
+            for (Record r : records) {
+                Map<String, Object> props = new HashMap<>(r.get("props").asMap(Neo4jBackend::jsonValue));
+                props.remove("version");
+                out.put(r.get("key").asString(), new StoredLink(r.get("version").asLong(), toJson(props)));
+            }
+        } catch (Neo4jException e) {
+            throw classify(e, 0, "read-back of links failed");
+        }
+        return out;
+    }
+
+    /**
+     * Keyset pages of the edges between nodes of the label, in (from, type, to) order: a page of nodes in
+     * {@code memory_id} order, then at most {@code limit} of their outgoing relationships. The token is
+     * {@code e<edge key>} when the page ended inside a node's relationships, {@code n<node id>} when it
+     * ended after all those of a node.
+     */
+    @Override
+    public IdPage listLinkKeys(String pageToken, int limit) {
+        Map<String, Object> params = new HashMap<>();
+        params.put("limit", limit);
+        params.put("after", null);
+        params.put("inclusive", false);
+        params.put("type", null);
+        params.put("to", null);
+        if (pageToken != null && pageToken.startsWith("e") && Link.fromKey(pageToken.substring(1)) != null) {
+            Link l = Link.fromKey(pageToken.substring(1));
+            params.put("after", l.from());
+            params.put("inclusive", true);
+            params.put("type", l.type());
+            params.put("to", l.to());
+        } else if (pageToken != null && pageToken.startsWith("n")) {
+            params.put("after", pageToken.substring(1));
+        } else if (pageToken != null) {
+            throw new IllegalArgumentException("not a page token of listLinkKeys");
+        }
+        try (Session session = driver.session()) {
+            return session.executeRead(tx -> {
+                List<String> nodes = tx.run(sql.linkNodes(), params).list(r -> r.get("id").asString());
+                if (nodes.isEmpty()) {
+                    return new IdPage(List.of(), null);
+                }
+                Map<String, Object> p = new HashMap<>(params);
+                p.put("ids", nodes);
+                List<String> keys = tx.run(sql.linkPage(), p).list(r -> Link.key(r.get("from").asString(),
+                        r.get("type").asString(), r.get("to").asString()));
+                String next = keys.size() == limit ? "e" + keys.get(keys.size() - 1)
+                        : nodes.size() < limit ? null : "n" + nodes.get(nodes.size() - 1);
+                return new IdPage(keys, next);
+            }, txConfig);
+        } catch (Neo4jException e) {
+            throw classify(e, 0, "listing links failed");
+        }
+    }
+
+    /** The properties a LINK with this JSON writes ({@link #properties}), as JSON. */
+    @Override
+    public String storedProperties(String propertiesJson) {
+        return toJson(properties(propertiesJson));
+    }
+
+    /** A property value as JSON takes it: scalars and lists as they are, anything else (a date) as text. */
+    private static Object jsonValue(Value v) {
+        Object o = v.asObject();
+        if (o == null || o instanceof String || o instanceof Number || o instanceof Boolean) {
+            return o;
+        }
+        if (o instanceof List<?>) {
+            return v.asList(Neo4jBackend::jsonValue);
+        }
+        return String.valueOf(o);
+    }
+
+    private static String toJson(Map<String, Object> props) {
+        try {
+            return JSON.writeValueAsString(new java.util.TreeMap<>(props));
+        } catch (Exception e) {
+            throw new IllegalStateException("link properties not writable as JSON", e);
+        }
     }
 
     private static String text(Value v) {
