@@ -3,6 +3,8 @@ package io.vectorsync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.retention.RetentionService;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.Neo4jServer;
@@ -30,10 +32,12 @@ import org.springframework.web.client.RestClient;
  * A backend added after retention ran still receives everything the primary holds (issue 13, ADR 019):
  * chunks written through the API, chunks an application enqueued for its own tables, and relationships.
  * The first run captures all three and lets retention delete every event; the second run adds a
- * PostgreSQL table and a Neo4j graph, whose backfills read the primary's state.
+ * PostgreSQL table and a Neo4j graph, whose backfills read the primary's state; verify of each reports
+ * no difference, relationships included.
  */
 class LateBackendStateIT {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static String primary;
     private static String target;
     private static Driver neo4j;
@@ -123,6 +127,20 @@ class LateBackendStateIT {
         return out;
     }
 
+    private static JsonNode verify(RestClient http, String backend) throws Exception {
+        String started = http.post().uri("/admin/v1/backends/{b}/verify?repair=false", backend)
+                .header("Authorization", "Bearer " + AbstractIT.ADMIN_TOKEN).retrieve().body(String.class);
+        String id = JSON.readTree(started).path("id").asText();
+        JsonNode[] job = new JsonNode[1];
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            job[0] = JSON.readTree(http.get().uri("/admin/v1/jobs/{id}", id)
+                    .header("Authorization", "Bearer " + AbstractIT.ADMIN_TOKEN).retrieve().body(String.class));
+            return !job[0].path("status").asText().matches("QUEUED|RUNNING");
+        });
+        assertThat(job[0].path("status").asText()).as(job[0].toString()).isEqualTo("SUCCEEDED");
+        return job[0].path("result");
+    }
+
     @Test
     void aBackendAddedAfterRetentionGetsApiChunksEnqueuedAggregatesAndRelationships() throws Exception {
         JdbcTemplate jdbc = new JdbcTemplate(
@@ -184,6 +202,23 @@ class LateBackendStateIT {
             assertThat(jdbc.queryForObject("SELECT count(*) FROM dead_letter", Long.class)).isZero();
             assertThat(jdbc.queryForObject("SELECT backfill_total FROM relay_cursor WHERE backend = 'graph'",
                     Long.class)).as("11 API chunks, 9 application chunks, 2 live edges").isEqualTo(22);
+
+            // Verify of each new backend knows everything the primary holds: no difference, no false extra.
+            RestClient http = client(second);
+            for (String backend : List.of("late", "graph")) {
+                JsonNode result = verify(http, backend);
+                assertThat(result.path("primaryCount").asLong()).as(backend).isEqualTo(20);
+                assertThat(result.path("backendCount").asLong()).as(backend).isEqualTo(20);
+                for (String what : List.of("missing", "extra", "stale", "corrupt", "unreadable")) {
+                    assertThat(result.path(what).asLong()).as(backend + " " + what + ": " + result).isZero();
+                }
+            }
+            JsonNode links = verify(http, "graph").path("links");
+            assertThat(links.path("primaryCount").asLong()).as(links.toString()).isEqualTo(2);
+            assertThat(links.path("backendCount").asLong()).isEqualTo(2);
+            for (String what : List.of("missing", "extra", "stale", "corrupt")) {
+                assertThat(links.path(what).asLong()).as("links " + what + ": " + links).isZero();
+            }
         }
     }
 }
