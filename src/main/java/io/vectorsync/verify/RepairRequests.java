@@ -34,8 +34,8 @@ final class RepairRequests {
     private RepairRequests() {}
 
     /**
-     * Requests the extras the backend holds at {@code held} (id to version): those not live in the primary;
-     * one live meanwhile is left to its own event. Runs in the caller's transaction; returns how many.
+     * Requests the extras the backend holds at {@code held} (id to version); the relay writes each one's
+     * current state (a delete when it is not live). Runs in the caller's transaction; returns how many.
      */
     static int extras(JdbcTemplate jdbc, RepairQueue queue, String backend, Map<String, Long> held,
             List<String> extras) {
@@ -46,10 +46,9 @@ final class RepairRequests {
                 continue; // gone meanwhile
             }
             Map<String, Object> s = jdbc.queryForMap(STATE, id, id);
-            if (Boolean.TRUE.equals(s.get("live"))) {
-                continue; // written meanwhile: its own event is on the way
-            }
-            if (!Boolean.TRUE.equals(s.get("application")) && !id.startsWith(Link.KEY_PREFIX)) {
+            // A key live meanwhile is requested all the same: the relay writes its current state.
+            if (!Boolean.TRUE.equals(s.get("live")) && !Boolean.TRUE.equals(s.get("application"))
+                    && !id.startsWith(Link.KEY_PREFIX)) {
                 if (jdbc.update(TOMBSTONE, id, v) == 0) {
                     jdbc.update(RAISE, v, id, v);
                 }
