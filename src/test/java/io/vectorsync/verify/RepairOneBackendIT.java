@@ -44,6 +44,7 @@ import org.springframework.test.context.DynamicPropertySource;
 class RepairOneBackendIT extends AbstractIT {
 
     private static final String EDGE = Link.key("r-app-1", "MENTIONS", "r-api-1");
+    private static final String NO_EDGE = Link.key("r-api-1", "MENTIONS", "r-api-2");
     private static Driver driver;
 
     @Autowired
@@ -186,6 +187,8 @@ class RepairOneBackendIT extends AbstractIT {
                 + " SET n.content = 'corrupt'").execute();
         driver.executableQuery("CREATE (:RepairChunk {memory_id: 'g-extra', version: 2, content: 'x', privacy: 'FULL'})")
                 .execute();
+        driver.executableQuery("MATCH (a:RepairChunk {memory_id: 'r-api-1'}), (b:RepairChunk {memory_id: 'r-api-2'})"
+                + " CREATE (a)-[:MENTIONS {version: 3}]->(b)").execute();
         String replica = rows("SELECT chunk_id, xmin::text FROM replica_chunks ORDER BY chunk_id");
         String replicaLedger = rows("SELECT chunk_key, version, applied_at FROM delivery_ledger"
                 + " WHERE backend = 'replica' ORDER BY chunk_key");
@@ -194,8 +197,9 @@ class RepairOneBackendIT extends AbstractIT {
         JsonNode repaired = verifyResult("graph", true);
         assertThat(repaired.path("samples").path("corrupt").toString()).as(repaired.toString()).contains("r-api-2");
         assertThat(repaired.path("samples").path("extra").toString()).contains("g-extra");
-        // The request verify makes for an edge the graph lacks (found by the compare of edges), made here.
-        repairs.request("graph", List.of(new RepairQueue.Key(EDGE, 0)));
+        // The requests verify makes for an edge the graph lacks and one the primary doesn't hold (found by
+        // the compare of edges), made here.
+        repairs.request("graph", List.of(new RepairQueue.Key(EDGE, 0), new RepairQueue.Key(NO_EDGE, 3)));
         repairs.wake();
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> repairsDone()
                 && graph("MATCH (:RepairChunk {memory_id: 'r-app-1'})-[e:MENTIONS]->(:RepairChunk {memory_id: 'r-api-1'})"
@@ -204,7 +208,9 @@ class RepairOneBackendIT extends AbstractIT {
         assertThat(graphText("MATCH (n:RepairChunk {memory_id: 'r-api-2'}) RETURN n.content")).isEqualTo("api two");
         assertThat(graphText("MATCH (n:RepairChunk {memory_id: 'r-app-2'}) RETURN n.content")).isEqualTo("app two");
         assertThat(graph("MATCH (n:RepairChunk {memory_id: 'g-extra'}) RETURN count(n)")).isZero();
-        assertThat(graph("MATCH ()-[e:MENTIONS {weight: 2, version: 1}]->() RETURN count(e)"))
+        assertThat(graph("MATCH (:RepairChunk)-[e:MENTIONS]->(:RepairChunk) RETURN count(e)"))
+                .as("the extra edge is unlinked").isEqualTo(1);
+        assertThat(graph("MATCH (:RepairChunk)-[e:MENTIONS {weight: 2, version: 1}]->(:RepairChunk) RETURN count(e)"))
                 .as("the edge as enqueued, at its version").isEqualTo(1);
         assertThat(graph("MATCH (n:RepairChunk) WHERE n.memory_id STARTS WITH 'r-' RETURN sum(n.version)"))
                 .as("the nodes at the versions they had").isEqualTo(4);
@@ -219,7 +225,8 @@ class RepairOneBackendIT extends AbstractIT {
                 + " ORDER BY chunk_key")).as("nor its ledger").isEqualTo(replicaLedger);
         assertThat(primaryState()).as("no version bump, no tombstone of an aggregate, no outbox event")
                 .isEqualTo(primary);
-        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id IN ('r-app-1', 'r-app-2', ?)", EDGE)).isZero();
+        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id IN ('r-app-1', 'r-app-2', ?, ?)", EDGE, NO_EDGE))
+                .isZero();
         assertThat(count("SELECT count(*) FROM aggregates WHERE deleted")).isZero();
     }
 }
