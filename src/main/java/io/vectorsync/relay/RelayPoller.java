@@ -189,6 +189,7 @@ public class RelayPoller implements RelayListener {
         if (page.keys().isEmpty()) {
             return null;
         }
+        lastPollNanos.put(backend, System.nanoTime()); // polling, while a long repair drains
         Map<String, Long> none = new HashMap<>();
         page.keys().forEach(k -> none.put(k, 0L));
         List<OutboxEvent> events = cutByBytes(backend, page.events(), page.rows());
