@@ -22,13 +22,21 @@ import java.util.Objects;
  * @param earlier for such a backend: the older changes of the same key in the batch, each with its own
  *     {@code seq} (a delete between two upserts removes the chunk's relationships, ADR-018); empty otherwise.
  *     Neither is part of the change's identity ({@link #equals})
+ * @param overwriteEqual a repair's forced write (ADR 019): the backend also replaces what it holds at this
+ *     same version (a corrupt copy), never a newer one; not part of the change's identity either
  */
-public record Change(String key, Op op, long version, ChunkData data, Link link, long seq, List<Change> earlier) {
+public record Change(String key, Op op, long version, ChunkData data, Link link, long seq, List<Change> earlier,
+        boolean overwriteEqual) {
 
     public enum Op { UPSERT, DELETE, LINK, UNLINK }
 
     public Change {
         earlier = earlier == null ? List.of() : List.copyOf(earlier);
+    }
+
+    /** A change at batch position {@code seq} after the {@code earlier} changes of its key, not forced. */
+    public Change(String key, Op op, long version, ChunkData data, Link link, long seq, List<Change> earlier) {
+        this(key, op, version, data, link, seq, earlier, false);
     }
 
     /** A change without batch history. */
@@ -43,12 +51,17 @@ public record Change(String key, Op op, long version, ChunkData data, Link link,
 
     /** This change at batch position {@code seq}, after the {@code earlier} changes of its key. */
     public Change withHistory(long seq, List<Change> earlier) {
-        return new Change(key, op, version, data, link, seq, earlier);
+        return new Change(key, op, version, data, link, seq, earlier, overwriteEqual);
+    }
+
+    /** The same change, forced: the backend replaces what it holds at an equal version too. */
+    public Change forced() {
+        return new Change(key, op, version, data, link, seq, earlier, true);
     }
 
     /** The same change with other data (the batch history kept). */
     public Change withData(ChunkData data) {
-        return new Change(key, op, version, data, link, seq, earlier);
+        return new Change(key, op, version, data, link, seq, earlier, overwriteEqual);
     }
 
     /** Key, op, version, data and link: the batch history is delivery order, not what the change is. */

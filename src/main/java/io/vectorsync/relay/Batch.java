@@ -10,6 +10,8 @@ import java.util.Map;
  * the window (0: none; chunks only in parked events are looked up at delivery), the cursor as read (for
  * the compare-and-set) and where it moves once the batch is done. With {@code copyRows} the window's
  * rows carry only version, privacy and tombstone (the backend copies the data inside the primary).
+ * With {@code repairs} the batch is a page of the backend's repairs (ADR 019): its events are the keys'
+ * current states, written forced and past the ledger, and {@code next} is the cursor's own position.
  */
 public record Batch(
         String backend,
@@ -19,7 +21,13 @@ public record Batch(
         List<OutboxEvent> parked,
         Map<String, ChunkRow> rows,
         Map<String, Long> ledger,
-        boolean copyRows) {
+        boolean copyRows,
+        RepairQueue.Page repairs) {
+
+    public Batch(String backend, CursorState cursor, CursorState.Position next, List<OutboxEvent> events,
+            List<OutboxEvent> parked, Map<String, ChunkRow> rows, Map<String, Long> ledger, boolean copyRows) {
+        this(backend, cursor, next, events, parked, rows, ledger, copyRows, null);
+    }
 
     /** Nothing to deliver and nothing to move. */
     public static Batch empty(String backend) {
@@ -30,12 +38,18 @@ public record Batch(
         return cursor == null;
     }
 
+    /** True for a page of repairs. */
+    public boolean isRepair() {
+        return repairs != null;
+    }
+
     public int size() {
         return events.size() + parked.size();
     }
 
     @Override
     public String toString() {
-        return "Batch[" + backend + ", events=" + events.size() + ", parked=" + parked.size() + "]";
+        return "Batch[" + backend + ", events=" + events.size() + ", parked=" + parked.size()
+                + (repairs != null ? ", repairs" : "") + "]";
     }
 }

@@ -54,11 +54,13 @@ public class RelayDeliverer {
     private final List<RelayListener> listeners;
     private final SuspectWrites suspects;
     private final LeaseHeartbeat heartbeat;
+    private final RepairQueue repairs;
 
     public RelayDeliverer(BackendRegistry backends, ChangePlanner planner, DeliveryLedger ledger,
             FailureStore failures, CursorRepository cursors, TransactionTemplate tx, RelayInstance instance,
             VectorsyncProperties properties, Failpoints failpoints, List<RelayListener> listeners,
-            SuspectWrites suspects, LeaseHeartbeat heartbeat) {
+            SuspectWrites suspects, LeaseHeartbeat heartbeat, RepairQueue repairs) {
+        this.repairs = repairs;
         this.heartbeat = heartbeat;
         this.backends = backends;
         this.planner = planner;
@@ -99,9 +101,16 @@ public class RelayDeliverer {
         Backend backend = backends.get(batch.backend());
         Map<String, Group> groups = planner.plan(batch, backend.acceptsLinks());
         FieldAllowlist allowlist = backends.allowlist(backend.name());
+        // A repair's changes (its page, or one parked from it) are forced and written whatever the ledger
+        // says (ADR 019): the backend may hold that version corrupt.
+        java.util.Set<String> forced = new java.util.HashSet<>();
         for (Group g : groups.values()) {
             if (g.change != null) {
                 g.change = allowlist.restrict(g.change);
+                if (batch.isRepair() || g.events.stream().anyMatch(RepairQueue::isRepair)) {
+                    g.change = g.change.forced();
+                    forced.add(g.key);
+                }
             }
         }
         // Ledger versions came with the window; only chunks seen solely in parked events are looked up.
@@ -121,7 +130,8 @@ public class RelayDeliverer {
                 continue;
             }
             Long have = applied.get(g.key);
-            if (have != null && have > 0 && have >= g.change.version() && !suspect.contains(g.key)) {
+            if (have != null && have > 0 && have >= g.change.version() && !suspect.contains(g.key)
+                    && !forced.contains(g.key)) {
                 skipped.put(g.key, have);
             } else {
                 toWrite.add(g.change);
@@ -156,6 +166,7 @@ public class RelayDeliverer {
                     Outcome o = new Outcome();
                     o.applied.addAll(toWrite);
                     record(batch, groups, o, skipped, poisoned);
+                    clearRepairs(batch);
                     // Ledger and cursor in one statement; a failed compare-and-set rolls back the write too.
                     cursors.advance(batch.cursor(), batch.next(), instance.id(), o.applied);
                     return o;
@@ -204,6 +215,7 @@ public class RelayDeliverer {
                     record(batch, groups, o, skipped, poisoned);
                     // Only the suspect keys rewritten now; one refused or parked stays suspect for its retry.
                     suspects.clear(batch.backend(), PARTITION, suspect, appliedAmong(suspect, o));
+                    clearRepairs(batch);
                     cursors.advance(batch.cursor(), batch.next(), instance.id(), o.applied);
                 });
             } catch (RuntimeException e) {
@@ -215,6 +227,16 @@ public class RelayDeliverer {
             outcome = o;
         }
         return outcome;
+    }
+
+    /**
+     * A page of repairs is done with the batch: each key written, skipped (a backend without links for an
+     * edge), or parked with its forced event like any failing change.
+     */
+    private void clearRepairs(Batch batch) {
+        if (batch.isRepair()) {
+            repairs.clear(batch.backend(), PARTITION, batch.repairs());
+        }
     }
 
     private static java.util.Set<String> appliedAmong(SuspectWrites.Suspects suspect, Outcome o) {

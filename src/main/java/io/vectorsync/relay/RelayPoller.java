@@ -35,6 +35,7 @@ public class RelayPoller implements RelayListener {
     private final Failpoints failpoints;
     private final io.vectorsync.backend.BackendRegistry backends;
     private final org.springframework.beans.factory.ObjectProvider<RelayListener> listeners;
+    private final RepairQueue repairs;
     private final Map<String, Long> leaseRenewedAt = new ConcurrentHashMap<>();
     private final Map<String, Long> memoryPauseUntil = new ConcurrentHashMap<>();
     private final Set<String> halted = ConcurrentHashMap.newKeySet();
@@ -47,11 +48,15 @@ public class RelayPoller implements RelayListener {
     private final Map<String, Long> caughtUpAt = new ConcurrentHashMap<>();
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RelayPoller.class);
     private static final long PARKED_RECHECK_NANOS = 1_000_000_000L;
+    /** The outbox partition this relay delivers; 0 until partitions come (ADR 017). */
+    private static final int PARTITION = 0;
     private volatile boolean stopping;
 
     public RelayPoller(CursorRepository cursors, OutboxReader reader, FailureStore failures, RelayWakeup wakeup,
             RelayInstance instance, VectorsyncProperties properties, Failpoints failpoints,
-            io.vectorsync.backend.BackendRegistry backends, org.springframework.beans.factory.ObjectProvider<RelayListener> listeners) {
+            io.vectorsync.backend.BackendRegistry backends, org.springframework.beans.factory.ObjectProvider<RelayListener> listeners,
+            RepairQueue repairs) {
+        this.repairs = repairs;
         this.backends = backends;
         this.listeners = listeners; // read when used: this poller is one of them
         this.cursors = cursors;
@@ -93,6 +98,12 @@ public class RelayPoller implements RelayListener {
         }
         if (c.backfilling()) {
             return backfill(backend, c);
+        }
+        if (repairs.pending(backend, PARTITION)) {
+            Batch repair = repair(backend, c);
+            if (repair != null) {
+                return repair;
+            }
         }
         boolean freshSnapshot = c.curSnapshot() == null;
         String cur = freshSnapshot ? cursors.currentSnapshot() : c.curSnapshot();
@@ -167,6 +178,28 @@ public class RelayPoller implements RelayListener {
                 : new CursorState.Position(c.prevSnapshot(), c.curSnapshot(), c.lastTxId(), c.lastId(), true,
                         events.get(events.size() - 1).chunkId(), events.size());
         return new Batch(backend, c, next, events, parked, rows, page.ledger(), copyRows);
+    }
+
+    /**
+     * A page of the backend's repairs (ADR 019) as a batch of its own: each key's current state, delivered
+     * forced and past the ledger; the cursor stays where it is. Null when the page is empty.
+     */
+    private Batch repair(String backend, CursorState c) {
+        RepairQueue.Page page = repairs.page(backend, PARTITION, properties.batchSizeOf(backend));
+        if (page.keys().isEmpty()) {
+            return null;
+        }
+        lastPollNanos.put(backend, System.nanoTime()); // polling, while a long repair drains
+        Map<String, Long> none = new HashMap<>();
+        page.keys().forEach(k -> none.put(k, 0L));
+        List<OutboxEvent> events = cutByBytes(backend, page.events(), page.rows());
+        if (events.size() < page.events().size()) {
+            // Only the keys up to the last one delivered are cleared with the batch.
+            int last = page.keys().indexOf(events.get(events.size() - 1).chunkId());
+            page = new RepairQueue.Page(events, page.rows(), page.keys().subList(0, last + 1), page.readAt());
+        }
+        return new Batch(backend, c, c.position(), events, List.of(), page.rows(), none,
+                backends.copiesPrimaryRows(backend), page);
     }
 
     /** The rows read with the window, plus the current rows of due parked lean events not among them. */

@@ -292,7 +292,7 @@ public class VerifyService implements JobService.Runner {
                 diffs.add(new Diff(id, version, s == null ? 0 : s.version()));
             }
             if (repair && !diffs.isEmpty()) {
-                repaired += repairLive(diffs);
+                repaired += repairLive(backend, diffs);
             }
             progress.update(done, total);
         }
@@ -552,59 +552,27 @@ public class VerifyService implements JobService.Runner {
     }
 
     /**
-     * Missing, stale and corrupt chunks are written again as the next version (above anything the backend
-     * or the ledger holds), with a lean event, as an API write does: the relay delivers it to every backend
-     * (a no-op rewrite for the ones in step). A chunk written since the page was read is left alone: its
-     * own event is on the way.
+     * Missing, stale and corrupt chunks are requested for this backend alone (ADR 019): its relay writes
+     * each key's current state again, forced (a version equal to the one the backend holds is replaced,
+     * never a newer one). No new version, no outbox event: the other backends are not written.
      */
-    private int repairLive(List<Diff> diffs) {
-        Integer n = tx.execute(s -> {
-            int count = 0;
-            for (Diff d : diffs) {
-                List<Long> v = jdbc.queryForList(BUMP_LIVE, Long.class, d.backendVersion(), d.chunkId(), d.chunkId(),
-                        d.primaryVersion());
-                if (!v.isEmpty()) {
-                    jdbc.update(LEAN_EVENT, OutboxWriter.newEventId(), "UPSERT", d.chunkId(), v.get(0));
-                    count++;
-                }
-            }
-            return count;
-        });
-        return n == null ? 0 : n;
+    private int repairLive(Backend backend, List<Diff> diffs) {
+        io.vectorsync.relay.RepairQueue queue = new io.vectorsync.relay.RepairQueue(jdbc, json, wakeup);
+        queue.request(backend.name(),
+                diffs.stream().map(d -> new io.vectorsync.relay.RepairQueue.Key(d.chunkId(), d.backendVersion())).toList());
+        queue.wake();
+        return diffs.size();
     }
 
     /**
-     * Extras are deleted through the outbox at a version above the backend's: a deleted or LOCAL_ONLY chunk
-     * gets its next version, an id the primary never had gets a tombstone row (as an API delete leaves).
+     * Extras are requested for this backend alone, as deletes at the version it holds (or above, ADR 019);
+     * see {@link RepairRequests#extras} for the tombstone an id no state holds gets in {@code chunks}.
      */
     private int repairExtras(Backend backend, List<String> extras) {
         Map<String, Long> versions = backend.readBackVersions(extras);
-        Integer n = tx.execute(s -> {
-            int count = 0;
-            for (String id : extras) {
-                Long held = versions.get(id);
-                if (held == null) {
-                    continue; // gone meanwhile
-                }
-                if (!jdbc.queryForList(LIVE, String.class, (Object) new String[] {id}).isEmpty()) {
-                    continue; // written meanwhile: its own event is on the way
-                }
-                List<Map<String, Object>> bumped = jdbc.queryForList(BUMP_GONE, held, id, id);
-                if (!bumped.isEmpty()) {
-                    boolean deleted = Boolean.TRUE.equals(bumped.get(0).get("deleted"));
-                    long v = ((Number) bumped.get(0).get("version")).longValue();
-                    jdbc.update(LEAN_EVENT, OutboxWriter.newEventId(), deleted ? "DELETE" : "UPSERT", id, v);
-                    count++;
-                    continue;
-                }
-                List<Long> created = jdbc.queryForList(TOMBSTONE, Long.class, id, held, id);
-                if (!created.isEmpty()) {
-                    jdbc.update(LEAN_EVENT, OutboxWriter.newEventId(), "DELETE", id, created.get(0));
-                    count++;
-                }
-            }
-            return count;
-        });
+        io.vectorsync.relay.RepairQueue queue = new io.vectorsync.relay.RepairQueue(jdbc, json, wakeup);
+        Integer n = tx.execute(s -> RepairRequests.extras(jdbc, queue, backend.name(), versions, extras));
+        queue.wake();
         return n == null ? 0 : n;
     }
 }

@@ -47,7 +47,7 @@ class Neo4jBatchCutsIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The relay's writer alone (its isolation by splitting), without the rest of a deliverer. */
     private static final RelayDeliverer ISOLATING =
-            new RelayDeliverer(null, null, null, null, null, null, null, null, null, List.of(), null, null);
+            new RelayDeliverer(null, null, null, null, null, null, null, null, null, List.of(), null, null, null);
     private static final String LABEL = "CutChunk";
     private static Backend backend;
     private static Driver driver;

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class RelayDelivererWriteTest {
 
     private final RelayDeliverer deliverer =
-            new RelayDeliverer(null, null, null, null, null, null, null, null, null, List.of(), null, null);
+            new RelayDeliverer(null, null, null, null, null, null, null, null, null, List.of(), null, null, null);
 
     private static List<Change> changes(int n) {
         return IntStream.range(0, n).mapToObj(i -> Change.delete("c" + i, 1)).toList();

@@ -91,7 +91,8 @@ class ChromaVerifyIT extends AbstractIT {
     private boolean chromaDelivered() {
         return count("""
                 SELECT count(*) FROM chunks c LEFT JOIN delivery_ledger l ON l.backend = 'chroma' AND l.chunk_key = c.chunk_id
-                 WHERE l.version IS DISTINCT FROM c.version""") == 0;
+                 WHERE l.version IS DISTINCT FROM c.version""") == 0
+                && count("SELECT count(*) FROM repair_keys") == 0;
     }
 
     private float[] vector(int seed) {
@@ -205,10 +206,14 @@ class ChromaVerifyIT extends AbstractIT {
                     || (SELECT md5(string_agg(l::text, ',' ORDER BY backend, chunk_key)) FROM delivery_ledger l)""",
                 String.class)).as("verify leaves the primary alone").isEqualTo(primaryBefore);
 
+        long events = count("SELECT count(*) FROM outbox");
         JsonNode repaired = verify("chroma", true);
         assertCounts(repaired, 1, 1, 1, 3);
         assertThat(repaired.path("repaired").asLong()).isEqualTo(6);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(this::chromaDelivered);
+        assertThat(count("SELECT count(*) FROM outbox")).as("repair writes no event").isEqualTo(events);
+        var c03 = backends.get("chroma").readBack(List.of("c-03")).get("c-03");
+        assertThat(c03.version() + ":" + c03.data().content()).as("rewritten at its own version").isEqualTo("1:text 3");
         assertCounts(verify("chroma", false), 0, 0, 0, 0);
         assertThat(backends.get("chroma").readBack(List.of("c-orphan"))).isEmpty();
     }

@@ -50,7 +50,8 @@ class Neo4jVerifyIT extends AbstractIT {
 
     private boolean delivered() {
         return deliveredTo("graph")
-                && count("SELECT count(*) FROM outbox_status WHERE backend = 'graph' AND status <> 'PROCESSED'") == 0;
+                && count("SELECT count(*) FROM outbox_status WHERE backend = 'graph' AND status <> 'PROCESSED'") == 0
+                && count("SELECT count(*) FROM repair_keys") == 0;
     }
 
     private JsonNode verify(boolean repair) throws Exception {
@@ -85,9 +86,13 @@ class Neo4jVerifyIT extends AbstractIT {
         assertThat(verifyCounts(found)).isEqualTo("1/2/1/1");
         assertThat(found.path("samples").toString()).contains("g-01", "g-x", "g-03", "g-05");
 
+        long events = count("SELECT count(*) FROM outbox");
         assertThat(verify(true).path("repaired").asLong()).as("the stub is reported, not repaired: its LINK holds it")
                 .isEqualTo(4);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(this::delivered);
+        assertThat(count("SELECT count(*) FROM outbox")).as("repair writes no event").isEqualTo(events);
+        assertThat(driver.executableQuery("MATCH (n:VerifyChunk {memory_id: 'g-05'}) RETURN n.version + ':' + n.content AS v")
+                .execute().records().get(0).get("v").asString()).as("rewritten at its own version").isEqualTo("1:text 5");
         JsonNode again = verify(false);
         assertThat(verifyCounts(again)).isEqualTo("0/1/0/0");
         assertThat(again.path("backendCount").asLong()).isEqualTo(16);

@@ -18,8 +18,8 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * Verify and repair of a remote PostgreSQL backend with a field allowlist (content and metadata.lang
  * only). The remote target acknowledges an already-applied (chunk, version) as a duplicate
- * ({@code vectorsync_applied}), so this proves repair's new versions get through where re-sending the
- * old ones would be skipped.
+ * ({@code vectorsync_applied}), so this proves repair's forced writes at the versions already applied
+ * (ADR 019) get through where re-sending them would be skipped; the replica is not written.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-remote/*.camel.yaml",
@@ -43,7 +43,7 @@ class RemoteVerifyIT extends AbstractIT {
     }
 
     private boolean delivered() {
-        return deliveredTo("remote");
+        return deliveredTo("remote") && count("SELECT count(*) FROM repair_keys") == 0;
     }
 
     private JsonNode verify(boolean repair) throws Exception {
@@ -74,8 +74,15 @@ class RemoteVerifyIT extends AbstractIT {
         assertThat(verifyCounts(found)).isEqualTo("1/1/1/2");
         assertThat(found.path("samples").path("corrupt").toString()).isEqualTo("[\"r-02\",\"r-04\"]");
 
+        long events = count("SELECT count(*) FROM outbox");
+        String replica = jdbc.queryForObject("SELECT string_agg(chunk_id || xmin::text, ',' ORDER BY chunk_id)"
+                + " FROM replica_chunks", String.class);
         assertThat(verify(true).path("repaired").asLong()).isEqualTo(5);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(this::delivered);
+        // Forced at the versions the primary has: no outbox event, and the replica is not written.
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(events);
+        assertThat(jdbc.queryForObject("SELECT string_agg(chunk_id || xmin::text, ',' ORDER BY chunk_id)"
+                + " FROM replica_chunks", String.class)).isEqualTo(replica);
         JsonNode again = verify(false);
         assertThat(verifyCounts(again)).isEqualTo("0/0/0/0");
         assertThat(again.path("backendCount").asLong()).isEqualTo(20);

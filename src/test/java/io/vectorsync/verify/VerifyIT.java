@@ -157,11 +157,23 @@ class VerifyIT extends AbstractIT {
         assertThat(found.path("backendCount").asLong()).isEqualTo(1199);
         assertThat(found.path("repaired").asLong()).isZero();
 
+        long events = count("SELECT count(*) FROM outbox");
         JsonNode repaired = verify("replica", true).path("result");
         assertCounts(repaired, 1, 2, 1, 3);
         assertThat(repaired.path("repair").asBoolean()).isTrue();
         assertThat(repaired.path("repaired").asLong()).isEqualTo(7);
         awaitReplicaInStep(Duration.ofSeconds(30));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                .until(() -> count("SELECT count(*) FROM repair_keys") == 0);
+        // Repair writes the replica alone (ADR 019): no outbox event, no new version; the corrupt chunks
+        // are rewritten at the version the replica held.
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(events);
+        assertThat(jdbc.queryForObject("""
+                SELECT string_agg(chunk_id || ':' || version, ',' ORDER BY chunk_id) FROM replica_chunks
+                 WHERE chunk_id IN ('v-0100', 'v-0900', 'v-1100')""", String.class))
+                .isEqualTo("v-0100:2,v-0900:1,v-1100:1");
+        assertThat(jdbc.queryForObject("SELECT version || ':' || deleted FROM chunks WHERE chunk_id = 'v-orphan'",
+                String.class)).as("an extra no state holds: a tombstone at the replica's version").isEqualTo("3:true");
         assertThat(count("SELECT count(*) FROM replica_chunks WHERE chunk_id IN ('v-orphan', 'v-0101')")).isZero();
         assertThat(jdbc.queryForObject("SELECT content FROM chunks WHERE chunk_id = 'v-0900'", String.class))
                 .as("repair rewrites the primary's own content").isEqualTo("text 900");

@@ -256,11 +256,13 @@ final class ChromaBackend implements Backend {
             long v = ch.version();
             Long r = records.get(ch.key());
             Long t = tombstones.get(ch.key());
-            if (r != null && r >= v) {
+            // A repair's forced write (ADR 019) replaces this same version too, never a newer one.
+            long below = ch.overwriteEqual() ? v + 1 : v;
+            if (r != null && r >= below) {
                 continue; // the record is this version or newer
             }
             if (ch.op() == Change.Op.UPSERT) {
-                if (t != null && t >= v) {
+                if (t != null && t >= below) {
                     continue; // deleted at this version or later
                 }
                 if (ch.data() == null) {

@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * unique {@code memory_id}, written over Bolt with the official driver, one transaction per batch.
  *
  * <p>Versions are guarded in the statements: an UPSERT replaces the node's properties in full
- * ({@code SET n = row}) only when the node has no version or an older one and no newer tombstone; a
+ * ({@code SET n = row}) only when the node has no version or an older one (the same one too for a repair's
+ * forced write, ADR 019) and no newer tombstone; a
  * DELETE removes the node with its relationships ({@code DETACH DELETE}) and leaves a tombstone node
  * ({@code VectorsyncTombstone_<label> {memory_id, version}}) so that an older upsert arriving later stays
  * deleted. The embedding is a float list property, the metadata a JSON string property.
@@ -145,9 +146,10 @@ final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable {
             return """
                     UNWIND $rows AS r
                     OPTIONAL MATCH (t:`%2$s` {memory_id: r.id})
-                    WITH r, t WHERE t IS NULL OR t.version < r.version
+                    WITH r, t WHERE t IS NULL OR t.version < r.version OR (r.force AND t.version = r.version)
                     MERGE (n:`%1$s` {memory_id: r.id})
                     WITH r, n, t WHERE n.version IS NULL OR n.version < r.version
+                                       OR (r.force AND n.version = r.version)
                     SET n = r.props
                     WITH t WHERE t IS NOT NULL
                     DELETE t
@@ -183,7 +185,8 @@ final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable {
         String blockedLinks() {
             return """
                     UNWIND $rows AS r
-                    WITH r WHERE NOT EXISTS { MATCH (t:`%2$s` {memory_id: r.key}) WHERE t.version >= r.version }
+                    WITH r WHERE NOT EXISTS { MATCH (t:`%2$s` {memory_id: r.key})
+                                               WHERE t.version > r.version OR (NOT r.force AND t.version = r.version) }
                       AND any(id IN [r.from, r.to] WHERE EXISTS { MATCH (:`%2$s` {memory_id: id}) }
                               AND NOT EXISTS { MATCH (n:`%1$s` {memory_id: id}) WHERE n.version IS NOT NULL })
                     RETURN r.key AS key
@@ -194,11 +197,12 @@ final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable {
             return """
                     UNWIND $rows AS r
                     OPTIONAL MATCH (t:`%2$s` {memory_id: r.key})
-                    WITH r, t WHERE t IS NULL OR t.version < r.version
+                    WITH r, t WHERE t IS NULL OR t.version < r.version OR (r.force AND t.version = r.version)
                     MERGE (a:`%1$s` {memory_id: r.from})
                     MERGE (b:`%1$s` {memory_id: r.to})
                     MERGE (a)-[e:`%3$s`]->(b)
                     WITH r, e, t WHERE e.version IS NULL OR e.version < r.version
+                                       OR (r.force AND e.version = r.version)
                     SET e = r.props
                     WITH t WHERE t IS NOT NULL
                     DELETE t
@@ -482,7 +486,8 @@ final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable {
                 runs.add(current);
             }
             current.keys().add(c.key());
-            current.rows().add(c.op() == Change.Op.UPSERT ? upsertRow(c) : Map.of("id", c.key(), "version", c.version()));
+            current.rows().add(c.op() == Change.Op.UPSERT ? upsertRow(c) : Map.of("id", c.key(), "version", c.version(),
+                    "force", c.overwriteEqual()));
         }
         return runs;
     }
@@ -541,7 +546,7 @@ final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable {
         if (d.metadataJson() != null) {
             props.put("metadata", d.metadataJson());
         }
-        return Map.of("id", c.key(), "version", c.version(), "props", props);
+        return Map.of("id", c.key(), "version", c.version(), "props", props, "force", c.overwriteEqual());
     }
 
     private static Map<String, Object> linkRow(Change c, int index) {
@@ -552,6 +557,7 @@ final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable {
         row.put("from", l.from());
         row.put("to", l.to());
         row.put("version", c.version());
+        row.put("force", c.overwriteEqual());
         if (c.op() == Change.Op.LINK) {
             Map<String, Object> props = properties(l.propertiesJson());
             props.put("version", c.version());

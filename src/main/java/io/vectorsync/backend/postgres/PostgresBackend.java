@@ -75,6 +75,20 @@ final class PostgresBackend implements Backend, AutoCloseable {
                                 WHERE d.target = ? AND d.chunk_id = c.chunk_id AND d.version >= c.version)
             """ + UPSERT_GUARD;
     private static final String DELETE = "DELETE FROM %1$s WHERE chunk_id = ? AND version < ?";
+    /** A repair's forced writes (ADR 019): a row or tombstone at the same version is replaced too. */
+    private static final String UPSERT_FORCED = forced(UPSERT);
+    private static final String COPY_FORCED = forced(COPY);
+    private static final String DELETE_FORCED = DELETE.replace("version < ?", "version <= ?");
+
+    private static String forced(String sql) {
+        String out = sql.replace("t.version < EXCLUDED.version", "t.version <= EXCLUDED.version")
+                .replace("d.version >= v.version", "d.version > v.version")
+                .replace("d.version >= c.version", "d.version > c.version");
+        if (out.equals(sql)) {
+            throw new IllegalStateException("the forced statements must relax the version guard");
+        }
+        return out;
+    }
     /**
      * A delete leaves its version behind, in the backend's own database, so an older upsert arriving
      * later (a replay re-cut after a crash, a stalled holder) can't bring the chunk back.
@@ -314,49 +328,8 @@ final class PostgresBackend implements Backend, AutoCloseable {
                     fence(c, fence);
                 }
                 List<Change> todo = sharesPrimary ? changes : firstTimeOnly(c, changes);
-                try (PreparedStatement up = c.prepareStatement(UPSERT.formatted(table, vectorCast));
-                        PreparedStatement del = c.prepareStatement(DELETE.formatted(table));
-                        PreparedStatement tomb = c.prepareStatement(TOMBSTONE)) {
-                    int ups = 0;
-                    int dels = 0;
-                    List<String> copies = new java.util.ArrayList<>();
-                    for (Change ch : todo) {
-                        if (ch.copiesFromPrimary()) {
-                            copies.add(ch.key());
-                        } else if (ch.op() == Change.Op.UPSERT) {
-                            bindUpsert(up, ch);
-                            up.addBatch();
-                            ups++;
-                        } else {
-                            del.setString(1, ch.key());
-                            del.setLong(2, ch.version());
-                            del.addBatch();
-                            tomb.setString(1, table);
-                            tomb.setString(2, ch.key());
-                            tomb.setLong(3, ch.version());
-                            tomb.addBatch();
-                            dels++;
-                        }
-                    }
-                    // Tombstones first, so an upsert of the same batch can't outrun its own delete.
-                    if (dels > 0) {
-                        tomb.executeBatch();
-                        del.executeBatch();
-                    }
-                    if (ups > 0) {
-                        up.executeBatch();
-                    }
-                    if (!copies.isEmpty()) {
-                        if (!sharesPrimary) {
-                            throw new IllegalStateException("backend '" + name + "' can't copy rows from another database");
-                        }
-                        try (PreparedStatement copy = c.prepareStatement(COPY.formatted(table, vectorCast))) {
-                            copy.setArray(1, c.createArrayOf("text", copies.toArray()));
-                            copy.setString(2, table);
-                            copy.executeUpdate();
-                        }
-                    }
-                }
+                write(c, todo.stream().filter(ch -> !ch.overwriteEqual()).toList(), false);
+                write(c, todo.stream().filter(Change::overwriteEqual).toList(), true);
                 return null;
             });
         } catch (SQLException e) {
@@ -364,11 +337,62 @@ final class PostgresBackend implements Backend, AutoCloseable {
         }
     }
 
+    /** Writes the changes with the normal version guard, or forced (a repair, ADR 019). */
+    private void write(Connection c, List<Change> todo, boolean forced) throws SQLException {
+        if (todo.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement up = c.prepareStatement((forced ? UPSERT_FORCED : UPSERT).formatted(table, vectorCast));
+                PreparedStatement del = c.prepareStatement((forced ? DELETE_FORCED : DELETE).formatted(table));
+                PreparedStatement tomb = c.prepareStatement(TOMBSTONE)) {
+            int ups = 0;
+            int dels = 0;
+            List<String> copies = new java.util.ArrayList<>();
+            for (Change ch : todo) {
+                if (ch.copiesFromPrimary()) {
+                    copies.add(ch.key());
+                } else if (ch.op() == Change.Op.UPSERT) {
+                    bindUpsert(up, ch);
+                    up.addBatch();
+                    ups++;
+                } else {
+                    del.setString(1, ch.key());
+                    del.setLong(2, ch.version());
+                    del.addBatch();
+                    tomb.setString(1, table);
+                    tomb.setString(2, ch.key());
+                    tomb.setLong(3, ch.version());
+                    tomb.addBatch();
+                    dels++;
+                }
+            }
+            // Tombstones first, so an upsert of the same batch can't outrun its own delete.
+            if (dels > 0) {
+                tomb.executeBatch();
+                del.executeBatch();
+            }
+            if (ups > 0) {
+                up.executeBatch();
+            }
+            if (!copies.isEmpty()) {
+                if (!sharesPrimary) {
+                    throw new IllegalStateException("backend '" + name + "' can't copy rows from another database");
+                }
+                try (PreparedStatement copy = c.prepareStatement((forced ? COPY_FORCED : COPY).formatted(table, vectorCast))) {
+                    copy.setArray(1, c.createArrayOf("text", copies.toArray()));
+                    copy.setString(2, table);
+                    copy.executeUpdate();
+                }
+            }
+        }
+    }
+
     /**
      * Records the changes' idempotency keys in the target's database and returns the changes to write:
      * those seen for the first time, and those seen before that the target no longer holds (its table
      * was wiped behind the relay's back). The others are duplicates the target still holds (a replay, a
-     * redelivery after a crash) and are acknowledged without being written again.
+     * redelivery after a crash) and are acknowledged without being written again; a forced change is
+     * always written.
      */
     private List<Change> firstTimeOnly(Connection c, List<Change> changes) throws SQLException {
         java.util.Set<String> fresh = new java.util.HashSet<>();
@@ -384,12 +408,15 @@ final class PostgresBackend implements Backend, AutoCloseable {
                 }
             }
         }
-        if (fresh.size() < changes.size()) {
-            duplicates.addAndGet(changes.size() - fresh.size());
+        // A repair's forced write goes through whatever the record says: the row may be corrupt (ADR 019).
+        List<Change> todo = changes.stream().filter(ch -> ch.overwriteEqual() || fresh.contains(ch.idempotencyKey()))
+                .toList();
+        if (todo.size() < changes.size()) {
+            duplicates.addAndGet(changes.size() - todo.size());
             log.debug("Backend '{}': {} of {} changes already applied, acknowledged as duplicates", name,
-                    changes.size() - fresh.size(), changes.size());
+                    changes.size() - todo.size(), changes.size());
         }
-        return changes.stream().filter(ch -> fresh.contains(ch.idempotencyKey())).toList();
+        return todo;
     }
 
     /** Changes a remote target recognised as already applied since start-up. */

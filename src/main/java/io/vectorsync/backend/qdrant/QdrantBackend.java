@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Version guard.</b> Every write carries a filter {@code should: [{must: [has_id [p], version < v]}, ...]},
  * one clause per point: as the upsert's {@code update_filter} (an existing point is replaced only when
- * its version is older; a point that doesn't exist is inserted), as the selector of a hard delete and
+ * its version is older, or the same for a repair's forced write, ADR 019; a point that doesn't exist is
+ * inserted), as the selector of a hard delete and
  * as the filter of a soft delete's payload update. A delete also writes a <i>tombstone</i>: a one-dimension
  * point with the same id and payload {@code {chunk_id, version}} in the side collection
  * {@code <collection>-tombstones} (version-guarded the same way). Before an upsert the backend reads the
@@ -443,7 +444,7 @@ final class QdrantBackend implements Backend {
             Change c = changes.get(i);
             String id = PointIds.of(c.key()).toString();
             Long deletedAt = tomb.get(id);
-            if (deletedAt != null && deletedAt >= c.version()) {
+            if (deletedAt != null && notBelow(deletedAt, c)) {
                 log.debug("Backend '{}': {} v{} is not newer than its delete (v{}); skipped", name, c.key(),
                         c.version(), deletedAt);
                 continue;
@@ -483,7 +484,7 @@ final class QdrantBackend implements Backend {
             byCollection.forEach((target, list) -> list.removeIf(i -> {
                 String id = PointIds.of(changes.get(i).key()).toString();
                 return elsewhere.entrySet().stream().anyMatch(e -> !e.getKey().equals(target)
-                        && e.getValue().getOrDefault(id, Long.MIN_VALUE) >= changes.get(i).version());
+                        && notBelow(e.getValue().getOrDefault(id, Long.MIN_VALUE), changes.get(i)));
             }));
         }
         for (Map.Entry<String, List<Integer>> e : byCollection.entrySet()) {
@@ -502,7 +503,7 @@ final class QdrantBackend implements Backend {
         for (int i : written) {
             String id = PointIds.of(changes.get(i).key()).toString();
             Held t = after.get(id);
-            if (t != null && t.version() >= changes.get(i).version()) {
+            if (t != null && notBelow(t.version(), changes.get(i))) {
                 overtaken.add(new Guard(id, t.version()));
             }
         }
@@ -538,7 +539,7 @@ final class QdrantBackend implements Backend {
                 v.add(f);
             }
             p.set("payload", payloads.get(i));
-            guards.add(new Guard(id, c.version()));
+            guards.add(new Guard(id, c.version(), c.overwriteEqual()));
         }
         body.set("update_filter", guard(guards));
         write("PUT", target, "/points?wait=true", body, list, false);
@@ -551,7 +552,7 @@ final class QdrantBackend implements Backend {
             for (int i : list) {
                 String id = PointIds.of(changes.get(i).key()).toString();
                 if (held.getValue().containsKey(id)) {
-                    stale.add(new Guard(id, changes.get(i).version()));
+                    stale.add(new Guard(id, changes.get(i).version(), changes.get(i).overwriteEqual()));
                 }
             }
             if (!stale.isEmpty()) {
@@ -600,7 +601,7 @@ final class QdrantBackend implements Backend {
         for (int i : deletes) {
             Change c = changes.get(i);
             String id = PointIds.of(c.key()).toString();
-            guards.add(new Guard(id, c.version()));
+            guards.add(new Guard(id, c.version(), c.overwriteEqual()));
             ObjectNode p = points.addObject();
             p.put("id", id);
             p.putArray("vector").add(1.0f);
@@ -634,7 +635,18 @@ final class QdrantBackend implements Backend {
         }
     }
 
-    private record Guard(String pointId, long version) {}
+    /** A point's guard: older than {@code version}, or equal too for a repair's forced write (ADR 019). */
+    private record Guard(String pointId, long version, boolean orEqual) {
+
+        Guard(String pointId, long version) {
+            this(pointId, version, false);
+        }
+    }
+
+    /** True when {@code held} keeps the change out: newer, or the same version unless the change is forced. */
+    private static boolean notBelow(long held, Change c) {
+        return held > c.version() || (held == c.version() && !c.overwriteEqual());
+    }
 
     /** {@code should: [{must: [{has_id: [id]}, {key: version, range: {lt: v}}]}, ...]}. */
     private ObjectNode guard(List<Guard> guards) {
@@ -647,7 +659,8 @@ final class QdrantBackend implements Backend {
         for (Guard g : guards) {
             ArrayNode must = should.addObject().putArray("must");
             must.addObject().putArray("has_id").add(g.pointId());
-            must.addObject().put("key", "version").putObject("range").put(orEqual ? "lte" : "lt", g.version());
+            must.addObject().put("key", "version").putObject("range")
+                    .put(orEqual || g.orEqual() ? "lte" : "lt", g.version());
         }
         return filter;
     }

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * An OpenSearch or Elasticsearch index as a backend, over the REST API ({@code java.net.http} and
  * Jackson). One document per chunk, {@code _id} = chunk id, written with {@code _bulk} and
  * {@code version_type=external}: the server itself refuses a version that is not newer than the one it
- * holds (409 {@code version_conflict_engine_exception}, counted as already applied).
+ * holds (409 {@code version_conflict_engine_exception}, counted as already applied); a repair's forced write
+ * uses {@code external_gte}, which also replaces the same version.
  *
  * <p>A DELETE is written as a <em>tombstone</em>: the document is replaced (at the delete's version) by
  * {@code {"chunk_id", "deleted": true}} without vector, content, document id or metadata, so no kNN or
@@ -289,8 +290,9 @@ final class SearchBackend implements Backend {
         try {
             for (Change c : changes) {
                 ObjectNode action = json.createObjectNode();
+                // A repair's forced write (ADR 019) replaces a document at the same version too.
                 action.putObject("index").put("_id", c.key()).put("version", c.version())
-                        .put("version_type", "external");
+                        .put("version_type", c.overwriteEqual() ? "external_gte" : "external");
                 out.write(line.writeValueAsBytes(action));
                 out.write('\n');
                 out.write(line.writeValueAsBytes(c.op() == Change.Op.DELETE ? tombstone(c.key()) : document(c.data())));

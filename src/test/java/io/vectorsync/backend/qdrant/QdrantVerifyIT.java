@@ -42,7 +42,7 @@ class QdrantVerifyIT extends AbstractIT {
     }
 
     private boolean delivered() {
-        return deliveredTo("memories");
+        return deliveredTo("memories") && count("SELECT count(*) FROM repair_keys") == 0;
     }
 
     private JsonNode verify(boolean repair) throws Exception {
@@ -83,8 +83,12 @@ class QdrantVerifyIT extends AbstractIT {
         assertThat(verifyCounts(found)).isEqualTo("1/1/1/1");
         assertThat(found.path("samples").toString()).contains("q-01", "q-x", "q-03", "q-05");
 
+        long events = count("SELECT count(*) FROM outbox");
         assertThat(verify(true).path("repaired").asLong()).isEqualTo(4);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(this::delivered);
+        assertThat(count("SELECT count(*) FROM outbox")).as("repair writes no event").isEqualTo(events);
+        assertThat(qdrant.point("vmem_fact", PointIds.of("q-05")).payload().path("version").asLong())
+                .as("rewritten at its own version").isEqualTo(1);
         JsonNode again = verify(false);
         assertThat(verifyCounts(again)).isEqualTo("0/0/0/0");
         assertThat(again.path("backendCount").asLong()).isEqualTo(19);
