@@ -66,11 +66,8 @@ public class RepairQueue {
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
     private final RelayWakeup wakeup;
-    /**
-     * System.nanoTime() of each backend's last look that found no repairs; one map for the JVM, so that a
-     * request through any instance of this class is seen at the next poll.
-     */
-    private static final Map<String, Long> noneSince = new java.util.concurrent.ConcurrentHashMap<>();
+    /** System.nanoTime() of each backend's last look that found no repairs. */
+    private final Map<String, Long> noneSince = new java.util.concurrent.ConcurrentHashMap<>();
 
     public RepairQueue(JdbcTemplate jdbc, ObjectMapper json, RelayWakeup wakeup) {
         this.jdbc = jdbc;

@@ -11,14 +11,15 @@ import io.vectorsync.backend.Link;
 import io.vectorsync.backend.LinkReadBack;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.StoredChunk;
-import io.vectorsync.capture.OutboxWriter;
 import io.vectorsync.jobs.JobService;
 import io.vectorsync.relay.ChangePlanner;
 import io.vectorsync.relay.RelayWakeup;
+import io.vectorsync.relay.RepairQueue;
 import java.math.BigDecimal;
 import java.sql.Array;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +35,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Compares one backend with the primary without changing anything (ADR 011), and with {@code repair}
- * re-enqueues what differs as new versions so the relay fixes it.
+ * asks that backend's relay to write the current state of what differs again, on that backend only
+ * ({@link RepairQueue}, ADR 019).
  *
  * <p>Two streaming passes, each in pages so memory stays flat whatever the size: the primary's live
  * chunks in chunk-id order, those of the API ({@code chunks}) and those of the application
@@ -125,24 +127,6 @@ public class VerifyService implements JobService.Runner {
     private static final String LIVE = """
             SELECT chunk_id FROM chunks WHERE chunk_id = ANY (?) AND NOT deleted AND privacy <> 'LOCAL_ONLY'
             """;
-    /** The highest version any store has seen for the chunk: the ledger's for every backend. */
-    private static final String LEDGER_MAX = "coalesce((SELECT max(l.version) FROM delivery_ledger l WHERE l.chunk_key = ?), 0)";
-    private static final String BUMP_LIVE = """
-            UPDATE chunks SET version = greatest(version, ?, %s) + 1, updated_at = clock_timestamp()
-             WHERE chunk_id = ? AND version = ? AND NOT deleted AND privacy <> 'LOCAL_ONLY'
-            RETURNING version
-            """.formatted(LEDGER_MAX);
-    private static final String BUMP_GONE = """
-            UPDATE chunks SET version = greatest(version, ?, %s) + 1, updated_at = clock_timestamp()
-             WHERE chunk_id = ? AND (deleted OR privacy = 'LOCAL_ONLY')
-            RETURNING version, deleted
-            """.formatted(LEDGER_MAX);
-    private static final String TOMBSTONE = """
-            INSERT INTO chunks (chunk_id, version, deleted, privacy, metadata)
-            VALUES (?, greatest(?::bigint, %s) + 1, true, 'FULL', '{}'::jsonb)
-            ON CONFLICT (chunk_id) DO NOTHING RETURNING version
-            """.formatted(LEDGER_MAX);
-    private static final String LEAN_EVENT = "INSERT INTO outbox (event_id, type, chunk_id, version) VALUES (?, ?, ?, ?)";
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
@@ -152,9 +136,10 @@ public class VerifyService implements JobService.Runner {
     private final int pageSize;
     private final boolean checksumPages;
     private final ChangePlanner planner;
+    private final RepairQueue repairs;
 
     public VerifyService(JdbcTemplate jdbc, TransactionTemplate tx, BackendRegistry backends, RelayWakeup wakeup,
-            ObjectMapper json, @Value("${vectorsync.verify.page-size:500}") int pageSize,
+            RepairQueue repairs, ObjectMapper json, @Value("${vectorsync.verify.page-size:500}") int pageSize,
             @Value("${vectorsync.verify.checksum-pages:true}") boolean checksumPages) {
         if (pageSize < 1 || pageSize > 10000) {
             throw new IllegalStateException("vectorsync.verify.page-size must be 1 to 10000 but was " + pageSize);
@@ -167,6 +152,7 @@ public class VerifyService implements JobService.Runner {
         this.pageSize = pageSize;
         this.checksumPages = checksumPages;
         this.planner = new ChangePlanner(json); // the relay's parsing of a payload
+        this.repairs = repairs;
     }
 
     @Override
@@ -313,7 +299,7 @@ public class VerifyService implements JobService.Runner {
             List<String> extras = page.ids().stream().filter(id -> !live.contains(id)).toList();
             extras.forEach(id -> tally.add("extra", id));
             if (repair && !extras.isEmpty()) {
-                repaired += repairExtras(backend, extras);
+                repaired += repairExtras(backend, backend.readBackVersions(extras), extras);
             }
             progress.update(done, Math.max(total, done));
         } while (token != null);
@@ -365,7 +351,7 @@ public class VerifyService implements JobService.Runner {
                     diffs.add(new Diff(c.key(), c.version(), s == null ? 0 : s.version()));
                 }
                 if (repair && !diffs.isEmpty()) {
-                    repaired += repairLive(diffs);
+                    repaired += repairLive(backend, diffs);
                 }
                 progress.update(done, Math.max(total, done));
             }
@@ -389,7 +375,9 @@ public class VerifyService implements JobService.Runner {
                 }).toList();
                 extras.forEach(k -> linkTally.add("extra", k));
                 if (repair && !extras.isEmpty()) {
-                    repaired += repairExtras(backend, extras);
+                    Map<String, Long> heldLinks = new HashMap<>();
+                    links.readBackLinks(extras).forEach((k, l) -> heldLinks.put(k, l.version()));
+                    repaired += repairExtras(backend, heldLinks, extras);
                 }
                 progress.update(done, Math.max(total, done));
             } while (linkToken != null);
@@ -557,22 +545,19 @@ public class VerifyService implements JobService.Runner {
      * never a newer one). No new version, no outbox event: the other backends are not written.
      */
     private int repairLive(Backend backend, List<Diff> diffs) {
-        io.vectorsync.relay.RepairQueue queue = new io.vectorsync.relay.RepairQueue(jdbc, json, wakeup);
-        queue.request(backend.name(),
-                diffs.stream().map(d -> new io.vectorsync.relay.RepairQueue.Key(d.chunkId(), d.backendVersion())).toList());
-        queue.wake();
+        repairs.request(backend.name(), diffs.stream().map(d -> new RepairQueue.Key(d.chunkId(), d.backendVersion())).toList());
+        repairs.wake();
         return diffs.size();
     }
 
     /**
-     * Extras are requested for this backend alone, as deletes at the version it holds (or above, ADR 019);
+     * Extras (chunks, or edges of a backend that holds them) are requested for this backend alone, as
+     * deletes at the version it holds ({@code held}: key to version, read back just before) or above;
      * see {@link RepairRequests#extras} for the tombstone an id no state holds gets in {@code chunks}.
      */
-    private int repairExtras(Backend backend, List<String> extras) {
-        Map<String, Long> versions = backend.readBackVersions(extras);
-        io.vectorsync.relay.RepairQueue queue = new io.vectorsync.relay.RepairQueue(jdbc, json, wakeup);
-        Integer n = tx.execute(s -> RepairRequests.extras(jdbc, queue, backend.name(), versions, extras));
-        queue.wake();
+    private int repairExtras(Backend backend, Map<String, Long> held, List<String> extras) {
+        Integer n = tx.execute(s -> RepairRequests.extras(jdbc, repairs, backend.name(), held, extras));
+        repairs.wake();
         return n == null ? 0 : n;
     }
 }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class VerifyCompareTest {
 
     private static final Set<String> ALL = Set.of("documentId", "content", "embedding", "metadata", "privacy");
-    private final VerifyService verify = new VerifyService(null, null, null, null, new ObjectMapper(), 500, true);
+    private final VerifyService verify = new VerifyService(null, null, null, null, null, new ObjectMapper(), 500, true);
 
     private static Map<String, Object> row(String privacy) {
         Map<String, Object> r = new HashMap<>();
