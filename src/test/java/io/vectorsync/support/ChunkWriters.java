@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  * <li>{@code l-*} and {@code cl-*} chunks get lean events (no payload; the relay reads the row), as the
  * capture API writes;</li>
- * <li>{@code f-*} and {@code cf-*} chunks get full-payload events through {@code vectorsync.enqueue(...)},
- * built from the row;</li>
+ * <li>{@code f-*} and {@code cf-*} chunks live in the application's own table {@code app_chunks} (the
+ * shape of {@code chunks}; a chunk of {@code chunks} is the API's, ADR 019) and get full-payload events
+ * through {@code vectorsync.enqueue(...)}, built from the row;</li>
  * <li>{@code l-*}/{@code f-*} are 300 hot chunks shared by all writers; {@code cl-*}/{@code cf-*} are created
  * by one writer and changed only a few times, so a lost event shows;</li>
  * <li>writes are upserts, deletes (a tombstone), re-creations and privacy changes, one to three chunks
@@ -35,8 +36,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ChunkWriters implements AutoCloseable {
 
+    /** The application's table for the chunks it enqueues with full payloads. */
+    static final String APP_TABLE = "CREATE TABLE IF NOT EXISTS app_chunks (LIKE chunks INCLUDING ALL)";
     private static final String UPSERT = """
-            INSERT INTO chunks AS c (chunk_id, version, document_id, content, embedding, metadata, privacy, deleted, updated_at)
+            INSERT INTO %1$s AS c (chunk_id, version, document_id, content, embedding, metadata, privacy, deleted, updated_at)
             VALUES (?, 1, ?, ?, ?::real[], ?::jsonb, ?, false, clock_timestamp())
             ON CONFLICT (chunk_id) DO UPDATE
                SET version = c.version + 1, document_id = EXCLUDED.document_id, content = EXCLUDED.content,
@@ -45,7 +48,7 @@ public final class ChunkWriters implements AutoCloseable {
             RETURNING version
             """;
     private static final String DELETE = """
-            UPDATE chunks
+            UPDATE %1$s
                SET version = version + 1, deleted = true, content = NULL, embedding = NULL, document_id = NULL,
                    metadata = '{}'::jsonb, updated_at = clock_timestamp()
              WHERE chunk_id = ? AND NOT deleted
@@ -62,7 +65,7 @@ public final class ChunkWriters implements AutoCloseable {
                        'embedding', to_jsonb(embedding),
                        'metadata', metadata,
                        'privacy', privacy))
-              FROM chunks WHERE chunk_id = ?
+              FROM app_chunks WHERE chunk_id = ?
             """;
     private static final String ENQUEUE_DELETE = "SELECT vectorsync.enqueue('DELETE', ?, ?, NULL)";
 
@@ -94,6 +97,9 @@ public final class ChunkWriters implements AutoCloseable {
     public static ChunkWriters start(String database, int dimension, int writers, long everyMillis, long seed)
             throws SQLException {
         ChunkWriters w = new ChunkWriters(database, dimension, writers);
+        try (Connection c = TestDatabases.connect(database); java.sql.Statement st = c.createStatement()) {
+            st.execute(APP_TABLE);
+        }
         SplittableRandom seeds = new SplittableRandom(seed);
         for (int i = 0; i < writers; i++) {
             Writer writer = w.new Writer(i, w.connect(), seeds.split());
@@ -190,8 +196,9 @@ public final class ChunkWriters implements AutoCloseable {
     private void change(Connection c, String id, SplittableRandom random) throws SQLException {
         boolean full = id.startsWith("f-") || id.startsWith("cf-")
                 || (id.startsWith("t-") && Integer.parseInt(id.substring(2)) % 2 == 1);
+        String table = full ? "app_chunks" : "chunks";
         if (random.nextInt(100) < 15) {
-            Long v = single(c, DELETE, id);
+            Long v = single(c, DELETE.formatted(table), id);
             if (v != null) {
                 event(c, full, "DELETE", id, v);
             }
@@ -199,7 +206,7 @@ public final class ChunkWriters implements AutoCloseable {
         }
         int p = random.nextInt(100);
         String privacy = p < 80 ? "FULL" : p < 90 ? "REDACTED" : "LOCAL_ONLY";
-        try (PreparedStatement ps = c.prepareStatement(UPSERT)) {
+        try (PreparedStatement ps = c.prepareStatement(UPSERT.formatted(table))) {
             ps.setString(1, id);
             ps.setString(2, "doc-" + random.nextInt(20));
             ps.setString(3, "content " + Long.toHexString(random.nextLong()));

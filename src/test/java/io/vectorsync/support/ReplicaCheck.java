@@ -35,7 +35,7 @@ public final class ReplicaCheck implements AutoCloseable {
             """;
     private static final String COPY_ROW = "INSERT INTO backend_copy VALUES (?, ?, ?, ?, ?::real[], ?::jsonb, ?)";
     private static final String LEDGER_MISMATCHES = """
-            SELECT count(*) FROM chunks c
+            SELECT count(*) FROM %s c
               LEFT JOIN delivery_ledger l ON l.backend = ? AND l.chunk_key = c.chunk_id
              WHERE l.version IS DISTINCT FROM c.version
             """;
@@ -53,6 +53,23 @@ public final class ReplicaCheck implements AutoCloseable {
     private final AtomicLong samples = new AtomicLong();
     private ScheduledExecutorService watcher;
 
+    /**
+     * What the primary holds: {@code chunks}, and the application's {@code app_chunks} when {@link ChunkWriters}
+     * made it (the chunks it enqueues with full payloads), as one relation named {@code chunks}.
+     */
+    private static String primaryRelation(Connection p) throws SQLException {
+        try (Statement s = p.createStatement();
+                ResultSet rs = s.executeQuery("SELECT to_regclass('app_chunks') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1) ? "(SELECT * FROM chunks UNION ALL SELECT * FROM app_chunks)" : "chunks";
+        }
+    }
+
+    private static String onPrimary(String sql, Connection p) throws SQLException {
+        String relation = primaryRelation(p);
+        return relation.equals("chunks") ? sql : sql.replace("FROM chunks", "FROM " + relation + " chunks");
+    }
+
     /** A backend writing {@code table} in {@code backendDb}, or in the primary when it is null. */
     public ReplicaCheck(String backend, String primaryDb, String backendDb, String table) {
         this.backend = backend;
@@ -69,7 +86,7 @@ public final class ReplicaCheck implements AutoCloseable {
     public long differences() throws SQLException {
         try (Connection p = TestDatabases.connect(primaryDb)) {
             if (backendDb == null) {
-                return count(p, AbstractIT.REPLICA_DIFF.formatted(table));
+                return count(p, onPrimary(AbstractIT.REPLICA_DIFF.formatted(table), p));
             }
             p.setAutoCommit(false);
             try (Connection b = TestDatabases.connect(backendDb);
@@ -87,7 +104,7 @@ public final class ReplicaCheck implements AutoCloseable {
                     insert.addBatch();
                 }
                 insert.executeBatch();
-                return count(p, AbstractIT.REPLICA_DIFF.formatted("backend_copy"));
+                return count(p, onPrimary(AbstractIT.REPLICA_DIFF.formatted("backend_copy"), p));
             } finally {
                 p.rollback();
             }
@@ -96,7 +113,9 @@ public final class ReplicaCheck implements AutoCloseable {
 
     /** Chunks whose highest version in the ledger is not the primary's version (deletes included). */
     public long ledgerMismatches() throws SQLException {
-        return primaryCount(LEDGER_MISMATCHES, backend);
+        try (Connection p = TestDatabases.connect(primaryDb)) {
+            return primaryCount(LEDGER_MISMATCHES.formatted(primaryRelation(p)), backend);
+        }
     }
 
     /** Outbox events the backend's cursor has not passed. */
@@ -158,7 +177,7 @@ public final class ReplicaCheck implements AutoCloseable {
         }
         try (Connection p = TestDatabases.connect(primaryDb);
                 Statement s = p.createStatement();
-                ResultSet rs = s.executeQuery("SELECT chunk_id, version FROM chunks")) {
+                ResultSet rs = s.executeQuery(onPrimary("SELECT chunk_id, version FROM chunks", p))) {
             while (rs.next()) {
                 inPrimary.put(rs.getString(1), rs.getLong(2));
             }
