@@ -20,7 +20,7 @@ import org.springframework.stereotype.Component;
  * Validates the routes loaded from {@code routes/} before any relay runs, and refuses to start
  * otherwise: every route has an explicit id; every enabled backend has exactly one relay route
  * ({@code relay-<name>}) and every relay route a backend; each relay route uses the shared error
- * handling and its circuit breaker inherits it and throws when open (CAMEL-NOTES.md). Then it starts
+ * handling and its circuit breaker inherits it and throws when open (docs/design.md, "Camel traps that lose data"). Then it starts
  * the relay routes, which the template declares with {@code autoStartup: false}.
  */
 @Component
