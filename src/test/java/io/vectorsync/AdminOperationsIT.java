@@ -274,8 +274,11 @@ class AdminOperationsIT extends AbstractIT {
         JsonNode schemes = doc.get("components").get("securitySchemes");
         assertThat(schemes.get("adminBearer").get("scheme").asText()).isEqualTo("bearer");
         assertThat(schemes.get("adminBasic").get("scheme").asText()).isEqualTo("basic");
-        assertThat(doc.get("components").path("schemas").path("ApiError").path("properties").has("code"))
-                .as(doc.get("components").toString()).isTrue();
+        JsonNode problem = doc.get("components").path("schemas").path("Problem").path("properties");
+        for (String member : new String[] {"type", "title", "status", "detail", "instance", "code", "field",
+                "expected"}) {
+            assertThat(problem.has(member)).as(member + " in " + doc.get("components")).isTrue();
+        }
 
         // Every admin endpoint the application serves, read from its own handler mappings.
         int admin = 0;
