@@ -42,7 +42,10 @@ public class OpenApiConfig {
                                 .description("vectorsync.admin.username / vectorsync.admin.password")));
     }
 
-    /** Admin paths: either scheme, and the 401 the filter answers before any controller runs. */
+    /**
+     * Every API and admin operation: its errors as problem details (the {@code default} response); admin
+     * paths also either scheme, and the 401 the filter answers before any controller runs.
+     */
     @Bean
     OpenApiCustomizer adminSecurity() {
         return api -> {
@@ -54,6 +57,15 @@ public class OpenApiConfig {
                 ModelConverters.getInstance().read(ProblemSchema.class).forEach(api.getComponents()::addSchemas);
             }
             api.getPaths().forEach((path, item) -> {
+                if (path.startsWith("/api/") || path.startsWith("/admin/")) {
+                    item.readOperations().forEach(op -> {
+                        if (op.getResponses() != null && !op.getResponses().containsKey("default")) {
+                            op.getResponses().addApiResponse("default", new ApiResponse()
+                                    .description("An error: problem details with a stable VSYNC- code")
+                                    .content(problemContent()));
+                        }
+                    });
+                }
                 if (!path.startsWith("/admin/")) {
                     return;
                 }
@@ -63,11 +75,16 @@ public class OpenApiConfig {
                     if (op.getResponses() != null && !op.getResponses().containsKey("401")) {
                         op.getResponses().addApiResponse("401", new ApiResponse()
                                 .description("VSYNC-AUTH-REQUIRED, VSYNC-AUTH-INVALID or VSYNC-AUTH-NOT-CONFIGURED")
-                                .content(new Content().addMediaType(ApiErrors.PROBLEM_JSON, new MediaType()
-                                        .schema(new Schema<>().$ref("#/components/schemas/Problem")))));
+                                .content(problemContent()));
                     }
                 });
             });
         };
+    }
+
+    /** An error answer's content: {@link ProblemSchema} as {@code application/problem+json}. */
+    private static Content problemContent() {
+        return new Content().addMediaType(ApiErrors.PROBLEM_JSON, new MediaType()
+                .schema(new Schema<>().$ref("#/components/schemas/Problem")));
     }
 }
