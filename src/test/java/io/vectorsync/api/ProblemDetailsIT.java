@@ -17,8 +17,8 @@ import org.springframework.http.ResponseEntity;
 
 /**
  * Every source of an error answers RFC 9457 problem details through the one writer (ADR 022): the
- * security entry point, the request firewall, the ingest fast path, Tomcat's error valve, a controller's
- * validation, and what Spring MVC knows itself (405, 415, 404). Requests go over raw HTTP/1.1 where a
+ * security entry point, the request firewall, the ingest fast path, Tomcat's refusals, a controller's
+ * validation, and what Spring MVC knows itself (405, 406, 415, 404). Requests go over raw HTTP/1.1 where a
  * client library would normalise what is under test.
  */
 class ProblemDetailsIT extends AbstractIT {
@@ -76,6 +76,11 @@ class ProblemDetailsIT extends AbstractIT {
         assertThat(a.body()).doesNotContain("no embedding");
     }
 
+    /**
+     * Tomcat refuses the URI itself and forwards to its error page ({@code /error}, {@link ApiErrorController});
+     * what it answers with no error page at all goes through {@link JsonErrorReportValve}
+     * (JsonErrorReportValveTest). TRACE is refused first in the filter chain.
+     */
     @Test
     void tomcatsOwnRefusalOfAMalformedUriIsProblemDetails() throws Exception {
         JsonNode p = problem(raw("GET", "/api/v1/chunks/%zz", null, null), 400, "VSYNC-BAD-REQUEST");
