@@ -55,7 +55,8 @@ public class ChunkController {
     @Operation(summary = "Create or replace one chunk",
             description = "The chunk and its outbox event commit in one transaction. If-Match (or the body's"
                     + " version) makes it a compare-and-set; version 0 means the chunk must not exist yet.",
-            requestBody = @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+            requestBody = @RequestBody(required = true, content = @Content(
+                    mediaType = MediaType.APPLICATION_JSON_VALUE,
                     schema = @Schema(implementation = ChunkSchemas.ChunkRequest.class))))
     @ApiResponse(responseCode = "200", description = "Updated; ETag is the new version",
             content = @Content(schema = @Schema(implementation = WrittenChunk.class)))
@@ -92,7 +93,8 @@ public class ChunkController {
 
     @PostMapping(path = "/chunks:batch", consumes = MediaType.APPLICATION_JSON_VALUE)
     @Operation(summary = "Write up to vectorsync.api.max-batch-count chunks, all or nothing",
-            requestBody = @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+            requestBody = @RequestBody(required = true, content = @Content(
+                    mediaType = MediaType.APPLICATION_JSON_VALUE,
                     schema = @Schema(implementation = ChunkSchemas.BatchRequest.class))))
     public BatchWritten batch(HttpServletRequest request) throws IOException {
         byte[] body = parser.readBody(request.getInputStream(), request.getContentLengthLong());
@@ -106,14 +108,16 @@ public class ChunkController {
             @RequestHeader(name = "If-Match", required = false) String ifMatch) {
         parser.chunkId(chunkId, "chunkId");
         Written w = chunks.delete(chunkId, parser.ifMatch(ifMatch));
-        return ResponseEntity.ok().eTag("\"" + w.version() + "\"").body(new DeletedChunk(w.chunkId(), w.version(), true));
+        return ResponseEntity.ok().eTag("\"" + w.version() + "\"")
+                .body(new DeletedChunk(w.chunkId(), w.version(), true));
     }
 
     @GetMapping("/chunks/{chunkId}")
     public ResponseEntity<ChunkView> get(@PathVariable("chunkId") String chunkId) throws IOException {
         parser.chunkId(chunkId, "chunkId");
         ChunkService.Read read = chunks.read(chunkId).orElseThrow(() -> new CaptureException(404,
-                "VSYNC-CHUNK-NOT-FOUND", "chunkId", "an existing chunk id", "No chunk with this id exists (or it was deleted)."));
+                "VSYNC-CHUNK-NOT-FOUND", "chunkId", "an existing chunk id",
+                "No chunk with this id exists (or it was deleted)."));
         StoredChunk c = read.chunk();
         ChunkView view = new ChunkView(c.chunkId(), c.version(), c.documentId(), c.content(), c.embedding(),
                 ExactJson.reader(json).readTree(c.metadataJson()), c.privacy(), c.updatedAt(), read.syncStatus());

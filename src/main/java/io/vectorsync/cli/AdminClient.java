@@ -11,8 +11,8 @@ import java.time.Duration;
 
 /**
  * The admin API over the JDK's HTTP client: JSON in and out, the bearer token on every call, and the
- * failures (problem details) mapped to the CLI's exit codes (3 cannot reach the service, 4 not authorised, 2 a request the
- * service refused as invalid, 1 anything else).
+ * failures (problem details) mapped to the CLI's exit codes (3 cannot reach the service, 4 not authorised,
+ * 2 a request the service refused as invalid, 1 anything else).
  */
 final class AdminClient {
 

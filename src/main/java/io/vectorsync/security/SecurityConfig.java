@@ -54,7 +54,8 @@ import org.springframework.web.util.ServletRequestPathUtils;
  * checked by {@link AdminAuthenticationProvider}; refusals by {@link AdminAuthEntryPoint}.</li>
  * </ol>
  * The {@link StrictHttpFirewall} sees every request of both chains; it is configured to accept every chunk
- * id the API accepts (see {@link #firewall()}), and what it refuses is answered by {@link ApiErrors}, as problem details.
+ * id the API accepts (see {@link #firewall()}), and what it refuses is answered by {@link ApiErrors}, as
+ * problem details.
  */
 @Configuration
 @EnableWebSecurity

@@ -57,7 +57,8 @@ class AdminAuthenticationTest {
         assertThat(response.getHeaders("WWW-Authenticate")).isNotEmpty();
         JsonNode problem = JSON.readTree(response.getContentAsString());
         String code = problem.get("code").asText();
-        assertThat(problem.get("type").asText()).isEqualTo("https://vectorsync.io/errors/" + code.toLowerCase(Locale.ROOT));
+        assertThat(problem.get("type").asText())
+                .isEqualTo("https://vectorsync.io/errors/" + code.toLowerCase(Locale.ROOT));
         assertThat(problem.get("status").asInt()).isEqualTo(401);
         assertThat(problem.get("instance").asText()).isEqualTo("/admin/v1/status");
         assertThat(problem.get("field").asText()).isEqualTo("Authorization");
