@@ -92,7 +92,7 @@ public final class BackendBlocks {
      * @param url the Bolt URL (bolt://, bolt+s://, neo4j://, neo4j+s://)
      * @param username user for basic authentication; unset: no authentication
      * @param password password of that user
-     * @param label the node label of the chunks, an identifier [A-Za-z_][A-Za-z0-9_]*
+     * @param label the node label of the chunks: letters, digits and underscores, not starting with a digit
      */
     public record Neo4j(
             @DefaultValue("bolt://127.0.0.1:7687") String url,

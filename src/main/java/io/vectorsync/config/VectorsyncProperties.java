@@ -149,7 +149,7 @@ public record VectorsyncProperties(
      * @param connectTimeout how long connecting to the backend may take
      * @param readTimeout how long one call to the backend may take once connected
      * @param fields the allowlist of what may leave the primary: documentId, content, embedding, metadata or
-     *     metadata.&lt;key&gt;; empty: all of them
+     *     metadata.{key}; empty: all of them
      * @param retry per-backend overrides of the relay's retry policy
      * @param circuitBreaker the backend's circuit breaker
      * @param backfill whether a backend configured for the first time is backfilled from a snapshot of the
