@@ -16,7 +16,7 @@ import javax.sql.DataSource;
 
 /**
  * Which implementation serves each {@link BackendType}: the one place a new backend type is wired in
- * (its class, its config block in {@code BackendBlocks}, one line here).
+ * (its class, its block record in {@code BackendBlocks} named by its {@code BackendType}, one line here).
  */
 public final class BackendTypes {
 

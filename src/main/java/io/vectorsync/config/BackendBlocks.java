@@ -61,7 +61,8 @@ public final class BackendBlocks {
      * @param url the Chroma server's URL
      * @param apiKey an API key, sent as the x-chroma-token header
      * @param collection the collection name (default: the backend name)
-     * @param distance the collection's distance function when the backend creates it
+     * @param distance the distance function of a collection the backend creates (an existing collection
+     *     keeps its own; a mismatch is logged)
      */
     public record Chroma(
             @DefaultValue("http://127.0.0.1:8000") String url,
@@ -75,8 +76,9 @@ public final class BackendBlocks {
      * @param url the Qdrant server's http or https URL
      * @param apiKey an API key, sent as the api-key header
      * @param collection the collection name (default: the backend name)
-     * @param collectionBy a metadata key whose value names the collection of each chunk (one collection
-     *     per value, registered in the backend's registry collection); unset: one collection
+     * @param collectionBy a top-level metadata key, e.g. memory_type: a chunk then goes to the collection
+     *     {collection}_{value}, created when the value first appears; chunks without the key stay in the
+     *     collection; unset: one collection
      * @param deleteMode how a DELETE is written: hard removes the point, soft keeps it marked deleted
      */
     public record Qdrant(

@@ -2,7 +2,6 @@ package io.vectorsync.config;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -47,10 +46,8 @@ public final class BackendLayout {
             .collect(Collectors.toCollection(TreeSet::new));
 
     /** The keys of each block, from its record's components. */
-    private static final Map<String, Set<String>> BLOCK_KEYS = Map.of(
-            "postgres", keys(BackendBlocks.Postgres.class), "webhook", keys(BackendBlocks.Webhook.class),
-            "search", keys(BackendBlocks.Search.class), "chroma", keys(BackendBlocks.Chroma.class),
-            "qdrant", keys(BackendBlocks.Qdrant.class), "neo4j", keys(BackendBlocks.Neo4j.class));
+    private static final Map<String, Set<String>> BLOCK_KEYS = Arrays.stream(BackendType.values())
+            .collect(Collectors.toMap(BackendType::block, t -> keys(t.blockType()), (a, b) -> a));
 
     private BackendLayout() {}
 
@@ -115,7 +112,7 @@ public final class BackendLayout {
             return at + "flavor is no longer read: the type (opensearch or elasticsearch) says the flavor;"
                     + " remove it";
         }
-        String inBlock = MOVED.get(type.block()).get(key);
+        String inBlock = MOVED.getOrDefault(type.block(), Map.of()).get(key);
         if (inBlock == null) {
             return at + key + " is not a key of a " + type.value() + " backend; its keys are under " + at
                     + type.block() + ".* (" + String.join(", ", BLOCK_KEYS.get(type.block())) + ")";

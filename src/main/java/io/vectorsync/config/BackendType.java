@@ -10,18 +10,25 @@ import java.util.stream.Collectors;
  * {@code search} block: the type says the flavor.
  */
 public enum BackendType {
-    POSTGRES("postgres"),
-    WEBHOOK("webhook"),
-    OPENSEARCH("search"),
-    ELASTICSEARCH("search"),
-    CHROMA("chroma"),
-    QDRANT("qdrant"),
-    NEO4J("neo4j");
+    POSTGRES("postgres", BackendBlocks.Postgres.class),
+    WEBHOOK("webhook", BackendBlocks.Webhook.class),
+    OPENSEARCH("search", BackendBlocks.Search.class),
+    ELASTICSEARCH("search", BackendBlocks.Search.class),
+    CHROMA("chroma", BackendBlocks.Chroma.class),
+    QDRANT("qdrant", BackendBlocks.Qdrant.class),
+    NEO4J("neo4j", BackendBlocks.Neo4j.class);
 
     private final String block;
+    private final Class<? extends Record> blockType;
 
-    BackendType(String block) {
+    BackendType(String block, Class<? extends Record> blockType) {
         this.block = block;
+        this.blockType = blockType;
+    }
+
+    /** The record of this type's block, whose components are the block's keys. */
+    public Class<? extends Record> blockType() {
+        return blockType;
     }
 
     /** The name of the nested block of this type's keys, e.g. {@code search} for {@code opensearch}. */
