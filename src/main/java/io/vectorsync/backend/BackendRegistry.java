@@ -1,5 +1,6 @@
 package io.vectorsync.backend;
 
+import io.vectorsync.config.BackendType;
 import io.vectorsync.config.VectorsyncProperties;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,6 +16,8 @@ public class BackendRegistry implements DisposableBean {
 
     private final Map<String, Backend> backends;
     private final Map<String, FieldAllowlist> allowlists = new LinkedHashMap<>();
+    /** The backends holding connections of their own, closed when the application stops. */
+    private final Map<String, AutoCloseable> owned = new LinkedHashMap<>();
 
     public BackendRegistry(VectorsyncProperties properties, BackendTypes.Context context) {
         Map<String, Backend> created = new LinkedHashMap<>();
@@ -29,6 +32,9 @@ public class BackendRegistry implements DisposableBean {
             }
             allowlists.put(name, FieldAllowlist.of(config.fields(), "vectorsync.backends." + name + ".fields"));
             Backend backend = BackendTypes.create(name, config, context);
+            if (backend instanceof AutoCloseable closeable && !inPrimaryDatabase(config)) {
+                owned.put(name, closeable);
+            }
             backend.bootstrap();
             created.put(name, backend);
         });
@@ -64,17 +70,23 @@ public class BackendRegistry implements DisposableBean {
         return backends;
     }
 
-    /** Closes the backends that hold connections of their own (a pool, a driver) when the application stops. */
+    /**
+     * Closes the backends that hold connections of their own (a remote pool, a driver) when the application
+     * stops; a backend in the primary database uses the application's pool, which Spring closes itself.
+     */
     @Override
     public void destroy() {
-        backends.forEach((name, backend) -> {
-            if (backend instanceof AutoCloseable closeable) {
-                try {
-                    closeable.close();
-                } catch (Exception e) {
-                    log.warn("Backend '{}' did not close cleanly: {}", name, e.toString());
-                }
+        owned.forEach((name, closeable) -> {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                log.warn("Backend '{}' did not close cleanly: {}", name, e.toString());
             }
         });
+    }
+
+    private static boolean inPrimaryDatabase(VectorsyncProperties.Backend config) {
+        String jdbcUrl = config.postgres().jdbcUrl();
+        return config.type() == BackendType.POSTGRES && (jdbcUrl == null || jdbcUrl.isBlank());
     }
 }

@@ -68,7 +68,12 @@ public final class BackendBlocks {
             @DefaultValue("http://127.0.0.1:8000") String url,
             String apiKey,
             String collection,
-            @DefaultValue("cosine") Distance distance) {}
+            @DefaultValue("cosine") Distance distance) {
+
+        public Chroma {
+            distance = distance == null ? Distance.COSINE : distance; // an empty value in the configuration
+        }
+    }
 
     /**
      * {@code qdrant.*}: points in a Qdrant collection, over its REST API, with cosine distance.
@@ -86,7 +91,12 @@ public final class BackendBlocks {
             String apiKey,
             String collection,
             String collectionBy,
-            @DefaultValue("hard") DeleteMode deleteMode) {}
+            @DefaultValue("hard") DeleteMode deleteMode) {
+
+        public Qdrant {
+            deleteMode = deleteMode == null ? DeleteMode.HARD : deleteMode; // an empty value in the configuration
+        }
+    }
 
     /**
      * {@code neo4j.*}: chunks as nodes and LINK events as relationships, over Bolt.

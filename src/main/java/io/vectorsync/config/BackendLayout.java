@@ -49,6 +49,14 @@ public final class BackendLayout {
     private static final Map<String, Set<String>> BLOCK_KEYS = Arrays.stream(BackendType.values())
             .collect(Collectors.toMap(BackendType::block, t -> keys(t.blockType()), (a, b) -> a));
 
+    /**
+     * Every known key by its uniform form (dashes removed), so that an environment variable's
+     * {@code ..._APIKEY} or a camel-case {@code apiKey} is recognised as {@code api-key}.
+     */
+    private static final Map<String, String> CANONICAL = Stream.of(OLD_FLAT.stream(), BLOCK_KEYS.keySet().stream(),
+                    BLOCK_KEYS.values().stream().flatMap(Set::stream))
+            .flatMap(k -> k).distinct().collect(Collectors.toMap(k -> k.replace("-", ""), k -> k, (a, b) -> a));
+
     private BackendLayout() {}
 
     /** Throws with every problem found, one per line; does nothing when the layout is right. */
@@ -136,7 +144,8 @@ public final class BackendLayout {
     private static List<String> elements(ConfigurationPropertyName name) {
         List<String> elements = new ArrayList<>();
         for (int i = 3; i < name.getNumberOfElements(); i++) {
-            elements.add(name.getElement(i, ConfigurationPropertyName.Form.DASHED));
+            String element = name.getElement(i, ConfigurationPropertyName.Form.DASHED);
+            elements.add(CANONICAL.getOrDefault(element.replace("-", "").toLowerCase(Locale.ROOT), element));
         }
         return elements;
     }

@@ -150,11 +150,15 @@ class BackendPropertiesTest {
     @Test
     void environmentVariablesAreCheckedToo() {
         Map<String, Object> env = Map.of("VECTORSYNC_BACKENDS_QDRANT_TYPE", "qdrant",
-                "VECTORSYNC_BACKENDS_QDRANT_URL", "http://qdrant:6333");
+                "VECTORSYNC_BACKENDS_QDRANT_URL", "http://qdrant:6333",
+                "VECTORSYNC_BACKENDS_QDRANT_APIKEY", "k",
+                "VECTORSYNC_BACKENDS_GRAPH_TYPE", "neo4j",
+                "VECTORSYNC_BACKENDS_GRAPH_NEO4J_URL", "bolt://neo4j:7687");
         var source = ConfigurationPropertySource.from(new org.springframework.core.env.SystemEnvironmentPropertySource(
                 "systemEnvironment", env));
-        assertThat(BackendLayout.problems(List.of(source))).containsExactly(
-                "vectorsync.backends.qdrant.url has moved to vectorsync.backends.qdrant.qdrant.url");
+        assertThat(BackendLayout.problems(List.of(source))).containsExactlyInAnyOrder(
+                "vectorsync.backends.qdrant.url has moved to vectorsync.backends.qdrant.qdrant.url",
+                "vectorsync.backends.qdrant.api-key has moved to vectorsync.backends.qdrant.qdrant.api-key");
     }
 
     private static List<String> problems(String... keyValues) {
