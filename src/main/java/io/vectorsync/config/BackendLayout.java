@@ -75,8 +75,9 @@ public final class BackendLayout {
         for (ConfigurationPropertySource source : sources) {
             if (source instanceof IterableConfigurationPropertySource iterable) {
                 iterable.stream().filter(n -> prefix.isAncestorOf(n) && n.getNumberOfElements() > 3)
-                        .forEach(n -> keysByBackend.computeIfAbsent(n.getElement(2, ConfigurationPropertyName.Form.UNIFORM),
-                                k -> new LinkedHashSet<>()).add(elements(n)));
+                        .forEach(n -> keysByBackend.computeIfAbsent(
+                                n.getElement(2, ConfigurationPropertyName.Form.DASHED), k -> new LinkedHashSet<>())
+                                .add(elements(n)));
             }
         }
         Binder binder = new Binder(sources);

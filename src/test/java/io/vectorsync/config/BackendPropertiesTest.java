@@ -129,6 +129,9 @@ class BackendPropertiesTest {
 
     @Test
     void theRightLayoutAndTheCommonKeysPass() {
+        assertThat(problems("late-db.type", "neo4j", "late-db.neo4j.label", "Late")).isEmpty();
+        assertThat(problems("late-db.type", "neo4j", "late-db.collection", "Late")).containsExactly(
+                "vectorsync.backends.late-db.collection has moved to vectorsync.backends.late-db.neo4j.label");
         assertThat(problems("q.type", "qdrant", "q.qdrant.url", "http://x", "q.fields[0]", "embedding",
                 "q.retry.max-attempts", "3", "q.circuit-breaker.wait-in-open", "5s", "q.batch-size", "10",
                 "q.enabled", "false", "q.backfill", "true")).isEmpty();

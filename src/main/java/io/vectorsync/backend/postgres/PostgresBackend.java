@@ -191,7 +191,8 @@ public final class PostgresBackend implements Backend, AutoCloseable {
         this.dimension = dimension;
         if (!TABLE_NAME.matcher(table).matches()) {
             throw new IllegalStateException("vectorsync.backends." + name
-                    + ".postgres.table must be a lowercase SQL identifier (optionally schema-qualified) but was '" + table + "'");
+                    + ".postgres.table must be a lowercase SQL identifier (optionally schema-qualified) but was '"
+                    + table + "'");
         }
         if (postgres.jdbcUrl() == null || postgres.jdbcUrl().isBlank()) {
             this.dataSource = primary;

@@ -127,8 +127,8 @@ public final class QdrantBackend implements Backend {
         this.apiKey = HttpCalls.optional(qdrant.apiKey());
         this.collection = qdrant.collection() == null || qdrant.collection().isBlank() ? name : qdrant.collection();
         if (!collection.matches(NAME_RULE)) {
-            throw new IllegalStateException(prefix + ".qdrant.collection must be 1 to 200 letters, digits, '_' or '-', but was '"
-                    + collection + "'");
+            throw new IllegalStateException(prefix + ".qdrant.collection must be 1 to 200 letters, digits, '_' or '-',"
+                    + " but was '" + collection + "'");
         }
         this.tombstones = collection + TOMBSTONES_SUFFIX;
         this.registry = collection + REGISTRY_SUFFIX;
