@@ -31,7 +31,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-search/*.camel.yaml",
         "vectorsync.backends.search.type=opensearch",
-        "vectorsync.backends.search.collection=relay-chunks",
+        "vectorsync.backends.search.search.index=relay-chunks",
         "vectorsync.backends.search.read-timeout=10s"})
 class OpenSearchRelayIT extends AbstractIT {
 
@@ -44,7 +44,7 @@ class OpenSearchRelayIT extends AbstractIT {
     @DynamicPropertySource
     static void server(DynamicPropertyRegistry registry) {
         node = SearchNode.openSearch();
-        registry.add("vectorsync.backends.search.url", node::url);
+        registry.add("vectorsync.backends.search.search.url", node::url);
     }
 
     @AfterAll

@@ -37,7 +37,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-neo4j-verify/*.camel.yaml",
         "vectorsync.backends.graph.type=neo4j",
-        "vectorsync.backends.graph.collection=RepairChunk",
+        "vectorsync.backends.graph.neo4j.label=RepairChunk",
         "vectorsync.verify.page-size=3"})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RepairOneBackendIT extends AbstractIT {
@@ -48,7 +48,7 @@ class RepairOneBackendIT extends AbstractIT {
 
     @DynamicPropertySource
     static void neo4j(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.graph.url", Neo4jServer::boltUrl);
+        registry.add("vectorsync.backends.graph.neo4j.url", Neo4jServer::boltUrl);
     }
 
     @BeforeAll

@@ -31,7 +31,7 @@ class PostgresBackendFenceIT {
     @BeforeEach
     void createBackend() {
         String db = TestDatabases.create("fence");
-        var config = BackendConfigs.of("jdbc-url", TestDatabases.url(db), "username", TestDatabases.USER);
+        var config = BackendConfigs.of("postgres.jdbc-url", TestDatabases.url(db), "postgres.username", TestDatabases.USER);
         backend = new PostgresBackend("replica", config, null, DIMENSION);
         backend.bootstrap();
     }
