@@ -127,7 +127,6 @@ public final class RelayThroughputBench {
                         "--vectorsync.relay.batch-size=" + batch,
                         "--vectorsync.relay.batch-bytes=" + batchBytes,
                         "--vectorsync.embedding-dimension=" + DIMENSION,
-                        "--camel.springboot.main-run-controller=false",
                         "--logging.level.root=WARN",
                         "--logging.level.io.vectorsync=WARN");
         Report r = new Report();
