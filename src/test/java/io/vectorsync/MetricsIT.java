@@ -137,7 +137,7 @@ class MetricsIT extends AbstractIT {
         assertThat(sample(body, "vectorsync_alerts_active", "alert=\"lag\"")).isZero();
         assertThat(sample(body, "vectorsync_alerts_fired_total", "alert=\"no_progress\"")).isZero();
         // Camel's own route metrics stay.
-        assertThat(body).containsPattern("(?m)^camel_exchanges_[a-z_]*\\{[^}]*routeId=\"relay-replica\"");
+        assertThat(body).containsPattern("(?m)^camel_exchanges_[a-z_]*\\{[^}]*route_id=\"relay-replica\"");
         // Tags stay bounded: only backend, outcome, alert (four names), what (retention: outbox or
         // dead_letter) and state (the circuit's three) on the vectorsync meters.
         Matcher m = Pattern.compile("(?m)^vectorsync_[a-z_]+\\{([^}]*)\\}").matcher(body);
