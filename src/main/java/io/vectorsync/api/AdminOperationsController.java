@@ -1,5 +1,8 @@
 package io.vectorsync.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.relay.BackfillControl;
@@ -9,9 +12,6 @@ import io.vectorsync.relay.PauseControl;
 import io.vectorsync.relay.RelayPoller;
 import io.vectorsync.relay.RelayQueue;
 import io.vectorsync.relay.RelayWakeup;
-import io.swagger.v3.oas.annotations.Operation;
-import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.tags.Tag;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

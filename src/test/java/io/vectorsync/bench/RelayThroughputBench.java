@@ -1,8 +1,8 @@
 package io.vectorsync.bench;
 
 import io.vectorsync.VectorsyncApplication;
-import io.vectorsync.relay.RelayListener;
 import io.vectorsync.relay.PauseControl;
+import io.vectorsync.relay.RelayListener;
 import io.vectorsync.relay.RelayWakeup;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.TestDatabases;
