@@ -106,10 +106,11 @@ class AlertsIT extends AbstractIT {
         if (!backends.get(0).get("circuit").asText().equals("open")) {
             return false;
         }
-        double gauge = meters.get("vectorsync.circuit.state").tag("backend", "replica").gauge().value();
+        double closed = meters.get("vectorsync.circuit.state").tags("backend", "replica", "state", "closed").gauge()
+                .value();
         JsonNode health = json.readTree(http.getForEntity("/actuator/health/backend-replica", String.class).getBody());
         // The breaker may move to half-open between the reads; open is what status saw.
-        return gauge >= 1 && health.get("status").asText().equals("DOWN")
+        return closed == 0 && health.get("status").asText().equals("DOWN")
                 && !health.at("/components/relay-backend-replica/details/circuit").asText().equals("closed");
     }
 

@@ -466,7 +466,6 @@ public final class BackendsBench {
                 "--server.port=0",
                 "--server.address=127.0.0.1",
                 "--vectorsync.embedding-dimension=384",
-                "--camel.springboot.main-run-controller=false",
                 "--camel.main.routes-include-pattern=file:routes/error-handling.camel.yaml,file:routes/relay.camel.yaml,file:"
                         + routes,
                 "--logging.level.root=WARN",

@@ -6,10 +6,10 @@ import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
-import io.vectorsync.backend.Privacy;
-import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.FloatText;
 import io.vectorsync.backend.PermanentBackendException;
+import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.BackendBlocks;
 import io.vectorsync.config.VectorsyncProperties;
@@ -25,9 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
-import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.datasource.DataSourceUtils;
 
 /**
  * The PostgreSQL backend: a target table, {@code vector(n)} when pgvector is available and

@@ -9,7 +9,6 @@ import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.support.BackendConfigs;
 import io.vectorsync.support.TestDatabases;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
