@@ -21,7 +21,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * Outages drain by themselves (DESIGN.md invariant 6). The backend is a PostgreSQL database reached
+ * Outages drain by themselves (docs/design.md invariant 6). The backend is a PostgreSQL database reached
  * through a TCP proxy (the test's own database, so the replica can be compared with the primary); the
  * proxy going away refuses new connections and cuts the open ones. Meanwhile writes are accepted, the
  * backend is paused with backoff kept in relay_cursor, no event is parked or dead-lettered and the

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * One writer per backend (DESIGN.md invariant 5): two relay instances, each a child JVM, against one
+ * One writer per backend (docs/design.md invariant 5): two relay instances, each a child JVM, against one
  * database. Only the holder of the backend's lease delivers, although the standby is woken by every
  * write made through its own API; killing the holder with SIGKILL hands the backend over to the
  * standby once the lease expires, and the standby then delivers everything. A former holder that

@@ -31,7 +31,7 @@ import org.springframework.stereotype.Component;
  * override ({@code templatedRoute} {@code relay-<name>}) for a backend that is not configured or not
  * enabled, or whose {@code backend} parameter is not {@code <name>}; a relay route that does not use the
  * shared error handling, or whose circuit breaker does not inherit it or does not throw when open (an
- * edited template: docs/design.md, the Camel traps). Any of them fails start-up with
+ * edited template: docs/design.md, "Camel traps that lose data"). Any of them fails start-up with
  * {@code VSYNC-ROUTES-INVALID} and the list.
  */
 @Component
