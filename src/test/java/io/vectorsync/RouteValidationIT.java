@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vectorsync.support.TestDatabases;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -113,6 +114,13 @@ class RouteValidationIT {
         try (ConfigurableApplicationContext ctx = app(db, "file:routes/*.camel.yaml").run(ARGS)) {
             var camel = ctx.getBean(org.apache.camel.CamelContext.class);
             assertThat(camel.getRouteController().getRouteStatus("relay-replica").isStarted()).isTrue();
+            // Every periodic flow is a route of its own (ADR 021), running, so JMX and Hawtio show it.
+            for (String id : List.of("housekeeping-retention", "housekeeping-relay-stats", "housekeeping-alerts",
+                    "housekeeping-alert-webhook", "housekeeping-route-state", "housekeeping-route-state-now",
+                    "jobs-poll", "jobs-poll-now", "jobs-run", "jobs-heartbeat")) {
+                assertThat(camel.getRouteController().getRouteStatus(id)).as(id)
+                        .isEqualTo(org.apache.camel.ServiceStatus.Started);
+            }
         }
         TestDatabases.drop(db);
     }
