@@ -54,9 +54,9 @@ class BackendOutageIT extends AbstractIT {
 
     @DynamicPropertySource
     static void backendThroughTheProxy(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.replica.jdbc-url",
+        registry.add("vectorsync.backends.replica.postgres.jdbc-url",
                 () -> "jdbc:postgresql://127.0.0.1:" + PROXY.port() + "/${vectorsync.test.database}");
-        registry.add("vectorsync.backends.replica.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.replica.postgres.username", () -> TestDatabases.USER);
         // Short, so that a trial call during the outage (up to 64 calls when isolating) ends soon.
         registry.add("vectorsync.backends.replica.connect-timeout", () -> "250ms");
         registry.add("vectorsync.backends.replica.read-timeout", () -> "5s");

@@ -44,7 +44,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "vectorsync.backends.chroma.type=chroma",
-        "vectorsync.backends.chroma.collection=fenced-chunks",
+        "vectorsync.backends.chroma.chroma.collection=fenced-chunks",
         "vectorsync.backends.chroma.read-timeout=30s"})
 class ChromaFenceIT extends AbstractIT {
 
@@ -65,7 +65,7 @@ class ChromaFenceIT extends AbstractIT {
         proxy.setExecutor(Executors.newFixedThreadPool(4));
         proxy.createContext("/", ChromaFenceIT::forward);
         proxy.start();
-        registry.add("vectorsync.backends.chroma.url", () -> "http://127.0.0.1:" + proxy.getAddress().getPort());
+        registry.add("vectorsync.backends.chroma.chroma.url", () -> "http://127.0.0.1:" + proxy.getAddress().getPort());
     }
 
     private static void forward(HttpExchange ex) throws IOException {

@@ -26,7 +26,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "vectorsync.backends.chroma.type=chroma",
-        "vectorsync.backends.chroma.collection=relay-chunks",
+        "vectorsync.backends.chroma.chroma.collection=relay-chunks",
         "vectorsync.backends.chroma.read-timeout=5s"})
 class ChromaRelayIT extends AbstractIT {
 
@@ -38,7 +38,7 @@ class ChromaRelayIT extends AbstractIT {
     @DynamicPropertySource
     static void chroma(DynamicPropertyRegistry registry) {
         server = ChromaServer.start();
-        registry.add("vectorsync.backends.chroma.url", server::url);
+        registry.add("vectorsync.backends.chroma.chroma.url", server::url);
     }
 
     @AfterAll

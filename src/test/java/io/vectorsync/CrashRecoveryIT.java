@@ -146,8 +146,8 @@ class CrashRecoveryIT {
                 "--vectorsync.relay.backoff-max=2s",
                 "--vectorsync.failpoints=" + failpoints));
         if (backendDb != null) {
-            args.add("--vectorsync.backends." + BACKEND + ".jdbc-url=" + TestDatabases.url(backendDb));
-            args.add("--vectorsync.backends." + BACKEND + ".username=" + TestDatabases.USER);
+            args.add("--vectorsync.backends." + BACKEND + ".postgres.jdbc-url=" + TestDatabases.url(backendDb));
+            args.add("--vectorsync.backends." + BACKEND + ".postgres.username=" + TestDatabases.USER);
         }
         RelayProcess p = RelayProcess.start(label + "-" + n, args);
         children.add(p);

@@ -23,7 +23,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * privacy downgrade replaces or deletes the stored record. Both backends are read back.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "vectorsync.backends.remote.table=narrow_chunks",
+        "vectorsync.backends.remote.postgres.table=narrow_chunks",
         "vectorsync.backends.remote.fields=embedding,metadata.lang"})
 class FieldAllowlistIT extends AbstractIT {
 
@@ -33,8 +33,8 @@ class FieldAllowlistIT extends AbstractIT {
 
     @DynamicPropertySource
     static void backends(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.remote.jdbc-url", () -> TestDatabases.url(REMOTE));
-        registry.add("vectorsync.backends.remote.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.remote.postgres.jdbc-url", () -> TestDatabases.url(REMOTE));
+        registry.add("vectorsync.backends.remote.postgres.username", () -> TestDatabases.USER);
     }
 
     @AfterAll

@@ -266,8 +266,8 @@ class LeaseIT {
                 "--vectorsync.relay.lease-ttl=" + LEASE_TTL.toSeconds() + "s",
                 "--vectorsync.relay.poll-interval=50ms"));
         if (backendDb != null) {
-            args.add("--vectorsync.backends." + BACKEND + ".jdbc-url=" + TestDatabases.url(backendDb));
-            args.add("--vectorsync.backends." + BACKEND + ".username=" + TestDatabases.USER);
+            args.add("--vectorsync.backends." + BACKEND + ".postgres.jdbc-url=" + TestDatabases.url(backendDb));
+            args.add("--vectorsync.backends." + BACKEND + ".postgres.username=" + TestDatabases.USER);
         }
         args.addAll(List.of(extra));
         RelayProcess p = RelayProcess.start(instance, args);

@@ -30,7 +30,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "vectorsync.backends.search.type=opensearch",
-        "vectorsync.backends.search.collection=relay-chunks",
+        "vectorsync.backends.search.search.index=relay-chunks",
         "vectorsync.backends.search.read-timeout=10s"})
 class OpenSearchRelayIT extends AbstractIT {
 
@@ -43,7 +43,7 @@ class OpenSearchRelayIT extends AbstractIT {
     @DynamicPropertySource
     static void server(DynamicPropertyRegistry registry) {
         node = SearchNode.openSearch();
-        registry.add("vectorsync.backends.search.url", node::url);
+        registry.add("vectorsync.backends.search.search.url", node::url);
     }
 
     @AfterAll

@@ -25,7 +25,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "vectorsync.backends.hooks.type=webhook",
-        "vectorsync.backends.hooks.secret=0123456789abcdef-test-secret",
+        "vectorsync.backends.hooks.webhook.secret=0123456789abcdef-test-secret",
         "vectorsync.backends.hooks.read-timeout=2s",
         "vectorsync.relay.max-attempts=2",
         "vectorsync.relay.isolate-after-failures=1",
@@ -53,7 +53,7 @@ class RotatedCredentialsIT extends AbstractIT {
 
     @DynamicPropertySource
     static void receiver(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.hooks.url", () -> receiver.url("/hook"));
+        registry.add("vectorsync.backends.hooks.webhook.url", () -> receiver.url("/hook"));
     }
 
     private String lastError() throws IOException {

@@ -76,7 +76,7 @@ class RouteValidationIT {
     void anOverrideWhoseIdNamesAnotherBackendRefusesStartUp(@TempDir Path dir) throws Exception {
         String db = TestDatabases.create("routes_crossed");
         assertThatThrownBy(() -> app(db, "file:" + withOverride(dir, "relay-replica", "second") + "/*.camel.yaml")
-                        .properties("vectorsync.backends.second.table=second_chunks").run(ARGS).close())
+                        .properties("vectorsync.backends.second.postgres.table=second_chunks").run(ARGS).close())
                 .hasStackTraceContaining("route relay-replica passes backend 'second' to the template");
         TestDatabases.drop(db);
     }
@@ -86,7 +86,7 @@ class RouteValidationIT {
     void aConfiguredBackendGetsItsRelayRouteFromTheTemplate() {
         String db = TestDatabases.create("routes_generated");
         try (ConfigurableApplicationContext ctx = app(db, "file:routes/*.camel.yaml")
-                .properties("vectorsync.backends.second.table=second_chunks").run(ARGS)) {
+                .properties("vectorsync.backends.second.postgres.table=second_chunks").run(ARGS)) {
             var camel = ctx.getBean(org.apache.camel.CamelContext.class);
             assertThat(camel.getRouteController().getRouteStatus("relay-second").isStarted()).isTrue();
             assertThat(camel.getRoute("relay-second").getEndpoint().getEndpointUri()).contains("relay-second");

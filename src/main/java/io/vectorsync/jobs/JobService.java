@@ -3,6 +3,7 @@ package io.vectorsync.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.f4b6a3.ulid.UlidCreator;
+import io.vectorsync.config.JobsProperties;
 import io.vectorsync.relay.RelayInstance;
 import io.vectorsync.routes.RouteNudge;
 import java.time.Duration;
@@ -14,7 +15,6 @@ import java.util.stream.Collectors;
 import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.core.Ordered;
@@ -101,13 +101,12 @@ public class JobService {
 
     /** The poll interval ({@code vectorsync.jobs.poll-interval}, default 2s) is the route {@code jobs-poll}'s. */
     public JobService(JdbcTemplate jdbc, ObjectMapper json, List<Runner> runners, RelayInstance instance,
-            @Value("${vectorsync.jobs.stale-after:60s}") Duration staleAfter, RouteNudge nudge,
-            ProducerTemplate producer) {
+            JobsProperties properties, RouteNudge nudge, ProducerTemplate producer) {
         this.jdbc = jdbc;
         this.json = json;
         this.runners = runners.stream().collect(Collectors.toMap(Runner::kind, r -> r));
         this.owner = instance.id();
-        this.staleAfter = staleAfter;
+        this.staleAfter = properties.staleAfter();
         this.nudge = nudge;
         this.producer = producer;
     }

@@ -2,7 +2,6 @@ package io.vectorsync.relay;
 
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.routes.RouteNudge;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.camel.CamelContext;
@@ -14,7 +13,6 @@ import org.apache.camel.spi.RoutePolicyFactory;
 import org.apache.camel.support.RoutePolicySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.EventListener;
@@ -56,12 +54,8 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
     private final java.util.Set<String> moving = java.util.concurrent.ConcurrentHashMap.newKeySet();
     static final String NUDGE = "route-state-now";
 
-    /** The interval is the route's ({@code vectorsync.relay.pause-sync-interval}); checked here at start-up. */
-    public RouteStateSync(CamelContext camel, PauseControl pauses, BackendRegistry backends, RouteNudge nudge,
-            @Value("${vectorsync.relay.pause-sync-interval:2s}") Duration interval) {
-        if (interval.isNegative() || interval.isZero()) {
-            throw new IllegalArgumentException("vectorsync.relay.pause-sync-interval must be positive, got " + interval);
-        }
+    /** The interval, {@code vectorsync.relay.pause-sync-interval} (validated by its record), is the route's. */
+    public RouteStateSync(CamelContext camel, PauseControl pauses, BackendRegistry backends, RouteNudge nudge) {
         this.camel = camel;
         this.pauses = pauses;
         this.backends = backends;

@@ -24,7 +24,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * after the rows vanished.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "vectorsync.backends.slow.table=slow_chunks",
+        "vectorsync.backends.slow.postgres.table=slow_chunks",
         "vectorsync.retention.enabled=false",
         "vectorsync.retention.batch-size=3",
         "vectorsync.retention.outbox-age=7d",
@@ -47,8 +47,8 @@ class RetentionIT extends AbstractIT {
 
     @DynamicPropertySource
     static void backends(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.slow.jdbc-url", () -> TestDatabases.url(SLOW));
-        registry.add("vectorsync.backends.slow.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.slow.postgres.jdbc-url", () -> TestDatabases.url(SLOW));
+        registry.add("vectorsync.backends.slow.postgres.username", () -> TestDatabases.USER);
     }
 
     private boolean delivered(String backend, String chunkId) {

@@ -34,12 +34,12 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "vectorsync.backends.chroma.type=chroma",
-        "vectorsync.backends.chroma.collection=verify-chunks",
+        "vectorsync.backends.chroma.chroma.collection=verify-chunks",
         "vectorsync.backends.chroma.read-timeout=5s",
         "vectorsync.backends.chroma.fields=documentId,content,embedding,metadata.lang",
         "vectorsync.backends.hooks.type=webhook",
-        "vectorsync.backends.hooks.url=http://127.0.0.1:9/hook",
-        "vectorsync.backends.hooks.secret=verify-webhook-secret-0123",
+        "vectorsync.backends.hooks.webhook.url=http://127.0.0.1:9/hook",
+        "vectorsync.backends.hooks.webhook.secret=verify-webhook-secret-0123",
         "vectorsync.backends.hooks.connect-timeout=250ms"})
 class ChromaVerifyIT extends AbstractIT {
 
@@ -52,7 +52,7 @@ class ChromaVerifyIT extends AbstractIT {
     @DynamicPropertySource
     static void chroma(DynamicPropertyRegistry registry) {
         server = ChromaServer.start();
-        registry.add("vectorsync.backends.chroma.url", server::url);
+        registry.add("vectorsync.backends.chroma.chroma.url", server::url);
     }
 
     @AfterAll

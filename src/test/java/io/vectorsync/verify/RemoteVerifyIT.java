@@ -22,7 +22,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * (ADR 019) get through where re-sending them would be skipped; the replica is not written.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "vectorsync.backends.remote.table=remote_chunks",
+        "vectorsync.backends.remote.postgres.table=remote_chunks",
         "vectorsync.backends.remote.fields=content,metadata.lang"})
 class RemoteVerifyIT extends AbstractIT {
 
@@ -30,8 +30,8 @@ class RemoteVerifyIT extends AbstractIT {
 
     @DynamicPropertySource
     static void backends(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.remote.jdbc-url", () -> TestDatabases.url(REMOTE));
-        registry.add("vectorsync.backends.remote.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.remote.postgres.jdbc-url", () -> TestDatabases.url(REMOTE));
+        registry.add("vectorsync.backends.remote.postgres.username", () -> TestDatabases.USER);
     }
 
     private void remote(String sql) throws Exception {

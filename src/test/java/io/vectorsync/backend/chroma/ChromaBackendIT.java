@@ -57,9 +57,9 @@ class ChromaBackendIT {
         String[] kv = new String[extra.length + 6];
         kv[0] = "type";
         kv[1] = "chroma";
-        kv[2] = "url";
+        kv[2] = "chroma.url";
         kv[3] = server.url();
-        kv[4] = "collection";
+        kv[4] = "chroma.collection";
         kv[5] = "it-" + UUID.randomUUID().toString().substring(0, 8);
         System.arraycopy(extra, 0, kv, 6, extra.length);
         ChromaBackend b = new ChromaBackend("it", BackendConfigs.of(kv), DIMENSION, JSON, Clock.systemUTC());
@@ -100,7 +100,7 @@ class ChromaBackendIT {
 
     @Test
     void aWrongDimensionIsRefusedPermanentlyBeforeAnythingIsWritten() {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         List<Change> batch = List.of(upsert("ok1", 1, "one"), upsert("bad", 1, "bad", "{}", 5), upsert("ok2", 1, "two"));
         assertThatThrownBy(() -> b.apply(batch))
                 .isInstanceOfSatisfying(PermanentBackendException.class, e -> {
@@ -114,7 +114,7 @@ class ChromaBackendIT {
 
     @Test
     void chromasOwnRefusalIsPermanentAndNamesTheOnlyUpsertOfTheRequest() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         // Someone else fixed the collection's dimension at 3 after the backend resolved it.
         post(collection(b.collection()).path("id").asText(), "add",
                 "{\"ids\":[\"foreign\"],\"embeddings\":[[0.1,0.2,0.3]]}");
@@ -128,7 +128,7 @@ class ChromaBackendIT {
 
     @Test
     void aDroppedCollectionIsATransientFailureAndIsCreatedAgain() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         b.apply(List.of(upsert("a", 1, "first")));
         HttpResponse<String> dropped = HTTP.send(HttpRequest.newBuilder(URI.create(server.url()
                         + "/api/v2/tenants/default_tenant/databases/default_database/collections/" + b.collection()))
@@ -143,7 +143,7 @@ class ChromaBackendIT {
 
     @Test
     void anUpsertReplacesTheWholeRecordMetadataIncluded() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         b.apply(List.of(upsert("a", 1, "first", "{\"lang\":\"en\",\"owner\":\"team-a\"}", DIMENSION)));
         b.apply(List.of(Change.upsert(new ChunkData("a", null, null, vector(2, DIMENSION), "{\"lang\":\"de\"}",
                 Privacy.REDACTED), 2)));
@@ -160,7 +160,7 @@ class ChromaBackendIT {
 
     @Test
     void metadataIsStoredFlatAndReadsBackAsItWasSent() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         String metadata = """
                 {"lang":"en","n":7,"score":0.5,"ok":true,"tags":["x","y"],"owner":{"team":"a"},"none":null,
                  "version":"user's own","chroma:document":"tricky","big":123456789012345678901234567890}""";
@@ -188,7 +188,7 @@ class ChromaBackendIT {
 
     @Test
     void aDeleteLeavesItsVersionInTheTombstoneCollection() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         b.apply(List.of(upsert("a", 1, "born")));
         b.apply(List.of(Change.delete("a", 2), Change.delete("never", 5)));
         JsonNode tombstones = post(collection(b.collection() + "__tombstones").path("id").asText(), "get",
@@ -203,7 +203,7 @@ class ChromaBackendIT {
 
     @Test
     void aRecordWrittenByOthersIsReplacedNotKept() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         post(collection(b.collection()).path("id").asText(), "add",
                 "{\"ids\":[\"x\"],\"embeddings\":[[1,1,1,1,1,1,1,1]],\"documents\":[\"theirs\"]}");
         b.apply(List.of(upsert("x", 1, "ours")));
@@ -214,7 +214,7 @@ class ChromaBackendIT {
 
     @Test
     void aWriteOfAnOlderLeaseEpochIsRefusedOnceANewerOneHasWritten() {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         b.apply(List.of(upsert("a", 1, "epoch 5")), 5);
         assertThatThrownBy(() -> b.apply(List.of(Change.delete("a", 2)), 4))
                 .isInstanceOf(BackendFencedException.class);
@@ -230,10 +230,7 @@ class ChromaBackendIT {
     void aMisconfiguredBackendIsRefusedAtStartUpNamingTheProperty() {
         assertThatThrownBy(() -> new ChromaBackend("x", BackendConfigs.of("type", "chroma"), DIMENSION, JSON,
                 Clock.systemUTC()))
-                .hasMessageContaining("vectorsync.backends.x.collection");
-        assertThatThrownBy(() -> new ChromaBackend("chunks", BackendConfigs.of("type", "chroma", "distance", "dot"),
-                DIMENSION, JSON, Clock.systemUTC()))
-                .hasMessageContaining("vectorsync.backends.chunks.distance");
+                .hasMessageContaining("vectorsync.backends.x.chroma.collection");
         assertThatThrownBy(() -> new ChromaBackend("chunks", BackendConfigs.of("type", "chroma", "fields[0]",
                 "content"), DIMENSION, JSON, Clock.systemUTC()))
                 .hasMessageContaining("vectorsync.backends.chunks.fields must include embedding");

@@ -60,7 +60,7 @@ class ChromaBackendTest {
 
     private ChromaBackend backend(String... extra) {
         String[] kv = new String[extra.length + 6];
-        System.arraycopy(new String[] {"type", "chroma", "url", "http://127.0.0.1:" + server.getAddress().getPort(),
+        System.arraycopy(new String[] {"type", "chroma", "chroma.url", "http://127.0.0.1:" + server.getAddress().getPort(),
                 "read-timeout", "2s"}, 0, kv, 0, 6);
         System.arraycopy(extra, 0, kv, 6, extra.length);
         return new ChromaBackend("chunks", BackendConfigs.of(kv), 2, json, Clock.systemUTC());
@@ -165,7 +165,7 @@ class ChromaBackendTest {
 
     @Test
     void theApiKeyTravelsInTheChromaTokenHeader() {
-        backend("api-key", "s3cr3t-token").apply(List.of(upsert("a", "x")));
+        backend("chroma.api-key", "s3cr3t-token").apply(List.of(upsert("a", "x")));
         assertThat(tokens).isNotEmpty().containsOnly("s3cr3t-token");
         tokens.clear();
         backend().apply(List.of(upsert("a", "x")));
@@ -175,7 +175,7 @@ class ChromaBackendTest {
     @Test
     void theCollectionsAreCreatedOnceAndResolvedLazilyWhenChromaWasDownAtStartUp() {
         ChromaBackend down = new ChromaBackend("chunks", BackendConfigs.of("type", "chroma",
-                "url", "http://127.0.0.1:1", "connect-timeout", "1s"), 2, json, Clock.systemUTC());
+                "chroma.url", "http://127.0.0.1:1", "connect-timeout", "1s"), 2, json, Clock.systemUTC());
         down.bootstrap(); // logs a warning, does not throw
         assertThat(down.healthProblem()).contains("connection refused");
 

@@ -36,7 +36,7 @@ class Neo4jLinkIT {
     @BeforeAll
     static void start() {
         String url = Neo4jServer.boltUrl();
-        backend = new Neo4jBackend("graph", BackendConfigs.of("type", "neo4j", "url", url, "collection", "LinkChunk"), 4);
+        backend = new Neo4jBackend("graph", BackendConfigs.of("type", "neo4j", "neo4j.url", url, "neo4j.label", "LinkChunk"), 4);
         backend.bootstrap();
         driver = GraphDatabase.driver(url, AuthTokens.none());
     }
@@ -179,7 +179,7 @@ class Neo4jLinkIT {
     @Test
     void aWriteOfAnOlderLeaseEpochIsRefused() {
         Neo4jBackend fenced = new Neo4jBackend("fenced", BackendConfigs.of("type", "neo4j",
-                "url", Neo4jServer.boltUrl(), "collection", "FencedChunk"), 4);
+                "neo4j.url", Neo4jServer.boltUrl(), "neo4j.label", "FencedChunk"), 4);
         try {
             fenced.apply(List.of(Change.delete(id("f"), 1)), 5);
             fenced.apply(List.of(Change.delete(id("f"), 2)), 5);

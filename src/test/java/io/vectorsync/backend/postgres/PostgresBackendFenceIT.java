@@ -9,7 +9,6 @@ import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.support.BackendConfigs;
 import io.vectorsync.support.TestDatabases;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +30,7 @@ class PostgresBackendFenceIT {
     @BeforeEach
     void createBackend() {
         String db = TestDatabases.create("fence");
-        var config = BackendConfigs.of("jdbc-url", TestDatabases.url(db), "username", TestDatabases.USER);
+        var config = BackendConfigs.of("postgres.jdbc-url", TestDatabases.url(db), "postgres.username", TestDatabases.USER);
         backend = new PostgresBackend("replica", config, null, DIMENSION);
         backend.bootstrap();
     }

@@ -25,8 +25,8 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "vectorsync.backends.memories.type=qdrant",
-        "vectorsync.backends.memories.collection-by=memory_type",
-        "vectorsync.backends.memories.delete-mode=soft",
+        "vectorsync.backends.memories.qdrant.collection-by=memory_type",
+        "vectorsync.backends.memories.qdrant.delete-mode=soft",
         "vectorsync.backends.memories.read-timeout=2s"})
 class QdrantRelayIT extends AbstractIT {
 
@@ -37,7 +37,7 @@ class QdrantRelayIT extends AbstractIT {
 
     @DynamicPropertySource
     static void qdrantUrl(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.memories.url", qdrant::url);
+        registry.add("vectorsync.backends.memories.qdrant.url", qdrant::url);
     }
 
     @AfterAll

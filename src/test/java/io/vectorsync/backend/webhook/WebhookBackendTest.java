@@ -59,7 +59,7 @@ class WebhookBackendTest {
     private WebhookBackend backend(Duration readTimeout) {
         var config = BackendConfigs.of("type", "webhook", "connect-timeout", "1s",
                 "read-timeout", readTimeout.toMillis() + "ms",
-                "url", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook", "secret", SECRET);
+                "webhook.url", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook", "webhook.secret", SECRET);
         return new WebhookBackend("hooks", config, json, Clock.fixed(Instant.ofEpochSecond(1_700_000_000L),
                 ZoneOffset.UTC));
     }
@@ -166,8 +166,8 @@ class WebhookBackendTest {
     @Test
     void aReceiverIsNotReadBackAndTheConfigurationIsChecked() {
         assertThatThrownBy(() -> backend.readBackVersions(List.of("a"))).isInstanceOf(UnsupportedOperationException.class);
-        var noSecret = BackendConfigs.of("type", "webhook", "url", "http://127.0.0.1:1/hook", "secret", "short");
+        var noSecret = BackendConfigs.of("type", "webhook", "webhook.url", "http://127.0.0.1:1/hook", "webhook.secret", "short");
         assertThatThrownBy(() -> new WebhookBackend("w", noSecret, json, Clock.systemUTC()))
-                .hasMessageContaining("vectorsync.backends.w.secret");
+                .hasMessageContaining("vectorsync.backends.w.webhook.secret");
     }
 }

@@ -50,8 +50,8 @@ class WebhookFenceTest {
         server.createContext("/hook", this::receive);
         server.start();
         backend = new WebhookBackend("hooks", BackendConfigs.of("type", "webhook", "connect-timeout", "1s",
-                "read-timeout", "10s", "url", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook",
-                "secret", SECRET), json, Clock.systemUTC());
+                "read-timeout", "10s", "webhook.url", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook",
+                "webhook.secret", SECRET), json, Clock.systemUTC());
     }
 
     @AfterEach
