@@ -48,13 +48,11 @@ class BackfillIT {
         TestDatabases.drop(target);
     }
 
-    private static ConfigurableApplicationContext start(boolean withLate, String... extra) {
+    private static ConfigurableApplicationContext start(String... extra) {
         List<String> args = new ArrayList<>(List.of("--server.port=0", "--server.address=127.0.0.1",
                 "--spring.profiles.active=test",
                 "--spring.datasource.url=" + TestDatabases.url(primary),
-                "--spring.datasource.username=" + TestDatabases.USER,
-                "--camel.main.routes-include-pattern=file:routes/*.camel.yaml"
-                        + (withLate ? ",classpath:test-routes-late/late.camel.yaml" : "")));
+                "--spring.datasource.username=" + TestDatabases.USER));
         args.addAll(List.of(extra));
         return new SpringApplicationBuilder(VectorsyncApplication.class).run(args.toArray(String[]::new));
     }
@@ -108,7 +106,7 @@ class BackfillIT {
     @Test
     void aBackendAddedLaterIsBackfilledFromChunksAndThenFollowsTheOutbox() throws Exception {
         // A running system with history: 150 chunks, some rewritten, deleted, redacted or local only.
-        try (ConfigurableApplicationContext first = start(false)) {
+        try (ConfigurableApplicationContext first = start()) {
             RestClient http = client(first);
             for (int i = 0; i < 150; i++) {
                 put(http, "h-" + i, "text " + i, i % 10 == 3 ? "REDACTED" : i % 10 == 7 ? "LOCAL_ONLY" : "FULL");
@@ -126,7 +124,7 @@ class BackfillIT {
         long live = Objects.requireNonNull(jdbc.queryForObject(
                 "SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'", Long.class));
 
-        try (ConfigurableApplicationContext second = start(true,
+        try (ConfigurableApplicationContext second = start(
                 "--vectorsync.backends.late.postgres.jdbc-url=" + TestDatabases.url(target),
                 "--vectorsync.backends.late.postgres.username=" + TestDatabases.USER,
                 "--vectorsync.backends.late.postgres.table=late_chunks",

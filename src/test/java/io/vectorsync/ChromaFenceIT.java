@@ -43,7 +43,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * current holder) it re-reads and rewrites x: Chroma ends at v3.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-chroma/chroma.camel.yaml",
         "vectorsync.backends.chroma.type=chroma",
         "vectorsync.backends.chroma.chroma.collection=fenced-chunks",
         "vectorsync.backends.chroma.read-timeout=30s"})

@@ -25,7 +25,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * beside the replica, with the default cosine collection.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-chroma/chroma.camel.yaml",
         "vectorsync.backends.chroma.type=chroma",
         "vectorsync.backends.chroma.chroma.collection=relay-chunks",
         "vectorsync.backends.chroma.read-timeout=5s"})

@@ -23,7 +23,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * privacy downgrade replaces or deletes the stored record. Both backends are read back.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-remote/*.camel.yaml",
         "vectorsync.backends.remote.postgres.table=narrow_chunks",
         "vectorsync.backends.remote.fields=embedding,metadata.lang"})
 class FieldAllowlistIT extends AbstractIT {

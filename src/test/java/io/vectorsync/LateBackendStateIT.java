@@ -58,14 +58,13 @@ class LateBackendStateIT {
         TestDatabases.drop(target);
     }
 
-    private static ConfigurableApplicationContext start(String routes, String... extra) {
+    private static ConfigurableApplicationContext start(String... extra) {
         List<String> args = new ArrayList<>(List.of("--server.port=0", "--server.address=127.0.0.1",
                 "--spring.profiles.active=test",
                 "--spring.datasource.url=" + TestDatabases.url(primary),
                 "--spring.datasource.username=" + TestDatabases.USER,
                 "--vectorsync.retention.enabled=false",
-                "--vectorsync.retention.outbox-age=1m",
-                "--camel.main.routes-include-pattern=file:routes/*.camel.yaml" + routes));
+                "--vectorsync.retention.outbox-age=1m"));
         args.addAll(List.of(extra));
         return new SpringApplicationBuilder(VectorsyncApplication.class).run(args.toArray(String[]::new));
     }
@@ -146,7 +145,7 @@ class LateBackendStateIT {
         JdbcTemplate jdbc = new JdbcTemplate(
                 new org.springframework.jdbc.datasource.DriverManagerDataSource(TestDatabases.url(primary),
                         TestDatabases.USER, ""));
-        try (ConfigurableApplicationContext first = start("")) {
+        try (ConfigurableApplicationContext first = start()) {
             RestClient http = client(first);
             for (int i = 0; i < 12; i++) {
                 Map<String, Object> body = new LinkedHashMap<>();
@@ -177,7 +176,6 @@ class LateBackendStateIT {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM outbox", Long.class)).as("retention ran").isZero();
 
         try (ConfigurableApplicationContext second = start(
-                ",classpath:test-routes-late/late.camel.yaml,classpath:test-routes-neo4j/*.camel.yaml",
                 "--vectorsync.backends.late.postgres.jdbc-url=" + TestDatabases.url(target),
                 "--vectorsync.backends.late.postgres.username=" + TestDatabases.USER,
                 "--vectorsync.backends.late.postgres.table=late_chunks",

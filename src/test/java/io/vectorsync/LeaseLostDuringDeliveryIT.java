@@ -32,7 +32,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * further call of that batch reaches the receiver; the lost lease is counted.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes/*.camel.yaml",
         "vectorsync.relay.lease-ttl=2s",
         "vectorsync.backends.hooks.type=webhook",
         "vectorsync.backends.hooks.webhook.secret=0123456789abcdef-test-secret",

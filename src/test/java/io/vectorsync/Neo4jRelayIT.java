@@ -26,7 +26,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * chunk deletes remove edges, and the replica, which doesn't take links, moves past them.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-neo4j/*.camel.yaml",
         "vectorsync.backends.graph.type=neo4j",
         "vectorsync.backends.graph.neo4j.label=RelayChunk"})
 class Neo4jRelayIT extends AbstractIT {

@@ -29,7 +29,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * embedding.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-search/*.camel.yaml",
         "vectorsync.backends.search.type=opensearch",
         "vectorsync.backends.search.search.index=relay-chunks",
         "vectorsync.backends.search.read-timeout=10s"})

@@ -23,7 +23,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * behind) must not filter out what the target no longer holds.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-remote/*.camel.yaml",
         "vectorsync.backends.remote.postgres.table=remote_chunks"})
 class RemoteBackfillIT extends AbstractIT {
 

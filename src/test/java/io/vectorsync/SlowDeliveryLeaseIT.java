@@ -29,7 +29,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * each good chunk reaches the receiver exactly once and the stalled one is parked.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes/*.camel.yaml",
         "vectorsync.relay.lease-ttl=2s",
         "vectorsync.backends.hooks.type=webhook",
         "vectorsync.backends.hooks.webhook.secret=0123456789abcdef-test-secret",

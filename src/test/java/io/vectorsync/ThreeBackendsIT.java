@@ -28,7 +28,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * nothing is parked or dead-lettered on the way.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-three/*.camel.yaml",
         "vectorsync.backends.remote.postgres.table=remote_chunks",
         "vectorsync.backends.hooks.type=webhook",
         "vectorsync.backends.hooks.webhook.secret=three-backends-secret-0123",

@@ -24,7 +24,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * nothing is charged; an event it refuses is parked without holding back the others.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes/*.camel.yaml",
         "vectorsync.backends.hooks.type=webhook",
         "vectorsync.backends.hooks.webhook.secret=0123456789abcdef-test-secret",
         "vectorsync.backends.hooks.read-timeout=2s",

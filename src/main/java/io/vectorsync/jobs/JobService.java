@@ -5,19 +5,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.f4b6a3.ulid.UlidCreator;
 import io.vectorsync.config.JobsProperties;
 import io.vectorsync.relay.RelayInstance;
+import io.vectorsync.routes.RouteNudge;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 
@@ -27,12 +28,22 @@ import org.springframework.stereotype.Service;
  * progress and a heartbeat in the row. A job whose heartbeat stops (its instance died) is queued again,
  * up to {@value #MAX_ATTEMPTS} attempts, then failed. A finished job frees its correlation key, so a new
  * run of the same work can be enqueued.
+ *
+ * <p>The work runs on the routes of {@code routes/jobs.camel.yaml} (ADR 021): {@code jobs-poll} every
+ * {@code vectorsync.jobs.poll-interval} and {@code jobs-poll-now} when nudged (a job enqueued here, a job
+ * finished) re-queue stale jobs and claim one; {@code jobs-run} runs the claimed job, one at a time;
+ * {@code jobs-heartbeat} beats the running job's row every {@value #HEARTBEAT_SECONDS} s. When the
+ * application closes, the running job is interrupted and left RUNNING, to run again after
+ * {@code stale-after}.
  */
 @Service
-public class JobService implements SmartLifecycle {
+public class JobService {
 
     private static final Logger log = LoggerFactory.getLogger(JobService.class);
     static final int MAX_ATTEMPTS = 3;
+    static final int HEARTBEAT_SECONDS = 5;
+    static final String POLL_NUDGE = "jobs-poll-now";
+    static final String RUN_QUEUE = "seda:jobs-run";
 
     /** What a job of one kind does. */
     public interface Runner {
@@ -80,20 +91,24 @@ public class JobService implements SmartLifecycle {
     private final Map<String, Runner> runners;
     private final String owner;
     private final Duration staleAfter;
-    private final Duration pollInterval;
-    private ScheduledExecutorService scheduler;
-    private ExecutorService worker;
+    private final RouteNudge nudge;
+    private final ProducerTemplate producer;
     private volatile boolean busy;
-    private volatile boolean running;
+    private volatile boolean running = true;
+    /** The job {@code jobs-run} is running and its thread, for the heartbeat and for shutdown. */
+    private volatile String current;
+    private volatile Thread runner;
 
+    /** The poll interval ({@code vectorsync.jobs.poll-interval}, default 2s) is the route {@code jobs-poll}'s. */
     public JobService(JdbcTemplate jdbc, ObjectMapper json, List<Runner> runners, RelayInstance instance,
-            JobsProperties properties) {
+            JobsProperties properties, RouteNudge nudge, ProducerTemplate producer) {
         this.jdbc = jdbc;
         this.json = json;
         this.runners = runners.stream().collect(Collectors.toMap(Runner::kind, r -> r));
         this.owner = instance.id();
         this.staleAfter = properties.staleAfter();
-        this.pollInterval = properties.pollInterval();
+        this.nudge = nudge;
+        this.producer = producer;
     }
 
     /**
@@ -115,8 +130,8 @@ public class JobService implements SmartLifecycle {
                 ? jdbc.queryForObject("SELECT id FROM jobs WHERE kind = ? AND correlation_key = ?", String.class,
                         kind, correlationKey)
                 : created.get(0);
-        if (!created.isEmpty() && scheduler != null) {
-            scheduler.execute(this::pollQuietly);
+        if (!created.isEmpty()) {
+            nudge.nudge(POLL_NUDGE);
         }
         return find(jobId).orElseThrow();
     }
@@ -138,8 +153,12 @@ public class JobService implements SmartLifecycle {
         }
     }
 
-    /** Re-queues jobs whose instance stopped beating, claims the oldest queued job when idle. */
-    void poll() {
+    /**
+     * Re-queues jobs whose instance stopped beating, claims the oldest queued job when idle and hands it
+     * to {@code jobs-run}. Synchronized: {@code jobs-poll} and {@code jobs-poll-now} both call it, and
+     * two polls at once could claim two jobs.
+     */
+    synchronized void poll() {
         int requeued = jdbc.update("""
                 UPDATE jobs SET status = CASE WHEN attempts >= ? THEN 'FAILED' ELSE 'QUEUED' END,
                        last_error = 'VSYNC-JOB-INTERRUPTED: the instance running the job (' || coalesce(owner, '?')
@@ -166,23 +185,51 @@ public class JobService implements SmartLifecycle {
         if (claimed.isEmpty()) {
             return;
         }
-        Map<String, Object> job = claimed.get(0);
         busy = true;
-        worker.execute(() -> {
-            try {
-                run((String) job.get("id"), (String) job.get("kind"), (String) job.get("request"));
-            } finally {
-                busy = false;
-                scheduler.execute(this::pollQuietly);
-            }
-        });
+        try {
+            producer.sendBody(RUN_QUEUE, claimed.get(0));
+        } catch (RuntimeException e) {
+            // Camel is stopping: the job stays RUNNING without a heartbeat and runs again after stale-after.
+            busy = false;
+            log.info("Job {} claimed but not started ({}); it will run again", claimed.get(0).get("id"), e.toString());
+        }
     }
 
-    private void pollQuietly() {
+    /** The poll routes' entry point: a failure is logged and the next poll tries again. */
+    public void pollQuietly() {
         try {
             poll();
         } catch (RuntimeException e) {
             log.warn("Job poll failed: {}", e.toString());
+        }
+    }
+
+    /** Runs a job claimed by {@link #poll} (route {@code jobs-run}), then nudges the poll for the next one. */
+    public void runClaimed(Map<String, Object> job) {
+        String id = (String) job.get("id");
+        current = id;
+        runner = Thread.currentThread();
+        try {
+            run(id, (String) job.get("kind"), (String) job.get("request"));
+        } finally {
+            current = null;
+            runner = null;
+            busy = false;
+            Thread.interrupted(); // an interrupt meant for the job must not reach the route's thread
+            nudge.nudge(POLL_NUDGE);
+        }
+    }
+
+    /** Beats the running job's row (route {@code jobs-heartbeat}), so no instance takes it for stale. */
+    public void heartbeat() {
+        String id = current;
+        if (id == null) {
+            return;
+        }
+        try {
+            jdbc.update("UPDATE jobs SET heartbeat_at = clock_timestamp() WHERE id = ? AND owner = ?", id, owner);
+        } catch (RuntimeException e) {
+            log.debug("Job heartbeat failed: {}", e.toString());
         }
     }
 
@@ -198,14 +245,6 @@ public class JobService implements SmartLifecycle {
                         """, done, total, id, owner);
             }
         };
-        ScheduledExecutorService beat = scheduler;
-        var heartbeat = beat.scheduleWithFixedDelay(() -> {
-            try {
-                jdbc.update("UPDATE jobs SET heartbeat_at = clock_timestamp() WHERE id = ? AND owner = ?", id, owner);
-            } catch (RuntimeException e) {
-                log.debug("Job heartbeat failed: {}", e.toString());
-            }
-        }, 5, 5, TimeUnit.SECONDS);
         try {
             Map<String, Object> result = runners.get(kind).run(json.readTree(request), progress);
             finish(id, "SUCCEEDED", json.writeValueAsString(result), null);
@@ -220,8 +259,6 @@ public class JobService implements SmartLifecycle {
             String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             log.warn("Job {} ({}) failed: {}", id, kind, error);
             finish(id, "FAILED", null, error.length() > 2000 ? error.substring(0, 2000) : error);
-        } finally {
-            heartbeat.cancel(false);
         }
     }
 
@@ -236,32 +273,17 @@ public class JobService implements SmartLifecycle {
                 """, status, result, error, status, id, owner);
     }
 
-    @Override
-    public void start() {
-        scheduler = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "vectorsync-jobs"));
-        worker = Executors.newSingleThreadExecutor(r -> thread(r, "vectorsync-job-worker"));
-        running = true;
-        scheduler.scheduleWithFixedDelay(this::pollQuietly, 0, Math.max(100, pollInterval.toMillis()),
-                TimeUnit.MILLISECONDS);
-    }
-
-    private static Thread thread(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
-    }
-
-    @Override
-    public void stop() {
+    /**
+     * The application is closing: before Camel stops its routes (which would wait for the job in flight),
+     * stop claiming and interrupt the running job; it stays RUNNING and runs again after stale-after.
+     */
+    @EventListener(ContextClosedEvent.class)
+    @Order(Ordered.HIGHEST_PRECEDENCE)
+    public void stopJobs() {
         running = false;
-        if (scheduler != null) {
-            scheduler.shutdownNow();
-            worker.shutdownNow();
+        Thread t = runner;
+        if (t != null) {
+            t.interrupt();
         }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return running;
     }
 }

@@ -7,7 +7,6 @@ import io.vectorsync.config.AlertProperties;
 import io.vectorsync.relay.RelayListener;
 import io.vectorsync.relay.RelayStats;
 import jakarta.annotation.PostConstruct;
-import jakarta.annotation.PreDestroy;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -18,16 +17,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
  * Evaluates the alert thresholds ({@code vectorsync.alerts.*}) per backend every
- * {@code evaluate-interval}, on the cached {@link RelayStats} and on the deliveries and failures this
+ * {@code evaluate-interval} (the route {@code housekeeping-alerts} of {@code routes/housekeeping.camel.yaml},
+ * started only with {@code vectorsync.alerts.enabled}), on the cached {@link RelayStats} and on the deliveries and failures this
  * instance saw in the last {@code failure-window}. An alert fires once when its value reaches the
  * threshold (ERROR log with its code, counter {@code vectorsync.alerts.fired}, webhook) and clears
  * once when it is back under (INFO log, webhook). Logs carry backend, value and threshold, never an
@@ -76,7 +73,6 @@ public class AlertEvaluator implements RelayListener {
     private final MeterRegistry registry;
     private final Map<Key, ActiveAlert> active = new ConcurrentHashMap<>();
     private final Map<String, Deque<Attempt>> attempts = new ConcurrentHashMap<>();
-    private ScheduledExecutorService scheduler;
 
     public AlertEvaluator(RelayStats stats, AlertProperties properties, AlertWebhook webhook, MeterRegistry registry) {
         this.stats = stats;
@@ -109,28 +105,14 @@ public class AlertEvaluator implements RelayListener {
                         .register(registry);
             }
         }
-        if (!properties.enabled()) {
-            return;
-        }
-        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "vectorsync-alerts");
-            t.setDaemon(true);
-            return t;
-        });
-        long every = properties.evaluateInterval().toMillis();
-        scheduler.scheduleWithFixedDelay(() -> {
-            try {
-                evaluate();
-            } catch (RuntimeException e) {
-                log.warn("Cannot evaluate the alerts: {}", e.toString());
-            }
-        }, every, every, TimeUnit.MILLISECONDS);
     }
 
-    @PreDestroy
-    void stop() {
-        if (scheduler != null) {
-            scheduler.shutdownNow();
+    /** The periodic evaluation (route {@code housekeeping-alerts}): a failure waits for the next one. */
+    public void evaluateQuietly() {
+        try {
+            evaluate();
+        } catch (RuntimeException e) {
+            log.warn("Cannot evaluate the alerts: {}", e.toString());
         }
     }
 

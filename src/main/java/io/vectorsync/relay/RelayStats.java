@@ -1,9 +1,6 @@
 package io.vectorsync.relay;
 
 import io.vectorsync.backend.BackendRegistry;
-import io.vectorsync.config.MetricsProperties;
-import jakarta.annotation.PostConstruct;
-import jakarta.annotation.PreDestroy;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -18,9 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Navigate;
 import org.apache.camel.Route;
@@ -35,7 +29,8 @@ import org.springframework.stereotype.Component;
  * parked and dead-letter counts and the cursor's pause, lease and error columns, read in one statement
  * per refresh and cached; the circuit state from the backend route's circuit breaker and the age of the
  * last poll from {@link RelayPoller} are read live. Refreshed every {@code vectorsync.metrics.refresh-interval}
- * and on demand ({@link #refresh()}).
+ * by the route {@code housekeeping-relay-stats} ({@code routes/housekeeping.camel.yaml}) and on demand
+ * ({@link #refresh()}).
  */
 @Component
 public class RelayStats {
@@ -133,36 +128,18 @@ public class RelayStats {
     private final BackendRegistry backends;
     private final CamelContext camel;
     private final RelayPoller poller;
-    private final MetricsProperties properties;
     private volatile Map<String, BackendStats> current;
-    private ScheduledExecutorService scheduler;
 
-    public RelayStats(JdbcTemplate jdbc, BackendRegistry backends, CamelContext camel, RelayPoller poller,
-            MetricsProperties properties) {
+    /** The refresh interval, {@code vectorsync.metrics.refresh-interval}, is the route's (validated by its record). */
+    public RelayStats(JdbcTemplate jdbc, BackendRegistry backends, CamelContext camel, RelayPoller poller) {
         this.jdbc = jdbc;
         this.backends = backends;
         this.camel = camel;
         this.poller = poller;
-        this.properties = properties;
     }
 
-    @PostConstruct
-    void start() {
-        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "vectorsync-relay-stats");
-            t.setDaemon(true);
-            return t;
-        });
-        long every = properties.refreshInterval().toMillis();
-        scheduler.scheduleWithFixedDelay(this::refreshQuietly, every, every, TimeUnit.MILLISECONDS);
-    }
-
-    @PreDestroy
-    void stop() {
-        scheduler.shutdownNow();
-    }
-
-    private void refreshQuietly() {
+    /** The periodic refresh (route {@code housekeeping-relay-stats}): a failure keeps the last values. */
+    public void refreshQuietly() {
         try {
             refresh();
         } catch (RuntimeException e) {

@@ -1,13 +1,9 @@
 package io.vectorsync.relay;
 
 import io.vectorsync.backend.BackendRegistry;
-import io.vectorsync.config.VectorsyncProperties;
-import java.time.Duration;
+import io.vectorsync.routes.RouteNudge;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.NamedNode;
 import org.apache.camel.Route;
@@ -17,7 +13,6 @@ import org.apache.camel.spi.RoutePolicyFactory;
 import org.apache.camel.support.RoutePolicySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.EventListener;
@@ -34,37 +29,37 @@ import org.springframework.stereotype.Component;
  *   <li>a pause or resume made through this instance ({@link PauseControl}: the admin API, the CLI) moves
  *       its route at once; a resumed backend would otherwise sit behind a suspended route until the next
  *       reconciliation;</li>
- *   <li>every {@code pause-sync-interval} each started or suspended relay route of this instance is
+ *   <li>every {@code pause-sync-interval} (the route {@code housekeeping-route-state} of
+ *       {@code routes/housekeeping.camel.yaml}) each started or suspended relay route of this instance is
  *       suspended or resumed to match the database (a pause made by another instance, or written to the
  *       table directly, shows as a suspended route here).</li>
  * </ul>
+ * A reconciliation asked for now by a pause through this instance runs on the route
+ * {@code housekeeping-route-state-now} (a {@link RouteNudge}); the first one runs when the application is
+ * ready. One reconciliation runs at a time.
  * The poller reads the column at every poll as well, so a route that is not yet suspended never delivers
  * for a paused backend. Routes stopped (not suspended) are left alone: stopping is start-up and shutdown's.
  */
 @Component
 @Order(Ordered.LOWEST_PRECEDENCE)
-public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<ApplicationReadyEvent>, DisposableBean {
+public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<ApplicationReadyEvent> {
 
     private static final Logger log = LoggerFactory.getLogger(RouteStateSync.class);
 
     private final CamelContext camel;
     private final PauseControl pauses;
     private final BackendRegistry backends;
-    private final Duration interval;
+    private final RouteNudge nudge;
     /** Routes this class is moving right now: their policy callbacks must not write the state back. */
     private final java.util.Set<String> moving = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "vectorsync-route-state");
-        t.setDaemon(true);
-        return t;
-    });
+    static final String NUDGE = "route-state-now";
 
-    public RouteStateSync(CamelContext camel, PauseControl pauses, BackendRegistry backends,
-            VectorsyncProperties properties) {
+    /** The interval, {@code vectorsync.relay.pause-sync-interval} (validated by its record), is the route's. */
+    public RouteStateSync(CamelContext camel, PauseControl pauses, BackendRegistry backends, RouteNudge nudge) {
         this.camel = camel;
         this.pauses = pauses;
         this.backends = backends;
-        this.interval = properties.relay().pauseSyncInterval();
+        this.nudge = nudge;
         if (!camel.getRoutePolicyFactories().contains(this)) {
             camel.addRoutePolicyFactory(this);
         }
@@ -89,24 +84,23 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
         };
     }
 
-    /** Runs after the route validator (also an ApplicationReadyEvent listener) has started the relay routes. */
+    /**
+     * Runs after the route validator (also an ApplicationReadyEvent listener) has started the relay routes:
+     * the first reconciliation, at once and before the application is reported ready (a nudge would wait
+     * for the seda consumer, which does not poll while Camel is still finishing its start).
+     */
     @Override
     public void onApplicationEvent(ApplicationReadyEvent event) {
-        long ms = interval.toMillis();
-        timer.scheduleWithFixedDelay(this::reconcileQuietly, 0, ms, TimeUnit.MILLISECONDS);
+        reconcileQuietly();
     }
 
     /**
-     * A pause or resume through this instance: reconcile now, on the timer's thread (suspending a route
-     * waits for its exchange in flight, which the caller, an HTTP request, should not).
+     * A pause or resume through this instance: reconcile now, on the nudge route's thread (suspending a
+     * route waits for its exchange in flight, which the caller, an HTTP request, should not).
      */
     @EventListener
     public void onPauseChanged(PauseControl.Changed changed) {
-        try {
-            timer.execute(this::reconcileQuietly);
-        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
-            // the context is closing: routes are being stopped anyway
-        }
+        nudge.nudge(NUDGE);
     }
 
     /** A route suspended or resumed by anyone (JMX, Hawtio, this class) records the state in the database. */
@@ -130,8 +124,12 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
         }
     }
 
-    /** Suspends or resumes this instance's relay routes to match {@code relay_cursor.paused}. */
-    public void reconcile() {
+    /**
+     * Suspends or resumes this instance's relay routes to match {@code relay_cursor.paused}. Synchronized:
+     * the periodic route and the nudge route call it, and one reconciliation at a time keeps their moves
+     * from crossing.
+     */
+    public synchronized void reconcile() {
         if (!camel.isStarted() || camel.isStopping()) {
             return;
         }
@@ -164,7 +162,8 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
         }
     }
 
-    private void reconcileQuietly() {
+    /** The routes' entry point: a failure is logged and the next run tries again. */
+    public void reconcileQuietly() {
         try {
             reconcile();
         } catch (RuntimeException e) {
@@ -178,10 +177,5 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
         }
         String backend = routeId.substring(RelayRouteValidator.ROUTE_PREFIX.length());
         return backends.contains(backend) ? backend : null;
-    }
-
-    @Override
-    public void destroy() {
-        timer.shutdownNow();
     }
 }

@@ -41,7 +41,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * while one is down (not a test: {@code bench/backends.sh [N]}).
  *
  * <p>Each run starts the application in-process on a fresh database with only the backends it measures
- * (a routes file with one templatedRoute each is generated), loads N chunks with 384-dimension
+ * (their relay routes come from the configuration, ADR 021), loads N chunks with 384-dimension
  * embeddings and their lean events with every relay paused, un-pauses them together, and times each
  * backend until it has delivered all N. The servers are the ones the tests use, on loopback: the
  * primary's own database ({@code replica}), another database on the same server ({@code remote}), an HTTP
@@ -440,25 +440,17 @@ public final class BackendsBench {
         }
     }
 
-    private record App(ConfigurableApplicationContext ctx, String db, Path routes) implements AutoCloseable {
+    private record App(ConfigurableApplicationContext ctx, String db) implements AutoCloseable {
         @Override
         public void close() throws Exception {
             ctx.close();
             admin("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
-            Files.deleteIfExists(routes);
         }
     }
 
     private App start(List<Target> targets, Counter counter) throws Exception {
         String db = "vsbench_backends_" + ProcessHandle.current().pid();
         admin("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)", "CREATE DATABASE " + db);
-        StringBuilder yaml = new StringBuilder();
-        for (Target t : targets) {
-            yaml.append("- templatedRoute:\n    routeTemplateRef: relay\n    routeId: relay-").append(t.name())
-                    .append("\n    parameters:\n      - name: backend\n        value: ").append(t.name()).append('\n');
-        }
-        Path routes = Files.createTempFile("vsbench-backends", ".camel.yaml");
-        Files.writeString(routes, yaml);
         List<String> args = new ArrayList<>(List.of(
                 "--spring.datasource.url=" + TestDatabases.url(db),
                 "--spring.datasource.username=" + TestDatabases.USER,
@@ -466,8 +458,8 @@ public final class BackendsBench {
                 "--server.port=0",
                 "--server.address=127.0.0.1",
                 "--vectorsync.embedding-dimension=384",
-                "--camel.main.routes-include-pattern=file:routes/error-handling.camel.yaml,file:routes/relay.camel.yaml,file:"
-                        + routes,
+                "--camel.springboot.main-run-controller=false",
+                "--vectorsync.retention.enabled=false",
                 "--logging.level.root=WARN",
                 "--logging.level.io.vectorsync=WARN"));
         // The default replica backend is configured in application.yaml: disable it unless measured.
@@ -482,7 +474,7 @@ public final class BackendsBench {
                 .bannerMode(org.springframework.boot.Banner.Mode.OFF)
                 .logStartupInfo(false)
                 .run(args.toArray(String[]::new));
-        return new App(ctx, db, routes);
+        return new App(ctx, db);
     }
 
     private void throughput(String run, int n, List<Target> targets) throws Exception {

@@ -345,8 +345,6 @@ public final class ChaosRun {
                 "--spring.datasource.username=postgres",
                 "--spring.datasource.password=",
                 "--spring.datasource.hikari.maximum-pool-size=8",
-                "--camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-three/*.camel.yaml"
-                        + (lateAdded ? ",classpath:test-routes-late/late.camel.yaml" : ""),
                 "--vectorsync.embedding-dimension=" + s.dimension(),
                 "--vectorsync.instance-id=chaos-" + n,
                 "--vectorsync.relay.lease-ttl=3s",

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.config.AlertProperties;
+import io.vectorsync.routes.RouteNudge;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -14,12 +15,16 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The alert webhook against a real loopback HTTP server: events arrive as JSON; a receiver that never
- * answers neither blocks the caller nor holds up later events beyond the timeout.
+ * answers neither blocks the caller nor holds up later events beyond the timeout. The queue is drained by
+ * a Camel route as in the application (there {@code housekeeping-alert-webhook} of routes/housekeeping.camel.yaml;
+ * here the same nudge queue and bean method in a Camel of its own, without the application's other beans).
  */
 class AlertWebhookTest {
 
@@ -28,6 +33,8 @@ class AlertWebhookTest {
     private final CountDownLatch release = new CountDownLatch(1);
     private HttpServer server;
     private AlertWebhook webhook;
+    private final DefaultCamelContext camel = new DefaultCamelContext();
+    private final RouteNudge nudge = new RouteNudge(camel, camel.createProducerTemplate());
 
     private AlertWebhook start(boolean hang) throws Exception {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -47,16 +54,21 @@ class AlertWebhookTest {
         AlertProperties p = new AlertProperties(true, Duration.ofSeconds(5), 300, 1, 0.5, Duration.ofMinutes(5), 3,
                 Duration.ofMinutes(10), "http://127.0.0.1:" + server.getAddress().getPort() + "/hook",
                 Duration.ofMillis(300), Map.of());
-        webhook = new AlertWebhook(p, json);
+        webhook = new AlertWebhook(p, json, nudge);
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from(RouteNudge.uri(AlertWebhook.NUDGE)).routeId("housekeeping-alert-webhook").bean(webhook, "drain");
+            }
+        });
+        camel.start();
         return webhook;
     }
 
     @AfterEach
     void stop() {
         release.countDown();
-        if (webhook != null) {
-            webhook.stop();
-        }
+        camel.stop();
         if (server != null) {
             server.stop(0);
         }
@@ -88,14 +100,10 @@ class AlertWebhookTest {
         start(false);
         AlertProperties none = new AlertProperties(true, Duration.ofSeconds(5), 300, 1, 0.5, Duration.ofMinutes(5),
                 3, Duration.ofMinutes(10), null, Duration.ofSeconds(2), Map.of());
-        AlertWebhook silent = new AlertWebhook(none, json);
-        try {
-            silent.post(Map.of("event", "fired"));
-            webhook.post(Map.of("event", "marker"));
-            await().atMost(Duration.ofSeconds(5)).until(() -> received.size() == 1);
-            assertThat(received.get(0).get("event").asText()).isEqualTo("marker");
-        } finally {
-            silent.stop();
-        }
+        AlertWebhook silent = new AlertWebhook(none, json, nudge);
+        silent.post(Map.of("event", "fired"));
+        webhook.post(Map.of("event", "marker"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> received.size() == 1);
+        assertThat(received.get(0).get("event").asText()).isEqualTo("marker");
     }
 }

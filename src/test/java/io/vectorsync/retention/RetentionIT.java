@@ -24,7 +24,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * after the rows vanished.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-retention/*.camel.yaml",
         "vectorsync.backends.slow.postgres.table=slow_chunks",
         "vectorsync.retention.enabled=false",
         "vectorsync.retention.batch-size=3",

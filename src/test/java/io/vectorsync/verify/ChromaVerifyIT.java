@@ -33,7 +33,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * the relay converge. A webhook backend can't be read back and is refused with a clear code.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-verify/*.camel.yaml",
         "vectorsync.backends.chroma.type=chroma",
         "vectorsync.backends.chroma.chroma.collection=verify-chunks",
         "vectorsync.backends.chroma.read-timeout=5s",

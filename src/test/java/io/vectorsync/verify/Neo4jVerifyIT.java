@@ -23,7 +23,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * older version and changed content are found; repair converges.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-neo4j-verify/*.camel.yaml",
         "vectorsync.backends.graph.type=neo4j",
         "vectorsync.backends.graph.neo4j.label=VerifyChunk",
         "vectorsync.verify.page-size=4"})

@@ -22,7 +22,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * (ADR 019) get through where re-sending them would be skipped; the replica is not written.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-remote/*.camel.yaml",
         "vectorsync.backends.remote.postgres.table=remote_chunks",
         "vectorsync.backends.remote.fields=content,metadata.lang"})
 class RemoteVerifyIT extends AbstractIT {

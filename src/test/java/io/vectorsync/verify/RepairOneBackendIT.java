@@ -34,7 +34,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * versions and no outbox event is written.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-neo4j-verify/*.camel.yaml",
         "vectorsync.backends.graph.type=neo4j",
         "vectorsync.backends.graph.neo4j.label=RepairChunk",
         "vectorsync.verify.page-size=3"})

@@ -23,7 +23,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * the relay converge (external versions: the repaired writes carry newer ones).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-search-verify/*.camel.yaml",
         "vectorsync.backends.search.type=opensearch",
         "vectorsync.backends.search.search.index=verify-chunks",
         "vectorsync.backends.search.read-timeout=10s",

@@ -27,7 +27,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * unreadable.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-neo4j-verify/*.camel.yaml",
         "vectorsync.backends.graph.type=neo4j",
         "vectorsync.backends.graph.neo4j.label=StateChunk",
         "vectorsync.verify.page-size=3"})

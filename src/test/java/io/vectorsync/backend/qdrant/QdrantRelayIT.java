@@ -24,7 +24,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * OpenAPI document.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-qdrant/*.camel.yaml",
         "vectorsync.backends.memories.type=qdrant",
         "vectorsync.backends.memories.qdrant.collection-by=memory_type",
         "vectorsync.backends.memories.qdrant.delete-mode=soft",

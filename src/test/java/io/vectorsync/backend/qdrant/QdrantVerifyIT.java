@@ -21,7 +21,6 @@ import org.springframework.test.context.DynamicPropertySource;
  * each kind of difference is found, and repair converges.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-qdrant-verify/*.camel.yaml",
         "vectorsync.backends.memories.type=qdrant",
         "vectorsync.backends.memories.qdrant.collection=vmem",
         "vectorsync.backends.memories.qdrant.collection-by=memory_type",
