@@ -1,5 +1,6 @@
 package io.vectorsync;
 
+import io.vectorsync.backend.ReadBack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -113,7 +114,7 @@ class ChromaFenceIT extends AbstractIT {
     }
 
     private StoredChunk held(String id) {
-        return backends.get("chroma").readBack(List.of(id)).get(id);
+        return ((ReadBack) backends.get("chroma")).readBack(List.of(id)).get(id);
     }
 
     @Test

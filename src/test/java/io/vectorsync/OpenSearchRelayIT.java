@@ -1,5 +1,6 @@
 package io.vectorsync;
 
+import io.vectorsync.backend.ReadBack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -58,7 +59,7 @@ class OpenSearchRelayIT extends AbstractIT {
     private boolean indexInStep() {
         List<Map<String, Object>> rows = jdbc.queryForList(
                 "SELECT chunk_id, version, deleted, privacy, content FROM chunks WHERE chunk_id LIKE 's-%'");
-        Map<String, StoredChunk> held = backends.get("search").readBack(
+        Map<String, StoredChunk> held = ((ReadBack) backends.get("search")).readBack(
                 rows.stream().map(r -> (String) r.get("chunk_id")).toList());
         for (Map<String, Object> r : rows) {
             String id = (String) r.get("chunk_id");

@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -142,7 +143,7 @@ class Neo4jBatchCutsIT {
             if (redeliver) {
                 // Written, then the cursor's commit is lost (a lease lost, a crash): the same batch comes again.
                 try {
-                    backend.apply(toWrite);
+                    backend.apply(toWrite, LeaseFence.of(1));
                 } catch (ChangesDeferredException e) {
                     // parked only by the delivery that commits
                 }
@@ -155,7 +156,7 @@ class Neo4jBatchCutsIT {
                         if (list.stream().anyMatch(c -> c.key().equals(poison))) {
                             throw new TransientBackendException("the backend times out on " + poison, null);
                         }
-                        backend.apply(list);
+                        backend.apply(list, LeaseFence.of(1));
                     });
                 } catch (TransientBackendException allFailed) { // nothing went through: all of it comes again
                     o = new RelayDeliverer.Outcome();
@@ -173,7 +174,7 @@ class Neo4jBatchCutsIT {
                         .forEach(c -> ledger.merge(c.key(), c.version(), Math::max)); // a part that went through
             } else {
                 try {
-                    backend.apply(toWrite);
+                    backend.apply(toWrite, LeaseFence.of(1));
                 } catch (ChangesDeferredException e) {
                     deferred = e.deferred();
                 }

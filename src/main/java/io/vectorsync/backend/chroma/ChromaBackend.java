@@ -1,5 +1,8 @@
 package io.vectorsync.backend.chroma;
 
+import io.vectorsync.backend.FenceCheckedApart;
+import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.backend.ReadBack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -30,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -56,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * the collection is created again on the next call; another 4xx refuses the batch, naming the refused
  * change when it can be told (a wrong embedding dimension is caught before anything is written).
  */
-final class ChromaBackend implements Backend {
+final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
 
     private static final Logger log = LoggerFactory.getLogger(ChromaBackend.class);
 
@@ -142,36 +146,23 @@ final class ChromaBackend implements Backend {
     }
 
     @Override
-    public boolean hasHealthProbe() {
-        return true;
-    }
-
-    @Override
-    public String healthProblem() {
+    public Optional<String> healthProblem() {
         try {
             HttpResponse<String> r = send("GET", "api/v2/heartbeat", null);
-            return r.statusCode() / 100 == 2 ? null : "heartbeat answered HTTP " + r.statusCode();
+            return r.statusCode() / 100 == 2 ? Optional.empty() : Optional.of("heartbeat answered HTTP " + r.statusCode());
         } catch (TransientBackendException e) {
-            return e.getMessage();
+            return Optional.of(e.getMessage());
         }
     }
 
     /**
      * Refuses the write when a newer lease epoch has written (kept in the records collection's metadata,
-     * {@code vectorsync_lease_epoch}), then applies it. Chroma has no transactions, so the check and the
-     * write are two calls: this stops a holder that stalled before its write (the usual case: a pause
-     * between poll and write), not one that stalls in the few milliseconds between the two.
-     */
-    @Override
-    public void apply(List<Change> changes, long fence) {
-        apply(changes, LeaseFence.of(fence));
-    }
-
-    /**
-     * As {@link #apply(List, long)}, with the epoch kept per partition ({@code vectorsync_lease_epoch} for
-     * partition 0, {@code vectorsync_lease_epoch/<p>} for others). The stall between check and write is
-     * closed by the relay instead (ADR 017): a holder that finds its lease lost after writing records the
-     * keys as suspect and the current holder re-reads and rewrites them ({@link #fenceCheckedApart()}).
+     * {@code vectorsync_lease_epoch} for partition 0, {@code vectorsync_lease_epoch/<p>} for others), then
+     * applies it. Chroma has no transactions, so the check and the write are two calls: this stops a holder
+     * that stalled before its write (the usual case: a pause between poll and write), not one that stalls in
+     * the few milliseconds between the two. That stall is closed by the relay instead (ADR 017): a holder
+     * that finds its lease lost after writing records the keys as suspect and the current holder re-reads
+     * and rewrites them ({@link FenceCheckedApart}).
      */
     @Override
     public void apply(List<Change> changes, LeaseFence fence) {
@@ -179,12 +170,7 @@ final class ChromaBackend implements Backend {
             return;
         }
         fence(fence.key(FENCE), fence.epoch());
-        apply(changes);
-    }
-
-    @Override
-    public boolean fenceCheckedApart() {
-        return true;
+        write(changes);
     }
 
     private void fence(String key, long epoch) {
@@ -218,8 +204,7 @@ final class ChromaBackend implements Backend {
         }
     }
 
-    @Override
-    public void apply(List<Change> changes) {
+    private void write(List<Change> changes) {
         if (changes.isEmpty()) {
             return;
         }
@@ -423,11 +408,6 @@ final class ChromaBackend implements Backend {
     @Override
     public int embeddingUlpTolerance() {
         return 4;
-    }
-
-    @Override
-    public boolean verifiable() {
-        return true;
     }
 
     @Override

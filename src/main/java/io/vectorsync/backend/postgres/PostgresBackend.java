@@ -1,5 +1,9 @@
 package io.vectorsync.backend.postgres;
 
+import io.vectorsync.backend.LeaseFence;
+import io.vectorsync.backend.InPrimaryDatabase;
+import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.backend.ReadBack;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.vectorsync.backend.Backend;
@@ -22,6 +26,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DataSourceUtils;
@@ -35,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * commit together; with one, it commits its own transaction before returning, fenced by the lease
  * epoch (table {@code vectorsync_fence} in that database) so a stalled former lease holder can't write.
  */
-final class PostgresBackend implements Backend, AutoCloseable {
+class PostgresBackend implements ReadBack, HealthProbe, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PostgresBackend.class);
     private static final Pattern TABLE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?");
@@ -183,6 +188,34 @@ final class PostgresBackend implements Backend, AutoCloseable {
     private String vectorCast = "real[]";
     private final java.util.concurrent.atomic.AtomicLong duplicates = new java.util.concurrent.atomic.AtomicLong();
 
+    /**
+     * The backend for this configuration: without a {@code jdbc-url} a table in the primary database
+     * ({@link InPrimaryDatabase}), otherwise one in a database of its own.
+     */
+    static PostgresBackend of(String name, VectorsyncProperties.Backend config, DataSource primary, int dimension) {
+        return config.jdbcUrl() == null || config.jdbcUrl().isBlank()
+                ? new InPrimary(name, config, primary, dimension)
+                : new PostgresBackend(name, config, primary, dimension);
+    }
+
+    /** A target table in the primary database: written in the primary's transaction, copying its rows. */
+    static final class InPrimary extends PostgresBackend implements InPrimaryDatabase {
+
+        private InPrimary(String name, VectorsyncProperties.Backend config, DataSource primary, int dimension) {
+            super(name, config, primary, dimension);
+        }
+
+        @Override
+        public void applyInPrimaryTransaction(List<Change> changes) {
+            write(changes, null);
+        }
+
+        @Override
+        public String table() {
+            return super.table;
+        }
+    }
+
     PostgresBackend(String name, VectorsyncProperties.Backend config, DataSource primary, int dimension) {
         this.name = name;
         this.table = config.table();
@@ -218,17 +251,6 @@ final class PostgresBackend implements Backend, AutoCloseable {
     @Override
     public String name() {
         return name;
-    }
-
-    @Override
-    public boolean sharesPrimaryTransaction() {
-        return sharesPrimary;
-    }
-
-    /** In the primary database the target copies API-managed chunks from {@code chunks} itself. */
-    @Override
-    public boolean copiesPrimaryRows() {
-        return sharesPrimary;
     }
 
     @Override
@@ -303,22 +325,21 @@ final class PostgresBackend implements Backend, AutoCloseable {
         return vectorCast;
     }
 
-    @Override
-    public void apply(List<Change> changes) {
-        write(changes, null);
-    }
-
     /**
      * In its own database, the write first takes the fence for this lease epoch in the same transaction,
-     * and is refused if a newer epoch has written. In the primary's transaction the cursor's
-     * compare-and-set already fences it.
+     * and is refused if a newer epoch has written (the fence is kept per backend, so partition 0 only). In
+     * the primary's transaction the cursor's compare-and-set already fences it.
      */
     @Override
-    public void apply(List<Change> changes, long fence) {
-        write(changes, sharesPrimary ? null : fence);
+    public void apply(List<Change> changes, LeaseFence fence) {
+        if (fence.partition() != 0) {
+            throw new IllegalStateException("backend '" + name + "' keys its fence by partition 0 only, not "
+                    + fence.partition());
+        }
+        write(changes, sharesPrimary ? null : fence.epoch());
     }
 
-    private void write(List<Change> changes, Long fence) {
+    final void write(List<Change> changes, Long fence) {
         if (changes.isEmpty()) {
             return;
         }
@@ -517,22 +538,7 @@ final class PostgresBackend implements Backend, AutoCloseable {
     }
 
     @Override
-    public String primaryDatabaseTable() {
-        return sharesPrimary ? table : null;
-    }
-
-    @Override
-    public boolean verifiable() {
-        return true;
-    }
-
-    @Override
-    public boolean hasHealthProbe() {
-        return true;
-    }
-
-    @Override
-    public String healthProblem() {
+    public Optional<String> healthProblem() {
         try {
             inTransaction(c -> {
                 try (var s = c.createStatement()) {
@@ -540,9 +546,9 @@ final class PostgresBackend implements Backend, AutoCloseable {
                 }
                 return null;
             });
-            return null;
+            return Optional.empty();
         } catch (SQLException e) {
-            return SqlErrors.describe(e);
+            return Optional.of(SqlErrors.describe(e));
         }
     }
 

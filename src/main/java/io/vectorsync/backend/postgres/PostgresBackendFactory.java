@@ -25,6 +25,6 @@ public final class PostgresBackendFactory implements BackendFactory {
 
     @Override
     public Backend create(String name, VectorsyncProperties.Backend config) {
-        return new PostgresBackend(name, config, primary, properties.embeddingDimension());
+        return PostgresBackend.of(name, config, primary, properties.embeddingDimension());
     }
 }

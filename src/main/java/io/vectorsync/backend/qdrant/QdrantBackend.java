@@ -1,5 +1,8 @@
 package io.vectorsync.backend.qdrant;
 
+import io.vectorsync.backend.LeaseFence;
+import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.backend.ReadBack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -28,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -87,7 +91,7 @@ import org.slf4j.LoggerFactory;
  * <p>Read-back does not return embeddings: with Cosine distance Qdrant stores the vector normalised to
  * unit length, not the one that was sent, so there is nothing exact to compare.
  */
-final class QdrantBackend implements Backend {
+final class QdrantBackend implements ReadBack, HealthProbe {
 
     private static final Logger log = LoggerFactory.getLogger(QdrantBackend.class);
     static final String TOMBSTONES_SUFFIX = "-tombstones";
@@ -389,8 +393,9 @@ final class QdrantBackend implements Backend {
 
     // ---------------------------------------------------------------- writes
 
+    /** Not fenced: Qdrant has no conditional write on another point; versions guard every point. */
     @Override
-    public void apply(List<Change> changes) {
+    public void apply(List<Change> changes, LeaseFence fence) {
         if (changes.isEmpty()) {
             return;
         }
@@ -789,11 +794,6 @@ final class QdrantBackend implements Backend {
         return new IdPage(ids, token);
     }
 
-    @Override
-    public boolean verifiable() {
-        return true;
-    }
-
     /** The read-back carries no vectors (they are not read back from Qdrant), so verify doesn't compare them. */
     @Override
     public java.util.Set<String> readBackFields() {
@@ -832,16 +832,11 @@ final class QdrantBackend implements Backend {
     }
 
     @Override
-    public boolean hasHealthProbe() {
-        return true;
-    }
-
-    @Override
-    public String healthProblem() {
+    public Optional<String> healthProblem() {
         try {
-            return exists(collection) ? null : "collection " + collection + " does not exist";
+            return exists(collection) ? Optional.empty() : Optional.of("collection " + collection + " does not exist");
         } catch (BackendException e) {
-            return e.getMessage();
+            return Optional.of(e.getMessage());
         }
     }
 

@@ -1,5 +1,8 @@
 package io.vectorsync.backend.search;
 
+import io.vectorsync.backend.LeaseFence;
+import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.backend.ReadBack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -30,6 +33,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * {@code mapper_parsing_exception}) is permanent and names the first such item. Error reasons are never
  * copied into messages: the server quotes field values in them.
  */
-final class SearchBackend implements Backend {
+final class SearchBackend implements ReadBack, HealthProbe {
 
     /** Which server: the vector field type and index settings differ. */
     enum Flavor {
@@ -217,8 +221,9 @@ final class SearchBackend implements Backend {
         }
     }
 
+    /** Not fenced: a bulk write can't be made conditional on a fence; versions guard every document. */
     @Override
-    public void apply(List<Change> changes) {
+    public void apply(List<Change> changes, LeaseFence fence) {
         if (changes.isEmpty()) {
             return;
         }
@@ -393,11 +398,6 @@ final class SearchBackend implements Backend {
     }
 
     @Override
-    public boolean verifiable() {
-        return true;
-    }
-
-    @Override
     public Map<String, Long> readBackVersions(Collection<String> chunkIds) {
         Map<String, Long> out = new HashMap<>();
         for (JsonNode doc : mget(chunkIds, DELETED)) {
@@ -436,23 +436,18 @@ final class SearchBackend implements Backend {
     }
 
     @Override
-    public boolean hasHealthProbe() {
-        return true;
-    }
-
-    @Override
-    public String healthProblem() {
+    public Optional<String> healthProblem() {
         try {
             HttpResponse<String> r = send(request("GET", "_cluster/health/" + index + "?timeout=1s", null));
             if (r.statusCode() / 100 != 2) {
-                return "cluster health: HTTP " + r.statusCode();
+                return Optional.of("cluster health: HTTP " + r.statusCode());
             }
             String status = json.readTree(r.body()).path("status").asText("");
-            return "red".equals(status) ? "index '" + index + "' is red" : null;
+            return "red".equals(status) ? Optional.of("index '" + index + "' is red") : Optional.empty();
         } catch (TransientBackendException e) {
-            return e.getMessage();
+            return Optional.of(e.getMessage());
         } catch (IOException e) {
-            return "cluster health: unreadable answer";
+            return Optional.of("cluster health: unreadable answer");
         }
     }
 

@@ -72,11 +72,6 @@ final class WebhookBackend implements Backend {
         return name;
     }
 
-    @Override
-    public void apply(List<Change> changes) {
-        send(changes, null);
-    }
-
     /**
      * A receiver is not a store this service can write conditionally, so the lease's epoch and partition
      * travel with the batch (headers {@value #EPOCH_HEADER} and {@value #PARTITION_HEADER}, fields
@@ -88,11 +83,6 @@ final class WebhookBackend implements Backend {
     @Override
     public void apply(List<Change> changes, LeaseFence fence) {
         send(changes, fence);
-    }
-
-    @Override
-    public void apply(List<Change> changes, long fence) {
-        send(changes, LeaseFence.of(fence));
     }
 
     private void send(List<Change> changes, LeaseFence fence) {
@@ -185,10 +175,5 @@ final class WebhookBackend implements Backend {
             // not JSON: the relay splits the batch to find the refused change
         }
         return -1;
-    }
-
-    @Override
-    public Map<String, io.vectorsync.backend.StoredChunk> readBack(Collection<String> chunkIds) {
-        throw new UnsupportedOperationException("a webhook receiver cannot be read back");
     }
 }

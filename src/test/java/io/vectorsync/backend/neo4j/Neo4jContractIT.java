@@ -1,5 +1,6 @@
 package io.vectorsync.backend.neo4j;
 
+import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -59,7 +60,7 @@ class Neo4jContractIT extends BackendContract {
         try {
             assertThatThrownBy(broken::bootstrap).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("vectorsync.backends.broken").hasMessageContaining("memory_id");
-            assertThatThrownBy(() -> broken.apply(List.of(upsert("a", 1, "x"))))
+            assertThatThrownBy(() -> broken.apply(List.of(upsert("a", 1, "x")), LeaseFence.of(1)))
                     .isInstanceOfSatisfying(TransientBackendException.class, e -> assertThat(e.unreachable()).isTrue());
         } finally {
             broken.close();

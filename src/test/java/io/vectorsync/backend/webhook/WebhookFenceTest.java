@@ -1,5 +1,6 @@
 package io.vectorsync.backend.webhook;
 
+import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -103,9 +104,9 @@ class WebhookFenceTest {
     @Test
     void aFormerHoldersBatchLandingAfterTheNewHoldersIsRefusedByItsEpoch() throws Exception {
         // Epoch 1 stalls with UPSERT x v4; epoch 2 took the lease and deletes x at v5.
-        CompletableFuture<Void> oldHolder = CompletableFuture.runAsync(() -> backend.apply(List.of(upsert("x", 4)), 1L));
+        CompletableFuture<Void> oldHolder = CompletableFuture.runAsync(() -> backend.apply(List.of(upsert("x", 4)), LeaseFence.of(1L)));
         assertThat(oldHolderArrived.await(5, TimeUnit.SECONDS)).isTrue();
-        backend.apply(List.of(Change.delete("x", 5)), 2L);
+        backend.apply(List.of(Change.delete("x", 5)), LeaseFence.of(2L));
         assertThat(headers).containsEntry("epoch", "2").containsEntry("partition", "0");
 
         release.countDown();
