@@ -19,12 +19,7 @@ import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -77,13 +72,10 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
     private static final int DEFAULT_MAX_BATCH = 1000;
 
     private final String name;
-    private final URI base;
-    private final String apiKey;
+    private final HttpCalls http;
     private final String collection;
     private final String distance;
     private final int dimension;
-    private final Duration readTimeout;
-    private final HttpClient client;
     private final ObjectMapper json;
     private final Clock clock;
 
@@ -96,8 +88,8 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
     ChromaBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json, Clock clock) {
         this.name = name;
         String url = HttpCalls.serverUrl(config.url(), "http://127.0.0.1:8000", name, "chroma").toString();
-        this.base = URI.create(url.endsWith("/") ? url : url + "/");
-        this.apiKey = HttpCalls.optional(config.apiKey());
+        this.http = new HttpCalls(name, url.endsWith("/") ? url : url + "/", config.connectTimeout(), config.readTimeout(),
+                json, clock).withHeader("x-chroma-token", HttpCalls.optional(config.apiKey()));
         this.collection = config.collection() == null || config.collection().isBlank() ? name : config.collection();
         if (!COLLECTION_NAME.matcher(collection).matches() || collection.contains("..")) {
             throw new IllegalStateException("vectorsync.backends." + name + ".collection must be 3-500 characters of"
@@ -115,8 +107,6 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
                     + " a Chroma record can't be stored without one");
         }
         this.dimension = dimension;
-        this.readTimeout = config.readTimeout();
-        this.client = HttpCalls.client(config.connectTimeout());
         this.json = json;
         this.clock = clock;
     }
@@ -141,15 +131,15 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
             collections();
         } catch (TransientBackendException e) {
             log.warn("Backend '{}': Chroma at {} is not available yet ({}); its collection is resolved on the"
-                    + " first write", name, base, e.getMessage());
+                    + " first write", name, http.base(), e.getMessage());
         }
     }
 
     @Override
     public Optional<String> healthProblem() {
         try {
-            HttpResponse<String> r = send("GET", "api/v2/heartbeat", null);
-            return r.statusCode() / 100 == 2 ? Optional.empty() : Optional.of("heartbeat answered HTTP " + r.statusCode());
+            HttpCalls.Reply r = http.call("GET", "api/v2/heartbeat", null);
+            return r.ok() ? Optional.empty() : Optional.of("heartbeat answered HTTP " + r.status());
         } catch (TransientBackendException e) {
             return Optional.of(e.getMessage());
         }
@@ -175,11 +165,7 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
 
     private void fence(String key, long epoch) {
         Collections c = collections();
-        HttpResponse<String> r = send("GET", databasePath() + "collections/" + collection, null);
-        if (r.statusCode() / 100 != 2) {
-            throw failure(r, null, List.of(), "read collection '" + collection + "'");
-        }
-        JsonNode col = read(r);
+        JsonNode col = expect("GET", databasePath() + "collections/" + collection, null, "read collection '" + collection + "'");
         if (!c.records().equals(col.path("id").asText())) {
             ids = null; // dropped and created again by someone else
             throw new TransientBackendException("backend '" + name + "': collection '" + collection
@@ -197,10 +183,7 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
             ObjectNode body = json.createObjectNode();
             ObjectNode m = meta.isObject() ? ((ObjectNode) meta).deepCopy() : json.createObjectNode();
             body.set("new_metadata", m.put(key, epoch));
-            HttpResponse<String> put = send("PUT", databasePath() + "collections/" + c.records(), body);
-            if (put.statusCode() / 100 != 2) {
-                throw failure(put, null, List.of(), "fence collection '" + collection + "'");
-            }
+            expect("PUT", databasePath() + "collections/" + c.records(), body, "fence collection '" + collection + "'");
         }
     }
 
@@ -268,10 +251,10 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
             ObjectNode body = json.createObjectNode();
             ArrayNode idArray = body.putArray("ids");
             remove.forEach(idArray::add);
-            call(c.records(), "delete", body, changes, List.of());
+            call(c.records(), "delete", body, List.of());
         }
         if (!add.isEmpty()) {
-            call(c.records(), "add", addBody(changes, add), changes, add);
+            call(c.records(), "add", addBody(changes, add), add);
             if (c.dimension() == null) {
                 ids = new Collections(c.records(), c.tombstones(), dimension);
             }
@@ -287,7 +270,7 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
                 embeddings.addArray().add(0f);
                 metadatas.addObject().put(ChromaMetadata.CHUNK_ID, ch.key()).put(ChromaMetadata.VERSION, ch.version());
             }
-            call(c.tombstones(), "upsert", body, changes, bury);
+            call(c.tombstones(), "upsert", body, bury);
         }
     }
 
@@ -337,7 +320,7 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
         ArrayNode idArray = body.putArray("ids");
         keys.forEach(idArray::add);
         body.putArray("include").add("metadatas");
-        JsonNode got = call(collectionId, "get", body, null, List.of());
+        JsonNode got = call(collectionId, "get", body, List.of());
         JsonNode gotIds = got.path("ids");
         JsonNode metadatas = got.path("metadatas");
         for (int i = 0; i < gotIds.size(); i++) {
@@ -360,7 +343,7 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
             ArrayNode idArray = body.putArray("ids");
             all.subList(from, Math.min(all.size(), from + maxBatch)).forEach(idArray::add);
             body.putArray("include").add("embeddings").add("documents").add("metadatas");
-            JsonNode got = call(records, "get", body, null, List.of());
+            JsonNode got = call(records, "get", body, List.of());
             for (int i = 0; i < got.path("ids").size(); i++) {
                 String id = got.path("ids").get(i).asText();
                 JsonNode meta = got.path("metadatas").path(i);
@@ -398,7 +381,7 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
         body.put("limit", size);
         body.put("offset", offset);
         body.putArray("include");
-        JsonNode got = call(collections().records(), "get", body, null, List.of());
+        JsonNode got = call(collections().records(), "get", body, List.of());
         List<String> out = new java.util.ArrayList<>(size);
         got.path("ids").forEach(id -> out.add(id.asText()));
         return new IdPage(out, out.size() < size ? null : Integer.toString(offset + out.size()));
@@ -458,11 +441,7 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
         body.put("name", collectionName);
         body.put("get_or_create", true);
         body.putObject("configuration").putObject("hnsw").put("space", space);
-        HttpResponse<String> r = send("POST", databasePath() + "collections", body);
-        if (r.statusCode() / 100 != 2) {
-            throw failure(r, null, List.of(), "create collection '" + collectionName + "'");
-        }
-        JsonNode n = read(r);
+        JsonNode n = expect("POST", databasePath() + "collections", body, "create collection '" + collectionName + "'");
         if (!n.hasNonNull("id")) {
             throw new PermanentBackendException("backend '" + name + "': Chroma answered no collection id for '"
                     + collectionName + "'", null);
@@ -472,9 +451,9 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
 
     private void readMaxBatch() {
         try {
-            HttpResponse<String> r = send("GET", "api/v2/pre-flight-checks", null);
-            if (r.statusCode() / 100 == 2) {
-                int n = read(r).path("max_batch_size").asInt(0);
+            HttpCalls.Reply r = http.call("GET", "api/v2/pre-flight-checks", null);
+            if (r.ok()) {
+                int n = r.json("Chroma pre-flight-checks").path("max_batch_size").asInt(0);
                 if (n > 0) {
                     maxBatch = n;
                 }
@@ -495,31 +474,27 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
      * thrown classified, with the refused change's index in {@code changes} when {@code positions} (the
      * batch index of each item of the request) lets it be told.
      */
-    private JsonNode call(String collectionId, String operation, ObjectNode body, List<Change> changes,
-            List<Integer> positions) {
-        HttpResponse<String> r = send("POST", databasePath() + "collections/" + collectionId + "/" + operation, body);
-        if (r.statusCode() / 100 == 2) {
-            return read(r);
-        }
-        throw failure(r, changes, positions, operation);
+    private JsonNode call(String collectionId, String operation, ObjectNode body, List<Integer> positions) {
+        return expect("POST", databasePath() + "collections/" + collectionId + "/" + operation, body, operation,
+                positions);
     }
 
-    private RuntimeException failure(HttpResponse<String> r, List<Change> changes, List<Integer> positions,
-            String operation) {
-        int status = r.statusCode();
-        JsonNode error = readQuietly(r);
-        if (status == 404) {
+    private JsonNode expect(String method, String path, JsonNode body, String what) {
+        return expect(method, path, body, what, List.of());
+    }
+
+    /** The answer's JSON, or the failure: a 404 means the collection was dropped, a 409 is a name or id clash. */
+    private JsonNode expect(String method, String path, JsonNode body, String what, List<Integer> positions) {
+        HttpCalls.Reply r = http.call(method, path, body);
+        if (r.ok()) {
+            return r.json("Chroma " + what);
+        }
+        JsonNode error = r.body();
+        if (r.status() == 404) {
             ids = null; // the collection was dropped: get-or-create it again on the next call
-            return new TransientBackendException("backend '" + name + "': Chroma " + operation + " answered HTTP "
-                    + status + describe(error), null);
+            throw new TransientBackendException(http.says("Chroma " + what, r, describe(error)), null);
         }
-        if (HttpCalls.classify(status) == HttpCalls.Verdict.ALREADY_APPLIED) {
-            // Chroma's 409 is a name or id clash, not a version guard: this input is refused
-            return new PermanentBackendException("backend '" + name + "': Chroma " + operation + " answered HTTP "
-                    + status + describe(error), null, failedIndex(error, positions));
-        }
-        return HttpCalls.refusal(name, "Chroma " + operation, r, clock, failedIndex(error, positions),
-                describe(error));
+        throw http.failure("Chroma " + what, r, failedIndex(error, positions), describe(error));
     }
 
     /** The refused change: the item Chroma names, or the only item of the request. */
@@ -547,49 +522,7 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
      */
     private static String describe(JsonNode error) {
         String type = error.path("error").asText("");
-        String message = error.path("message").asText("").replaceAll("\"[^\"]*\"|'[^']*'|`[^`]*`", "…");
-        if (message.length() > 200) {
-            message = message.substring(0, 200) + "…";
-        }
-        return type.isEmpty() && message.isEmpty() ? "" : " (" + type + (message.isEmpty() ? "" : ": " + message) + ")";
-    }
-
-    private HttpResponse<String> send(String method, String path, JsonNode body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(readTimeout)
-                .header("Accept", "application/json");
-        if (apiKey != null) {
-            b.header("x-chroma-token", apiKey);
-        }
-        if (body == null) {
-            b.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            byte[] bytes;
-            try {
-                bytes = json.writeValueAsBytes(body);
-            } catch (IOException e) {
-                throw new PermanentBackendException("backend '" + name + "': cannot serialise the request", e);
-            }
-            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
-        }
-        return HttpCalls.send(client, b.build(), name);
-    }
-
-    private JsonNode read(HttpResponse<String> r) {
-        try {
-            JsonNode n = json.readTree(r.body());
-            return n == null ? json.createObjectNode() : n;
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': Chroma answered HTTP " + r.statusCode()
-                    + " with a body that is not JSON", null);
-        }
-    }
-
-    private JsonNode readQuietly(HttpResponse<String> r) {
-        try {
-            JsonNode n = json.readTree(r.body());
-            return n == null ? json.createObjectNode() : n;
-        } catch (IOException | RuntimeException notJson) {
-            return json.createObjectNode();
-        }
+        String message = HttpCalls.scrub(error.path("message").asText(""));
+        return type.isEmpty() && message.isEmpty() ? "" : "(" + type + (message.isEmpty() ? "" : ": " + message) + ")";
     }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.HttpCalls;
+import io.vectorsync.backend.HttpCalls.Reply;
 import io.vectorsync.backend.BackendException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
@@ -18,12 +19,7 @@ import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -101,8 +97,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
     enum DeleteMode { HARD, SOFT }
 
     private final String name;
-    private final String baseUrl;
-    private final String apiKey;
+    private final HttpCalls http;
     private final String collection;
     private final String tombstones;
     /** With collection-by: the collection listing the value collections the backend owns. */
@@ -110,8 +105,6 @@ final class QdrantBackend implements ReadBack, HealthProbe {
     private final String collectionBy;
     private final DeleteMode deleteMode;
     private final int dimension;
-    private final Duration readTimeout;
-    private final HttpClient client;
     private final ObjectMapper json;
     private final Clock clock;
     /** Collections known to exist with their indexes. */
@@ -124,8 +117,8 @@ final class QdrantBackend implements ReadBack, HealthProbe {
         String prefix = "vectorsync.backends." + name;
         this.name = name;
         String u = HttpCalls.serverUrl(config.url(), null, name, "qdrant").toString();
-        this.baseUrl = u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
-        this.apiKey = HttpCalls.optional(config.apiKey());
+        this.http = new HttpCalls(name, u.endsWith("/") ? u.substring(0, u.length() - 1) : u, config.connectTimeout(),
+                config.readTimeout(), json, clock).withHeader("api-key", HttpCalls.optional(config.apiKey()));
         this.collection = config.collection() == null || config.collection().isBlank() ? name : config.collection();
         if (!collection.matches(NAME_RULE)) {
             throw new IllegalStateException(prefix + ".collection must be 1 to 200 letters, digits, '_' or '-', but was '"
@@ -145,8 +138,6 @@ final class QdrantBackend implements ReadBack, HealthProbe {
             throw new IllegalStateException(prefix + ".fields must include embedding: a Qdrant point needs its vector");
         }
         this.dimension = dimension;
-        this.readTimeout = config.readTimeout();
-        this.client = HttpCalls.client(config.connectTimeout());
         this.json = json;
         this.clock = clock;
     }
@@ -192,7 +183,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
             prepare(true);
         } catch (TransientBackendException e) {
             log.warn("Backend '{}': Qdrant at {} is not available at start-up ({}); collections are checked before"
-                    + " the first write", name, baseUrl, e.getMessage());
+                    + " the first write", name, http.base(), e.getMessage());
         }
     }
 
@@ -227,7 +218,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
         body.putArray("ids").add(PointIds.of(ADOPTED_MARKER).toString());
         body.put("with_payload", true);
         body.put("with_vector", false);
-        Reply r = call("POST", "/collections/" + registry + "/points", body);
+        Reply r = http.call("POST", "/collections/" + registry + "/points", body);
         if (!r.ok()) {
             throw failure("reading the collection registry " + registry, r, -1);
         }
@@ -254,7 +245,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
      * the registry is created.
      */
     private void adoptUnregistered() {
-        Reply r = call("GET", "/collections", null);
+        Reply r = http.call("GET", "/collections", null);
         if (!r.ok()) {
             throw failure("listing collections", r, -1);
         }
@@ -304,7 +295,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
             if (offset != null) {
                 body.put("offset", offset);
             }
-            Reply r = call("POST", "/collections/" + reg + "/points/scroll", body);
+            Reply r = http.call("POST", "/collections/" + reg + "/points/scroll", body);
             if (r.status() == 404 && reg.equals(registry)) {
                 ready.remove(registry);
                 adopted = false;
@@ -341,7 +332,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
         if (!exists(c)) {
             ObjectNode create = json.createObjectNode();
             create.putObject("vectors").put("size", tombstone ? 1 : dimension).put("distance", "Cosine");
-            Reply r = call("PUT", "/collections/" + c, create);
+            Reply r = http.call("PUT", "/collections/" + c, create);
             if (!r.ok() && !exists(c)) { // another instance may have created it meanwhile
                 throw failure("creating collection " + c, r, -1);
             }
@@ -362,11 +353,11 @@ final class QdrantBackend implements ReadBack, HealthProbe {
      * the version guard needs {@code update_filter} on upserts, which older servers ignore or refuse.
      */
     private void requireServerVersion(boolean startup) {
-        Reply r = call("GET", "/", null);
+        Reply r = http.call("GET", "/", null);
         if (!r.ok()) {
             throw failure("reading the server version", r, -1);
         }
-        String problem = QdrantVersion.problem(name, baseUrl, r.body().path("version").asText(""));
+        String problem = QdrantVersion.problem(name, http.base(), r.body().path("version").asText(""));
         if (problem != null && startup) {
             throw new IllegalStateException(problem); // refuse to start: the version guard would not hold
         }
@@ -376,7 +367,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
     }
 
     private boolean exists(String c) {
-        Reply r = call("GET", "/collections/" + c + "/exists", null);
+        Reply r = http.call("GET", "/collections/" + c + "/exists", null);
         if (!r.ok()) {
             throw failure("checking collection " + c, r, -1);
         }
@@ -385,7 +376,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
 
     private void index(String c, String field, String type) {
         ObjectNode body = json.createObjectNode().put("field_name", field).put("field_schema", type);
-        Reply r = call("PUT", "/collections/" + c + "/index?wait=true", body);
+        Reply r = http.call("PUT", "/collections/" + c + "/index?wait=true", body);
         if (!r.ok()) {
             throw failure("creating the " + field + " index of " + c, r, -1);
         }
@@ -677,7 +668,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
      */
     private void write(String method, String c, String path, JsonNode body, List<Integer> indexes,
             boolean missingIsDone) {
-        Reply r = call(method, "/collections/" + c + path, body);
+        Reply r = http.call(method, "/collections/" + c + path, body);
         if (r.status() == 404) {
             if (missingIsDone) {
                 return;
@@ -725,7 +716,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
         ids.forEach(a::add);
         body.put("with_payload", true);
         body.put("with_vector", false);
-        Reply r = call("POST", "/collections/" + c + "/points", body);
+        Reply r = http.call("POST", "/collections/" + c + "/points", body);
         if (r.status() == 404) {
             return out;
         }
@@ -773,7 +764,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
         if (offset != null) {
             body.put("offset", offset);
         }
-        Reply r = call("POST", "/collections/" + all.get(index) + "/points/scroll", body);
+        Reply r = http.call("POST", "/collections/" + all.get(index) + "/points/scroll", body);
         List<String> ids = new java.util.ArrayList<>(limit);
         String next = null;
         if (r.status() != 404) {
@@ -842,58 +833,14 @@ final class QdrantBackend implements ReadBack, HealthProbe {
 
     // ---------------------------------------------------------------- HTTP
 
-    private record Reply(int status, JsonNode body, HttpResponse<String> raw) {
-        boolean ok() {
-            return status / 100 == 2;
-        }
-    }
-
-    private Reply call(String method, String path, JsonNode body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path))
-                .timeout(readTimeout)
-                .header("Accept", "application/json");
-        if (apiKey != null) {
-            b.header("api-key", apiKey);
-        }
-        if (body != null) {
-            byte[] bytes;
-            try {
-                bytes = json.writeValueAsBytes(body);
-            } catch (IOException e) {
-                throw new PermanentBackendException("backend '" + name + "': cannot serialise a request", e);
-            }
-            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
-        } else {
-            b.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        HttpResponse<String> response;
-        response = HttpCalls.send(client, b.build(), name);
-        JsonNode parsed;
-        try {
-            parsed = response.body() == null || response.body().isEmpty()
-                    ? json.createObjectNode() : json.readTree(response.body());
-        } catch (IOException notJson) {
-            parsed = json.createObjectNode();
-        }
-        return new Reply(response.statusCode(), parsed == null ? json.createObjectNode() : parsed, response);
-    }
-
+    /** A 409 from Qdrant is a clash (a collection that exists), not a version guard: the helper refuses it. */
     private BackendException failure(String what, Reply r, int failedIndex) {
-        if (HttpCalls.classify(r.status()) == HttpCalls.Verdict.ALREADY_APPLIED) {
-            // Qdrant's 409 is a clash (a collection that exists), not a version guard: this input is refused
-            return new PermanentBackendException("backend '" + name + "': " + what + " answered HTTP " + r.status()
-                    + error(r), null, failedIndex);
-        }
-        return HttpCalls.refusal(name, what, r.raw(), clock, failedIndex, error(r));
+        return http.failure(what, r, failedIndex, error(r));
     }
 
     /** Qdrant's {@code status.error}, without quoted strings (they may quote payload), at most 200 characters. */
     private static String error(Reply r) {
         JsonNode e = r.body().path("status").path("error");
-        if (!e.isTextual()) {
-            return "";
-        }
-        String text = e.asText().replaceAll("\"[^\"]*\"", "\"…\"").replaceAll("'[^']*'", "'…'");
-        return " (" + (text.length() > 200 ? text.substring(0, 200) + "…" : text) + ")";
+        return e.isTextual() ? "(" + HttpCalls.scrub(e.asText()) + ")" : "";
     }
 }

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.HttpCalls;
+import io.vectorsync.backend.HttpCalls.Reply;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.PermanentBackendException;
@@ -21,12 +22,8 @@ import io.vectorsync.config.VectorsyncProperties;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.HashMap;
@@ -80,8 +77,7 @@ final class SearchBackend implements ReadBack, HealthProbe {
     private final String index;
     private final int dimension;
     private final String authorization;
-    private final Duration readTimeout;
-    private final HttpClient client;
+    private final HttpCalls http;
     private final ObjectMapper json;
     private final ObjectWriter line;
     private final Clock clock;
@@ -113,8 +109,8 @@ final class SearchBackend implements ReadBack, HealthProbe {
             this.authorization = null;
         }
         this.dimension = dimension;
-        this.readTimeout = config.readTimeout();
-        this.client = HttpCalls.client(config.connectTimeout());
+        this.http = new HttpCalls(name, base.toString(), config.connectTimeout(), config.readTimeout(), json, clock)
+                .withHeader("Authorization", authorization);
         this.json = json;
         this.line = json.writer().without(SerializationFeature.INDENT_OUTPUT);
         this.clock = clock;
@@ -152,22 +148,22 @@ final class SearchBackend implements ReadBack, HealthProbe {
         if (indexReady) {
             return;
         }
-        HttpResponse<String> mapping = send(request("GET", index + "/_mapping", null));
-        if (mapping.statusCode() == 200) {
+        Reply mapping = http.call("GET", index + "/_mapping", null);
+        if (mapping.status() == 200) {
             checkDimension(mapping.body());
             indexReady = true;
             return;
         }
-        if (mapping.statusCode() != 404) {
+        if (mapping.status() != 404) {
             throw refusal("checking index '" + index + "'", mapping);
         }
-        HttpResponse<String> created = send(request("PUT", index, bytes(indexDefinition())));
-        if (created.statusCode() / 100 == 2) {
+        Reply created = http.call("PUT", index, indexDefinition());
+        if (created.ok()) {
             log.info("Backend '{}': created {} index '{}' ({} dimensions, cosine)", name, flavor.type, index, dimension);
             indexReady = true;
             return;
         }
-        if (created.statusCode() == 400 && "resource_already_exists_exception".equals(errorType(created.body()))) {
+        if (created.status() == 400 && "resource_already_exists_exception".equals(errorType(created))) {
             indexReady = true; // another instance created it meanwhile
             return;
         }
@@ -175,7 +171,7 @@ final class SearchBackend implements ReadBack, HealthProbe {
     }
 
     /** A transient failure as such, any other answer as a configuration problem (not the events' fault). */
-    private RuntimeException refusal(String what, HttpResponse<String> r) {
+    private RuntimeException refusal(String what, Reply r) {
         RuntimeException e = failure(what, r);
         return e instanceof TransientBackendException ? e : new IllegalStateException(e.getMessage());
     }
@@ -206,18 +202,14 @@ final class SearchBackend implements ReadBack, HealthProbe {
         return root;
     }
 
-    private void checkDimension(String body) {
-        try {
-            JsonNode root = json.readTree(body); // keyed by the concrete index (the collection may be an alias)
-            JsonNode first = root.elements().hasNext() ? root.elements().next() : root;
-            JsonNode e = first.path("mappings").path("properties").path("embedding");
-            JsonNode dims = flavor == Flavor.OPENSEARCH ? e.path("dimension") : e.path("dims");
-            if (dims.canConvertToInt() && dims.asInt() != dimension) {
-                throw new IllegalStateException("backend '" + name + "': index '" + index + "' has " + dims.asInt()
-                        + "-dimension embeddings but vectorsync.embedding-dimension is " + dimension);
-            }
-        } catch (IOException unreadable) {
-            log.warn("Backend '{}': the mapping of index '{}' is not readable JSON; not checked", name, index);
+    /** Checks the mapping (keyed by the concrete index: the collection may be an alias); one not JSON is not checked. */
+    private void checkDimension(JsonNode root) {
+        JsonNode first = root.elements().hasNext() ? root.elements().next() : root;
+        JsonNode e = first.path("mappings").path("properties").path("embedding");
+        JsonNode dims = flavor == Flavor.OPENSEARCH ? e.path("dimension") : e.path("dims");
+        if (dims.canConvertToInt() && dims.asInt() != dimension) {
+            throw new IllegalStateException("backend '" + name + "': index '" + index + "' has " + dims.asInt()
+                    + "-dimension embeddings but vectorsync.embedding-dimension is " + dimension);
         }
     }
 
@@ -233,18 +225,11 @@ final class SearchBackend implements ReadBack, HealthProbe {
             log.error("Backend '{}': {}", name, misconfigured.getMessage());
             throw new TransientBackendException("backend '" + name + "': index '" + index + "' is not usable", misconfigured);
         }
-        HttpResponse<String> response = send(request("POST", index + "/_bulk", bulkBody(changes))
-                .setHeader("Content-Type", "application/x-ndjson"));
-        int status = response.statusCode();
-        if (status != 200) {
+        Reply response = http.call("POST", index + "/_bulk", bulkBody(changes), "application/x-ndjson", Map.of());
+        if (response.status() != 200) {
             throw failure("bulk write of " + changes.size(), response);
         }
-        JsonNode root;
-        try {
-            root = json.readTree(response.body());
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': unreadable bulk answer", e);
-        }
+        JsonNode root = response.json("bulk write of " + changes.size());
         if (!root.path("errors").asBoolean(false)) {
             return;
         }
@@ -379,22 +364,12 @@ final class SearchBackend implements ReadBack, HealthProbe {
         if (pageToken != null) {
             body.putArray("search_after").add(pageToken);
         }
-        HttpResponse<String> response = send(request("POST", index + "/_search", bytes(body)));
-        if (response.statusCode() == 404) {
-            return new IdPage(List.of(), null);
+        JsonNode answer = expect(index + "/_search", body, "listing ids");
+        List<String> ids = new java.util.ArrayList<>(limit);
+        for (JsonNode hit : answer.path("hits").path("hits")) {
+            ids.add(hit.path("sort").path(0).asText());
         }
-        if (response.statusCode() != 200) {
-            throw failure("listing ids", response);
-        }
-        try {
-            List<String> ids = new java.util.ArrayList<>(limit);
-            for (JsonNode hit : json.readTree(response.body()).path("hits").path("hits")) {
-                ids.add(hit.path("sort").path(0).asText());
-            }
-            return new IdPage(ids, ids.size() < limit ? null : ids.get(ids.size() - 1));
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': unreadable search answer", e);
-        }
+        return new IdPage(ids, ids.size() < limit ? null : ids.get(ids.size() - 1));
     }
 
     @Override
@@ -415,39 +390,38 @@ final class SearchBackend implements ReadBack, HealthProbe {
         ArrayNode ids = body.putArray("ids");
         chunkIds.forEach(ids::add);
         String path = index + "/_mget" + (sourceIncludes == null ? "" : "?_source_includes=" + sourceIncludes);
-        HttpResponse<String> response = send(request("POST", path, bytes(body)));
-        if (response.statusCode() == 404) {
-            return List.of(); // no index yet: nothing held
-        }
-        if (response.statusCode() != 200) {
-            throw failure("read-back", response);
-        }
-        try {
-            List<JsonNode> live = new java.util.ArrayList<>();
-            for (JsonNode doc : json.readTree(response.body()).path("docs")) {
-                if (doc.path("found").asBoolean(false) && !doc.path("_source").path(DELETED).asBoolean(false)) {
-                    live.add(doc);
-                }
+        List<JsonNode> live = new java.util.ArrayList<>();
+        for (JsonNode doc : expect(path, body, "read-back").path("docs")) {
+            if (doc.path("found").asBoolean(false) && !doc.path("_source").path(DELETED).asBoolean(false)) {
+                live.add(doc);
             }
-            return live;
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': unreadable read-back answer", e);
         }
+        return live;
+    }
+
+    /** POSTs a query: its answer's JSON; an empty object when there is no index yet (404: nothing held). */
+    private JsonNode expect(String path, JsonNode body, String what) {
+        Reply response = http.call("POST", path, body);
+        if (response.status() == 404) {
+            return json.createObjectNode();
+        }
+        if (response.status() != 200) {
+            throw failure(what, response);
+        }
+        return response.json(what);
     }
 
     @Override
     public Optional<String> healthProblem() {
         try {
-            HttpResponse<String> r = send(request("GET", "_cluster/health/" + index + "?timeout=1s", null));
-            if (r.statusCode() / 100 != 2) {
-                return Optional.of("cluster health: HTTP " + r.statusCode());
+            Reply r = http.call("GET", "_cluster/health/" + index + "?timeout=1s", null);
+            if (!r.ok()) {
+                return Optional.of("cluster health: HTTP " + r.status());
             }
-            String status = json.readTree(r.body()).path("status").asText("");
+            String status = r.json("cluster health").path("status").asText("");
             return "red".equals(status) ? Optional.of("index '" + index + "' is red") : Optional.empty();
         } catch (TransientBackendException e) {
             return Optional.of(e.getMessage());
-        } catch (IOException e) {
-            return Optional.of("cluster health: unreadable answer");
         }
     }
 
@@ -466,51 +440,17 @@ final class SearchBackend implements ReadBack, HealthProbe {
         return v;
     }
 
-    private byte[] bytes(JsonNode n) {
-        try {
-            return line.writeValueAsBytes(n);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private HttpRequest.Builder request(String method, String path, byte[] body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(readTimeout)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
-        if (body != null) {
-            b.header("Content-Type", "application/json");
-        }
-        if (authorization != null) {
-            b.header("Authorization", authorization);
-        }
-        return b;
-    }
-
-    private HttpResponse<String> send(HttpRequest.Builder request) {
-        return HttpCalls.send(client, request.build(), name);
-    }
-
     /**
      * The exception for a whole request that failed, by {@link HttpCalls#classify}: 401/403, 408, 429 and
      * 5xx are transient (with Retry-After), another 4xx (a 409 of a whole request included) refuses the
      * request without naming an item (the relay splits the batch).
      */
-    private RuntimeException failure(String what, HttpResponse<String> r) {
-        String type = errorType(r.body());
-        if (HttpCalls.classify(r.statusCode()) == HttpCalls.Verdict.ALREADY_APPLIED) {
-            return new PermanentBackendException("backend '" + name + "': " + what + " answered HTTP "
-                    + r.statusCode() + (type == null ? "" : " " + type), null);
-        }
-        return HttpCalls.refusal(name, what, r, clock, -1, type);
+    private RuntimeException failure(String what, Reply r) {
+        return http.failure(what, r, -1, errorType(r));
     }
 
-    private String errorType(String body) {
-        try {
-            JsonNode type = json.readTree(body).path("error").path("type");
-            return type.isTextual() ? type.asText().toLowerCase(Locale.ROOT) : null;
-        } catch (IOException | RuntimeException notJson) {
-            return null;
-        }
+    private static String errorType(Reply r) {
+        JsonNode type = r.body().path("error").path("type");
+        return type.isTextual() ? type.asText().toLowerCase(Locale.ROOT) : null;
     }
 }
