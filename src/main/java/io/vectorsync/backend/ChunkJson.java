@@ -1,5 +1,6 @@
 package io.vectorsync.backend;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,5 +30,17 @@ public final class ChunkJson {
         }
         o.put("privacy", d.privacy().name());
         return o;
+    }
+
+    /** An embedding read back from a JSON array of numbers; {@code null} when the node is no array (none stored). */
+    public static float[] floats(JsonNode a) {
+        if (!a.isArray()) {
+            return null;
+        }
+        float[] v = new float[a.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = a.get(i).floatValue();
+        }
+        return v;
     }
 }

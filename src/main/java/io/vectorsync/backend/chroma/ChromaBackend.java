@@ -8,7 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.ChunkJson;
 import io.vectorsync.backend.HttpCalls;
+import io.vectorsync.backend.Slices;
 import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
@@ -336,25 +338,17 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
     @Override
     public Map<String, StoredChunk> readBack(Collection<String> chunkIds) {
         Map<String, StoredChunk> out = new LinkedHashMap<>();
-        List<String> all = List.copyOf(new java.util.LinkedHashSet<>(chunkIds));
         String records = collections().records();
-        for (int from = 0; from < all.size(); from += maxBatch) {
+        for (List<String> page : pages(chunkIds)) {
             ObjectNode body = json.createObjectNode();
             ArrayNode idArray = body.putArray("ids");
-            all.subList(from, Math.min(all.size(), from + maxBatch)).forEach(idArray::add);
+            page.forEach(idArray::add);
             body.putArray("include").add("embeddings").add("documents").add("metadatas");
             JsonNode got = call(records, "get", body, List.of());
             for (int i = 0; i < got.path("ids").size(); i++) {
                 String id = got.path("ids").get(i).asText();
                 JsonNode meta = got.path("metadatas").path(i);
-                JsonNode e = got.path("embeddings").path(i);
-                float[] embedding = null;
-                if (e.isArray()) {
-                    embedding = new float[e.size()];
-                    for (int k = 0; k < embedding.length; k++) {
-                        embedding[k] = e.get(k).floatValue();
-                    }
-                }
+                float[] embedding = ChunkJson.floats(got.path("embeddings").path(i));
                 JsonNode doc = got.path("documents").path(i);
                 Long version = ChromaMetadata.version(meta);
                 out.put(id, new StoredChunk(version == null ? 0 : version, new ChunkData(id,
@@ -396,15 +390,19 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
     @Override
     public Map<String, Long> readBackVersions(Collection<String> chunkIds) {
         Map<String, Long> out = new HashMap<>();
-        List<String> all = List.copyOf(new java.util.LinkedHashSet<>(chunkIds));
         String records = collections().records();
-        for (int from = 0; from < all.size(); from += maxBatch) {
+        for (List<String> page : pages(chunkIds)) {
             Map<String, Long> part = new HashMap<>();
             Set<String> present = new HashSet<>();
-            versions(records, all.subList(from, Math.min(all.size(), from + maxBatch)), part, present);
+            versions(records, page, part, present);
             present.forEach(id -> out.put(id, part.getOrDefault(id, 0L)));
         }
         return out;
+    }
+
+    /** The distinct ids, in order, in requests of at most the server's batch size. */
+    private List<List<String>> pages(Collection<String> chunkIds) {
+        return Slices.of(List.copyOf(new java.util.LinkedHashSet<>(chunkIds)), maxBatch);
     }
 
     // --- collections -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.HttpCalls;
+import io.vectorsync.backend.Slices;
 import io.vectorsync.backend.HttpCalls.Reply;
 import io.vectorsync.backend.BackendException;
 import io.vectorsync.backend.Change;
@@ -513,11 +514,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
     static final int MAX_POINTS_PER_REQUEST = 256;
 
     private static List<List<Integer>> partition(List<Integer> all) {
-        List<List<Integer>> out = new ArrayList<>();
-        for (int from = 0; from < all.size(); from += MAX_POINTS_PER_REQUEST) {
-            out.add(all.subList(from, Math.min(all.size(), from + MAX_POINTS_PER_REQUEST)));
-        }
-        return out;
+        return Slices.of(all, MAX_POINTS_PER_REQUEST);
     }
 
     private void upsertInto(String target, List<Integer> list, List<Change> changes, Map<Integer, ObjectNode> payloads,

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.ChunkJson;
 import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.HttpCalls.Reply;
 import io.vectorsync.backend.Change;
@@ -341,7 +342,7 @@ final class SearchBackend implements ReadBack, HealthProbe {
             JsonNode src = doc.path("_source");
             String id = doc.path("_id").asText();
             out.put(id, new StoredChunk(doc.path("_version").asLong(), new ChunkData(id, text(src, "document_id"),
-                    text(src, "content"), floats(src.get("embedding")),
+                    text(src, "content"), ChunkJson.floats(src.path("embedding")),
                     src.hasNonNull("metadata") ? src.get("metadata").toString() : null,
                     Privacy.parse(text(src, "privacy")))));
         }
@@ -427,17 +428,6 @@ final class SearchBackend implements ReadBack, HealthProbe {
 
     private static String text(JsonNode o, String field) {
         return o.hasNonNull(field) ? o.get(field).asText() : null;
-    }
-
-    private static float[] floats(JsonNode a) {
-        if (a == null || !a.isArray()) {
-            return null;
-        }
-        float[] v = new float[a.size()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = a.get(i).floatValue();
-        }
-        return v;
     }
 
     /**
