@@ -18,6 +18,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The one JSON-over-HTTP helper of the HTTP backends (Qdrant, Chroma, OpenSearch/Elasticsearch, the
@@ -42,6 +43,7 @@ public final class HttpCalls {
     private final ObjectWriter writer;
     private final Clock clock;
     private final Map<String, String> headers;
+    private final Function<Reply, String> detail;
 
     /**
      * The calls of backend {@code backend} to the server at {@code base} (a path is appended to it as it
@@ -49,11 +51,11 @@ public final class HttpCalls {
      */
     public HttpCalls(String backend, String base, Duration connectTimeout, Duration readTimeout, ObjectMapper json,
             Clock clock) {
-        this(backend, base, client(connectTimeout), readTimeout, json, clock, Map.of());
+        this(backend, base, client(connectTimeout), readTimeout, json, clock, Map.of(), r -> "");
     }
 
     private HttpCalls(String backend, String base, HttpClient client, Duration readTimeout, ObjectMapper json,
-            Clock clock, Map<String, String> headers) {
+            Clock clock, Map<String, String> headers, Function<Reply, String> detail) {
         this.backend = backend;
         this.base = base;
         this.client = client;
@@ -62,6 +64,7 @@ public final class HttpCalls {
         this.writer = json.writer().without(SerializationFeature.INDENT_OUTPUT);
         this.clock = clock;
         this.headers = headers;
+        this.detail = detail;
     }
 
     /** These calls with one more header on every request; {@code value} {@code null} (an unset key): unchanged. */
@@ -71,7 +74,15 @@ public final class HttpCalls {
         }
         Map<String, String> more = new LinkedHashMap<>(headers);
         more.put(name, value);
-        return new HttpCalls(backend, base, client, readTimeout, json, clock, Map.copyOf(more));
+        return new HttpCalls(backend, base, client, readTimeout, json, clock, Map.copyOf(more), detail);
+    }
+
+    /**
+     * These calls with the store's summary of an error answer (its error type, its message passed through
+     * {@link #scrub}), which {@link #failure} appends to its message; none by default.
+     */
+    public HttpCalls withErrorDetail(Function<Reply, String> detail) {
+        return new HttpCalls(backend, base, client, readTimeout, json, clock, headers, detail);
     }
 
     /** The server's base URL, as the backend configured it. */
@@ -115,6 +126,18 @@ public final class HttpCalls {
             b.header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofByteArray(body));
         }
         return new Reply(send(client, b.build(), backend));
+    }
+
+    /**
+     * Sends the call and returns its answer's JSON when it is a 2xx; any other answer is thrown as
+     * {@link #failure} of no particular change. For calls where no status has a meaning of the store's own.
+     */
+    public JsonNode expect(String method, String path, JsonNode body, String what) {
+        Reply r = call(method, path, body);
+        if (!r.ok()) {
+            throw failure(what, r, -1);
+        }
+        return r.json(what);
     }
 
     /** An answer: its status, its verdict and its body as JSON. */
@@ -188,13 +211,14 @@ public final class HttpCalls {
      * {@code Retry-After}) for {@link Verdict#TRANSIENT} and {@link Verdict#CREDENTIALS} (then with the code
      * {@code VSYNC-BACKEND-CREDENTIALS} and without {@code detail}), otherwise permanent for the change at
      * {@code failedIndex} (-1: unknown, the relay splits the batch). A 409 that reaches here is the store's
-     * clash (a name or id that exists), not a version guard, so this input is refused too. {@code detail} is
-     * the caller's summary of the error (never a body that may quote payload; see {@link #scrub}).
+     * clash (a name or id that exists), not a version guard, so this input is refused too. The message ends
+     * with the store's summary of the error ({@link #withErrorDetail}), never a body that may quote payload.
      *
      * @throws IllegalArgumentException for a 2xx, which is not a failure
      */
-    public BackendException failure(String what, Reply r, int failedIndex, String detail) {
+    public BackendException failure(String what, Reply r, int failedIndex) {
         int status = r.status();
+        String detail = this.detail.apply(r);
         return switch (r.verdict()) {
             case CREDENTIALS -> new TransientBackendException("VSYNC-BACKEND-CREDENTIALS: backend '" + backend
                     + "' refused its credentials: " + what + " answered HTTP " + status + " from "

@@ -92,7 +92,7 @@ class HttpCallsTest {
     void aRefusalBecomesTheExceptionOfItsRowWithTheServersRetryAfterAndNeverTheBody(int status, String retryAfter,
             String type, String expectedRetry) {
         HttpCalls calls = calls();
-        BackendException e = calls.failure("bulk write", answer(calls, status, retryAfter), 3, "(a type)");
+        BackendException e = calls.withErrorDetail(r -> "(a type)").failure("bulk write", answer(calls, status, retryAfter), 3);
 
         assertThat(e.getMessage()).contains("'store'", "HTTP " + status).doesNotContain("SECRET");
         if (type.equals("TRANSIENT")) {
@@ -115,7 +115,7 @@ class HttpCallsTest {
     @CsvSource({"200", "204"})
     void anAppliedAnswerIsNoRefusal(int status) {
         HttpCalls calls = calls();
-        assertThatThrownBy(() -> calls.failure("bulk write", answer(calls, status, null), -1, null))
+        assertThatThrownBy(() -> calls.failure("bulk write", answer(calls, status, null), -1))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -128,6 +128,15 @@ class HttpCallsTest {
         assertThat(r.body().path("body").asText()).isEqualTo("{\"n\":1}");
         assertThat(calls().call("POST", "/echo", "a\nb\n".getBytes(StandardCharsets.UTF_8), "application/x-ndjson",
                 Map.of("Idempotency-Key", "i")).body().path("type").asText()).isEqualTo("application/x-ndjson");
+    }
+
+    @org.junit.jupiter.api.Test
+    void anExpectedAnswerIsItsJsonAndAnyOtherIsTheFailureWithTheStoresDetail() {
+        HttpCalls calls = calls().withErrorDetail(r -> "(busy)");
+        assertThat(calls.expect("PUT", "/echo", JSON.createObjectNode(), "echo").path("key").asText()).isEqualTo("k-1");
+        assertThatThrownBy(() -> calls.expect("GET", "/write?status=503", null, "a write"))
+                .isInstanceOf(TransientBackendException.class)
+                .hasMessage("backend 'store': a write answered HTTP 503 (busy)");
     }
 
     @org.junit.jupiter.api.Test

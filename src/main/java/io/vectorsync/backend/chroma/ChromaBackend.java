@@ -91,7 +91,8 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
         this.name = name;
         String url = HttpCalls.serverUrl(config.url(), "http://127.0.0.1:8000", name, "chroma").toString();
         this.http = new HttpCalls(name, url.endsWith("/") ? url : url + "/", config.connectTimeout(), config.readTimeout(),
-                json, clock).withHeader("x-chroma-token", HttpCalls.optional(config.apiKey()));
+                json, clock).withHeader("x-chroma-token", HttpCalls.optional(config.apiKey()))
+                .withErrorDetail(r -> describe(r.body()));
         this.collection = config.collection() == null || config.collection().isBlank() ? name : config.collection();
         if (!COLLECTION_NAME.matcher(collection).matches() || collection.contains("..")) {
             throw new IllegalStateException("vectorsync.backends." + name + ".collection must be 3-500 characters of"
@@ -487,12 +488,11 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
         if (r.ok()) {
             return r.json("Chroma " + what);
         }
-        JsonNode error = r.body();
         if (r.status() == 404) {
             ids = null; // the collection was dropped: get-or-create it again on the next call
-            throw new TransientBackendException(http.says("Chroma " + what, r, describe(error)), null);
+            throw new TransientBackendException(http.says("Chroma " + what, r, describe(r.body())), null);
         }
-        throw http.failure("Chroma " + what, r, failedIndex(error, positions), describe(error));
+        throw http.failure("Chroma " + what, r, failedIndex(r.body(), positions));
     }
 
     /** The refused change: the item Chroma names, or the only item of the request. */

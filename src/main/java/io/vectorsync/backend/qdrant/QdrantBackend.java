@@ -119,7 +119,8 @@ final class QdrantBackend implements ReadBack, HealthProbe {
         this.name = name;
         String u = HttpCalls.serverUrl(config.url(), null, name, "qdrant").toString();
         this.http = new HttpCalls(name, u.endsWith("/") ? u.substring(0, u.length() - 1) : u, config.connectTimeout(),
-                config.readTimeout(), json, clock).withHeader("api-key", HttpCalls.optional(config.apiKey()));
+                config.readTimeout(), json, clock).withHeader("api-key", HttpCalls.optional(config.apiKey()))
+                .withErrorDetail(QdrantBackend::error);
         this.collection = config.collection() == null || config.collection().isBlank() ? name : config.collection();
         if (!collection.matches(NAME_RULE)) {
             throw new IllegalStateException(prefix + ".collection must be 1 to 200 letters, digits, '_' or '-', but was '"
@@ -219,11 +220,8 @@ final class QdrantBackend implements ReadBack, HealthProbe {
         body.putArray("ids").add(PointIds.of(ADOPTED_MARKER).toString());
         body.put("with_payload", true);
         body.put("with_vector", false);
-        Reply r = http.call("POST", "/collections/" + registry + "/points", body);
-        if (!r.ok()) {
-            throw failure("reading the collection registry " + registry, r, -1);
-        }
-        return r.body().path("result").size() > 0;
+        return http.expect("POST", "/collections/" + registry + "/points", body,
+                "reading the collection registry " + registry).path("result").size() > 0;
     }
 
     private void markAdopted() {
@@ -246,12 +244,8 @@ final class QdrantBackend implements ReadBack, HealthProbe {
      * the registry is created.
      */
     private void adoptUnregistered() {
-        Reply r = http.call("GET", "/collections", null);
-        if (!r.ok()) {
-            throw failure("listing collections", r, -1);
-        }
         Set<String> names = new java.util.HashSet<>();
-        r.body().path("result").path("collections").forEach(c -> names.add(c.path("name").asText("")));
+        http.expect("GET", "/collections", null, "listing collections").path("result").path("collections").forEach(c -> names.add(c.path("name").asText("")));
         // Another vectorsync backend's collections are never ours: its main collection (it has a tombstone
         // companion), its tombstones and registry, and every value collection its registry lists.
         Set<String> others = new java.util.HashSet<>();
@@ -307,7 +301,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
                 return out; // another backend's registry, gone meanwhile
             }
             if (!r.ok()) {
-                throw failure("reading the collection registry " + reg, r, -1);
+                throw http.failure("reading the collection registry " + reg, r, -1);
             }
             for (JsonNode p : r.body().path("result").path("points")) {
                 String c = p.path("payload").path("collection").asText("");
@@ -335,7 +329,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
             create.putObject("vectors").put("size", tombstone ? 1 : dimension).put("distance", "Cosine");
             Reply r = http.call("PUT", "/collections/" + c, create);
             if (!r.ok() && !exists(c)) { // another instance may have created it meanwhile
-                throw failure("creating collection " + c, r, -1);
+                throw http.failure("creating collection " + c, r, -1);
             }
             if (r.ok()) {
                 log.info("Backend '{}': created Qdrant collection '{}' ({} dimensions, Cosine)", name, c,
@@ -354,11 +348,8 @@ final class QdrantBackend implements ReadBack, HealthProbe {
      * the version guard needs {@code update_filter} on upserts, which older servers ignore or refuse.
      */
     private void requireServerVersion(boolean startup) {
-        Reply r = http.call("GET", "/", null);
-        if (!r.ok()) {
-            throw failure("reading the server version", r, -1);
-        }
-        String problem = QdrantVersion.problem(name, http.base(), r.body().path("version").asText(""));
+        JsonNode root = http.expect("GET", "/", null, "reading the server version");
+        String problem = QdrantVersion.problem(name, http.base(), root.path("version").asText(""));
         if (problem != null && startup) {
             throw new IllegalStateException(problem); // refuse to start: the version guard would not hold
         }
@@ -368,19 +359,13 @@ final class QdrantBackend implements ReadBack, HealthProbe {
     }
 
     private boolean exists(String c) {
-        Reply r = http.call("GET", "/collections/" + c + "/exists", null);
-        if (!r.ok()) {
-            throw failure("checking collection " + c, r, -1);
-        }
-        return r.body().path("result").path("exists").asBoolean(false);
+        return http.expect("GET", "/collections/" + c + "/exists", null, "checking collection " + c)
+                .path("result").path("exists").asBoolean(false);
     }
 
     private void index(String c, String field, String type) {
         ObjectNode body = json.createObjectNode().put("field_name", field).put("field_schema", type);
-        Reply r = http.call("PUT", "/collections/" + c + "/index?wait=true", body);
-        if (!r.ok()) {
-            throw failure("creating the " + field + " index of " + c, r, -1);
-        }
+        http.expect("PUT", "/collections/" + c + "/index?wait=true", body, "creating the " + field + " index of " + c);
     }
 
     // ---------------------------------------------------------------- writes
@@ -675,7 +660,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
                     + " does not exist; it is created again on the next attempt", null);
         }
         if (!r.ok()) {
-            throw failure(method + " /collections/" + c + path, r, indexes.size() == 1 ? indexes.get(0) : -1);
+            throw http.failure(method + " /collections/" + c + path, r, indexes.size() == 1 ? indexes.get(0) : -1);
         }
         String status = r.body().path("result").path("status").asText("");
         if (!r.body().path("result").isArray() && !"completed".equals(status)) {
@@ -718,7 +703,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
             return out;
         }
         if (!r.ok()) {
-            throw failure("reading points of " + c, r, -1);
+            throw http.failure("reading points of " + c, r, -1);
         }
         for (JsonNode rec : r.body().path("result")) {
             JsonNode payload = rec.path("payload");
@@ -766,7 +751,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
         String next = null;
         if (r.status() != 404) {
             if (!r.ok()) {
-                throw failure("listing points of " + all.get(index), r, -1);
+                throw http.failure("listing points of " + all.get(index), r, -1);
             }
             for (JsonNode p : r.body().path("result").path("points")) {
                 JsonNode payload = p.path("payload");
@@ -829,11 +814,6 @@ final class QdrantBackend implements ReadBack, HealthProbe {
     }
 
     // ---------------------------------------------------------------- HTTP
-
-    /** A 409 from Qdrant is a clash (a collection that exists), not a version guard: the helper refuses it. */
-    private BackendException failure(String what, Reply r, int failedIndex) {
-        return http.failure(what, r, failedIndex, error(r));
-    }
 
     /** Qdrant's {@code status.error}, without quoted strings (they may quote payload), at most 200 characters. */
     private static String error(Reply r) {

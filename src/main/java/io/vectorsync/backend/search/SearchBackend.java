@@ -111,7 +111,7 @@ final class SearchBackend implements ReadBack, HealthProbe {
         }
         this.dimension = dimension;
         this.http = new HttpCalls(name, base.toString(), config.connectTimeout(), config.readTimeout(), json, clock)
-                .withHeader("Authorization", authorization);
+                .withHeader("Authorization", authorization).withErrorDetail(SearchBackend::errorType);
         this.json = json;
         this.line = json.writer().without(SerializationFeature.INDENT_OUTPUT);
         this.clock = clock;
@@ -173,7 +173,7 @@ final class SearchBackend implements ReadBack, HealthProbe {
 
     /** A transient failure as such, any other answer as a configuration problem (not the events' fault). */
     private RuntimeException refusal(String what, Reply r) {
-        RuntimeException e = failure(what, r);
+        RuntimeException e = http.failure(what, r, -1);
         return e instanceof TransientBackendException ? e : new IllegalStateException(e.getMessage());
     }
 
@@ -228,7 +228,7 @@ final class SearchBackend implements ReadBack, HealthProbe {
         }
         Reply response = http.call("POST", index + "/_bulk", bulkBody(changes), "application/x-ndjson", Map.of());
         if (response.status() != 200) {
-            throw failure("bulk write of " + changes.size(), response);
+            throw http.failure("bulk write of " + changes.size(), response, -1);
         }
         JsonNode root = response.json("bulk write of " + changes.size());
         if (!root.path("errors").asBoolean(false)) {
@@ -407,7 +407,7 @@ final class SearchBackend implements ReadBack, HealthProbe {
             return json.createObjectNode();
         }
         if (response.status() != 200) {
-            throw failure(what, response);
+            throw http.failure(what, response, -1);
         }
         return response.json(what);
     }
@@ -430,17 +430,8 @@ final class SearchBackend implements ReadBack, HealthProbe {
         return o.hasNonNull(field) ? o.get(field).asText() : null;
     }
 
-    /**
-     * The exception for a whole request that failed, by {@link HttpCalls#classify}: 401/403, 408, 429 and
-     * 5xx are transient (with Retry-After), another 4xx (a 409 of a whole request included) refuses the
-     * request without naming an item (the relay splits the batch).
-     */
-    private RuntimeException failure(String what, Reply r) {
-        return http.failure(what, r, -1, errorType(r));
-    }
-
     private static String errorType(Reply r) {
         JsonNode type = r.body().path("error").path("type");
-        return type.isTextual() ? type.asText().toLowerCase(Locale.ROOT) : null;
+        return type.isTextual() ? type.asText().toLowerCase(Locale.ROOT) : "";
     }
 }
