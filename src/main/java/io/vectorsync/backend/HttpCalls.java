@@ -18,6 +18,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -138,6 +139,35 @@ public final class HttpCalls {
             throw failure(what, r, -1);
         }
         return r.json(what);
+    }
+
+    /**
+     * As {@link #expect}, for a read where a 404 means nothing is held there (no index or collection yet):
+     * then an empty object.
+     */
+    public JsonNode expectHeld(String method, String path, JsonNode body, String what) {
+        Reply r = call(method, path, body);
+        if (r.status() == 404) {
+            return json.createObjectNode();
+        }
+        if (!r.ok()) {
+            throw failure(what, r, -1);
+        }
+        return r.json(what);
+    }
+
+    /**
+     * A health probe ({@link HealthProbe}): {@code GET path} is healthy when it answers 2xx and {@code check}
+     * finds nothing wrong in its JSON; otherwise a short reason (the status, or why no answer came), never
+     * the body.
+     */
+    public Optional<String> probe(String path, Function<JsonNode, Optional<String>> check) {
+        try {
+            Reply r = call("GET", path, null);
+            return r.ok() ? check.apply(r.json("GET " + path)) : Optional.of(says("GET " + path, r, ""));
+        } catch (TransientBackendException e) {
+            return Optional.of(e.getMessage());
+        }
     }
 
     /** An answer: its status, its verdict and its body as JSON. */

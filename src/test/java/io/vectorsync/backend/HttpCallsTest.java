@@ -140,6 +140,21 @@ class HttpCallsTest {
     }
 
     @org.junit.jupiter.api.Test
+    void aReadWhereNothingIsHeldIsEmptyAndAProbeSaysWhatIsWrong() {
+        HttpCalls calls = calls();
+        assertThat(calls.expectHeld("GET", "/write?status=404", null, "a read").isEmpty()).isTrue();
+        assertThatThrownBy(() -> calls.expectHeld("GET", "/write?status=500", null, "a read"))
+                .isInstanceOf(TransientBackendException.class);
+        assertThat(calls.probe("/echo", answer -> java.util.Optional.empty())).isEmpty();
+        assertThat(calls.probe("/echo", answer -> java.util.Optional.of("key " + answer.path("key").asText())))
+                .contains("key k-1");
+        assertThat(calls.probe("/write?status=503", answer -> java.util.Optional.empty()))
+                .contains("backend 'store': GET /write?status=503 answered HTTP 503");
+        assertThat(calls.probe("/echo?page", answer -> java.util.Optional.empty()))
+                .hasValueSatisfying(p -> assertThat(p).contains("not JSON"));
+    }
+
+    @org.junit.jupiter.api.Test
     void anAnswerThatIsNotJsonIsEmptyWhenReadLeniently() {
         HttpCalls.Reply r = calls().call("GET", "/echo?page", null);
         assertThat(r.body().isEmpty()).isTrue();

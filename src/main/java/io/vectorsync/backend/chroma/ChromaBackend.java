@@ -20,7 +20,6 @@ import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.VectorsyncProperties;
-import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -90,8 +89,8 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
     ChromaBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json, Clock clock) {
         this.name = name;
         String url = HttpCalls.serverUrl(config.url(), "http://127.0.0.1:8000", name, "chroma").toString();
-        this.http = new HttpCalls(name, url.endsWith("/") ? url : url + "/", config.connectTimeout(), config.readTimeout(),
-                json, clock).withHeader("x-chroma-token", HttpCalls.optional(config.apiKey()))
+        this.http = new HttpCalls(name, url.endsWith("/") ? url : url + "/", config.connectTimeout(),
+                config.readTimeout(), json, clock).withHeader("x-chroma-token", HttpCalls.optional(config.apiKey()))
                 .withErrorDetail(r -> describe(r.body()));
         this.collection = config.collection() == null || config.collection().isBlank() ? name : config.collection();
         if (!COLLECTION_NAME.matcher(collection).matches() || collection.contains("..")) {
@@ -140,12 +139,7 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
 
     @Override
     public Optional<String> healthProblem() {
-        try {
-            HttpCalls.Reply r = http.call("GET", "api/v2/heartbeat", null);
-            return r.ok() ? Optional.empty() : Optional.of("heartbeat answered HTTP " + r.status());
-        } catch (TransientBackendException e) {
-            return Optional.of(e.getMessage());
-        }
+        return http.probe("api/v2/heartbeat", heartbeat -> Optional.empty());
     }
 
     /**
@@ -168,7 +162,8 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
 
     private void fence(String key, long epoch) {
         Collections c = collections();
-        JsonNode col = expect("GET", databasePath() + "collections/" + collection, null, "read collection '" + collection + "'");
+        String what = "read collection '" + collection + "'";
+        JsonNode col = expect("GET", databasePath() + "collections/" + collection, null, what);
         if (!c.records().equals(col.path("id").asText())) {
             ids = null; // dropped and created again by someone else
             throw new TransientBackendException("backend '" + name + "': collection '" + collection
@@ -449,16 +444,10 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
     }
 
     private void readMaxBatch() {
-        try {
-            HttpCalls.Reply r = http.call("GET", "api/v2/pre-flight-checks", null);
-            if (r.ok()) {
-                int n = r.json("Chroma pre-flight-checks").path("max_batch_size").asInt(0);
-                if (n > 0) {
-                    maxBatch = n;
-                }
-            }
-        } catch (PermanentBackendException ignored) {
-            // keep the default
+        HttpCalls.Reply r = http.call("GET", "api/v2/pre-flight-checks", null);
+        int n = r.ok() ? r.json("Chroma pre-flight-checks").path("max_batch_size").asInt(0) : 0;
+        if (n > 0) {
+            maxBatch = n; // otherwise the default stays
         }
     }
 

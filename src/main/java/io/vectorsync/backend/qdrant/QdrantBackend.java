@@ -11,7 +11,6 @@ import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.Slices;
 import io.vectorsync.backend.HttpCalls.Reply;
-import io.vectorsync.backend.BackendException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.PermanentBackendException;
@@ -662,17 +661,12 @@ final class QdrantBackend implements ReadBack, HealthProbe {
         if (!r.ok()) {
             throw http.failure(method + " /collections/" + c + path, r, indexes.size() == 1 ? indexes.get(0) : -1);
         }
-        String status = r.body().path("result").path("status").asText("");
-        if (!r.body().path("result").isArray() && !"completed".equals(status)) {
-            throw new TransientBackendException("backend '" + name + "': Qdrant did not confirm the write to " + c
-                    + " (status '" + status + "')", null);
-        }
-        if (r.body().path("result").isArray()) {
-            for (JsonNode one : r.body().path("result")) {
-                if (!"completed".equals(one.path("status").asText(""))) {
-                    throw new TransientBackendException("backend '" + name + "': Qdrant did not confirm the write to "
-                            + c, null);
-                }
+        JsonNode result = r.body().path("result"); // one operation's status, or a batch's list of them
+        for (JsonNode one : result.isArray() ? result : List.of(result)) {
+            String status = one.path("status").asText("");
+            if (!"completed".equals(status)) {
+                throw new TransientBackendException("backend '" + name + "': Qdrant did not confirm the write to " + c
+                        + " (status '" + status + "')", null);
             }
         }
     }
@@ -698,14 +692,8 @@ final class QdrantBackend implements ReadBack, HealthProbe {
         ids.forEach(a::add);
         body.put("with_payload", true);
         body.put("with_vector", false);
-        Reply r = http.call("POST", "/collections/" + c + "/points", body);
-        if (r.status() == 404) {
-            return out;
-        }
-        if (!r.ok()) {
-            throw http.failure("reading points of " + c, r, -1);
-        }
-        for (JsonNode rec : r.body().path("result")) {
+        for (JsonNode rec : http.expectHeld("POST", "/collections/" + c + "/points", body, "reading points of " + c)
+                .path("result")) {
             JsonNode payload = rec.path("payload");
             if (payload.path("version").canConvertToLong()) {
                 out.put(rec.path("id").asText(), new Held(payload.path("version").asLong(), payload));
@@ -746,22 +734,17 @@ final class QdrantBackend implements ReadBack, HealthProbe {
         if (offset != null) {
             body.put("offset", offset);
         }
-        Reply r = http.call("POST", "/collections/" + all.get(index) + "/points/scroll", body);
+        JsonNode result = http.expectHeld("POST", "/collections/" + all.get(index) + "/points/scroll", body,
+                "listing points of " + all.get(index)).path("result");
         List<String> ids = new java.util.ArrayList<>(limit);
-        String next = null;
-        if (r.status() != 404) {
-            if (!r.ok()) {
-                throw http.failure("listing points of " + all.get(index), r, -1);
+        for (JsonNode p : result.path("points")) {
+            JsonNode payload = p.path("payload");
+            if (!payload.path("deleted").asBoolean(false) && payload.hasNonNull("chunk_id")) {
+                ids.add(payload.get("chunk_id").asText());
             }
-            for (JsonNode p : r.body().path("result").path("points")) {
-                JsonNode payload = p.path("payload");
-                if (!payload.path("deleted").asBoolean(false) && payload.hasNonNull("chunk_id")) {
-                    ids.add(payload.get("chunk_id").asText());
-                }
-            }
-            JsonNode n = r.body().path("result").path("next_page_offset");
-            next = n.isNull() || n.isMissingNode() ? null : n.asText();
         }
+        JsonNode n = result.path("next_page_offset");
+        String next = n.isNull() || n.isMissingNode() ? null : n.asText();
         String token = next != null ? all.get(index) + "|" + next
                 : index + 1 < all.size() ? all.get(index + 1) + "|" : null;
         return new IdPage(ids, token);
@@ -806,11 +789,8 @@ final class QdrantBackend implements ReadBack, HealthProbe {
 
     @Override
     public Optional<String> healthProblem() {
-        try {
-            return exists(collection) ? Optional.empty() : Optional.of("collection " + collection + " does not exist");
-        } catch (BackendException e) {
-            return Optional.of(e.getMessage());
-        }
+        return http.probe("/collections/" + collection + "/exists", answer -> answer.path("result").path("exists")
+                .asBoolean(false) ? Optional.empty() : Optional.of("collection " + collection + " does not exist"));
     }
 
     // ---------------------------------------------------------------- HTTP

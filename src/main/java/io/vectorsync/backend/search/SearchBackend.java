@@ -365,7 +365,7 @@ final class SearchBackend implements ReadBack, HealthProbe {
         if (pageToken != null) {
             body.putArray("search_after").add(pageToken);
         }
-        JsonNode answer = expect(index + "/_search", body, "listing ids");
+        JsonNode answer = http.expectHeld("POST", index + "/_search", body, "listing ids");
         List<String> ids = new java.util.ArrayList<>(limit);
         for (JsonNode hit : answer.path("hits").path("hits")) {
             ids.add(hit.path("sort").path(0).asText());
@@ -392,7 +392,7 @@ final class SearchBackend implements ReadBack, HealthProbe {
         chunkIds.forEach(ids::add);
         String path = index + "/_mget" + (sourceIncludes == null ? "" : "?_source_includes=" + sourceIncludes);
         List<JsonNode> live = new java.util.ArrayList<>();
-        for (JsonNode doc : expect(path, body, "read-back").path("docs")) {
+        for (JsonNode doc : http.expectHeld("POST", path, body, "read-back").path("docs")) {
             if (doc.path("found").asBoolean(false) && !doc.path("_source").path(DELETED).asBoolean(false)) {
                 live.add(doc);
             }
@@ -400,30 +400,11 @@ final class SearchBackend implements ReadBack, HealthProbe {
         return live;
     }
 
-    /** POSTs a query: its answer's JSON; an empty object when there is no index yet (404: nothing held). */
-    private JsonNode expect(String path, JsonNode body, String what) {
-        Reply response = http.call("POST", path, body);
-        if (response.status() == 404) {
-            return json.createObjectNode();
-        }
-        if (response.status() != 200) {
-            throw http.failure(what, response, -1);
-        }
-        return response.json(what);
-    }
-
     @Override
     public Optional<String> healthProblem() {
-        try {
-            Reply r = http.call("GET", "_cluster/health/" + index + "?timeout=1s", null);
-            if (!r.ok()) {
-                return Optional.of("cluster health: HTTP " + r.status());
-            }
-            String status = r.json("cluster health").path("status").asText("");
-            return "red".equals(status) ? Optional.of("index '" + index + "' is red") : Optional.empty();
-        } catch (TransientBackendException e) {
-            return Optional.of(e.getMessage());
-        }
+        return http.probe("_cluster/health/" + index + "?timeout=1s",
+                health -> "red".equals(health.path("status").asText("")) ? Optional.of("index '" + index + "' is red")
+                        : Optional.empty());
     }
 
     private static String text(JsonNode o, String field) {

@@ -94,7 +94,8 @@ final class WebhookBackend implements Backend {
         if (r.status() == 404 && changes.stream().allMatch(c -> c.op() == Change.Op.DELETE)) {
             return; // deleting what the receiver does not have
         }
-        throw http.failure("the receiver", r, r.verdict() == HttpCalls.Verdict.PERMANENT ? failedIndex(r, changes.size()) : -1);
+        boolean refused = r.verdict() == HttpCalls.Verdict.PERMANENT;
+        throw http.failure("the receiver", r, refused ? failedIndex(r, changes.size()) : -1);
     }
 
     private byte[] body(List<Change> changes, LeaseFence fence) {
