@@ -18,10 +18,7 @@ public final class ChunkJson {
             o.put("content", d.content());
         }
         if (d.embedding() != null) {
-            ArrayNode a = o.putArray("embedding");
-            for (float f : d.embedding()) {
-                a.add(f);
-            }
+            putFloats(o, "embedding", d.embedding());
         }
         try {
             o.set("metadata", ExactJson.reader(json).readTree(d.metadataJson() == null ? "{}" : d.metadataJson()));
@@ -30,6 +27,29 @@ public final class ChunkJson {
         }
         o.put("privacy", d.privacy().name());
         return o;
+    }
+
+    /**
+     * The chunk's document id and content, each when present, under the names the JSON stores give them
+     * ({@code document_id}, {@code content}: an OpenSearch document, a Qdrant payload).
+     */
+    public static ObjectNode putStoredText(ObjectNode o, ChunkData d) {
+        if (d.documentId() != null) {
+            o.put("document_id", d.documentId());
+        }
+        if (d.content() != null) {
+            o.put("content", d.content());
+        }
+        return o;
+    }
+
+    /** An embedding as an array of numbers under {@code field}. */
+    public static ArrayNode putFloats(ObjectNode o, String field, float[] values) {
+        ArrayNode a = o.putArray(field);
+        for (float f : values) {
+            a.add(f);
+        }
+        return a;
     }
 
     /** An embedding read back from a JSON array of numbers; {@code null} when the node is no array (none stored). */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
+import io.vectorsync.backend.ChunkJson;
 import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.Slices;
 import io.vectorsync.backend.HttpCalls.Reply;
@@ -510,11 +511,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
             Change c = changes.get(i);
             String id = PointIds.of(c.key()).toString();
             ObjectNode p = points.addObject();
-            p.put("id", id);
-            ArrayNode v = p.putArray("vector");
-            for (float f : c.data().embedding()) {
-                v.add(f);
-            }
+            ChunkJson.putFloats(p.put("id", id), "vector", c.data().embedding());
             p.set("payload", payloads.get(i));
             guards.add(new Guard(id, c.version(), c.overwriteEqual()));
         }
@@ -543,14 +540,7 @@ final class QdrantBackend implements ReadBack, HealthProbe {
     private ObjectNode payload(Change c) {
         ChunkData d = c.data();
         ObjectNode p = json.createObjectNode();
-        p.put("chunk_id", c.key());
-        p.put("version", c.version());
-        if (d.documentId() != null) {
-            p.put("document_id", d.documentId());
-        }
-        if (d.content() != null) {
-            p.put("content", d.content());
-        }
+        ChunkJson.putStoredText(p.put("chunk_id", c.key()).put("version", c.version()), d);
         JsonNode metadata = null;
         if (d.metadataJson() != null) {
             try {

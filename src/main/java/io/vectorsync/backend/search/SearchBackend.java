@@ -308,18 +308,9 @@ final class SearchBackend implements ReadBack, HealthProbe {
                     + " primary) can't be written to an " + flavor.type + " index", null);
         }
         ObjectNode o = json.createObjectNode();
-        o.put("chunk_id", d.chunkId());
-        if (d.documentId() != null) {
-            o.put("document_id", d.documentId());
-        }
-        if (d.content() != null) {
-            o.put("content", d.content());
-        }
+        ChunkJson.putStoredText(o.put("chunk_id", d.chunkId()), d);
         if (d.embedding() != null) {
-            ArrayNode a = o.putArray("embedding");
-            for (float f : d.embedding()) {
-                a.add(f);
-            }
+            ChunkJson.putFloats(o, "embedding", d.embedding());
         }
         if (d.metadataJson() != null) {
             try {
