@@ -267,6 +267,43 @@ class AdminOperationsIT extends AbstractIT {
     }
 
     @Test
+    void theOpenApiDocumentDescribesTheChunkBodiesTheFastPathReadsAndTheProblemAnswers() throws Exception {
+        JsonNode doc = body(http.getForEntity("/v3/api-docs", String.class), 200);
+        JsonNode schemas = doc.path("components").path("schemas");
+        JsonNode put = doc.path("paths").path("/api/v1/chunks/{chunkId}").path("put");
+        assertThat(put.path("requestBody").path("required").asBoolean()).isTrue();
+        assertThat(put.path("requestBody").path("content").path("application/json").path("schema").path("$ref")
+                .asText()).isEqualTo("#/components/schemas/ChunkRequest");
+        JsonNode chunk = schemas.path("ChunkRequest").path("properties");
+        for (String field : new String[] {"chunkId", "documentId", "content", "embedding", "metadata", "privacy",
+                "version"}) {
+            assertThat(chunk.has(field)).as(field + " in " + schemas.path("ChunkRequest")).isTrue();
+        }
+        assertThat(chunk.path("embedding").path("items").path("type").asText()).isEqualTo("number");
+        assertThat(chunk.path("privacy").path("enum").toString()).contains("LOCAL_ONLY");
+
+        JsonNode batch = doc.path("paths").path("/api/v1/chunks:batch").path("post");
+        assertThat(batch.path("requestBody").path("content").path("application/json").path("schema").path("$ref")
+                .asText()).isEqualTo("#/components/schemas/BatchRequest");
+        assertThat(schemas.path("BatchRequest").path("properties").path("chunks").path("items").path("$ref")
+                .asText()).isEqualTo("#/components/schemas/ChunkRequest");
+        assertThat(batch.path("responses").path("200").path("content").path("application/json").path("schema")
+                .path("$ref").asText()).isEqualTo("#/components/schemas/BatchWritten");
+
+        // Every error answer, on both APIs, is the problem schema as application/problem+json.
+        for (JsonNode op : new JsonNode[] {put, batch, doc.path("paths").path("/admin/v1/queue").path("get")}) {
+            assertThat(op.path("responses").path("default").path("content").path("application/problem+json")
+                    .path("schema").path("$ref").asText()).as(op.toString()).isEqualTo("#/components/schemas/Problem");
+        }
+        // Typed answers, not free-form maps.
+        assertThat(schemas.path("BackendStatus").path("properties").has("lastPollAgeSeconds")).isTrue();
+        assertThat(schemas.path("BackendStatus").path("properties").has("backlog")).as("stats inline").isTrue();
+        assertThat(schemas.path("ChunkView").path("properties").has("syncStatus")).isTrue();
+        assertThat(schemas.path("JobView").path("properties").path("progress").path("$ref").asText())
+                .isEqualTo("#/components/schemas/Progress");
+    }
+
+    @Test
     void theOpenApiDocumentIsOpenAndDescribesEveryAdminEndpointWithTheAdminSecuritySchemes() throws Exception {
         ResponseEntity<String> r = http.getForEntity("/v3/api-docs", String.class);
         JsonNode doc = body(r, 200);
@@ -274,8 +311,11 @@ class AdminOperationsIT extends AbstractIT {
         JsonNode schemes = doc.get("components").get("securitySchemes");
         assertThat(schemes.get("adminBearer").get("scheme").asText()).isEqualTo("bearer");
         assertThat(schemes.get("adminBasic").get("scheme").asText()).isEqualTo("basic");
-        assertThat(doc.get("components").path("schemas").path("ApiError").path("properties").has("code"))
-                .as(doc.get("components").toString()).isTrue();
+        JsonNode problem = doc.get("components").path("schemas").path("Problem").path("properties");
+        for (String member : new String[] {"type", "title", "status", "detail", "instance", "code", "field",
+                "expected"}) {
+            assertThat(problem.has(member)).as(member + " in " + doc.get("components")).isTrue();
+        }
 
         // Every admin endpoint the application serves, read from its own handler mappings.
         int admin = 0;

@@ -61,9 +61,9 @@ class AlertsIT extends AbstractIT {
 
     @DynamicPropertySource
     static void backendThroughTheProxyAndTheWebhook(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.replica.jdbc-url",
+        registry.add("vectorsync.backends.replica.postgres.jdbc-url",
                 () -> "jdbc:postgresql://127.0.0.1:" + PROXY.port() + "/${vectorsync.test.database}");
-        registry.add("vectorsync.backends.replica.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.replica.postgres.username", () -> TestDatabases.USER);
         registry.add("vectorsync.backends.replica.connect-timeout", () -> "250ms");
         registry.add("vectorsync.alerts.webhook-url", () -> RECEIVER.url("/alerts"));
     }
@@ -106,10 +106,11 @@ class AlertsIT extends AbstractIT {
         if (!backends.get(0).get("circuit").asText().equals("open")) {
             return false;
         }
-        double gauge = meters.get("vectorsync.circuit.state").tag("backend", "replica").gauge().value();
+        double closed = meters.get("vectorsync.circuit.state").tags("backend", "replica", "state", "closed").gauge()
+                .value();
         JsonNode health = json.readTree(http.getForEntity("/actuator/health/backend-replica", String.class).getBody());
         // The breaker may move to half-open between the reads; open is what status saw.
-        return gauge >= 1 && health.get("status").asText().equals("DOWN")
+        return closed == 0 && health.get("status").asText().equals("DOWN")
                 && !health.at("/components/relay-backend-replica/details/circuit").asText().equals("closed");
     }
 

@@ -21,7 +21,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * Outages drain by themselves (DESIGN.md invariant 6). The backend is a PostgreSQL database reached
+ * Outages drain by themselves (docs/design.md invariant 6). The backend is a PostgreSQL database reached
  * through a TCP proxy (the test's own database, so the replica can be compared with the primary); the
  * proxy going away refuses new connections and cuts the open ones. Meanwhile writes are accepted, the
  * backend is paused with backoff kept in relay_cursor, no event is parked or dead-lettered and the
@@ -54,9 +54,9 @@ class BackendOutageIT extends AbstractIT {
 
     @DynamicPropertySource
     static void backendThroughTheProxy(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.replica.jdbc-url",
+        registry.add("vectorsync.backends.replica.postgres.jdbc-url",
                 () -> "jdbc:postgresql://127.0.0.1:" + PROXY.port() + "/${vectorsync.test.database}");
-        registry.add("vectorsync.backends.replica.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.replica.postgres.username", () -> TestDatabases.USER);
         // Short, so that a trial call during the outage (up to 64 calls when isolating) ends soon.
         registry.add("vectorsync.backends.replica.connect-timeout", () -> "250ms");
         registry.add("vectorsync.backends.replica.read-timeout", () -> "5s");

@@ -127,9 +127,9 @@ class BackfillIT {
                 "SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'", Long.class));
 
         try (ConfigurableApplicationContext second = start(true,
-                "--vectorsync.backends.late.jdbc-url=" + TestDatabases.url(target),
-                "--vectorsync.backends.late.username=" + TestDatabases.USER,
-                "--vectorsync.backends.late.table=late_chunks",
+                "--vectorsync.backends.late.postgres.jdbc-url=" + TestDatabases.url(target),
+                "--vectorsync.backends.late.postgres.username=" + TestDatabases.USER,
+                "--vectorsync.backends.late.postgres.table=late_chunks",
                 "--vectorsync.backends.late.batch-size=7")) {
             RestClient http = client(second);
             // Changes while the backfill runs: new chunks, updates, deletes, a privacy downgrade.

@@ -1,6 +1,7 @@
 package io.vectorsync;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.f4b6a3.ulid.Ulid;
@@ -272,7 +273,10 @@ class CaptureIT extends AbstractIT {
         String id = "x'); DROP TABLE chunks; --";
         assertThat(put(id, chunkBody("literal")).getStatusCode().value()).isEqualTo(201);
         assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id = ?", id)).isOne();
-        awaitReplicaInStep(Duration.ofSeconds(10));
+        // This chunk, not the whole table: an aggregate enqueued by another test of the class (ok-1, ADR 019)
+        // is in the replica but not in chunks, which the table-wide comparison does not know.
+        await().atMost(Duration.ofSeconds(10)).until(() -> count("SELECT count(*) FROM replica_chunks r JOIN chunks c"
+                + " USING (chunk_id, version, content) WHERE chunk_id = ?", id) == 1);
         assertThat(count("SELECT count(*) FROM replica_chunks WHERE chunk_id = ?", id)).isOne();
     }
 

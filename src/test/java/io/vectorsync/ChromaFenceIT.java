@@ -1,6 +1,5 @@
 package io.vectorsync;
 
-import io.vectorsync.backend.ReadBack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -11,6 +10,7 @@ import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.ChromaServer;
@@ -46,7 +46,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-chroma/chroma.camel.yaml",
         "vectorsync.backends.chroma.type=chroma",
-        "vectorsync.backends.chroma.collection=fenced-chunks",
+        "vectorsync.backends.chroma.chroma.collection=fenced-chunks",
         "vectorsync.backends.chroma.read-timeout=30s"})
 class ChromaFenceIT extends AbstractIT {
 
@@ -67,7 +67,7 @@ class ChromaFenceIT extends AbstractIT {
         proxy.setExecutor(Executors.newFixedThreadPool(4));
         proxy.createContext("/", ChromaFenceIT::forward);
         proxy.start();
-        registry.add("vectorsync.backends.chroma.url", () -> "http://127.0.0.1:" + proxy.getAddress().getPort());
+        registry.add("vectorsync.backends.chroma.chroma.url", () -> "http://127.0.0.1:" + proxy.getAddress().getPort());
     }
 
     private static void forward(HttpExchange ex) throws IOException {

@@ -1,11 +1,11 @@
 package io.vectorsync;
 
-import io.vectorsync.backend.ReadBack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.ChromaServer;
@@ -28,7 +28,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-chroma/chroma.camel.yaml",
         "vectorsync.backends.chroma.type=chroma",
-        "vectorsync.backends.chroma.collection=relay-chunks",
+        "vectorsync.backends.chroma.chroma.collection=relay-chunks",
         "vectorsync.backends.chroma.read-timeout=5s"})
 class ChromaRelayIT extends AbstractIT {
 
@@ -40,7 +40,7 @@ class ChromaRelayIT extends AbstractIT {
     @DynamicPropertySource
     static void chroma(DynamicPropertyRegistry registry) {
         server = ChromaServer.start();
-        registry.add("vectorsync.backends.chroma.url", server::url);
+        registry.add("vectorsync.backends.chroma.chroma.url", server::url);
     }
 
     @AfterAll

@@ -96,6 +96,17 @@ class ComposeFileTest {
         assertThat(user.find()).as("a USER instruction").isTrue();
         assertThat(user.group(1)).isNotIn("root", "0");
         assertThat(dockerfile).containsPattern("(?m)^HEALTHCHECK .*[\\r\\n]+.*/actuator/health/liveness");
+        assertThat(dockerfile).as("start-up is not counted as failing")
+                .containsPattern("(?m)^HEALTHCHECK .*--start-period=\\d+s");
+        // Every base image pinned to a full release (e.g. 17.0.18_8-jre-noble), never a floating 17-jre.
+        Matcher from = Pattern.compile("(?m)^FROM (\\S+)").matcher(dockerfile);
+        int images = 0;
+        while (from.find()) {
+            images++;
+            assertThat(from.group(1))
+                    .matches("[a-z0-9./-]+:\\d+\\.\\d+\\.\\d+[._][0-9A-Za-z._-]*(@sha256:[0-9a-f]{64})?");
+        }
+        assertThat(images).isEqualTo(2);
     }
 
     @Test

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Durability (DESIGN.md invariants 2 and 3): the relay runs as a separate JVM and is stopped the hard
+ * Durability (docs/design.md invariants 2 and 3): the relay runs as a separate JVM and is stopped the hard
  * way again and again while application writers keep inserting, updating and deleting chunks: halted
  * at each named failpoint (between the backend write and the cursor commit above all), and killed with
  * SIGKILL at random moments. Restarted and drained, the backend equals the primary row for row, the
@@ -146,8 +146,8 @@ class CrashRecoveryIT {
                 "--vectorsync.relay.backoff-max=2s",
                 "--vectorsync.failpoints=" + failpoints));
         if (backendDb != null) {
-            args.add("--vectorsync.backends." + BACKEND + ".jdbc-url=" + TestDatabases.url(backendDb));
-            args.add("--vectorsync.backends." + BACKEND + ".username=" + TestDatabases.USER);
+            args.add("--vectorsync.backends." + BACKEND + ".postgres.jdbc-url=" + TestDatabases.url(backendDb));
+            args.add("--vectorsync.backends." + BACKEND + ".postgres.username=" + TestDatabases.USER);
         }
         RelayProcess p = RelayProcess.start(label + "-" + n, args);
         children.add(p);

@@ -24,7 +24,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-remote/*.camel.yaml",
-        "vectorsync.backends.remote.table=narrow_chunks",
+        "vectorsync.backends.remote.postgres.table=narrow_chunks",
         "vectorsync.backends.remote.fields=embedding,metadata.lang"})
 class FieldAllowlistIT extends AbstractIT {
 
@@ -34,8 +34,8 @@ class FieldAllowlistIT extends AbstractIT {
 
     @DynamicPropertySource
     static void backends(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.remote.jdbc-url", () -> TestDatabases.url(REMOTE));
-        registry.add("vectorsync.backends.remote.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.remote.postgres.jdbc-url", () -> TestDatabases.url(REMOTE));
+        registry.add("vectorsync.backends.remote.postgres.username", () -> TestDatabases.USER);
     }
 
     @AfterAll

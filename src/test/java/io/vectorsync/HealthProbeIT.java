@@ -28,9 +28,9 @@ class HealthProbeIT extends AbstractIT {
 
     @DynamicPropertySource
     static void backendThroughTheProxy(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.replica.jdbc-url",
+        registry.add("vectorsync.backends.replica.postgres.jdbc-url",
                 () -> "jdbc:postgresql://127.0.0.1:" + PROXY.port() + "/${vectorsync.test.database}");
-        registry.add("vectorsync.backends.replica.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.replica.postgres.username", () -> TestDatabases.USER);
         registry.add("vectorsync.backends.replica.connect-timeout", () -> "250ms");
     }
 

@@ -17,7 +17,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.test.context.TestPropertySource;
 
 /**
- * Duplicates are harmless (DESIGN.md invariant 3): re-delivering events the backend already has changes
+ * Duplicates are harmless (docs/design.md invariant 3): re-delivering events the backend already has changes
  * nothing, an older version never overwrites a newer one, and an older upsert replayed after a delete
  * does not bring the chunk back. One event per batch, so that an older version reaches the backend on
  * its own instead of being collapsed away behind a newer one in the same batch.

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Value;
 
 /**
- * Long transactions don't stall the relay (DESIGN.md invariant 7): a session left idle in transaction
+ * Long transactions don't stall the relay (docs/design.md invariant 7): a session left idle in transaction
  * for 30 s, holding an uncommitted event, does not keep the events of other, committed transactions
  * from reaching the backend within seconds; its own event arrives once it commits.
  */

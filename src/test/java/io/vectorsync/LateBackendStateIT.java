@@ -178,13 +178,13 @@ class LateBackendStateIT {
 
         try (ConfigurableApplicationContext second = start(
                 ",classpath:test-routes-late/late.camel.yaml,classpath:test-routes-neo4j/*.camel.yaml",
-                "--vectorsync.backends.late.jdbc-url=" + TestDatabases.url(target),
-                "--vectorsync.backends.late.username=" + TestDatabases.USER,
-                "--vectorsync.backends.late.table=late_chunks",
+                "--vectorsync.backends.late.postgres.jdbc-url=" + TestDatabases.url(target),
+                "--vectorsync.backends.late.postgres.username=" + TestDatabases.USER,
+                "--vectorsync.backends.late.postgres.table=late_chunks",
                 "--vectorsync.backends.late.batch-size=4",
                 "--vectorsync.backends.graph.type=neo4j",
-                "--vectorsync.backends.graph.url=" + Neo4jServer.boltUrl(),
-                "--vectorsync.backends.graph.collection=LateChunk",
+                "--vectorsync.backends.graph.neo4j.url=" + Neo4jServer.boltUrl(),
+                "--vectorsync.backends.graph.neo4j.label=LateChunk",
                 "--vectorsync.backends.graph.batch-size=5")) {
             JdbcTemplate targetJdbc = new JdbcTemplate(
                     new org.springframework.jdbc.datasource.DriverManagerDataSource(TestDatabases.url(target),

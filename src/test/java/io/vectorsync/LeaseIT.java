@@ -24,7 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * One writer per backend (DESIGN.md invariant 5): two relay instances, each a child JVM, against one
+ * One writer per backend (docs/design.md invariant 5): two relay instances, each a child JVM, against one
  * database. Only the holder of the backend's lease delivers, although the standby is woken by every
  * write made through its own API; killing the holder with SIGKILL hands the backend over to the
  * standby once the lease expires, and the standby then delivers everything. A former holder that
@@ -266,8 +266,8 @@ class LeaseIT {
                 "--vectorsync.relay.lease-ttl=" + LEASE_TTL.toSeconds() + "s",
                 "--vectorsync.relay.poll-interval=50ms"));
         if (backendDb != null) {
-            args.add("--vectorsync.backends." + BACKEND + ".jdbc-url=" + TestDatabases.url(backendDb));
-            args.add("--vectorsync.backends." + BACKEND + ".username=" + TestDatabases.USER);
+            args.add("--vectorsync.backends." + BACKEND + ".postgres.jdbc-url=" + TestDatabases.url(backendDb));
+            args.add("--vectorsync.backends." + BACKEND + ".postgres.username=" + TestDatabases.USER);
         }
         args.addAll(List.of(extra));
         RelayProcess p = RelayProcess.start(instance, args);

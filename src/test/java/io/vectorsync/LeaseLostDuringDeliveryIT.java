@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -35,7 +35,7 @@ import org.springframework.test.context.DynamicPropertySource;
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes/*.camel.yaml",
         "vectorsync.relay.lease-ttl=2s",
         "vectorsync.backends.hooks.type=webhook",
-        "vectorsync.backends.hooks.secret=0123456789abcdef-test-secret",
+        "vectorsync.backends.hooks.webhook.secret=0123456789abcdef-test-secret",
         "vectorsync.backends.hooks.read-timeout=3s",
         "vectorsync.backends.hooks.connect-timeout=1s",
         "vectorsync.backends.hooks.retry.isolate-after-failures=1"})
@@ -60,7 +60,7 @@ class LeaseLostDuringDeliveryIT extends AbstractIT {
 
     @DynamicPropertySource
     static void receiver(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.hooks.url", () -> receiver.url("/hook"));
+        registry.add("vectorsync.backends.hooks.webhook.url", () -> receiver.url("/hook"));
     }
 
     @Autowired

@@ -124,7 +124,10 @@ class MetricsIT extends AbstractIT {
                 "vectorsync_backing_off", "vectorsync_stalled_seconds", "vectorsync_last_poll_age_seconds"}) {
             assertThat(body).as(gauge).containsPattern("(?m)^" + gauge + "\\{[^}]*backend=\"replica\"[^}]*\\} ");
         }
-        assertThat(sample(body, "vectorsync_circuit_state", "backend=\"replica\"")).isZero();
+        // The circuit's state is a label: 1 on the current state's series, 0 on the others.
+        assertThat(sample(body, "vectorsync_circuit_state", "backend=\"replica\",state=\"closed\"")).isEqualTo(1);
+        assertThat(sample(body, "vectorsync_circuit_state", "backend=\"replica\",state=\"open\"")).isZero();
+        assertThat(sample(body, "vectorsync_circuit_state", "backend=\"replica\",state=\"half_open\"")).isZero();
         assertThat(sample(body, "vectorsync_last_poll_age_seconds", "backend=\"replica\"")).isBetween(0.0, 5.0);
         assertThat(sample(body, "vectorsync_relay_batch_size_count", "backend=\"replica\"")).isGreaterThanOrEqualTo(1);
         assertThat(sample(body, "vectorsync_relay_delivery_seconds_count", "backend=\"replica\""))
@@ -134,14 +137,14 @@ class MetricsIT extends AbstractIT {
         assertThat(sample(body, "vectorsync_alerts_active", "alert=\"lag\"")).isZero();
         assertThat(sample(body, "vectorsync_alerts_fired_total", "alert=\"no_progress\"")).isZero();
         // Camel's own route metrics stay.
-        assertThat(body).containsPattern("(?m)^camel_exchanges_[a-z_]*\\{[^}]*routeId=\"relay-replica\"");
-        // Tags stay bounded: only backend, outcome, alert (four names) and what (retention: outbox or
-        // dead_letter) on the vectorsync meters.
+        assertThat(body).containsPattern("(?m)^camel_exchanges_[a-z_]*\\{[^}]*route_id=\"relay-replica\"");
+        // Tags stay bounded: only backend, outcome, alert (four names), what (retention: outbox or
+        // dead_letter) and state (the circuit's three) on the vectorsync meters.
         Matcher m = Pattern.compile("(?m)^vectorsync_[a-z_]+\\{([^}]*)\\}").matcher(body);
         while (m.find()) {
             for (String label : m.group(1).split(",")) {
                 assertThat(label.substring(0, label.indexOf('='))).isIn("backend", "outcome", "alert", "what",
-                        "le", "application");
+                        "state", "le", "application");
             }
         }
     }

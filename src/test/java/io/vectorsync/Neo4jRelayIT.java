@@ -28,14 +28,14 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-neo4j/*.camel.yaml",
         "vectorsync.backends.graph.type=neo4j",
-        "vectorsync.backends.graph.collection=RelayChunk"})
+        "vectorsync.backends.graph.neo4j.label=RelayChunk"})
 class Neo4jRelayIT extends AbstractIT {
 
     private static Driver driver;
 
     @DynamicPropertySource
     static void neo4j(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.graph.url", Neo4jServer::boltUrl);
+        registry.add("vectorsync.backends.graph.neo4j.url", Neo4jServer::boltUrl);
     }
 
     @BeforeAll

@@ -1,11 +1,11 @@
 package io.vectorsync;
 
-import io.vectorsync.backend.ReadBack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.SearchNode;
@@ -32,7 +32,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-search/*.camel.yaml",
         "vectorsync.backends.search.type=opensearch",
-        "vectorsync.backends.search.collection=relay-chunks",
+        "vectorsync.backends.search.search.index=relay-chunks",
         "vectorsync.backends.search.read-timeout=10s"})
 class OpenSearchRelayIT extends AbstractIT {
 
@@ -45,7 +45,7 @@ class OpenSearchRelayIT extends AbstractIT {
     @DynamicPropertySource
     static void server(DynamicPropertyRegistry registry) {
         node = SearchNode.openSearch();
-        registry.add("vectorsync.backends.search.url", node::url);
+        registry.add("vectorsync.backends.search.search.url", node::url);
     }
 
     @AfterAll

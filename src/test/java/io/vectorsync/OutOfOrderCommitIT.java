@@ -30,7 +30,7 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.test.context.TestPropertySource;
 
 /**
- * Transactions commit in another order than they took their outbox ids (DESIGN.md "Reading the
+ * Transactions commit in another order than they took their outbox ids (docs/design.md "Reading the
  * outbox"): 8 writers hold each transaction open for a random time between the enqueue and the
  * commit, some roll back, some are larger than a batch. Batches of 7 make windows span several
  * batches, so transactions commit while a window is being read. Every committed event must reach the

@@ -25,7 +25,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * A poison event (one the backend refuses for good) is isolated from its batch and parked, then
  * dead-lettered once its budget is spent, while the events around and behind it are delivered at
- * once (DESIGN.md invariant 4). After the cause is fixed, replay through the admin API delivers it,
+ * once (docs/design.md invariant 4). After the cause is fixed, replay through the admin API delivers it,
  * and the ledger still guards the replay: a dead letter whose chunk has moved on does not regress it.
  * The backend refuses chunks of document "poison" through a CHECK constraint (SQLSTATE 23514).
  */

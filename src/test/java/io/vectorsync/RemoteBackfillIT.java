@@ -24,15 +24,15 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-remote/*.camel.yaml",
-        "vectorsync.backends.remote.table=remote_chunks"})
+        "vectorsync.backends.remote.postgres.table=remote_chunks"})
 class RemoteBackfillIT extends AbstractIT {
 
     private static final String REMOTE = TestDatabases.create("backfill_remote");
 
     @DynamicPropertySource
     static void backends(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.remote.jdbc-url", () -> TestDatabases.url(REMOTE));
-        registry.add("vectorsync.backends.remote.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.remote.postgres.jdbc-url", () -> TestDatabases.url(REMOTE));
+        registry.add("vectorsync.backends.remote.postgres.username", () -> TestDatabases.USER);
     }
 
     private List<String> remoteIds() throws Exception {

@@ -45,7 +45,7 @@ class RouteValidationIT {
     void aConfiguredBackendWithoutARouteRefusesStartUp() {
         String db = TestDatabases.create("routes_missing");
         assertThatThrownBy(() -> app(db, "file:routes/*.camel.yaml")
-                        .properties("vectorsync.backends.second.table=second_chunks").run(ARGS).close())
+                        .properties("vectorsync.backends.second.postgres.table=second_chunks").run(ARGS).close())
                 .hasStackTraceContaining("backend 'second' is configured but routes/ has no templatedRoute");
         TestDatabases.drop(db);
     }

@@ -32,7 +32,7 @@ import org.springframework.test.context.DynamicPropertySource;
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes/*.camel.yaml",
         "vectorsync.relay.lease-ttl=2s",
         "vectorsync.backends.hooks.type=webhook",
-        "vectorsync.backends.hooks.secret=0123456789abcdef-test-secret",
+        "vectorsync.backends.hooks.webhook.secret=0123456789abcdef-test-secret",
         "vectorsync.backends.hooks.read-timeout=3s",
         "vectorsync.backends.hooks.connect-timeout=1s",
         "vectorsync.backends.hooks.retry.isolate-after-failures=1"})
@@ -58,7 +58,7 @@ class SlowDeliveryLeaseIT extends AbstractIT {
 
     @DynamicPropertySource
     static void receiver(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.hooks.url", () -> receiver.url("/hook"));
+        registry.add("vectorsync.backends.hooks.webhook.url", () -> receiver.url("/hook"));
     }
 
     @Test

@@ -29,9 +29,9 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-three/*.camel.yaml",
-        "vectorsync.backends.remote.table=remote_chunks",
+        "vectorsync.backends.remote.postgres.table=remote_chunks",
         "vectorsync.backends.hooks.type=webhook",
-        "vectorsync.backends.hooks.secret=three-backends-secret-0123",
+        "vectorsync.backends.hooks.webhook.secret=three-backends-secret-0123",
         "vectorsync.backends.hooks.connect-timeout=250ms",
         "vectorsync.backends.hooks.read-timeout=2s"})
 class ThreeBackendsIT extends AbstractIT {
@@ -52,9 +52,9 @@ class ThreeBackendsIT extends AbstractIT {
 
     @DynamicPropertySource
     static void backends(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.remote.jdbc-url", () -> TestDatabases.url(REMOTE));
-        registry.add("vectorsync.backends.remote.username", () -> TestDatabases.USER);
-        registry.add("vectorsync.backends.hooks.url", () -> "http://127.0.0.1:" + PORT + "/hook");
+        registry.add("vectorsync.backends.remote.postgres.jdbc-url", () -> TestDatabases.url(REMOTE));
+        registry.add("vectorsync.backends.remote.postgres.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.hooks.webhook.url", () -> "http://127.0.0.1:" + PORT + "/hook");
     }
 
     @AfterAll

@@ -1,5 +1,8 @@
 package io.vectorsync.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.relay.BackfillControl;
@@ -9,9 +12,6 @@ import io.vectorsync.relay.PauseControl;
 import io.vectorsync.relay.RelayPoller;
 import io.vectorsync.relay.RelayQueue;
 import io.vectorsync.relay.RelayWakeup;
-import io.swagger.v3.oas.annotations.Operation;
-import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.tags.Tag;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -58,12 +58,30 @@ public class AdminOperationsController {
         this.wakeup = wakeup;
     }
 
+    /** The waiting events and the counts per backend; {@code truncated} when {@code limit} cut the list. */
+    public record Queue(List<RelayQueue.Counts> counts, List<RelayQueue.Entry> events, boolean truncated) {}
+
+    /** Whether a backend's relay is paused. */
+    public record BackendPause(String backend, boolean paused) {}
+
+    /** Every backend's pause. */
+    public record Pauses(List<BackendPause> backends) {}
+
+    /** How many parked events were made due, in all and per backend. */
+    public record Retried(int retried, boolean force, Map<String, Integer> backends) {}
+
+    /** A (re)started backfill: where to follow its progress. */
+    public record BackfillStarted(String backend, boolean paused, BackfillProgress backfill, String progress) {}
+
+    /** A backfill's state as it starts. */
+    public record BackfillProgress(boolean running, long copied, Long total, boolean rewrite) {}
+
     @Operation(summary = "Waiting events per backend",
             description = "Open dead letters (FAILED), parked events (PARKED) and events after the cursor (PENDING),"
                     + " in that order, at most `limit` in all, with attempts, next attempt and last error (never"
                     + " payloads), and the counts per backend (pending counted up to 100000).")
     @GetMapping("/queue")
-    public Map<String, Object> queue(
+    public Queue queue(
             @Parameter(description = "only this backend") @RequestParam(name = "backend", required = false)
             String backend,
             @Parameter(description = "PENDING, PARKED or FAILED; all when absent")
@@ -107,11 +125,7 @@ public class AdminOperationsController {
                 take(entries, limit, left -> queue.pending(c, left));
             }
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("counts", counts);
-        out.put("events", entries);
-        out.put("truncated", entries.size() < selected);
-        return out;
+        return new Queue(counts, entries, entries.size() < selected);
     }
 
     private static void take(List<RelayQueue.Entry> into, int limit,
@@ -125,7 +139,7 @@ public class AdminOperationsController {
     @Operation(summary = "Pause a backend's relay",
             description = "Sets relay_cursor.paused; every instance stops taking batches at its next poll. Idempotent.")
     @PostMapping("/backends/{backend}/pause")
-    public Map<String, Object> pause(@PathVariable("backend") String backend) {
+    public BackendPause pause(@PathVariable("backend") String backend) {
         known(backend);
         ready(pauses.pause(backend), backend);
         return state(backend);
@@ -133,7 +147,7 @@ public class AdminOperationsController {
 
     @Operation(summary = "Resume a backend's relay", description = "Clears relay_cursor.paused and wakes the relay.")
     @PostMapping("/backends/{backend}/resume")
-    public Map<String, Object> resume(@PathVariable("backend") String backend) {
+    public BackendPause resume(@PathVariable("backend") String backend) {
         known(backend);
         ready(pauses.resume(backend), backend);
         return state(backend);
@@ -141,13 +155,13 @@ public class AdminOperationsController {
 
     @Operation(summary = "Pause every backend's relay")
     @PostMapping("/pause")
-    public Map<String, Object> pauseAll() {
+    public Pauses pauseAll() {
         return states(pauses.pauseAll());
     }
 
     @Operation(summary = "Resume every backend's relay", description = "And wakes the relays.")
     @PostMapping("/resume")
-    public Map<String, Object> resumeAll() {
+    public Pauses resumeAll() {
         return states(pauses.resumeAll());
     }
 
@@ -155,7 +169,7 @@ public class AdminOperationsController {
             description = "Makes the parked events of one backend (or all) due now and wakes the relays; with"
                     + " force=true their attempts start again from 0. Ends the backends' backoff too.")
     @PostMapping("/retry")
-    public Map<String, Object> retry(
+    public Retried retry(
             @Parameter(description = "only this backend") @RequestParam(name = "backend", required = false)
             String backend,
             @Parameter(description = "also reset the attempts spent")
@@ -172,11 +186,7 @@ public class AdminOperationsController {
         }
         poller.parkedChanged();
         wakeup.wakeAll();
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("retried", total);
-        out.put("force", force);
-        out.put("backends", retried);
-        return out;
+        return new Retried(total, force, retried);
     }
 
     @Operation(summary = "(Re)start a backend's backfill",
@@ -184,20 +194,12 @@ public class AdminOperationsController {
                     + " backend is rebuilt; the cursor keeps its outbox position, so no event is skipped. Answers"
                     + " 202; progress is in GET /admin/v1/status under `backfill`.")
     @PostMapping("/backends/{backend}/backfill")
-    public ResponseEntity<Map<String, Object>> backfill(@PathVariable("backend") String backend) {
+    public ResponseEntity<BackfillStarted> backfill(@PathVariable("backend") String backend) {
         known(backend);
         CursorState c = backfills.restart(backend).orElse(null);
         ready(c != null, backend);
-        Map<String, Object> progress = new LinkedHashMap<>();
-        progress.put("running", c.backfilling());
-        progress.put("copied", c.backfillDone());
-        progress.put("total", c.backfillTotal());
-        progress.put("rewrite", c.backfillRewrite());
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("backend", backend);
-        out.put("paused", c.paused());
-        out.put("backfill", progress);
-        out.put("progress", "/admin/v1/status");
+        BackfillStarted out = new BackfillStarted(backend, c.paused(), new BackfillProgress(c.backfilling(),
+                c.backfillDone(), c.backfillTotal(), c.backfillRewrite()), "/admin/v1/status");
         return ResponseEntity.accepted().location(URI.create("/admin/v1/status")).body(out);
     }
 
@@ -216,21 +218,13 @@ public class AdminOperationsController {
         }
     }
 
-    private Map<String, Object> state(String backend) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("backend", backend);
-        out.put("paused", pauses.isPaused(backend));
-        return out;
+    private BackendPause state(String backend) {
+        return new BackendPause(backend, pauses.isPaused(backend));
     }
 
-    private static Map<String, Object> states(Map<String, Boolean> states) {
-        List<Map<String, Object>> list = new ArrayList<>();
-        states.forEach((b, p) -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("backend", b);
-            m.put("paused", p);
-            list.add(m);
-        });
-        return Map.of("backends", list);
+    private static Pauses states(Map<String, Boolean> states) {
+        List<BackendPause> list = new ArrayList<>();
+        states.forEach((b, p) -> list.add(new BackendPause(b, p)));
+        return new Pauses(list);
     }
 }

@@ -12,8 +12,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Replaces Spring Boot's whitelabel {@code /error}: failures that never reach a controller (rejected by
- * Tomcat or a filter, e.g. a malformed URI) still answer with a JSON {@link ApiError} and a {@code VSYNC-}
- * code, written by {@link ApiErrors}. A direct request to {@code /error} is a 404.
+ * Tomcat or a filter, e.g. a malformed URI) still answer as problem details with a {@code VSYNC-} code,
+ * written by {@link ApiErrors}. A direct request to {@code /error} is a 404.
  */
 @RestController
 public class ApiErrorController implements ErrorController {
@@ -32,6 +32,9 @@ public class ApiErrorController implements ErrorController {
             log.error("VSYNC-INTERNAL: request failed outside the controllers ({})",
                     ex == null ? "status " + status : ex.getClass().getName(), ex instanceof Throwable t ? t : null);
         }
-        ApiErrors.write(response, status, ApiErrors.forStatus(status));
+        // A malformed request (400, 414, 431): its path may be what was wrong, so it is not echoed.
+        boolean malformed = status == 400 || status == 414 || status == 431;
+        ApiErrors.write(response, ApiErrors.problem(status, ApiErrors.forStatus(status),
+                malformed ? null : ApiErrors.instance(request)));
     }
 }

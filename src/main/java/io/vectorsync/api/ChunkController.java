@@ -1,20 +1,22 @@
 package io.vectorsync.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
-import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.backend.ExactJson;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.capture.ChunkInput;
 import io.vectorsync.capture.ChunkService;
+import io.vectorsync.capture.DeliveryStatus;
+import io.vectorsync.capture.StoredChunk;
+import io.vectorsync.capture.Written;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.sql.Array;
-import java.sql.SQLException;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.http.HttpHeaders;
@@ -36,14 +38,11 @@ public class ChunkController {
 
     private final ChunkRequestParser parser;
     private final ChunkService chunks;
-    private final BackendRegistry backends;
     private final ObjectMapper json;
 
-    public ChunkController(ChunkRequestParser parser, ChunkService chunks, BackendRegistry backends,
-            ObjectMapper json) {
+    public ChunkController(ChunkRequestParser parser, ChunkService chunks, ObjectMapper json) {
         this.parser = parser;
         this.chunks = chunks;
-        this.backends = backends;
         this.json = json;
     }
 
@@ -53,6 +52,12 @@ public class ChunkController {
      * request reaches it from {@link ChunkPutFilter} without Spring MVC's dispatch; any other through it.
      */
     @PutMapping(path = "/chunks/{chunkId}", consumes = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(summary = "Create or replace one chunk",
+            description = "The chunk and its outbox event commit in one transaction. If-Match (or the body's"
+                    + " version) makes it a compare-and-set; version 0 means the chunk must not exist yet.",
+            requestBody = @RequestBody(required = true, content = @Content(
+                    mediaType = MediaType.APPLICATION_JSON_VALUE,
+                    schema = @Schema(implementation = ChunkSchemas.ChunkRequest.class))))
     @ApiResponse(responseCode = "200", description = "Updated; ETag is the new version",
             content = @Content(schema = @Schema(implementation = WrittenChunk.class)))
     @ApiResponse(responseCode = "201", description = "Created; ETag is the new version",
@@ -62,7 +67,7 @@ public class ChunkController {
             HttpServletResponse response) throws IOException {
         byte[] body = parser.readBody(request.getInputStream(), request.getContentLengthLong());
         ChunkInput in = parser.chunk(body, chunkId, ifMatch);
-        ChunkService.Written w = chunks.upsert(in);
+        Written w = chunks.upsert(in);
         byte[] out = json.writeValueAsBytes(new WrittenChunk(w.chunkId(), w.version()));
         response.setStatus(w.created() ? 201 : 200);
         response.setHeader(HttpHeaders.ETAG, "\"" + w.version() + "\"");
@@ -74,48 +79,48 @@ public class ChunkController {
     /** The answer to a write. */
     public record WrittenChunk(String chunkId, long version) {}
 
+    /** The answer to a batch: one {@link WrittenChunk} per chunk, in the request's order. */
+    public record BatchWritten(List<WrittenChunk> results) {}
+
+    /** The answer to a delete. */
+    public record DeletedChunk(String chunkId, long version, boolean deleted) {}
+
+    /** A chunk as {@code GET} shows it, with its sync status per backend. */
+    public record ChunkView(String chunkId, long version, String documentId, String content, float[] embedding,
+            @Schema(description = "the metadata object, numbers exactly as sent") JsonNode metadata,
+            @Schema(allowableValues = {"FULL", "REDACTED", "LOCAL_ONLY"}) String privacy, String updatedAt,
+            Map<String, DeliveryStatus.State> syncStatus) {}
+
     @PostMapping(path = "/chunks:batch", consumes = MediaType.APPLICATION_JSON_VALUE)
-    public Map<String, Object> batch(HttpServletRequest request) throws IOException {
+    @Operation(summary = "Write up to vectorsync.api.max-batch-count chunks, all or nothing",
+            requestBody = @RequestBody(required = true, content = @Content(
+                    mediaType = MediaType.APPLICATION_JSON_VALUE,
+                    schema = @Schema(implementation = ChunkSchemas.BatchRequest.class))))
+    public BatchWritten batch(HttpServletRequest request) throws IOException {
         byte[] body = parser.readBody(request.getInputStream(), request.getContentLengthLong());
         List<ChunkInput> inputs = parser.batch(body);
-        List<Map<String, Object>> results = chunks.upsertAll(inputs).stream().map(ChunkController::written).toList();
-        return Map.of("results", results);
+        return new BatchWritten(chunks.upsertAll(inputs).stream()
+                .map(w -> new WrittenChunk(w.chunkId(), w.version())).toList());
     }
 
     @DeleteMapping("/chunks/{chunkId}")
-    public ResponseEntity<Map<String, Object>> delete(@PathVariable("chunkId") String chunkId,
+    public ResponseEntity<DeletedChunk> delete(@PathVariable("chunkId") String chunkId,
             @RequestHeader(name = "If-Match", required = false) String ifMatch) {
         parser.chunkId(chunkId, "chunkId");
-        ChunkService.Written w = chunks.delete(chunkId, parser.ifMatch(ifMatch));
-        Map<String, Object> body = written(w);
-        body.put("deleted", true);
-        return ResponseEntity.ok().eTag("\"" + w.version() + "\"").body(body);
+        Written w = chunks.delete(chunkId, parser.ifMatch(ifMatch));
+        return ResponseEntity.ok().eTag("\"" + w.version() + "\"")
+                .body(new DeletedChunk(w.chunkId(), w.version(), true));
     }
 
     @GetMapping("/chunks/{chunkId}")
-    public ResponseEntity<Map<String, Object>> get(@PathVariable("chunkId") String chunkId) throws SQLException,
-            IOException {
+    public ResponseEntity<ChunkView> get(@PathVariable("chunkId") String chunkId) throws IOException {
         parser.chunkId(chunkId, "chunkId");
-        Map<String, Object> row = chunks.read(chunkId, backends).orElseThrow(() -> new CaptureException(404,
-                "VSYNC-CHUNK-NOT-FOUND", "chunkId", "an existing chunk id", "No chunk with this id exists (or it was deleted)."));
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("chunkId", row.get("chunk_id"));
-        out.put("version", row.get("version"));
-        out.put("documentId", row.get("document_id"));
-        out.put("content", row.get("content"));
-        Object emb = row.get("embedding");
-        out.put("embedding", emb instanceof Array a ? a.getArray() : null);
-        out.put("metadata", ExactJson.reader(json).readTree((String) row.get("metadata")));
-        out.put("privacy", row.get("privacy"));
-        out.put("updatedAt", String.valueOf(row.get("updated_at")));
-        out.put("syncStatus", row.get("syncStatus"));
-        return ResponseEntity.ok().eTag("\"" + row.get("version") + "\"").body(out);
-    }
-
-    private static Map<String, Object> written(ChunkService.Written w) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("chunkId", w.chunkId());
-        m.put("version", w.version());
-        return m;
+        ChunkService.Read read = chunks.read(chunkId).orElseThrow(() -> new CaptureException(404,
+                "VSYNC-CHUNK-NOT-FOUND", "chunkId", "an existing chunk id",
+                "No chunk with this id exists (or it was deleted)."));
+        StoredChunk c = read.chunk();
+        ChunkView view = new ChunkView(c.chunkId(), c.version(), c.documentId(), c.content(), c.embedding(),
+                ExactJson.reader(json).readTree(c.metadataJson()), c.privacy(), c.updatedAt(), read.syncStatus());
+        return ResponseEntity.ok().eTag("\"" + c.version() + "\"").body(view);
     }
 }

@@ -9,9 +9,9 @@ import org.apache.catalina.valves.ErrorReportValve;
 
 /**
  * Tomcat's error report for what never reaches the application (a malformed URI, a refused method such
- * as TRACE): a JSON {@link ApiError} with a {@code VSYNC-} code instead of Tomcat's HTML page, in the same
- * form as every other error ({@link ApiErrors}; Tomcat's reporter writer is used because the application's
- * output stream may be in an unknown state here).
+ * as TRACE): problem details with a {@code VSYNC-} code instead of Tomcat's HTML page, in the same form as
+ * every other error ({@link ApiErrors}; Tomcat's reporter writer is used because the application's output
+ * stream may be in an unknown state here). No {@code instance}: the request line may be what was malformed.
  */
 public class JsonErrorReportValve extends ErrorReportValve {
 
@@ -26,9 +26,9 @@ public class JsonErrorReportValve extends ErrorReportValve {
         if (status < 400 || response.getContentWritten() > 0 || !response.setErrorReported()) {
             return;
         }
-        String body = ApiErrors.json(ApiErrors.forStatus(status));
+        String body = ApiErrors.json(ApiErrors.problem(status, ApiErrors.forStatus(status), null));
         try {
-            response.setContentType("application/json");
+            response.setContentType(ApiErrors.PROBLEM_JSON);
             response.setCharacterEncoding(StandardCharsets.UTF_8.name());
             Writer w = response.getReporter();
             if (w != null) {

@@ -33,7 +33,8 @@ public class OpenApiConfig {
                         Ingest API (/api/v1): write chunks; each write and its outbox event commit in one
                         transaction. Admin API (/admin/v1): status, queue, dead letters, pause/resume, retry,
                         sync now, backfill; needs vectorsync.admin.token as a bearer token, or the basic
-                        credentials. Errors are JSON with a stable VSYNC- code."""))
+                        credentials. Errors are RFC 9457 problem details (application/problem+json) with a stable
+                        VSYNC- code in the code member and a type URI per code."""))
                 .components(new Components()
                         .addSecuritySchemes(BEARER, new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
                                 .description("Authorization: Bearer <vectorsync.admin.token>"))
@@ -41,7 +42,10 @@ public class OpenApiConfig {
                                 .description("vectorsync.admin.username / vectorsync.admin.password")));
     }
 
-    /** Admin paths: either scheme, and the 401 the filter answers before any controller runs. */
+    /**
+     * Every API and admin operation: its errors as problem details (the {@code default} response); admin
+     * paths also either scheme, and the 401 the filter answers before any controller runs.
+     */
     @Bean
     OpenApiCustomizer adminSecurity() {
         return api -> {
@@ -49,10 +53,19 @@ public class OpenApiConfig {
                 return;
             }
             // The error body every VSYNC- answer carries, referenced by the admin operations' 401.
-            if (api.getComponents().getSchemas() == null || !api.getComponents().getSchemas().containsKey("ApiError")) {
-                ModelConverters.getInstance().read(ApiError.class).forEach(api.getComponents()::addSchemas);
+            if (api.getComponents().getSchemas() == null || !api.getComponents().getSchemas().containsKey("Problem")) {
+                ModelConverters.getInstance().read(ProblemSchema.class).forEach(api.getComponents()::addSchemas);
             }
             api.getPaths().forEach((path, item) -> {
+                if (path.startsWith("/api/") || path.startsWith("/admin/")) {
+                    item.readOperations().forEach(op -> {
+                        if (op.getResponses() != null && !op.getResponses().containsKey("default")) {
+                            op.getResponses().addApiResponse("default", new ApiResponse()
+                                    .description("An error: problem details with a stable VSYNC- code")
+                                    .content(problemContent()));
+                        }
+                    });
+                }
                 if (!path.startsWith("/admin/")) {
                     return;
                 }
@@ -62,11 +75,16 @@ public class OpenApiConfig {
                     if (op.getResponses() != null && !op.getResponses().containsKey("401")) {
                         op.getResponses().addApiResponse("401", new ApiResponse()
                                 .description("VSYNC-AUTH-REQUIRED, VSYNC-AUTH-INVALID or VSYNC-AUTH-NOT-CONFIGURED")
-                                .content(new Content().addMediaType("application/json", new MediaType()
-                                        .schema(new Schema<>().$ref("#/components/schemas/ApiError")))));
+                                .content(problemContent()));
                     }
                 });
             });
         };
+    }
+
+    /** An error answer's content: {@link ProblemSchema} as {@code application/problem+json}. */
+    private static Content problemContent() {
+        return new Content().addMediaType(ApiErrors.PROBLEM_JSON, new MediaType()
+                .schema(new Schema<>().$ref("#/components/schemas/Problem")));
     }
 }

@@ -7,17 +7,17 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import org.apache.catalina.core.StandardHost;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.web.servlet.FilterRegistrationBean;
-import org.springframework.core.Ordered;
-import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.servlet.HandlerExceptionResolver;
 
 /**
- * Tomcat settings the API needs: errors Tomcat answers itself are JSON with a {@code VSYNC-} code
+ * Tomcat settings the API needs: errors Tomcat answers itself are problem details with a {@code VSYNC-} code
  * ({@link JsonErrorReportValve}), and {@code %2F} / {@code %5C} in a path are passed through to the
  * application, so a chunk id containing '/' or '\' (legal, and writable by batch) is addressable as
  * {@code /api/v1/chunks/a%2Fb} instead of being refused by Tomcat with an HTML 400.
@@ -31,7 +31,7 @@ public class TomcatConfig {
             factory.addConnectorCustomizers(c -> {
                 c.setEncodedSolidusHandling("passthrough");
                 c.setEncodedReverseSolidusHandling("passthrough");
-                // TRACE reaches the application only to be refused by traceRefusal() as JSON; Tomcat's own
+                // TRACE reaches the application only to be refused by traceRefusal() as problem details; Tomcat's own
                 // refusal has no body.
                 c.setAllowTrace(true);
             });
@@ -43,7 +43,7 @@ public class TomcatConfig {
         };
     }
 
-    /** Refuses TRACE (never echoed) with a JSON 405, first in the filter chain. */
+    /** Refuses TRACE (never echoed) with a 405 as problem details, first in the filter chain. */
     @Bean
     FilterRegistrationBean<OncePerRequestFilter> traceRefusal() {
         OncePerRequestFilter f = new OncePerRequestFilter() {
@@ -55,8 +55,8 @@ public class TomcatConfig {
                     return;
                 }
                 response.setHeader("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
-                ApiErrors.write(response, 405, new ApiError("VSYNC-METHOD-NOT-ALLOWED", "TRACE is not allowed.",
-                        null, null));
+                ApiErrors.write(request, response, 405, new ApiError("VSYNC-METHOD-NOT-ALLOWED",
+                        "TRACE is not allowed.", null, null));
             }
         };
         FilterRegistrationBean<OncePerRequestFilter> reg = new FilterRegistrationBean<>(f);

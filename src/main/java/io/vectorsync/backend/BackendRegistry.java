@@ -1,25 +1,25 @@
 package io.vectorsync.backend;
 
+import io.vectorsync.config.BackendType;
 import io.vectorsync.config.VectorsyncProperties;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
 
 /** The configured, enabled backends by name, created once at start-up and bootstrapped. */
-public class BackendRegistry {
+public class BackendRegistry implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(BackendRegistry.class);
 
     private final Map<String, Backend> backends;
     private final Map<String, FieldAllowlist> allowlists = new LinkedHashMap<>();
+    /** The backends holding connections of their own, closed when the application stops. */
+    private final Map<String, AutoCloseable> owned = new LinkedHashMap<>();
 
-    public BackendRegistry(VectorsyncProperties properties, List<BackendFactory> factories) {
-        Map<String, BackendFactory> byType =
-                factories.stream().collect(Collectors.toMap(BackendFactory::type, f -> f));
+    public BackendRegistry(VectorsyncProperties properties, BackendTypes.Context context) {
         Map<String, Backend> created = new LinkedHashMap<>();
         properties.backends().forEach((name, config) -> {
             if (!name.matches("[a-z][a-z0-9-]{0,62}")) {
@@ -30,13 +30,11 @@ public class BackendRegistry {
                 log.info("Backend '{}' is disabled (vectorsync.backends.{}.enabled=false)", name, name);
                 return;
             }
-            BackendFactory factory = byType.get(config.type());
-            if (factory == null) {
-                throw new IllegalStateException("vectorsync.backends." + name + ".type must be one of "
-                        + byType.keySet() + " but was '" + config.type() + "'");
-            }
             allowlists.put(name, FieldAllowlist.of(config.fields(), "vectorsync.backends." + name + ".fields"));
-            Backend backend = factory.create(name, config);
+            Backend backend = BackendTypes.create(name, config, context);
+            if (backend instanceof AutoCloseable closeable && !inPrimaryDatabase(config)) {
+                owned.put(name, closeable);
+            }
             backend.bootstrap();
             created.put(name, backend);
         });
@@ -70,5 +68,25 @@ public class BackendRegistry {
 
     public Map<String, Backend> all() {
         return backends;
+    }
+
+    /**
+     * Closes the backends that hold connections of their own (a remote pool, a driver) when the application
+     * stops; a backend in the primary database uses the application's pool, which Spring closes itself.
+     */
+    @Override
+    public void destroy() {
+        owned.forEach((name, closeable) -> {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                log.warn("Backend '{}' did not close cleanly: {}", name, e.toString());
+            }
+        });
+    }
+
+    private static boolean inPrimaryDatabase(VectorsyncProperties.Backend config) {
+        String jdbcUrl = config.postgres().jdbcUrl();
+        return config.type() == BackendType.POSTGRES && (jdbcUrl == null || jdbcUrl.isBlank());
     }
 }

@@ -1,263 +1,53 @@
 package io.vectorsync.capture;
 
-import io.vectorsync.backend.BackendRegistry;
-import io.vectorsync.relay.RelayWakeup;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.postgresql.PGConnection;
-import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.core.SqlTypeValue;
-import org.springframework.jdbc.core.support.AbstractSqlTypeValue;
 import org.springframework.stereotype.Service;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Writes chunks and their outbox events in one transaction, then wakes the relays. The version
- * increments on every write (a delete keeps a tombstone, so a re-created chunk continues its sequence);
- * an expected version turns the write into a compare-and-set. Events are lean: the relay reads the
- * current row when it delivers. Which event a write makes is decided here, where the previous state is
- * known: none for a LOCAL_ONLY chunk no backend ever had, a DELETE for a downgrade to LOCAL_ONLY.
+ * The API's capture path over whichever {@link ChunkStore} holds the chunks: each write commits the chunk
+ * and its event in the store, then tells the {@link CommitListener} (the relays wake at once); a read adds
+ * how far the chunk has got to each backend ({@link DeliveryStatus}). Nothing here knows the database or
+ * the backends, so the offline mode's store is one more {@link ChunkStore}, not a second copy of this path.
  */
 @Service
 public class ChunkService {
 
-    private static final String UPSERT = """
-            INSERT INTO chunks AS c (chunk_id, version, document_id, content, embedding, metadata, privacy, deleted, updated_at)
-            SELECT v.* FROM (VALUES (?, 1, ?, ?, ?::real[], ?::jsonb, ?, false, clock_timestamp()))
-                   AS v (chunk_id, version, document_id, content, embedding, metadata, privacy, deleted, updated_at)
-             WHERE NOT EXISTS (SELECT 1 FROM aggregates a WHERE a.key = v.chunk_id)
-            ON CONFLICT (chunk_id) DO UPDATE
-               SET version = c.version + 1, document_id = EXCLUDED.document_id, content = EXCLUDED.content,
-                   embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata, privacy = EXCLUDED.privacy,
-                   deleted = false, updated_at = EXCLUDED.updated_at
-             WHERE ?::bigint IS NULL OR c.version = ? OR (? = -1 AND NOT c.deleted)
-            RETURNING version, (xmax = 0) AS inserted, privacy
-            """;
-    /**
-     * The event of a write, by state (issue 12): a LOCAL_ONLY write whose previous state was LOCAL_ONLY,
-     * deleted or absent sends nothing (no backend ever had the chunk); a downgrade to LOCAL_ONLY sends a
-     * content-free DELETE; any other write a lean UPSERT. {@code prev} is the row in the statement's
-     * snapshot; it is the previous state only when its version is the one just below the new one (a
-     * concurrent writer in between makes it stale, and then the DELETE is sent: never a leak).
-     */
-    private static final String EVENT_BY_STATE = """
-            , ev AS (INSERT INTO outbox (event_id, type, chunk_id, version)
-                     SELECT ?, CASE WHEN up.privacy = 'LOCAL_ONLY' THEN 'DELETE' ELSE 'UPSERT' END, ?, up.version
-                       FROM up
-                      WHERE up.privacy <> 'LOCAL_ONLY'
-                         OR NOT (up.inserted OR EXISTS (SELECT 1 FROM prev WHERE prev.version = up.version - 1
-                                                           AND (prev.deleted OR prev.privacy = 'LOCAL_ONLY'))))
-            """;
-    /**
-     * The chunk and its lean event in one statement, so a write that needs no other statement (no
-     * NOTIFY) runs in autocommit: one round trip to PostgreSQL instead of three (write, event, commit).
-     * Used when the write may create the chunk (no expected version, or 0 for "must not exist").
-     */
-    private static final String UPSERT_WITH_EVENT = """
-            WITH prev AS (SELECT version, privacy, deleted FROM chunks WHERE chunk_id = ?)
-            , up AS (
-            %s)
-            %s
-            SELECT version, inserted FROM up
-            """.formatted(UPSERT.strip(), EVENT_BY_STATE.strip());
-    /**
-     * An update of an existing chunk (expected version > 0, or -1 for "any, but it must exist"), with its
-     * event, in one statement: it never creates a chunk, so nothing is to be rolled back when the
-     * expectation fails.
-     */
-    private static final String UPDATE_WITH_EVENT = """
-            WITH prev AS (SELECT version, privacy, deleted FROM chunks WHERE chunk_id = ?)
-            , up AS (
-                UPDATE chunks AS c
-                   SET version = c.version + 1, document_id = ?, content = ?, embedding = ?::real[],
-                       metadata = ?::jsonb, privacy = ?, deleted = false, updated_at = clock_timestamp()
-                 WHERE c.chunk_id = ? AND (c.version = ? OR (? = -1 AND NOT c.deleted))
-                   AND NOT EXISTS (SELECT 1 FROM aggregates a WHERE a.key = c.chunk_id)
-                RETURNING c.version, false AS inserted, c.privacy)
-            %s
-            SELECT version, inserted FROM up
-            """.formatted(EVENT_BY_STATE.strip());
-    private static final String DELETE = """
-            UPDATE chunks
-               SET version = version + 1, deleted = true, content = NULL, embedding = NULL, document_id = NULL,
-                   metadata = '{}'::jsonb, updated_at = clock_timestamp()
-             WHERE chunk_id = ? AND NOT deleted AND (?::bigint IS NULL OR ? = -1 OR version = ?)
-            RETURNING version, privacy
-            """;
-    private static final String CURRENT = "SELECT version, deleted FROM chunks WHERE chunk_id = ?";
-    /** An aggregate the application captures itself (ADR 019): its state is in {@code aggregates}. */
-    private static final String OWNED = "SELECT 1 FROM aggregates WHERE key = ?";
-    private static final String LEAN_EVENT = """
-            INSERT INTO outbox (event_id, type, chunk_id, version) VALUES (?, ?, ?, ?)
-            """;
+    private final ChunkStore store;
+    private final DeliveryStatus delivery;
+    private final CommitListener committed;
 
-    private final JdbcTemplate jdbc;
-    private final TransactionTemplate tx;
-    private final RelayWakeup wakeup;
-    private final boolean notify;
-
-    public ChunkService(JdbcTemplate jdbc, TransactionTemplate tx, RelayWakeup wakeup,
-            io.vectorsync.config.VectorsyncProperties properties) {
-        this.jdbc = jdbc;
-        this.tx = tx;
-        this.wakeup = wakeup;
-        this.notify = properties.relay().listenNotify();
+    public ChunkService(ChunkStore store, DeliveryStatus delivery, CommitListener committed) {
+        this.store = store;
+        this.delivery = delivery;
+        this.committed = committed;
     }
 
-    /** With NOTIFY on, relays in other instances (the lease holders) wake at this commit too. */
-    private void notifyOthers() {
-        if (notify) {
-            jdbc.queryForList("SELECT pg_notify('vectorsync_outbox', '')");
-        }
-    }
-
-    /** The result of a write: the chunk's new version and whether it was created. */
-    public record Written(String chunkId, long version, boolean created) {}
+    /** A live chunk and the state of its version per backend. */
+    public record Read(StoredChunk chunk, Map<String, DeliveryStatus.State> syncStatus) {}
 
     public Written upsert(ChunkInput in) {
-        Written w;
-        if (notify) {
-            w = tx.execute(s -> {
-                Written written = upsertInTx(in);
-                notifyOthers();
-                return written;
-            });
-        } else {
-            w = upsertInTx(in); // one statement: atomic on its own
-        }
-        wakeup.wakeAll();
+        Written w = store.upsert(in);
+        committed.committed();
         return w;
     }
 
     /** All or nothing: every chunk of the batch and its event commit together. */
     public List<Written> upsertAll(List<ChunkInput> inputs) {
-        List<Written> out = tx.execute(s -> {
-            List<Written> ws = new ArrayList<>(inputs.size());
-            for (ChunkInput in : inputs) {
-                ws.add(upsertInTx(in));
-            }
-            notifyOthers();
-            return ws;
-        });
-        wakeup.wakeAll();
+        List<Written> out = store.upsertAll(inputs);
+        committed.committed();
         return out;
     }
 
     public Written delete(String chunkId, Long expectedVersion) {
-        Written w = tx.execute(s -> {
-            long exp = expectedVersion == null ? 0 : expectedVersion;
-            List<Map<String, Object>> v = jdbc.queryForList(DELETE, chunkId, expectedVersion, exp, exp);
-            if (v.isEmpty()) {
-                Optional<Map<String, Object>> cur = jdbc.queryForList(CURRENT, chunkId).stream().findFirst();
-                if (cur.isEmpty() || Boolean.TRUE.equals(cur.get().get("deleted"))) {
-                    throw notFound(chunkId);
-                }
-                throw conflict(412, "If-Match", cur.get().get("version"));
-            }
-            long version = ((Number) v.get(0).get("version")).longValue();
-            // The delete leaves privacy as it was: a LOCAL_ONLY chunk was never in a backend, nothing to send.
-            if (!"LOCAL_ONLY".equals(v.get(0).get("privacy"))) {
-                jdbc.update(LEAN_EVENT, OutboxWriter.newEventId(), "DELETE", chunkId, version);
-            }
-            notifyOthers();
-            return new Written(chunkId, version, false);
-        });
-        wakeup.wakeAll();
+        Written w = store.delete(chunkId, expectedVersion);
+        committed.committed();
         return w;
     }
 
-    /**
-     * Writes the chunk and its event in one statement (atomic on its own, or part of the caller's
-     * transaction); on a failed expectation it reads the current version for the error and writes nothing.
-     */
-    private Written upsertInTx(ChunkInput in) {
-        Long exp = in.expectedVersion();
-        String eventId = OutboxWriter.newEventId();
-        List<Map<String, Object>> rows;
-        if (exp == null || exp == 0) {
-            long e = exp == null ? 0 : exp;
-            rows = jdbc.queryForList(UPSERT_WITH_EVENT, in.chunkId(), in.chunkId(), in.documentId(), in.content(),
-                    realArray(in.embedding()), in.metadataJson(), in.privacy().name(), exp, e, e,
-                    eventId, in.chunkId());
-        } else {
-            rows = jdbc.queryForList(UPDATE_WITH_EVENT, in.chunkId(), in.documentId(), in.content(), realArray(in.embedding()),
-                    in.metadataJson(), in.privacy().name(), in.chunkId(), exp, exp, eventId, in.chunkId());
-        }
-        if (rows.isEmpty()) {
-            if (!jdbc.queryForList(OWNED, Integer.class, in.chunkId()).isEmpty()) {
-                throw owned();
-            }
-            int status = in.expectedFromIfMatch() ? 412 : 409;
-            String field = in.expectedFromIfMatch() ? "If-Match" : "version";
-            Object current = jdbc.queryForList(CURRENT, in.chunkId()).stream().findFirst()
-                    .map(r -> r.get("version")).orElse(0L);
-            throw conflict(status, field, current);
-        }
-        long version = ((Number) rows.get(0).get("version")).longValue();
-        boolean inserted = Boolean.TRUE.equals(rows.get(0).get("inserted"));
-        return new Written(in.chunkId(), version, inserted);
-    }
-
-    /**
-     * The embedding as a {@code real[]} parameter in PostgreSQL's binary format: no decimal text to write
-     * here and none for the server to parse, 384 floats at a time (about a tenth of a PUT's CPU as text).
-     */
-    static SqlTypeValue realArray(float[] v) {
-        return v == null ? null : new AbstractSqlTypeValue() {
-            @Override
-            protected Object createTypeValue(Connection con, int sqlType, String typeName) throws SQLException {
-                return con.unwrap(PGConnection.class).createArrayOf("float4", v);
-            }
-        };
-    }
-
-    private static CaptureException conflict(int status, String field, Object current) {
-        return new CaptureException(status, "VSYNC-VERSION-CONFLICT", field, "the chunk's current version " + current,
-                "The chunk has changed since the version you sent; read it again and retry with its current version.");
-    }
-
-    private static CaptureException owned() {
-        return new CaptureException(409, "VSYNC-CHUNK-OWNED", "chunkId", "a chunk id the application does not enqueue",
-                "The application captures this id itself (vectorsync.enqueue or OutboxWriter); its state is kept"
-                        + " apart from the API's, so write it where the application does.");
-    }
-
-    static CaptureException notFound(String chunkId) {
-        return new CaptureException(404, "VSYNC-CHUNK-NOT-FOUND", "chunkId", "an existing chunk id",
-                "No chunk with this id exists (or it was deleted).");
-    }
-
     /** The chunk and its sync status per backend (PENDING, SYNCED, FAILED), or empty. */
-    public Optional<Map<String, Object>> read(String chunkId, BackendRegistry backends) {
-        List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT chunk_id, version, document_id, content, embedding, metadata::text AS metadata, privacy,
-                       deleted, updated_at
-                  FROM chunks WHERE chunk_id = ?
-                """, chunkId);
-        if (rows.isEmpty() || Boolean.TRUE.equals(rows.get(0).get("deleted"))) {
-            return Optional.empty();
-        }
-        Map<String, Object> row = rows.get(0);
-        long version = ((Number) row.get("version")).longValue();
-        Map<String, String> sync = new LinkedHashMap<>();
-        for (String backend : backends.all().keySet()) {
-            Long applied = jdbc.queryForList(
-                    "SELECT version FROM delivery_ledger WHERE backend = ? AND chunk_key = ?", Long.class,
-                    backend, chunkId).stream().findFirst().orElse(null);
-            boolean failed = !jdbc.queryForList("""
-                    SELECT 1 FROM dead_letter WHERE backend = ? AND chunk_id = ? AND version >= ?
-                       AND replayed_at IS NULL AND discarded_at IS NULL LIMIT 1
-                    """, Integer.class, backend, chunkId, version).isEmpty();
-            sync.put(backend, applied != null && applied >= version ? "SYNCED" : failed ? "FAILED" : "PENDING");
-        }
-        Map<String, Object> out = new LinkedHashMap<>(row);
-        out.remove("deleted");
-        out.put("syncStatus", sync);
-        return Optional.of(out);
+    public Optional<Read> read(String chunkId) {
+        return store.read(chunkId).map(c -> new Read(c, delivery.of(c.chunkId(), c.version())));
     }
 }

@@ -11,8 +11,8 @@ import java.time.Duration;
 
 /**
  * The admin API over the JDK's HTTP client: JSON in and out, the bearer token on every call, and the
- * failures mapped to the CLI's exit codes (3 cannot reach the service, 4 not authorised, 2 a request the
- * service refused as invalid, 1 anything else).
+ * failures (problem details) mapped to the CLI's exit codes (3 cannot reach the service, 4 not authorised,
+ * 2 a request the service refused as invalid, 1 anything else).
  */
 final class AdminClient {
 
@@ -45,7 +45,8 @@ final class AdminClient {
     /** GET that answers 404 as empty instead of failing (for endpoints that may not exist yet). */
     Answer send(String method, String pathAndQuery) {
         URI uri = base.resolve(pathAndQuery);
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout).header("Accept", "application/json");
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout).header("Accept",
+                "application/json, application/problem+json");
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
@@ -65,15 +66,24 @@ final class AdminClient {
         if (s >= 200 && s < 300) {
             return new Answer(s, body, r.headers().firstValue("Location").orElse(null));
         }
-        String code = body.path("code").asText("HTTP-" + s);
-        String message = body.path("message").asText(r.body() == null ? "" : r.body());
-        if (s == 401 || s == 403) {
-            String hint = token == null ? " Set VECTORSYNC_ADMIN_TOKEN or pass --token-file."
-                    : " Check the token (VECTORSYNC_ADMIN_TOKEN or --token-file).";
-            throw new CliException(VectorsyncCli.EXIT_UNAUTHORISED, "Not authorised (" + code + "): " + message + hint);
+        throw failure(s, body, method + " " + uri.getPath(), token != null);
+    }
+
+    /**
+     * The failure of a refused call, from its problem details (RFC 9457, ADR 022): the {@code code} member
+     * and the {@code detail} text, printed as before; a body that is not problem details (a proxy's page)
+     * shows as the detail, an absent code as {@code HTTP-<status>}.
+     */
+    static CliException failure(int status, JsonNode problem, String call, boolean tokenGiven) {
+        String code = problem.path("code").asText("HTTP-" + status);
+        String detail = problem.path("detail").asText(problem.isEmpty() ? "" : problem.toString());
+        if (status == 401 || status == 403) {
+            String hint = tokenGiven ? " Check the token (VECTORSYNC_ADMIN_TOKEN or --token-file)."
+                    : " Set VECTORSYNC_ADMIN_TOKEN or pass --token-file.";
+            return new CliException(VectorsyncCli.EXIT_UNAUTHORISED, "Not authorised (" + code + "): " + detail + hint);
         }
-        int exit = s == 400 || s == 404 ? VectorsyncCli.EXIT_USAGE : VectorsyncCli.EXIT_PROBLEMS;
-        throw new CliException(exit, method + " " + uri.getPath() + " failed: " + s + " " + code + ": " + message);
+        int exit = status == 400 || status == 404 ? VectorsyncCli.EXIT_USAGE : VectorsyncCli.EXIT_PROBLEMS;
+        return new CliException(exit, call + " failed: " + status + " " + code + ": " + detail);
     }
 
     private JsonNode parse(String text) {
@@ -83,7 +93,7 @@ final class AdminClient {
         try {
             return json.readTree(text);
         } catch (IOException e) {
-            return json.createObjectNode().put("message", text.length() > 200 ? text.substring(0, 200) : text);
+            return json.createObjectNode().put("detail", text.length() > 200 ? text.substring(0, 200) : text);
         }
     }
 

@@ -17,6 +17,18 @@ import org.springframework.validation.annotation.Validated;
  * {@code vectorsync.alerts.*}: thresholds of the alerts per backend, with per-backend overrides under
  * {@code vectorsync.alerts.backends.<name>.*}; validated at start-up. An alert fires when its value
  * reaches the threshold and clears when it is back under.
+ *
+ * @param enabled false evaluates no alert
+ * @param evaluateInterval how often the alerts are evaluated
+ * @param lagSeconds a backend's lag, in seconds, at which its lag alert fires
+ * @param deadLetters a backend's dead letters at which its dead-letter alert fires
+ * @param failureRate the share of failed deliveries in failure-window at which the failure alert fires
+ * @param failureWindow the window of the failure rate
+ * @param failureMinAttempts deliveries in the window before the failure rate counts
+ * @param noProgress how long a backend with a backlog may go without delivering before its alert fires
+ * @param webhookUrl an http or https URL that receives each alert firing and clearing as JSON; unset: none
+ * @param webhookTimeout how long posting to webhook-url may take (at most 30s)
+ * @param backends per-backend overrides of the thresholds, by backend name
  */
 @Validated
 @ConfigurationProperties("vectorsync.alerts")
@@ -33,7 +45,14 @@ public record AlertProperties(
         @DefaultValue("2s") @NotNull Duration webhookTimeout,
         Map<String, @Valid Thresholds> backends) {
 
-    /** One backend's overrides; an unset value falls back to the shared one. */
+    /**
+     * One backend's overrides; an unset value falls back to the shared one.
+     *
+     * @param lagSeconds the backend's lag alert threshold, in seconds
+     * @param deadLetters the backend's dead-letter alert threshold
+     * @param failureRate the backend's failure-rate alert threshold
+     * @param noProgress the backend's no-progress alert threshold
+     */
     public record Thresholds(
             @Min(1) Long lagSeconds,
             @Min(1) Long deadLetters,

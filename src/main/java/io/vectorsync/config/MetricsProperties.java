@@ -9,6 +9,8 @@ import org.springframework.validation.annotation.Validated;
 /**
  * {@code vectorsync.metrics.*}: how often the relay's state per backend (backlog, lag, parked, dead
  * letters, cursor) is read from the database for the gauges, health and alerts. One statement per refresh.
+ *
+ * @param refreshInterval how often the relay's state per backend is read (100ms to 1h)
  */
 @Validated
 @ConfigurationProperties("vectorsync.metrics")

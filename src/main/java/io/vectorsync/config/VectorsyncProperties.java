@@ -14,7 +14,15 @@ import org.springframework.validation.annotation.Validated;
 
 /**
  * Everything under {@code vectorsync.*}, validated at start-up. Messages name the property path and
- * the rule (Spring prints "vectorsync.relay.batch-size ... must be between 1 and 10000").
+ * the rule (Spring prints "vectorsync.relay.batch-size ... must be between 1 and 10000"); the layout of
+ * the backends' keys is checked before binding by {@link BackendLayout}.
+ *
+ * @param embeddingDimension the dimension of every embedding; the backends create their vectors with it
+ * @param api limits of the capture API
+ * @param relay the relay's shared settings
+ * @param instanceId this process's id as a lease owner (default: host, process id and a nonce)
+ * @param failpoints test-only fault injection points, comma-separated; empty in production
+ * @param backends the secondary backends by name (lowercase letters, digits and '-')
  */
 @Validated
 @ConfigurationProperties("vectorsync")
@@ -42,7 +50,14 @@ public record VectorsyncProperties(
         }
     }
 
-    /** Limits of the capture API. */
+    /**
+     * Limits of the capture API.
+     *
+     * @param maxBatchCount most chunks in one batch request
+     * @param maxBodyBytes largest request body accepted
+     * @param maxChunkIdLength longest chunk id accepted
+     * @param maxContentBytes largest content of one chunk
+     */
     public record Api(
             @DefaultValue("500") @Min(1) @Max(10000) int maxBatchCount,
             @DefaultValue("8388608") @Min(1024) long maxBodyBytes,
@@ -53,6 +68,24 @@ public record VectorsyncProperties(
      * Shared relay defaults; each backend may override the batch limits. The lease of a backend lasts
      * {@code lease-ttl} from its last renewal; it is renewed every {@code lease-heartbeat} (default a third
      * of the TTL) at polls and, while a batch is being delivered, by a heartbeat (ADR 014).
+     *
+     * @param batchSize most events per delivered batch
+     * @param batchBytes most payload bytes per batch
+     * @param pollInterval how often a caught-up relay polls the outbox
+     * @param leaseTtl how long a backend's lease lasts after its last renewal
+     * @param leaseHeartbeat how often the lease is renewed (default: a third of lease-ttl; at most half)
+     * @param backoffBase the first retry's delay after a failed delivery
+     * @param backoffMultiplier the factor of each further retry's delay
+     * @param backoffMax the longest retry delay
+     * @param maxAttempts deliveries of an event before it becomes a dead letter
+     * @param parkedPerPoll most parked events retried per poll
+     * @param isolateAfterFailures failed batch deliveries after which the relay delivers event by event to
+     *     isolate the failing one
+     * @param listenNotify wake the relay with PostgreSQL LISTEN/NOTIFY on new outbox events
+     * @param healthProbeInterval how often an unhealthy backend is probed
+     * @param coalesce how long a woken relay waits to gather more events (at most poll-interval)
+     * @param pauseSyncInterval how often each instance follows the paused/resumed state of the relay
+     *     routes kept in the database
      */
     public record Relay(
             @DefaultValue("500") @Min(1) @Max(10000) int batchSize,
@@ -68,7 +101,8 @@ public record VectorsyncProperties(
             @DefaultValue("3") @Min(1) int isolateAfterFailures,
             @DefaultValue("false") boolean listenNotify,
             @DefaultValue("2s") @NotNull Duration healthProbeInterval,
-            @DefaultValue("50ms") @NotNull Duration coalesce) {
+            @DefaultValue("50ms") @NotNull Duration coalesce,
+            @DefaultValue("2s") @NotNull Duration pauseSyncInterval) {
 
         /** The shortest lease: a renewal is one UPDATE, but a loaded database may take a few hundred ms. */
         public static final Duration MIN_LEASE_TTL = Duration.ofSeconds(1);
@@ -94,6 +128,10 @@ public record VectorsyncProperties(
             if (coalesce != null && coalesce.isNegative()) {
                 throw new IllegalArgumentException("vectorsync.relay.coalesce must not be negative, got " + coalesce);
             }
+            if (pauseSyncInterval != null && (pauseSyncInterval.isNegative() || pauseSyncInterval.isZero())) {
+                throw new IllegalArgumentException("vectorsync.relay.pause-sync-interval must be positive, got "
+                        + pauseSyncInterval);
+            }
             if (coalesce != null && pollInterval != null && coalesce.compareTo(pollInterval) > 0) {
                 coalesce = pollInterval; // a caught-up relay polls every poll-interval anyway
             }
@@ -101,45 +139,61 @@ public record VectorsyncProperties(
     }
 
     /**
-     * One secondary backend. {@code type} picks the implementation; for {@code postgres}, an empty
-     * {@code jdbc-url} means the primary database (write, ledger and cursor then share a transaction);
-     * for {@code webhook}, {@code url} is the receiver and {@code secret} the HMAC-SHA256 key; HTTP and
-     * Bolt backends take {@code url}, credentials and {@code collection} (a Qdrant or Chroma collection,
-     * an OpenSearch/Elasticsearch index, a Neo4j label) and, for vector stores, {@code distance} (the
-     * collection's distance function when the backend creates it). {@code fields} is the allowlist of what may
-     * leave the primary ({@code documentId}, {@code content}, {@code embedding}, {@code metadata} or
-     * {@code metadata.<key>}; empty: all of them).
+     * One secondary backend: the keys every type shares; the type-specific ones are in the block named
+     * after the type family ({@link BackendBlocks}), and only that block is read.
+     *
+     * @param type which store the backend writes to; picks the implementation and the block of its keys
+     * @param enabled false keeps the configuration but starts no relay for the backend
+     * @param batchSize most events per delivered batch (default vectorsync.relay.batch-size)
+     * @param batchBytes most payload bytes per batch (default vectorsync.relay.batch-bytes)
+     * @param connectTimeout how long connecting to the backend may take
+     * @param readTimeout how long one call to the backend may take once connected
+     * @param fields the allowlist of what may leave the primary: documentId, content, embedding, metadata or
+     *     metadata.{key}; empty: all of them
+     * @param retry per-backend overrides of the relay's retry policy
+     * @param circuitBreaker the backend's circuit breaker
+     * @param backfill whether a backend configured for the first time is backfilled from a snapshot of the
+     *     chunks (false: it reads the whole outbox instead)
+     * @param postgres keys of a backend of type postgres
+     * @param webhook keys of a backend of type webhook
+     * @param search keys of a backend of type opensearch or elasticsearch
+     * @param chroma keys of a backend of type chroma
+     * @param qdrant keys of a backend of type qdrant
+     * @param neo4j keys of a backend of type neo4j
      */
     public record Backend(
-            @DefaultValue("postgres") String type,
+            @DefaultValue("postgres") @NotNull BackendType type,
             @DefaultValue("true") boolean enabled,
             @Min(1) @Max(10000) Integer batchSize,
             @Min(1024) Long batchBytes,
-            String jdbcUrl,
-            String username,
-            String password,
-            @DefaultValue("replica_chunks") String table,
             @DefaultValue("5s") Duration connectTimeout,
             @DefaultValue("30s") Duration readTimeout,
-            String url,
-            String secret,
-            String apiKey,
-            String collection,
-            String collectionBy,
-            @DefaultValue("hard") String deleteMode,
-            String flavor,
-            String distance,
             List<String> fields,
             @DefaultValue @Valid Retry retry,
             @DefaultValue @Valid CircuitBreaker circuitBreaker,
-            @DefaultValue("true") boolean backfill) {
+            @DefaultValue("true") boolean backfill,
+            @DefaultValue @Valid BackendBlocks.Postgres postgres,
+            @DefaultValue @Valid BackendBlocks.Webhook webhook,
+            @DefaultValue @Valid BackendBlocks.Search search,
+            @DefaultValue @Valid BackendBlocks.Chroma chroma,
+            @DefaultValue @Valid BackendBlocks.Qdrant qdrant,
+            @DefaultValue @Valid BackendBlocks.Neo4j neo4j) {
 
         public Backend {
             fields = fields == null ? List.of() : List.copyOf(fields);
         }
     }
 
-    /** Per-backend overrides of the relay's retry policy; unset values fall back to {@code vectorsync.relay}. */
+    /**
+     * Per-backend overrides of the relay's retry policy; unset values fall back to {@code vectorsync.relay}.
+     *
+     * @param backoffBase the first retry's delay (default vectorsync.relay.backoff-base)
+     * @param backoffMultiplier the factor of each further delay (default vectorsync.relay.backoff-multiplier)
+     * @param backoffMax the longest retry delay (default vectorsync.relay.backoff-max)
+     * @param maxAttempts deliveries before a dead letter (default vectorsync.relay.max-attempts)
+     * @param isolateAfterFailures failures before event-by-event delivery (default
+     *     vectorsync.relay.isolate-after-failures)
+     */
     public record Retry(
             Duration backoffBase,
             Double backoffMultiplier,
@@ -152,6 +206,12 @@ public record VectorsyncProperties(
      * {@code failure-rate-threshold} percent of the last {@code sliding-window-size} deliveries failed
      * (once at least {@code minimum-number-of-calls} were made), stays open for {@code wait-in-open},
      * then lets {@code half-open-calls} through to probe.
+     *
+     * @param failureRateThreshold percent of failed deliveries in the window that opens the circuit
+     * @param minimumNumberOfCalls deliveries before the failure rate counts
+     * @param slidingWindowSize deliveries in the window
+     * @param waitInOpen how long the circuit stays open before probing (whole seconds)
+     * @param halfOpenCalls deliveries let through to probe a half-open circuit
      */
     public record CircuitBreaker(
             @DefaultValue("50") @Min(1) @Max(100) float failureRateThreshold,

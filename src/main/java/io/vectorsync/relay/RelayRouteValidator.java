@@ -10,17 +10,17 @@ import org.apache.camel.model.CircuitBreakerDefinition;
 import org.apache.camel.model.Model;
 import org.apache.camel.model.ProcessorDefinition;
 import org.apache.camel.model.RouteDefinition;
-import org.springframework.boot.context.event.ApplicationReadyEvent;
-import org.springframework.context.ApplicationListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
 import org.springframework.stereotype.Component;
 
 /**
  * Validates the routes loaded from {@code routes/} before any relay runs, and refuses to start
  * otherwise: every route has an explicit id; every enabled backend has exactly one relay route
  * ({@code relay-<name>}) and every relay route a backend; each relay route uses the shared error
- * handling and its circuit breaker inherits it and throws when open (CAMEL-NOTES.md). Then it starts
+ * handling and its circuit breaker inherits it and throws when open (docs/design.md, "Camel traps that lose data"). Then it starts
  * the relay routes, which the template declares with {@code autoStartup: false}.
  */
 @Component

@@ -74,23 +74,16 @@ public class RelayStats {
 
     /** A backend's circuit breaker state, as lowercase words. */
     public enum Circuit {
-        CLOSED("closed", 0), HALF_OPEN("half-open", 1), OPEN("open", 2), UNKNOWN("unknown", -1);
+        CLOSED("closed"), HALF_OPEN("half-open"), OPEN("open"), UNKNOWN("unknown");
 
         private final String word;
-        private final int level;
 
-        Circuit(String word, int level) {
+        Circuit(String word) {
             this.word = word;
-            this.level = level;
         }
 
         public String word() {
             return word;
-        }
-
-        /** 0 closed, 1 half-open, 2 open, -1 unknown (the route is not running). */
-        public int level() {
-            return level;
         }
     }
 

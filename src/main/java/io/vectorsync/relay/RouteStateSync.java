@@ -1,6 +1,7 @@
 package io.vectorsync.relay;
 
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.config.VectorsyncProperties;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -17,7 +18,6 @@ import org.apache.camel.support.RoutePolicySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.EventListener;
@@ -60,14 +60,11 @@ public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<A
     });
 
     public RouteStateSync(CamelContext camel, PauseControl pauses, BackendRegistry backends,
-            @Value("${vectorsync.relay.pause-sync-interval:2s}") Duration interval) {
-        if (interval.isNegative() || interval.isZero()) {
-            throw new IllegalArgumentException("vectorsync.relay.pause-sync-interval must be positive, got " + interval);
-        }
+            VectorsyncProperties properties) {
         this.camel = camel;
         this.pauses = pauses;
         this.backends = backends;
-        this.interval = interval;
+        this.interval = properties.relay().pauseSyncInterval();
         if (!camel.getRoutePolicyFactories().contains(this)) {
             camel.addRoutePolicyFactory(this);
         }

@@ -12,6 +12,12 @@ import org.springframework.validation.annotation.Validated;
  * Retention ({@code vectorsync.retention.*}): delivered outbox events older than {@code outbox-age} and
  * replayed or discarded dead letters older than {@code dead-letter-age} are deleted every {@code interval},
  * {@code batch-size} rows per short transaction. The delivery ledger is never pruned.
+ *
+ * @param enabled false deletes nothing
+ * @param outboxAge delivered outbox events older than this are deleted
+ * @param deadLetterAge replayed or discarded dead letters older than this are deleted
+ * @param batchSize rows deleted per transaction
+ * @param interval how often retention runs
  */
 @Validated
 @ConfigurationProperties("vectorsync.retention")

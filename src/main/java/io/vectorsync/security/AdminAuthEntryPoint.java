@@ -9,8 +9,8 @@ import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.web.AuthenticationEntryPoint;
 
 /**
- * The refusal of a guarded path, a 401 with the challenges of the configured schemes and a JSON
- * {@link ApiError} written by {@link ApiErrors}: {@code VSYNC-AUTH-NOT-CONFIGURED} when no credential is
+ * The refusal of a guarded path, a 401 with the challenges of the configured schemes and problem details
+ * written by {@link ApiErrors}: {@code VSYNC-AUTH-NOT-CONFIGURED} when no credential is
  * configured, {@code VSYNC-AUTH-REQUIRED} when the request has no {@code Authorization} header,
  * {@code VSYNC-AUTH-INVALID} when it has one that is wrong or malformed (a wrong secret, an unknown scheme,
  * bad base64).
@@ -32,7 +32,7 @@ public class AdminAuthEntryPoint implements AuthenticationEntryPoint {
         if (credentials.tokenConfigured() || !credentials.basicConfigured()) {
             response.addHeader("WWW-Authenticate", "Bearer realm=\"vectorsync-admin\"");
         }
-        ApiErrors.write(response, 401, error(request.getHeader("Authorization")));
+        ApiErrors.write(request, response, 401, error(request.getHeader("Authorization")));
     }
 
     private ApiError error(String authorization) {

@@ -26,6 +26,7 @@ import org.springframework.security.config.annotation.web.configuration.WebSecur
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.web.DefaultSecurityFilterChain;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.AccessDeniedHandler;
 import org.springframework.security.web.authentication.AuthenticationEntryPointFailureHandler;
 import org.springframework.security.web.authentication.AuthenticationFilter;
 import org.springframework.security.web.authentication.preauth.PreAuthenticatedAuthenticationToken;
@@ -53,7 +54,8 @@ import org.springframework.web.util.ServletRequestPathUtils;
  * checked by {@link AdminAuthenticationProvider}; refusals by {@link AdminAuthEntryPoint}.</li>
  * </ol>
  * The {@link StrictHttpFirewall} sees every request of both chains; it is configured to accept every chunk
- * id the API accepts (see {@link #firewall()}), and what it refuses is answered by {@link ApiErrors}.
+ * id the API accepts (see {@link #firewall()}), and what it refuses is answered by {@link ApiErrors}, as
+ * problem details.
  */
 @Configuration
 @EnableWebSecurity
@@ -147,11 +149,21 @@ public class SecurityConfig {
             log.debug("request refused by the firewall ({} {})", request.getMethod(), e.getClass().getSimpleName());
             if (!METHODS.contains(request.getMethod())) {
                 response.setHeader("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
-                ApiErrors.write(response, 405, ApiErrors.forStatus(405));
+                ApiErrors.write(request, response, 405, ApiErrors.forStatus(405));
             } else {
-                ApiErrors.write(response, 400, ApiErrors.requestRejected());
+                // No instance: the path may be the very text refused, and is not echoed.
+                ApiErrors.write(response, ApiErrors.problem(400, ApiErrors.requestRejected(), null));
             }
         };
+    }
+
+    /**
+     * An authenticated call a rule refuses: a 403 as problem details (every operator has the one admin
+     * authority, so today only a rule added later would get here; without this it would be Spring
+     * Security's bare {@code sendError}).
+     */
+    static AccessDeniedHandler accessDeniedHandler() {
+        return (request, response, e) -> ApiErrors.write(request, response, 403, ApiErrors.forStatus(403));
     }
 
     @Bean
@@ -194,7 +206,8 @@ public class SecurityConfig {
                 .headers(h -> h.frameOptions(f -> f.sameOrigin())) // as Hawtio's own header
                 .httpBasic(b -> b.authenticationEntryPoint(refusal))
                 .addFilterBefore(bearer, BasicAuthenticationFilter.class)
-                .exceptionHandling(e -> e.authenticationEntryPoint(refusal))
+                .exceptionHandling(e -> e.authenticationEntryPoint(refusal)
+                        .accessDeniedHandler(accessDeniedHandler()))
                 .authorizeHttpRequests(a -> a
                         .dispatcherTypeMatchers(DispatcherType.ERROR).permitAll()
                         .requestMatchers(EndpointRequest.to("health", "prometheus")).permitAll()

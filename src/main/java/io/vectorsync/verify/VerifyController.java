@@ -1,11 +1,13 @@
 package io.vectorsync.verify;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.backend.ReadBack;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.jobs.JobService;
 import java.net.URI;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -32,8 +34,24 @@ public class VerifyController {
         this.backends = backends;
     }
 
+    /** A job as the API shows it: {@code result} once it has one, {@code error} once it failed. */
+    public record JobView(String id, String kind, String status, Progress progress,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @Schema(description = "the job's result (for verify: the differences found), once it has one")
+            JsonNode result,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String error) {
+
+        static JobView of(JobService.Job job) {
+            return new JobView(job.id(), job.kind(), job.status(), new Progress(job.done(), job.total()), job.result(),
+                    job.error());
+        }
+    }
+
+    /** How far a job has got; {@code total} once the job has counted. */
+    public record Progress(long done, @JsonInclude(JsonInclude.Include.NON_NULL) Long total) {}
+
     @PostMapping("/backends/{backend}/verify")
-    public ResponseEntity<Map<String, Object>> verify(@PathVariable("backend") String backend,
+    public ResponseEntity<JobView> verify(@PathVariable("backend") String backend,
             @RequestParam(name = "repair", defaultValue = "false") String repair) {
         if (!"true".equals(repair) && !"false".equals(repair)) {
             throw new CaptureException(400, "VSYNC-REPAIR-INVALID", "repair", "true or false",
@@ -48,16 +66,14 @@ public class VerifyController {
                     "This backend can't be read back (a webhook receiver, or a store without a listing of what it"
                             + " holds), so verify can't compare it; compare on the receiving side instead.");
         }
-        Map<String, Object> request = new LinkedHashMap<>();
-        request.put("backend", backend);
-        request.put("repair", Boolean.parseBoolean(repair));
-        JobService.Job job = jobs.enqueue("verify", backend + ":repair=" + repair, request);
-        return ResponseEntity.accepted().location(URI.create("/admin/v1/jobs/" + job.id())).body(job.toJson());
+        JobService.Job job = jobs.enqueue("verify", backend + ":repair=" + repair,
+                Map.of("backend", backend, "repair", Boolean.parseBoolean(repair)));
+        return ResponseEntity.accepted().location(URI.create("/admin/v1/jobs/" + job.id())).body(JobView.of(job));
     }
 
     @GetMapping("/jobs/{id}")
-    public Map<String, Object> job(@PathVariable("id") String id) {
-        return jobs.find(id).map(JobService.Job::toJson).orElseThrow(() -> new CaptureException(404,
+    public JobView job(@PathVariable("id") String id) {
+        return jobs.find(id).map(JobView::of).orElseThrow(() -> new CaptureException(404,
                 "VSYNC-JOB-NOT-FOUND", "id", "the id of a job", "No job has this id."));
     }
 }

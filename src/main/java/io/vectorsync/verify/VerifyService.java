@@ -4,15 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendRegistry;
-import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.Change;
+import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.FieldAllowlist;
-import io.vectorsync.backend.Link;
 import io.vectorsync.backend.InPrimaryDatabase;
+import io.vectorsync.backend.Link;
 import io.vectorsync.backend.LinkStore;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
+import io.vectorsync.config.VerifyProperties;
 import io.vectorsync.jobs.JobService;
 import io.vectorsync.relay.ChangePlanner;
 import io.vectorsync.relay.RelayWakeup;
@@ -30,7 +31,6 @@ import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -141,18 +141,14 @@ public class VerifyService implements JobService.Runner {
     private final RepairQueue repairs;
 
     public VerifyService(JdbcTemplate jdbc, TransactionTemplate tx, BackendRegistry backends, RelayWakeup wakeup,
-            RepairQueue repairs, ObjectMapper json, @Value("${vectorsync.verify.page-size:500}") int pageSize,
-            @Value("${vectorsync.verify.checksum-pages:true}") boolean checksumPages) {
-        if (pageSize < 1 || pageSize > 10000) {
-            throw new IllegalStateException("vectorsync.verify.page-size must be 1 to 10000 but was " + pageSize);
-        }
+            RepairQueue repairs, ObjectMapper json, VerifyProperties properties) {
         this.jdbc = jdbc;
         this.tx = tx;
         this.backends = backends;
         this.wakeup = wakeup;
         this.json = json;
-        this.pageSize = pageSize;
-        this.checksumPages = checksumPages;
+        this.pageSize = properties.pageSize();
+        this.checksumPages = properties.checksumPages();
         this.planner = new ChangePlanner(json); // the relay's parsing of a payload
         this.repairs = repairs;
     }

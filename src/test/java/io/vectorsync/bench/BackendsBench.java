@@ -91,9 +91,9 @@ public final class BackendsBench {
 
         public Map<String, String> properties() {
             return Map.of("vectorsync.backends.remote.type", "postgres",
-                    "vectorsync.backends.remote.jdbc-url", TestDatabases.url(db),
-                    "vectorsync.backends.remote.username", TestDatabases.USER,
-                    "vectorsync.backends.remote.table", "remote_chunks");
+                    "vectorsync.backends.remote.postgres.jdbc-url", TestDatabases.url(db),
+                    "vectorsync.backends.remote.postgres.username", TestDatabases.USER,
+                    "vectorsync.backends.remote.postgres.table", "remote_chunks");
         }
 
         @Override
@@ -151,8 +151,8 @@ public final class BackendsBench {
 
         public Map<String, String> properties() {
             return Map.of("vectorsync.backends.webhook.type", "webhook",
-                    "vectorsync.backends.webhook.url", "http://127.0.0.1:" + port + "/hook",
-                    "vectorsync.backends.webhook.secret", "bench-secret-0123456789",
+                    "vectorsync.backends.webhook.webhook.url", "http://127.0.0.1:" + port + "/hook",
+                    "vectorsync.backends.webhook.webhook.secret", "bench-secret-0123456789",
                     "vectorsync.backends.webhook.connect-timeout", "250ms",
                     "vectorsync.backends.webhook.retry.backoff-max", "5s");
         }
@@ -171,7 +171,7 @@ public final class BackendsBench {
 
         public Map<String, String> properties() {
             return Map.of("vectorsync.backends.neo4j.type", "neo4j",
-                    "vectorsync.backends.neo4j.url", io.vectorsync.support.Neo4jServer.boltUrl());
+                    "vectorsync.backends.neo4j.neo4j.url", io.vectorsync.support.Neo4jServer.boltUrl());
         }
     }
 
@@ -192,7 +192,7 @@ public final class BackendsBench {
 
         public Map<String, String> properties() {
             return Map.of("vectorsync.backends." + flavor + ".type", flavor,
-                    "vectorsync.backends." + flavor + ".url", node.url());
+                    "vectorsync.backends." + flavor + ".search.url", node.url());
         }
 
         @Override
@@ -211,7 +211,7 @@ public final class BackendsBench {
 
         public Map<String, String> properties() {
             return Map.of("vectorsync.backends.chroma.type", "chroma",
-                    "vectorsync.backends.chroma.url", server.url());
+                    "vectorsync.backends.chroma.chroma.url", server.url());
         }
 
         @Override
@@ -286,7 +286,7 @@ public final class BackendsBench {
 
                 public Map<String, String> properties() {
                     Map<String, String> p = new LinkedHashMap<>(remote.properties());
-                    p.put("vectorsync.backends.remote.jdbc-url",
+                    p.put("vectorsync.backends.remote.postgres.jdbc-url",
                             "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + remote.db);
                     p.put("vectorsync.backends.remote.connect-timeout", "1s");
                     p.put("vectorsync.backends.remote.read-timeout", "5s");
@@ -466,7 +466,6 @@ public final class BackendsBench {
                 "--server.port=0",
                 "--server.address=127.0.0.1",
                 "--vectorsync.embedding-dimension=384",
-                "--camel.springboot.main-run-controller=false",
                 "--camel.main.routes-include-pattern=file:routes/error-handling.camel.yaml,file:routes/relay.camel.yaml,file:"
                         + routes,
                 "--logging.level.root=WARN",

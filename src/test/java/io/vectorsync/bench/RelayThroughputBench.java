@@ -1,8 +1,8 @@
 package io.vectorsync.bench;
 
 import io.vectorsync.VectorsyncApplication;
-import io.vectorsync.relay.RelayListener;
 import io.vectorsync.relay.PauseControl;
+import io.vectorsync.relay.RelayListener;
 import io.vectorsync.relay.RelayWakeup;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.TestDatabases;
@@ -127,7 +127,6 @@ public final class RelayThroughputBench {
                         "--vectorsync.relay.batch-size=" + batch,
                         "--vectorsync.relay.batch-bytes=" + batchBytes,
                         "--vectorsync.embedding-dimension=" + DIMENSION,
-                        "--camel.springboot.main-run-controller=false",
                         "--logging.level.root=WARN",
                         "--logging.level.io.vectorsync=WARN");
         Report r = new Report();

@@ -355,18 +355,18 @@ public final class ChaosRun {
                 "--vectorsync.relay.backoff-max=2s",
                 "--vectorsync.relay.max-attempts=4",
                 "--vectorsync.backends.remote.type=postgres",
-                "--vectorsync.backends.remote.jdbc-url=" + pg.url(REMOTE),
-                "--vectorsync.backends.remote.username=postgres",
+                "--vectorsync.backends.remote.postgres.jdbc-url=" + pg.url(REMOTE),
+                "--vectorsync.backends.remote.postgres.username=postgres",
                 "--vectorsync.backends.hooks.type=webhook",
-                "--vectorsync.backends.hooks.url=http://127.0.0.1:" + proxy.port() + "/hook",
-                "--vectorsync.backends.hooks.secret=chaos-run-secret-0123456789",
+                "--vectorsync.backends.hooks.webhook.url=http://127.0.0.1:" + proxy.port() + "/hook",
+                "--vectorsync.backends.hooks.webhook.secret=chaos-run-secret-0123456789",
                 "--vectorsync.backends.hooks.connect-timeout=1s",
                 "--vectorsync.backends.hooks.read-timeout=2s",
                 "--vectorsync.failpoints=" + failpoints));
         if (lateAdded) {
             args.add("--vectorsync.backends.late.type=postgres");
-            args.add("--vectorsync.backends.late.jdbc-url=" + pg.url(LATE_DB));
-            args.add("--vectorsync.backends.late.username=postgres");
+            args.add("--vectorsync.backends.late.postgres.jdbc-url=" + pg.url(LATE_DB));
+            args.add("--vectorsync.backends.late.postgres.username=postgres");
         }
         RelayProcess p = RelayProcess.start("chaos-" + n, args);
         children.add(p);

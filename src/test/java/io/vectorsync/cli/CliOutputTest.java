@@ -8,7 +8,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 
-/** The CLI's output pieces without a service: the progress bar, the table, and what status calls a problem. */
+/**
+ * The CLI's output pieces without a service: the progress bar, the table, what status calls a problem, and
+ * how a refusal (problem details) prints.
+ */
 class CliOutputTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -69,6 +72,32 @@ class CliOutputTest {
         assertThat(Commands.problems(json("{\"alerts\":[\"lag\"]}"))).hasSize(1);
         assertThat(Commands.problems(json("{\"alerts\":[],\"alert\":false}"))).isEmpty();
         assertThat(Commands.problems(json("{\"state\":\"down\"}"))).containsExactly("state down");
+    }
+
+    @Test
+    void refusalsPrintTheCodeAndDetailOfTheProblemDetails() throws Exception {
+        CliException notFound = AdminClient.failure(404, json("""
+                {"type":"https://vectorsync.io/errors/vsync-backend-not-found","title":"Backend not found",
+                 "status":404,"detail":"No backend named 'nope'.","instance":"/admin/v1/backends/nope/pause",
+                 "code":"VSYNC-BACKEND-NOT-FOUND","field":"backend","expected":"a configured backend"}"""),
+                "POST /admin/v1/backends/nope/pause", true);
+        assertThat(notFound.exitCode()).isEqualTo(VectorsyncCli.EXIT_USAGE);
+        assertThat(notFound.getMessage()).isEqualTo("POST /admin/v1/backends/nope/pause failed: 404"
+                + " VSYNC-BACKEND-NOT-FOUND: No backend named 'nope'.");
+
+        CliException refused = AdminClient.failure(401, json("""
+                {"type":"https://vectorsync.io/errors/vsync-auth-required","status":401,
+                 "detail":"The admin API needs credentials.","code":"VSYNC-AUTH-REQUIRED"}"""), "GET /admin/v1/status",
+                false);
+        assertThat(refused.exitCode()).isEqualTo(VectorsyncCli.EXIT_UNAUTHORISED);
+        assertThat(refused.getMessage()).isEqualTo("Not authorised (VSYNC-AUTH-REQUIRED): The admin API needs"
+                + " credentials. Set VECTORSYNC_ADMIN_TOKEN or pass --token-file.");
+
+        // Not problem details (a proxy's answer): the status stands in for the code, the body for the detail.
+        CliException proxy = AdminClient.failure(502, json("{\"detail\":\"Bad Gateway\"}"), "GET /admin/v1/status",
+                true);
+        assertThat(proxy.exitCode()).isEqualTo(VectorsyncCli.EXIT_PROBLEMS);
+        assertThat(proxy.getMessage()).isEqualTo("GET /admin/v1/status failed: 502 HTTP-502: Bad Gateway");
     }
 
     private static JsonNode json(String s) throws Exception {

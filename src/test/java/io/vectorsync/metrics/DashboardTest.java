@@ -12,9 +12,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * deploy/grafana: the dashboard is valid JSON whose panels all query the provisioned Prometheus data
- * source with PromQL on vectorsync metrics, and the provisioning files agree with it. (MetricsIT checks
- * the metric names against a real scrape.)
+ * deploy/grafana: the dashboard is valid JSON whose panels all query the Prometheus data source chosen in
+ * its {@code DS_PROMETHEUS} variable (the provisioned one by default, any on import) with PromQL on
+ * vectorsync metrics, each panel in one unit, the delivery time as histogram quantiles; the provisioning
+ * files agree with it. (MetricsIT checks the metric names against a real scrape.)
  */
 class DashboardTest {
 
@@ -26,7 +27,15 @@ class DashboardTest {
         JsonNode ds = new YAMLMapper().readTree(Path.of("deploy/grafana/provisioning/datasources/prometheus.yml")
                 .toFile()).get("datasources").get(0);
         assertThat(ds.get("url").asText()).isEqualTo("http://prometheus:9090");
-        String uid = ds.get("uid").asText();
+        assertThat(ds.get("uid").asText()).isEqualTo("prometheus");
+        assertThat(ds.get("isDefault").asBoolean()).as("the variable's default is the provisioned source").isTrue();
+        JsonNode variable = dash.at("/templating/list/0");
+        assertThat(variable.get("name").asText()).isEqualTo("DS_PROMETHEUS");
+        assertThat(variable.get("type").asText()).isEqualTo("datasource");
+        assertThat(variable.get("query").asText()).isEqualTo("prometheus");
+        String uid = "${DS_PROMETHEUS}";
+        assertThat(dash.toString()).as("no panel or variable names a data source by its uid")
+                .doesNotContain("\"uid\":\"prometheus\"");
         assertThat(dash.get("uid").asText()).isEqualTo("vectorsync");
         Set<Integer> ids = new HashSet<>();
         Set<String> titles = new HashSet<>();
@@ -34,6 +43,10 @@ class DashboardTest {
             assertThat(ids.add(panel.get("id").asInt())).as("unique panel id").isTrue();
             titles.add(panel.get("title").asText());
             assertThat(panel.at("/datasource/uid").asText()).isEqualTo(uid);
+            assertThat(panel.at("/fieldConfig/defaults/unit").asText()).as("one unit: " + panel.get("title"))
+                    .isNotEmpty();
+            assertThat(panel.at("/fieldConfig/overrides").findValues("id")).as("no per-series unit")
+                    .noneMatch(id -> id.asText().equals("unit"));
             assertThat(panel.get("targets")).isNotEmpty();
             for (JsonNode t : panel.get("targets")) {
                 String expr = t.get("expr").asText();
@@ -44,7 +57,18 @@ class DashboardTest {
             }
         }
         assertThat(titles).contains("Lag per backend", "Backlog per backend", "Throughput (events read per second)",
-                "Failures", "Dead letters (open) and parked events", "Circuit", "Active alerts");
+                "Failures", "Dead letters (open) and parked events", "Circuit", "Active alerts",
+                "Delivery time per batch (p50, p95, p99)");
+        Set<String> quantiles = new HashSet<>();
+        for (JsonNode panel : dash.get("panels")) {
+            if (panel.get("title").asText().startsWith("Delivery time per batch")) {
+                assertThat(panel.at("/fieldConfig/defaults/unit").asText()).isEqualTo("s");
+                panel.get("targets").forEach(t -> quantiles.add(t.get("expr").asText()
+                        .replaceAll("^histogram_quantile\\((0\\.\\d+), sum by \\(backend, le\\) \\(rate\\("
+                                + "vectorsync_relay_delivery_seconds_bucket\\{.*$", "$1")));
+            }
+        }
+        assertThat(quantiles).containsExactlyInAnyOrder("0.5", "0.95", "0.99");
         JsonNode provider = new YAMLMapper().readTree(Path.of("deploy/grafana/provisioning/dashboards/vectorsync.yml")
                 .toFile()).get("providers").get(0);
         assertThat(provider.at("/options/path").asText()).isEqualTo("/var/lib/grafana/dashboards");

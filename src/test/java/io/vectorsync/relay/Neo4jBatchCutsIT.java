@@ -1,6 +1,5 @@
 package io.vectorsync.relay;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,11 +7,11 @@ import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChangesDeferredException;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Link;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.TransientBackendException;
-import io.vectorsync.backend.neo4j.Neo4jBackendFactory;
-import io.vectorsync.config.VectorsyncProperties;
+import io.vectorsync.backend.neo4j.Neo4jBackend;
 import io.vectorsync.relay.ChangePlanner.Group;
 import io.vectorsync.relay.OutboxReader.ChunkRow;
 import io.vectorsync.support.BackendConfigs;
@@ -33,8 +32,6 @@ import org.neo4j.driver.AuthTokens;
 import org.neo4j.driver.Driver;
 import org.neo4j.driver.GraphDatabase;
 import org.neo4j.driver.Record;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
 /**
  * A graph backend's result must not depend on where batches were cut: the events of chunk A and of a
@@ -57,10 +54,8 @@ class Neo4jBatchCutsIT {
     @BeforeAll
     static void start() {
         String url = Neo4jServer.boltUrl();
-        VectorsyncProperties properties = new Binder(new MapConfigurationPropertySource(
-                Map.of("v.embedding-dimension", "4"))).bindOrCreate("v", VectorsyncProperties.class);
-        backend = new Neo4jBackendFactory(properties).create("graph",
-                BackendConfigs.of("type", "neo4j", "url", url, "collection", LABEL));
+        backend = new Neo4jBackend("graph", BackendConfigs.of("type", "neo4j", "neo4j.url", url, "neo4j.label", LABEL),
+                4);
         backend.bootstrap();
         driver = GraphDatabase.driver(url, AuthTokens.none());
     }

@@ -25,7 +25,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-retention/*.camel.yaml",
-        "vectorsync.backends.slow.table=slow_chunks",
+        "vectorsync.backends.slow.postgres.table=slow_chunks",
         "vectorsync.retention.enabled=false",
         "vectorsync.retention.batch-size=3",
         "vectorsync.retention.outbox-age=7d",
@@ -48,8 +48,8 @@ class RetentionIT extends AbstractIT {
 
     @DynamicPropertySource
     static void backends(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.slow.jdbc-url", () -> TestDatabases.url(SLOW));
-        registry.add("vectorsync.backends.slow.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.slow.postgres.jdbc-url", () -> TestDatabases.url(SLOW));
+        registry.add("vectorsync.backends.slow.postgres.username", () -> TestDatabases.USER);
     }
 
     private boolean delivered(String backend, String chunkId) {

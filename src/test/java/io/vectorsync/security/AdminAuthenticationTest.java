@@ -2,13 +2,16 @@ package io.vectorsync.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.config.AdminAuthProperties;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.web.authentication.www.BasicAuthenticationConverter;
@@ -50,9 +53,19 @@ class AdminAuthenticationTest {
         MockHttpServletResponse response = new MockHttpServletResponse();
         new AdminAuthEntryPoint(provider).commence(request, response, failure);
         assertThat(response.getStatus()).isEqualTo(401);
-        assertThat(response.getContentType()).startsWith("application/json");
+        assertThat(response.getContentType()).startsWith("application/problem+json");
         assertThat(response.getHeaders("WWW-Authenticate")).isNotEmpty();
-        return JSON.readTree(response.getContentAsString()).get("code").asText();
+        JsonNode problem = JSON.readTree(response.getContentAsString());
+        String code = problem.get("code").asText();
+        assertThat(problem.get("type").asText())
+                .isEqualTo("https://vectorsync.io/errors/" + code.toLowerCase(Locale.ROOT));
+        assertThat(problem.get("status").asInt()).isEqualTo(401);
+        assertThat(problem.get("instance").asText()).isEqualTo("/admin/v1/status");
+        assertThat(problem.get("field").asText()).isEqualTo("Authorization");
+        assertThat(problem.get("detail").asText()).isNotBlank();
+        assertThat(problem.get("title").asText()).isNotBlank();
+        assertThat(problem.has("expected")).isTrue();
+        return code;
     }
 
     @Test
@@ -88,5 +101,22 @@ class AdminAuthenticationTest {
         AdminAuthProperties blank = new AdminAuthProperties("  ", "ops", "");
         assertThat(run(blank, basic("ops", ""))).isEqualTo("VSYNC-AUTH-NOT-CONFIGURED");
         assertThat(run(blank, "Bearer   ")).isEqualTo("VSYNC-AUTH-NOT-CONFIGURED");
+    }
+
+    @Test
+    void anAuthenticatedCallARuleRefusesIsA403AsProblemDetails() throws Exception {
+        MockHttpServletRequest request = new MockHttpServletRequest("GET", "/admin/v1/status");
+        MockHttpServletResponse response = new MockHttpServletResponse();
+        SecurityConfig.accessDeniedHandler().handle(request, response, new AccessDeniedException("denied"));
+        assertThat(response.getStatus()).isEqualTo(403);
+        assertThat(response.getContentType()).startsWith("application/problem+json");
+        JsonNode problem = JSON.readTree(response.getContentAsString());
+        assertThat(problem.get("code").asText()).isEqualTo("VSYNC-AUTH-INVALID");
+        assertThat(problem.get("type").asText()).isEqualTo("https://vectorsync.io/errors/vsync-auth-invalid");
+        assertThat(problem.get("title").asText()).isEqualTo("Credentials refused");
+        assertThat(problem.get("status").asInt()).isEqualTo(403);
+        assertThat(problem.get("instance").asText()).isEqualTo("/admin/v1/status");
+        assertThat(problem.get("field").asText()).isEqualTo("Authorization");
+        assertThat(problem.has("expected")).isFalse();
     }
 }

@@ -1,12 +1,15 @@
 package io.vectorsync.security;
 
-import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.security.web.firewall.RequestRejectedException;
 import org.springframework.security.web.firewall.StrictHttpFirewall;
 
@@ -67,5 +70,30 @@ class RequestFirewallTest {
             }
         }
         assertThat(passed).as("spellings the firewall let through").isEmpty();
+    }
+
+    @Test
+    void aRefusedRequestIsA400AsProblemDetailsThatDoesNotEchoThePath() throws Exception {
+        MockHttpServletRequest request = request("GET", "/admin;x=1/v1/status", "/admin/v1/status");
+        MockHttpServletResponse response = new MockHttpServletResponse();
+        SecurityConfig.rejectedHandler().handle(request, response, new RequestRejectedException("semicolon"));
+        assertThat(response.getStatus()).isEqualTo(400);
+        assertThat(response.getContentType()).startsWith("application/problem+json");
+        JsonNode problem = new ObjectMapper().readTree(response.getContentAsString());
+        assertThat(problem.get("type").asText()).isEqualTo("https://vectorsync.io/errors/vsync-bad-request");
+        assertThat(problem.get("code").asText()).isEqualTo("VSYNC-BAD-REQUEST");
+        assertThat(problem.get("title").asText()).isEqualTo("Bad request");
+        assertThat(problem.get("status").asInt()).isEqualTo(400);
+        assertThat(problem.get("detail").asText()).contains("refused before it was handled");
+        assertThat(problem.has("instance")).as("the refused path is not echoed").isFalse();
+        assertThat(response.getContentAsString()).doesNotContain("x=1");
+
+        MockHttpServletResponse unknownMethod = new MockHttpServletResponse();
+        SecurityConfig.rejectedHandler().handle(request("PROPFIND", "/admin/v1/status", "/admin/v1/status"),
+                unknownMethod, new RequestRejectedException("method"));
+        assertThat(unknownMethod.getStatus()).isEqualTo(405);
+        assertThat(unknownMethod.getHeader("Allow")).contains("GET");
+        assertThat(new ObjectMapper().readTree(unknownMethod.getContentAsString()).get("code").asText())
+                .isEqualTo("VSYNC-METHOD-NOT-ALLOWED");
     }
 }

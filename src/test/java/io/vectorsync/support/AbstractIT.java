@@ -132,8 +132,14 @@ public abstract class AbstractIT {
         return n == null ? 0 : n;
     }
 
+    /**
+     * Differences between the replica and the API's chunks. Rows of aggregates the application enqueued
+     * itself (keys in {@code aggregates}) are left out on the replica's side: they have no row in
+     * {@code chunks} to compare with, and the tests that enqueue them compare them on their own.
+     */
     protected long replicaDifferences() {
-        return count(REPLICA_DIFF.formatted("replica_chunks"));
+        return count(REPLICA_DIFF.formatted(
+                "(SELECT * FROM replica_chunks WHERE chunk_id NOT IN (SELECT key FROM aggregates)) r"));
     }
 
     /** Waits until the replica equals the primary row for row. */

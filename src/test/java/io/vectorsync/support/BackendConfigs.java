@@ -8,7 +8,8 @@ import org.springframework.boot.context.properties.source.MapConfigurationProper
 
 /**
  * A backend's configuration bound the way Spring binds {@code vectorsync.backends.<name>.*}, defaults
- * included, from property names and values: {@code BackendConfigs.of("type", "webhook", "url", "...")}.
+ * included, from property names relative to the backend and values:
+ * {@code BackendConfigs.of("type", "webhook", "webhook.url", "...", "read-timeout", "2s")}.
  */
 public final class BackendConfigs {
 

@@ -57,7 +57,7 @@ public final class ChunkWriters implements AutoCloseable {
     private static final String LEAN_EVENT = """
             INSERT INTO outbox (event_id, type, chunk_id, version) VALUES (vectorsync.ulid(), ?, ?, ?)
             """;
-    /** The application's own full payload, restricted fields left out as DESIGN.md asks. */
+    /** The application's own full payload, restricted fields left out as docs/design.md asks. */
     private static final String ENQUEUE_UPSERT = """
             SELECT vectorsync.enqueue('UPSERT', chunk_id, version, jsonb_build_object(
                        'documentId', document_id,

@@ -1,6 +1,5 @@
 package io.vectorsync.verify;
 
-import io.vectorsync.backend.ReadBack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.ChromaServer;
 import java.net.URI;
@@ -36,12 +36,12 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-verify/*.camel.yaml",
         "vectorsync.backends.chroma.type=chroma",
-        "vectorsync.backends.chroma.collection=verify-chunks",
+        "vectorsync.backends.chroma.chroma.collection=verify-chunks",
         "vectorsync.backends.chroma.read-timeout=5s",
         "vectorsync.backends.chroma.fields=documentId,content,embedding,metadata.lang",
         "vectorsync.backends.hooks.type=webhook",
-        "vectorsync.backends.hooks.url=http://127.0.0.1:9/hook",
-        "vectorsync.backends.hooks.secret=verify-webhook-secret-0123",
+        "vectorsync.backends.hooks.webhook.url=http://127.0.0.1:9/hook",
+        "vectorsync.backends.hooks.webhook.secret=verify-webhook-secret-0123",
         "vectorsync.backends.hooks.connect-timeout=250ms"})
 class ChromaVerifyIT extends AbstractIT {
 
@@ -54,7 +54,7 @@ class ChromaVerifyIT extends AbstractIT {
     @DynamicPropertySource
     static void chroma(DynamicPropertyRegistry registry) {
         server = ChromaServer.start();
-        registry.add("vectorsync.backends.chroma.url", server::url);
+        registry.add("vectorsync.backends.chroma.chroma.url", server::url);
     }
 
     @AfterAll

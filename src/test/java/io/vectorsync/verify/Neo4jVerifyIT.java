@@ -25,7 +25,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-neo4j-verify/*.camel.yaml",
         "vectorsync.backends.graph.type=neo4j",
-        "vectorsync.backends.graph.collection=VerifyChunk",
+        "vectorsync.backends.graph.neo4j.label=VerifyChunk",
         "vectorsync.verify.page-size=4"})
 class Neo4jVerifyIT extends AbstractIT {
 
@@ -33,7 +33,7 @@ class Neo4jVerifyIT extends AbstractIT {
 
     @DynamicPropertySource
     static void neo4j(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.graph.url", Neo4jServer::boltUrl);
+        registry.add("vectorsync.backends.graph.neo4j.url", Neo4jServer::boltUrl);
     }
 
     @BeforeAll

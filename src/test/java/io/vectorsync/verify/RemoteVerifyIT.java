@@ -23,7 +23,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-remote/*.camel.yaml",
-        "vectorsync.backends.remote.table=remote_chunks",
+        "vectorsync.backends.remote.postgres.table=remote_chunks",
         "vectorsync.backends.remote.fields=content,metadata.lang"})
 class RemoteVerifyIT extends AbstractIT {
 
@@ -31,8 +31,8 @@ class RemoteVerifyIT extends AbstractIT {
 
     @DynamicPropertySource
     static void backends(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.remote.jdbc-url", () -> TestDatabases.url(REMOTE));
-        registry.add("vectorsync.backends.remote.username", () -> TestDatabases.USER);
+        registry.add("vectorsync.backends.remote.postgres.jdbc-url", () -> TestDatabases.url(REMOTE));
+        registry.add("vectorsync.backends.remote.postgres.username", () -> TestDatabases.USER);
     }
 
     private void remote(String sql) throws Exception {

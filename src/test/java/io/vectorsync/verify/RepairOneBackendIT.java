@@ -21,7 +21,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.neo4j.driver.AuthTokens;
 import org.neo4j.driver.Driver;
 import org.neo4j.driver.GraphDatabase;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -37,7 +36,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-neo4j-verify/*.camel.yaml",
         "vectorsync.backends.graph.type=neo4j",
-        "vectorsync.backends.graph.collection=RepairChunk",
+        "vectorsync.backends.graph.neo4j.label=RepairChunk",
         "vectorsync.verify.page-size=3"})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RepairOneBackendIT extends AbstractIT {
@@ -48,7 +47,7 @@ class RepairOneBackendIT extends AbstractIT {
 
     @DynamicPropertySource
     static void neo4j(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.graph.url", Neo4jServer::boltUrl);
+        registry.add("vectorsync.backends.graph.neo4j.url", Neo4jServer::boltUrl);
     }
 
     @BeforeAll

@@ -25,7 +25,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-search-verify/*.camel.yaml",
         "vectorsync.backends.search.type=opensearch",
-        "vectorsync.backends.search.collection=verify-chunks",
+        "vectorsync.backends.search.search.index=verify-chunks",
         "vectorsync.backends.search.read-timeout=10s",
         "vectorsync.verify.page-size=7"})
 class SearchVerifyIT extends AbstractIT {
@@ -36,7 +36,7 @@ class SearchVerifyIT extends AbstractIT {
     @DynamicPropertySource
     static void server(DynamicPropertyRegistry registry) {
         node = SearchNode.openSearch();
-        registry.add("vectorsync.backends.search.url", node::url);
+        registry.add("vectorsync.backends.search.search.url", node::url);
     }
 
     @AfterAll

@@ -29,7 +29,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-neo4j-verify/*.camel.yaml",
         "vectorsync.backends.graph.type=neo4j",
-        "vectorsync.backends.graph.collection=StateChunk",
+        "vectorsync.backends.graph.neo4j.label=StateChunk",
         "vectorsync.verify.page-size=3"})
 class StateVerifyIT extends AbstractIT {
 
@@ -37,7 +37,7 @@ class StateVerifyIT extends AbstractIT {
 
     @DynamicPropertySource
     static void neo4j(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.graph.url", Neo4jServer::boltUrl);
+        registry.add("vectorsync.backends.graph.neo4j.url", Neo4jServer::boltUrl);
     }
 
     @BeforeAll

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.FieldAllowlist;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.config.VerifyProperties;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,8 @@ import org.junit.jupiter.api.Test;
 class VerifyCompareTest {
 
     private static final Set<String> ALL = Set.of("documentId", "content", "embedding", "metadata", "privacy");
-    private final VerifyService verify = new VerifyService(null, null, null, null, null, new ObjectMapper(), 500, true);
+    private final VerifyService verify = new VerifyService(null, null, null, null, null, new ObjectMapper(),
+            new VerifyProperties(500, true));
 
     private static Map<String, Object> row(String privacy) {
         Map<String, Object> r = new HashMap<>();

@@ -1,24 +1,24 @@
 package io.vectorsync.backend.chroma;
 
-import io.vectorsync.backend.FenceCheckedApart;
-import io.vectorsync.backend.HealthProbe;
-import io.vectorsync.backend.ReadBack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vectorsync.backend.Backend;
-import io.vectorsync.backend.ChunkJson;
-import io.vectorsync.backend.HttpCalls;
-import io.vectorsync.backend.Slices;
-import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.ChunkJson;
+import io.vectorsync.backend.FenceCheckedApart;
+import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.backend.HttpCalls;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
+import io.vectorsync.backend.Slices;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.config.BackendBlocks;
 import io.vectorsync.config.VectorsyncProperties;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -27,7 +27,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -56,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * the collection is created again on the next call; another 4xx refuses the batch, naming the refused
  * change when it can be told (a wrong embedding dimension is caught before anything is written).
  */
-final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
+public final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
 
     private static final Logger log = LoggerFactory.getLogger(ChromaBackend.class);
 
@@ -66,7 +65,6 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
     /** Key of the records collection's metadata holding the newest lease epoch that wrote. */
     static final String FENCE = "vectorsync_lease_epoch";
     private static final Pattern COLLECTION_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{1,498}[a-zA-Z0-9]");
-    private static final Set<String> DISTANCES = Set.of("cosine", "l2", "ip");
     /** A request position in Chroma's deserialisation errors, e.g. {@code metadatas[3].lang}. */
     private static final Pattern ITEM = Pattern.compile("\\b(?:ids|embeddings|documents|metadatas|uris)\\[(\\d+)]");
     /** Chroma's own limit for a local server ({@code GET /api/v2/pre-flight-checks}) when it can't be read. */
@@ -86,24 +84,21 @@ final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
     /** The ids of the two collections, and the dimension Chroma has fixed for the records (null until set). */
     private record Collections(String records, String tombstones, Integer dimension) {}
 
-    ChromaBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json, Clock clock) {
+    public ChromaBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json,
+            Clock clock) {
         this.name = name;
-        String url = HttpCalls.serverUrl(config.url(), "http://127.0.0.1:8000", name, "chroma").toString();
+        BackendBlocks.Chroma chroma = config.chroma();
+        String url = HttpCalls.serverUrl(chroma.url(), "http://127.0.0.1:8000", name + ".chroma", "chroma").toString();
         this.http = new HttpCalls(name, url.endsWith("/") ? url : url + "/", config.connectTimeout(),
-                config.readTimeout(), json, clock).withHeader("x-chroma-token", HttpCalls.optional(config.apiKey()))
+                config.readTimeout(), json, clock).withHeader("x-chroma-token", HttpCalls.optional(chroma.apiKey()))
                 .withErrorDetail(r -> describe(r.body()));
-        this.collection = config.collection() == null || config.collection().isBlank() ? name : config.collection();
+        this.collection = chroma.collection() == null || chroma.collection().isBlank() ? name : chroma.collection();
         if (!COLLECTION_NAME.matcher(collection).matches() || collection.contains("..")) {
-            throw new IllegalStateException("vectorsync.backends." + name + ".collection must be 3-500 characters of"
-                    + " letters, digits, '.', '_' and '-', starting and ending with a letter or digit, but was '"
-                    + collection + "'" + (config.collection() == null ? " (the backend name)" : ""));
+            throw new IllegalStateException("vectorsync.backends." + name + ".chroma.collection must be 3-500"
+                    + " characters of letters, digits, '.', '_' and '-', starting and ending with a letter or digit,"
+                    + " but was '" + collection + "'" + (chroma.collection() == null ? " (the backend name)" : ""));
         }
-        this.distance = config.distance() == null || config.distance().isBlank()
-                ? "cosine" : config.distance().trim().toLowerCase(Locale.ROOT);
-        if (!DISTANCES.contains(distance)) {
-            throw new IllegalStateException("vectorsync.backends." + name + ".distance must be one of cosine, l2, ip"
-                    + " but was '" + config.distance() + "'");
-        }
+        this.distance = chroma.distance().value();
         if (!config.fields().isEmpty() && !config.fields().contains("embedding")) {
             throw new IllegalStateException("vectorsync.backends." + name + ".fields must include embedding:"
                     + " a Chroma record can't be stored without one");

@@ -1,20 +1,20 @@
 package io.vectorsync.backend.neo4j;
 
-import io.vectorsync.backend.LeaseFence;
-import io.vectorsync.backend.HealthProbe;
-import io.vectorsync.backend.LinkStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChangesDeferredException;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Link;
+import io.vectorsync.backend.LinkStore;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.config.BackendBlocks;
 import io.vectorsync.config.VectorsyncProperties;
 import java.net.URI;
 import java.util.ArrayList;
@@ -87,7 +87,7 @@ import org.slf4j.LoggerFactory;
  * change when the batch had one. Messages carry the server's status code, never its text (which may
  * echo values).
  */
-final class Neo4jBackend implements LinkStore, HealthProbe, AutoCloseable {
+public final class Neo4jBackend implements LinkStore, HealthProbe, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Neo4jBackend.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -105,10 +105,11 @@ final class Neo4jBackend implements LinkStore, HealthProbe, AutoCloseable {
     private final Statements sql;
     private volatile boolean bootstrapped;
 
-    Neo4jBackend(String name, VectorsyncProperties.Backend config, int dimension) {
+    public Neo4jBackend(String name, VectorsyncProperties.Backend config, int dimension) {
         this.name = name;
-        String prefix = "vectorsync.backends." + name + ".";
-        String url = config.url() == null || config.url().isBlank() ? "bolt://127.0.0.1:7687" : config.url().trim();
+        String prefix = "vectorsync.backends." + name + ".neo4j.";
+        BackendBlocks.Neo4j neo4j = config.neo4j();
+        String url = neo4j.url() == null || neo4j.url().isBlank() ? "bolt://127.0.0.1:7687" : neo4j.url().trim();
         URI uri;
         try {
             uri = URI.create(url);
@@ -119,16 +120,16 @@ final class Neo4jBackend implements LinkStore, HealthProbe, AutoCloseable {
             throw new IllegalStateException(prefix + "url must be a Bolt URL (bolt://, bolt+s://, neo4j://, neo4j+s://)"
                     + " such as bolt://127.0.0.1:7687");
         }
-        this.label = config.collection() == null || config.collection().isBlank() ? "Chunk" : config.collection().trim();
+        this.label = neo4j.label() == null || neo4j.label().isBlank() ? "Chunk" : neo4j.label().trim();
         if (!LABEL.matcher(label).matches()) {
-            throw new IllegalStateException(prefix + "collection (the node label) must be an identifier"
+            throw new IllegalStateException(prefix + "label (the node label) must be an identifier"
                     + " [A-Za-z_][A-Za-z0-9_]* of at most 64 characters, but was '" + label + "'");
         }
         this.tombstone = "VectorsyncTombstone_" + label;
         this.dimension = dimension;
-        AuthToken auth = config.username() == null || config.username().isBlank()
+        AuthToken auth = neo4j.username() == null || neo4j.username().isBlank()
                 ? AuthTokens.none()
-                : AuthTokens.basic(config.username(), config.password() == null ? "" : config.password());
+                : AuthTokens.basic(neo4j.username(), neo4j.password() == null ? "" : neo4j.password());
         Config driverConfig = Config.builder()
                 .withConnectionTimeout(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .withConnectionAcquisitionTimeout(config.connectTimeout().plus(config.readTimeout()).toMillis(),

@@ -1,20 +1,20 @@
 package io.vectorsync.backend.postgres;
 
-import io.vectorsync.backend.LeaseFence;
-import io.vectorsync.backend.InPrimaryDatabase;
-import io.vectorsync.backend.HealthProbe;
-import io.vectorsync.backend.ReadBack;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
-import io.vectorsync.backend.Privacy;
-import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.FloatText;
+import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.backend.InPrimaryDatabase;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
+import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
+import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.config.BackendBlocks;
 import io.vectorsync.config.VectorsyncProperties;
 import java.sql.Array;
 import java.sql.Connection;
@@ -29,9 +29,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
-import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.datasource.DataSourceUtils;
 
 /**
  * The PostgreSQL backend: a target table, {@code vector(n)} when pgvector is available and
@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * commit together; with one, it commits its own transaction before returning, fenced by the lease
  * epoch (table {@code vectorsync_fence} in that database) so a stalled former lease holder can't write.
  */
-class PostgresBackend implements ReadBack, HealthProbe, AutoCloseable {
+public class PostgresBackend implements ReadBack, HealthProbe, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PostgresBackend.class);
     private static final Pattern TABLE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?");
@@ -192,8 +192,9 @@ class PostgresBackend implements ReadBack, HealthProbe, AutoCloseable {
      * The backend for this configuration: without a {@code jdbc-url} a table in the primary database
      * ({@link InPrimaryDatabase}), otherwise one in a database of its own.
      */
-    static PostgresBackend of(String name, VectorsyncProperties.Backend config, DataSource primary, int dimension) {
-        return config.jdbcUrl() == null || config.jdbcUrl().isBlank()
+    public static PostgresBackend of(String name, VectorsyncProperties.Backend config, DataSource primary, int dimension) {
+        String jdbcUrl = config.postgres().jdbcUrl();
+        return jdbcUrl == null || jdbcUrl.isBlank()
                 ? new InPrimary(name, config, primary, dimension)
                 : new PostgresBackend(name, config, primary, dimension);
     }
@@ -216,23 +217,25 @@ class PostgresBackend implements ReadBack, HealthProbe, AutoCloseable {
         }
     }
 
-    PostgresBackend(String name, VectorsyncProperties.Backend config, DataSource primary, int dimension) {
+    public PostgresBackend(String name, VectorsyncProperties.Backend config, DataSource primary, int dimension) {
         this.name = name;
-        this.table = config.table();
+        BackendBlocks.Postgres postgres = config.postgres();
+        this.table = postgres.table();
         this.dimension = dimension;
         if (!TABLE_NAME.matcher(table).matches()) {
             throw new IllegalStateException("vectorsync.backends." + name
-                    + ".table must be a lowercase SQL identifier (optionally schema-qualified) but was '" + table + "'");
+                    + ".postgres.table must be a lowercase SQL identifier (optionally schema-qualified) but was '"
+                    + table + "'");
         }
-        if (config.jdbcUrl() == null || config.jdbcUrl().isBlank()) {
+        if (postgres.jdbcUrl() == null || postgres.jdbcUrl().isBlank()) {
             this.dataSource = primary;
             this.sharesPrimary = true;
         } else {
             HikariConfig hc = new HikariConfig();
             hc.setPoolName("backend-" + name);
-            hc.setJdbcUrl(config.jdbcUrl());
-            hc.setUsername(config.username());
-            hc.setPassword(config.password());
+            hc.setJdbcUrl(postgres.jdbcUrl());
+            hc.setUsername(postgres.username());
+            hc.setPassword(postgres.password());
             hc.setMaximumPoolSize(2);
             hc.setMinimumIdle(0);
             hc.setAutoCommit(false);

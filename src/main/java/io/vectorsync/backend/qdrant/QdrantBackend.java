@@ -1,23 +1,23 @@
 package io.vectorsync.backend.qdrant;
 
-import io.vectorsync.backend.LeaseFence;
-import io.vectorsync.backend.HealthProbe;
-import io.vectorsync.backend.ReadBack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vectorsync.backend.Backend;
-import io.vectorsync.backend.ChunkJson;
-import io.vectorsync.backend.HttpCalls;
-import io.vectorsync.backend.Slices;
-import io.vectorsync.backend.HttpCalls.Reply;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.ChunkJson;
+import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.backend.HttpCalls;
+import io.vectorsync.backend.HttpCalls.Reply;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
+import io.vectorsync.backend.Slices;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.config.BackendBlocks;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.IOException;
 import java.time.Clock;
@@ -88,7 +88,7 @@ import org.slf4j.LoggerFactory;
  * <p>Read-back does not return embeddings: with Cosine distance Qdrant stores the vector normalised to
  * unit length, not the one that was sent, so there is nothing exact to compare.
  */
-final class QdrantBackend implements ReadBack, HealthProbe {
+public final class QdrantBackend implements ReadBack, HealthProbe {
 
     private static final Logger log = LoggerFactory.getLogger(QdrantBackend.class);
     static final String TOMBSTONES_SUFFIX = "-tombstones";
@@ -114,28 +114,25 @@ final class QdrantBackend implements ReadBack, HealthProbe {
     /** The registry exists and the collections made before it were adopted (its marker point is written). */
     private volatile boolean adopted;
 
-    QdrantBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json, Clock clock) {
+    public QdrantBackend(String name, VectorsyncProperties.Backend config, int dimension, ObjectMapper json,
+            Clock clock) {
         String prefix = "vectorsync.backends." + name;
         this.name = name;
-        String u = HttpCalls.serverUrl(config.url(), null, name, "qdrant").toString();
+        BackendBlocks.Qdrant qdrant = config.qdrant();
+        String u = HttpCalls.serverUrl(qdrant.url(), null, name + ".qdrant", "qdrant").toString();
         this.http = new HttpCalls(name, u.endsWith("/") ? u.substring(0, u.length() - 1) : u, config.connectTimeout(),
-                config.readTimeout(), json, clock).withHeader("api-key", HttpCalls.optional(config.apiKey()))
+                config.readTimeout(), json, clock).withHeader("api-key", HttpCalls.optional(qdrant.apiKey()))
                 .withErrorDetail(QdrantBackend::error);
-        this.collection = config.collection() == null || config.collection().isBlank() ? name : config.collection();
+        this.collection = qdrant.collection() == null || qdrant.collection().isBlank() ? name : qdrant.collection();
         if (!collection.matches(NAME_RULE)) {
-            throw new IllegalStateException(prefix + ".collection must be 1 to 200 letters, digits, '_' or '-', but was '"
-                    + collection + "'");
+            throw new IllegalStateException(prefix + ".qdrant.collection must be 1 to 200 letters, digits, '_' or '-',"
+                    + " but was '" + collection + "'");
         }
         this.tombstones = collection + TOMBSTONES_SUFFIX;
         this.registry = collection + REGISTRY_SUFFIX;
-        this.collectionBy = config.collectionBy() == null || config.collectionBy().isBlank()
-                ? null : config.collectionBy().trim();
-        this.deleteMode = switch (config.deleteMode() == null ? "hard" : config.deleteMode().trim().toLowerCase(Locale.ROOT)) {
-            case "hard" -> DeleteMode.HARD;
-            case "soft" -> DeleteMode.SOFT;
-            default -> throw new IllegalStateException(prefix + ".delete-mode must be hard or soft, but was '"
-                    + config.deleteMode() + "'");
-        };
+        this.collectionBy = qdrant.collectionBy() == null || qdrant.collectionBy().isBlank()
+                ? null : qdrant.collectionBy().trim();
+        this.deleteMode = qdrant.deleteMode() == BackendBlocks.DeleteMode.SOFT ? DeleteMode.SOFT : DeleteMode.HARD;
         if (!config.fields().isEmpty() && !config.fields().contains("embedding")) {
             throw new IllegalStateException(prefix + ".fields must include embedding: a Qdrant point needs its vector");
         }

@@ -1,24 +1,24 @@
 package io.vectorsync.backend.search;
 
-import io.vectorsync.backend.LeaseFence;
-import io.vectorsync.backend.HealthProbe;
-import io.vectorsync.backend.ReadBack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vectorsync.backend.Backend;
-import io.vectorsync.backend.ChunkJson;
-import io.vectorsync.backend.HttpCalls;
-import io.vectorsync.backend.HttpCalls.Reply;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.ChunkJson;
+import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.backend.HttpCalls;
+import io.vectorsync.backend.HttpCalls.Reply;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.config.BackendBlocks;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -55,10 +55,10 @@ import org.slf4j.LoggerFactory;
  * {@code mapper_parsing_exception}) is permanent and names the first such item. Error reasons are never
  * copied into messages: the server quotes field values in them.
  */
-final class SearchBackend implements ReadBack, HealthProbe {
+public final class SearchBackend implements ReadBack, HealthProbe {
 
     /** Which server: the vector field type and index settings differ. */
-    enum Flavor {
+    public enum Flavor {
         OPENSEARCH("opensearch"),
         ELASTICSEARCH("elasticsearch");
 
@@ -84,27 +84,28 @@ final class SearchBackend implements ReadBack, HealthProbe {
     private final Clock clock;
     private volatile boolean indexReady;
 
-    SearchBackend(String name, Flavor flavor, VectorsyncProperties.Backend config, int dimension, ObjectMapper json,
-            Clock clock) {
+    public SearchBackend(String name, Flavor flavor, VectorsyncProperties.Backend config, int dimension,
+            ObjectMapper json, Clock clock) {
         this.name = name;
         this.flavor = flavor;
-        String prefix = "vectorsync.backends." + name + ".";
-        String url = HttpCalls.serverUrl(config.url(), null, name, flavor.type).toString();
+        String prefix = "vectorsync.backends." + name + ".search.";
+        BackendBlocks.Search search = config.search();
+        String url = HttpCalls.serverUrl(search.url(), null, name + ".search", flavor.type).toString();
         this.base = URI.create(url.endsWith("/") ? url : url + "/");
-        this.index = config.collection() == null || config.collection().isBlank() ? name : config.collection().trim();
+        this.index = search.index() == null || search.index().isBlank() ? name : search.index().trim();
         if (!index.matches("[a-z0-9][a-z0-9._-]{0,254}")) {
-            throw new IllegalStateException(prefix + "collection must be an index name: lowercase letters, digits,"
+            throw new IllegalStateException(prefix + "index must be an index name: lowercase letters, digits,"
                     + " '.', '_' and '-', not starting with '.', '_' or '-', but was '" + index + "'");
         }
-        boolean basic = config.username() != null && !config.username().isBlank();
-        boolean apiKey = config.apiKey() != null && !config.apiKey().isBlank();
+        boolean basic = search.username() != null && !search.username().isBlank();
+        boolean apiKey = search.apiKey() != null && !search.apiKey().isBlank();
         if (basic && apiKey) {
             throw new IllegalStateException(prefix + "api-key and username/password exclude each other: set one");
         }
         if (apiKey) {
-            this.authorization = "ApiKey " + config.apiKey().trim();
+            this.authorization = "ApiKey " + search.apiKey().trim();
         } else if (basic) {
-            String pair = config.username() + ":" + (config.password() == null ? "" : config.password());
+            String pair = search.username() + ":" + (search.password() == null ? "" : search.password());
             this.authorization = "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8));
         } else {
             this.authorization = null;

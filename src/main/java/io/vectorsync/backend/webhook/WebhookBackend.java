@@ -5,11 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.Backend;
-import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkJson;
+import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
+import io.vectorsync.config.BackendBlocks;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.IOException;
 import java.net.URI;
@@ -33,7 +34,7 @@ import javax.crypto.spec.SecretKeySpec;
  * 4xx refuse the batch (a body {@code {"failedIndex": n}} names the refused change). No read-back:
  * a receiver is not a store this service can query.
  */
-final class WebhookBackend implements Backend {
+public final class WebhookBackend implements Backend {
 
     static final String SIGNATURE_HEADER = "X-Vectorsync-Signature";
     /** The writing relay's lease epoch for (backend, partition); the same as the body's {@code leaseEpoch}. */
@@ -46,14 +47,15 @@ final class WebhookBackend implements Backend {
     private final ObjectMapper json;
     private final Clock clock;
 
-    WebhookBackend(String name, VectorsyncProperties.Backend config, ObjectMapper json, Clock clock) {
+    public WebhookBackend(String name, VectorsyncProperties.Backend config, ObjectMapper json, Clock clock) {
         this.name = name;
-        URI url = HttpCalls.serverUrl(config.url(), null, name, "webhook");
-        if (config.secret() == null || config.secret().length() < 16) {
+        BackendBlocks.Webhook webhook = config.webhook();
+        URI url = HttpCalls.serverUrl(webhook.url(), null, name + ".webhook", "webhook");
+        if (webhook.secret() == null || webhook.secret().length() < 16) {
             throw new IllegalStateException("vectorsync.backends." + name
-                    + ".secret must be at least 16 characters (it signs every request with HMAC-SHA256)");
+                    + ".webhook.secret must be at least 16 characters (it signs every request with HMAC-SHA256)");
         }
-        this.secret = config.secret().getBytes(StandardCharsets.UTF_8);
+        this.secret = webhook.secret().getBytes(StandardCharsets.UTF_8);
         this.http = new HttpCalls(name, url.toString(), config.connectTimeout(), config.readTimeout(), json, clock);
         this.json = json;
         this.clock = clock;

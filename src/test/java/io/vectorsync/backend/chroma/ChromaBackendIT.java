@@ -1,6 +1,5 @@
 package io.vectorsync.backend.chroma;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -11,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.StoredChunk;
@@ -58,9 +58,9 @@ class ChromaBackendIT {
         String[] kv = new String[extra.length + 6];
         kv[0] = "type";
         kv[1] = "chroma";
-        kv[2] = "url";
+        kv[2] = "chroma.url";
         kv[3] = server.url();
-        kv[4] = "collection";
+        kv[4] = "chroma.collection";
         kv[5] = "it-" + UUID.randomUUID().toString().substring(0, 8);
         System.arraycopy(extra, 0, kv, 6, extra.length);
         ChromaBackend b = new ChromaBackend("it", BackendConfigs.of(kv), DIMENSION, JSON, Clock.systemUTC());
@@ -101,7 +101,7 @@ class ChromaBackendIT {
 
     @Test
     void aWrongDimensionIsRefusedPermanentlyBeforeAnythingIsWritten() {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         List<Change> batch = List.of(upsert("ok1", 1, "one"), upsert("bad", 1, "bad", "{}", 5), upsert("ok2", 1, "two"));
         assertThatThrownBy(() -> b.apply(batch, LeaseFence.of(1)))
                 .isInstanceOfSatisfying(PermanentBackendException.class, e -> {
@@ -115,7 +115,7 @@ class ChromaBackendIT {
 
     @Test
     void aDimensionFixedBySomeoneElseIsRefusedPermanentlyForTheOnlyUpsertOfTheRequest() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         // Someone else fixed the collection's dimension at 3 after the backend resolved it: the fence check
         // reads the collection before the write and learns the dimension, so the upsert is refused before it
         // is sent (Chroma's own 400 for it is classified in ChromaBackendTest).
@@ -130,7 +130,7 @@ class ChromaBackendIT {
 
     @Test
     void aDroppedCollectionIsATransientFailureAndIsCreatedAgain() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         b.apply(List.of(upsert("a", 1, "first")), LeaseFence.of(1));
         HttpResponse<String> dropped = HTTP.send(HttpRequest.newBuilder(URI.create(server.url()
                         + "/api/v2/tenants/default_tenant/databases/default_database/collections/" + b.collection()))
@@ -145,7 +145,7 @@ class ChromaBackendIT {
 
     @Test
     void anUpsertReplacesTheWholeRecordMetadataIncluded() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         b.apply(List.of(upsert("a", 1, "first", "{\"lang\":\"en\",\"owner\":\"team-a\"}", DIMENSION)), LeaseFence.of(1));
         b.apply(List.of(Change.upsert(new ChunkData("a", null, null, vector(2, DIMENSION), "{\"lang\":\"de\"}",
                 Privacy.REDACTED), 2)), LeaseFence.of(1));
@@ -162,7 +162,7 @@ class ChromaBackendIT {
 
     @Test
     void metadataIsStoredFlatAndReadsBackAsItWasSent() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         String metadata = """
                 {"lang":"en","n":7,"score":0.5,"ok":true,"tags":["x","y"],"owner":{"team":"a"},"none":null,
                  "version":"user's own","chroma:document":"tricky","big":123456789012345678901234567890}""";
@@ -190,7 +190,7 @@ class ChromaBackendIT {
 
     @Test
     void aDeleteLeavesItsVersionInTheTombstoneCollection() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         b.apply(List.of(upsert("a", 1, "born")), LeaseFence.of(1));
         b.apply(List.of(Change.delete("a", 2), Change.delete("never", 5)), LeaseFence.of(1));
         JsonNode tombstones = post(collection(b.collection() + "__tombstones").path("id").asText(), "get",
@@ -205,7 +205,7 @@ class ChromaBackendIT {
 
     @Test
     void aRecordWrittenByOthersIsReplacedNotKept() throws Exception {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         post(collection(b.collection()).path("id").asText(), "add",
                 "{\"ids\":[\"x\"],\"embeddings\":[[1,1,1,1,1,1,1,1]],\"documents\":[\"theirs\"]}");
         b.apply(List.of(upsert("x", 1, "ours")), LeaseFence.of(1));
@@ -216,7 +216,7 @@ class ChromaBackendIT {
 
     @Test
     void aWriteOfAnOlderLeaseEpochIsRefusedOnceANewerOneHasWritten() {
-        ChromaBackend b = backend("distance", "l2");
+        ChromaBackend b = backend("chroma.distance", "l2");
         b.apply(List.of(upsert("a", 1, "epoch 5")), LeaseFence.of(5));
         assertThatThrownBy(() -> b.apply(List.of(Change.delete("a", 2)), LeaseFence.of(4)))
                 .isInstanceOf(BackendFencedException.class);
@@ -232,10 +232,7 @@ class ChromaBackendIT {
     void aMisconfiguredBackendIsRefusedAtStartUpNamingTheProperty() {
         assertThatThrownBy(() -> new ChromaBackend("x", BackendConfigs.of("type", "chroma"), DIMENSION, JSON,
                 Clock.systemUTC()))
-                .hasMessageContaining("vectorsync.backends.x.collection");
-        assertThatThrownBy(() -> new ChromaBackend("chunks", BackendConfigs.of("type", "chroma", "distance", "dot"),
-                DIMENSION, JSON, Clock.systemUTC()))
-                .hasMessageContaining("vectorsync.backends.chunks.distance");
+                .hasMessageContaining("vectorsync.backends.x.chroma.collection");
         assertThatThrownBy(() -> new ChromaBackend("chunks", BackendConfigs.of("type", "chroma", "fields[0]",
                 "content"), DIMENSION, JSON, Clock.systemUTC()))
                 .hasMessageContaining("vectorsync.backends.chunks.fields must include embedding");

@@ -1,6 +1,5 @@
 package io.vectorsync.backend.chroma;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,6 +9,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.TransientBackendException;
@@ -61,7 +61,7 @@ class ChromaBackendTest {
 
     private ChromaBackend backend(String... extra) {
         String[] kv = new String[extra.length + 6];
-        System.arraycopy(new String[] {"type", "chroma", "url", "http://127.0.0.1:" + server.getAddress().getPort(),
+        System.arraycopy(new String[] {"type", "chroma", "chroma.url", "http://127.0.0.1:" + server.getAddress().getPort(),
                 "read-timeout", "2s"}, 0, kv, 0, 6);
         System.arraycopy(extra, 0, kv, 6, extra.length);
         return new ChromaBackend("chunks", BackendConfigs.of(kv), 2, json, Clock.systemUTC());
@@ -168,7 +168,7 @@ class ChromaBackendTest {
 
     @Test
     void theApiKeyTravelsInTheChromaTokenHeader() {
-        backend("api-key", "s3cr3t-token").apply(List.of(upsert("a", "x")), LeaseFence.of(1));
+        backend("chroma.api-key", "s3cr3t-token").apply(List.of(upsert("a", "x")), LeaseFence.of(1));
         assertThat(tokens).isNotEmpty().containsOnly("s3cr3t-token");
         tokens.clear();
         backend().apply(List.of(upsert("a", "x")), LeaseFence.of(1));
@@ -178,7 +178,7 @@ class ChromaBackendTest {
     @Test
     void theCollectionsAreCreatedOnceAndResolvedLazilyWhenChromaWasDownAtStartUp() {
         ChromaBackend down = new ChromaBackend("chunks", BackendConfigs.of("type", "chroma",
-                "url", "http://127.0.0.1:1", "connect-timeout", "1s"), 2, json, Clock.systemUTC());
+                "chroma.url", "http://127.0.0.1:1", "connect-timeout", "1s"), 2, json, Clock.systemUTC());
         down.bootstrap(); // logs a warning, does not throw
         assertThat(down.healthProblem()).hasValueSatisfying(p -> assertThat(p).contains("connection refused"));
 

@@ -25,11 +25,11 @@ class ChromaContractIT extends BackendContract {
     @BeforeAll
     static void start() {
         server = ChromaServer.start();
-        backend = new ChromaBackend("contract", BackendConfigs.of("type", "chroma", "url", server.url(),
-                "distance", "l2"), DIMENSION, JSON, Clock.systemUTC());
+        backend = new ChromaBackend("contract", BackendConfigs.of("type", "chroma", "chroma.url", server.url(),
+                "chroma.distance", "l2"), DIMENSION, JSON, Clock.systemUTC());
         backend.bootstrap();
         // Nothing listens on port 1 of the loopback address: the connection is refused at once.
-        unreachable = new ChromaBackend("contract", BackendConfigs.of("type", "chroma", "url", "http://127.0.0.1:1",
+        unreachable = new ChromaBackend("contract", BackendConfigs.of("type", "chroma", "chroma.url", "http://127.0.0.1:1",
                 "connect-timeout", "1s"), DIMENSION, JSON, Clock.systemUTC());
     }
 

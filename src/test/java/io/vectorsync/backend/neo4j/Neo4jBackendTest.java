@@ -25,11 +25,11 @@ class Neo4jBackendTest {
         assertThat(backend.label()).isEqualTo("Chunk");
         assertThat(backend.tombstoneLabel()).isEqualTo("VectorsyncTombstone_Chunk");
         assertThatThrownBy(() -> new Neo4jBackend("graph", BackendConfigs.of("type", "neo4j",
-                "collection", "Chunk`) DETACH DELETE (x"), 8))
-                .hasMessageContaining("vectorsync.backends.graph.collection");
+                "neo4j.label", "Chunk`) DETACH DELETE (x"), 8))
+                .hasMessageContaining("vectorsync.backends.graph.neo4j.label");
         assertThatThrownBy(() -> new Neo4jBackend("graph", BackendConfigs.of("type", "neo4j",
-                "url", "http://127.0.0.1:7474"), 8))
-                .hasMessageContaining("vectorsync.backends.graph.url must be a Bolt URL");
+                "neo4j.url", "http://127.0.0.1:7474"), 8))
+                .hasMessageContaining("vectorsync.backends.graph.neo4j.url must be a Bolt URL");
     }
 
     @Test

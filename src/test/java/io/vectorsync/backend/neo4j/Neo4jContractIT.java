@@ -1,11 +1,11 @@
 package io.vectorsync.backend.neo4j;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendContract;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.support.BackendConfigs;
 import io.vectorsync.support.Neo4jServer;
@@ -25,11 +25,11 @@ class Neo4jContractIT extends BackendContract {
 
     @BeforeAll
     static void start() {
-        backend = new Neo4jBackend("graph", BackendConfigs.of("type", "neo4j", "url", Neo4jServer.boltUrl(),
-                "collection", "ContractChunk"), DIMENSION);
+        backend = new Neo4jBackend("graph", BackendConfigs.of("type", "neo4j", "neo4j.url", Neo4jServer.boltUrl(),
+                "neo4j.label", "ContractChunk"), DIMENSION);
         backend.bootstrap();
         // Nothing listens on port 1 of the loopback address: the connection is refused at once.
-        unreachable = new Neo4jBackend("graph", BackendConfigs.of("type", "neo4j", "url", "bolt://127.0.0.1:1",
+        unreachable = new Neo4jBackend("graph", BackendConfigs.of("type", "neo4j", "neo4j.url", "bolt://127.0.0.1:1",
                 "connect-timeout", "1s"), DIMENSION);
     }
 
@@ -56,7 +56,7 @@ class Neo4jContractIT extends BackendContract {
                     .execute();
         }
         Neo4jBackend broken = new Neo4jBackend("broken", BackendConfigs.of("type", "neo4j",
-                "url", Neo4jServer.boltUrl(), "collection", "DuplicateChunk"), DIMENSION);
+                "neo4j.url", Neo4jServer.boltUrl(), "neo4j.label", "DuplicateChunk"), DIMENSION);
         try {
             assertThatThrownBy(broken::bootstrap).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("vectorsync.backends.broken").hasMessageContaining("memory_id");

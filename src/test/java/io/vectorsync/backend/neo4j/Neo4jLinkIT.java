@@ -1,6 +1,5 @@
 package io.vectorsync.backend.neo4j;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,6 +7,7 @@ import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChangesDeferredException;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Link;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.support.BackendConfigs;
@@ -37,7 +37,7 @@ class Neo4jLinkIT {
     @BeforeAll
     static void start() {
         String url = Neo4jServer.boltUrl();
-        backend = new Neo4jBackend("graph", BackendConfigs.of("type", "neo4j", "url", url, "collection", "LinkChunk"), 4);
+        backend = new Neo4jBackend("graph", BackendConfigs.of("type", "neo4j", "neo4j.url", url, "neo4j.label", "LinkChunk"), 4);
         backend.bootstrap();
         driver = GraphDatabase.driver(url, AuthTokens.none());
     }
@@ -180,7 +180,7 @@ class Neo4jLinkIT {
     @Test
     void aWriteOfAnOlderLeaseEpochIsRefused() {
         Neo4jBackend fenced = new Neo4jBackend("fenced", BackendConfigs.of("type", "neo4j",
-                "url", Neo4jServer.boltUrl(), "collection", "FencedChunk"), 4);
+                "neo4j.url", Neo4jServer.boltUrl(), "neo4j.label", "FencedChunk"), 4);
         try {
             fenced.apply(List.of(Change.delete(id("f"), 1)), LeaseFence.of(5));
             fenced.apply(List.of(Change.delete(id("f"), 2)), LeaseFence.of(5));

@@ -1,16 +1,15 @@
 package io.vectorsync.backend.postgres;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.support.BackendConfigs;
 import io.vectorsync.support.TestDatabases;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +31,7 @@ class PostgresBackendFenceIT {
     @BeforeEach
     void createBackend() {
         String db = TestDatabases.create("fence");
-        var config = BackendConfigs.of("jdbc-url", TestDatabases.url(db), "username", TestDatabases.USER);
+        var config = BackendConfigs.of("postgres.jdbc-url", TestDatabases.url(db), "postgres.username", TestDatabases.USER);
         backend = new PostgresBackend("replica", config, null, DIMENSION);
         backend.bootstrap();
     }

@@ -1,10 +1,10 @@
 package io.vectorsync.backend.postgres;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendContract;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.support.BackendConfigs;
 import io.vectorsync.support.TestDatabases;
 import java.sql.Connection;
@@ -27,12 +27,12 @@ class PostgresContractIT extends BackendContract {
     @BeforeAll
     static void start() {
         database = TestDatabases.create("contract");
-        backend = new PostgresBackend("remote", BackendConfigs.of("jdbc-url", TestDatabases.url(database),
-                "username", TestDatabases.USER), null, DIMENSION);
+        backend = new PostgresBackend("remote", BackendConfigs.of("postgres.jdbc-url", TestDatabases.url(database),
+                "postgres.username", TestDatabases.USER), null, DIMENSION);
         backend.bootstrap();
         // Nothing listens on port 1 of the loopback address: the connection is refused at once.
         unreachable = new PostgresBackend("remote", BackendConfigs.of(
-                "jdbc-url", "jdbc:postgresql://127.0.0.1:1/none", "username", TestDatabases.USER,
+                "postgres.jdbc-url", "jdbc:postgresql://127.0.0.1:1/none", "postgres.username", TestDatabases.USER,
                 "connect-timeout", "1s"), null, DIMENSION);
     }
 

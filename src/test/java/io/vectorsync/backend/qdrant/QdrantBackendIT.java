@@ -1,12 +1,12 @@
 package io.vectorsync.backend.qdrant;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.StoredChunk;
@@ -42,7 +42,7 @@ class QdrantBackendIT {
     }
 
     private QdrantBackend backend(String... settings) {
-        List<String> kv = new ArrayList<>(List.of("type", "qdrant", "url", qdrant.url(), "connect-timeout", "1s",
+        List<String> kv = new ArrayList<>(List.of("type", "qdrant", "qdrant.url", qdrant.url(), "connect-timeout", "1s",
                 "read-timeout", "2s"));
         kv.addAll(Arrays.asList(settings));
         return new QdrantBackend("memories", BackendConfigs.of(kv.toArray(String[]::new)), DIM, JSON, Clock.systemUTC());
@@ -68,7 +68,7 @@ class QdrantBackendIT {
         assertThat(qdrant.collection("memories-tombstones").size).isEqualTo(1);
 
         int before = qdrant.requests().size();
-        backend("collection", "memories").bootstrap();
+        backend("qdrant.collection", "memories").bootstrap();
         assertThat(qdrant.requests().subList(before, qdrant.requests().size()))
                 .extracting(FakeQdrant.Request::operationId)
                 .as("a second start finds the collections and creates nothing")
@@ -143,7 +143,7 @@ class QdrantBackendIT {
 
     @Test
     void collectionByPutsEachValueInItsOwnCollectionCreatedOnFirstUse() {
-        QdrantBackend backend = backend("collection", "mem", "collection-by", "memory_type");
+        QdrantBackend backend = backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type");
         backend.bootstrap();
         assertThat(qdrant.collectionNames()).containsExactlyInAnyOrder("mem", "mem-tombstones", "mem-collections");
 
@@ -167,7 +167,7 @@ class QdrantBackendIT {
         assertThat(qdrant.point("mem_semantic", PointIds.of("e")).payload().get("version").asLong()).isEqualTo(2);
 
         // A restarted instance finds the collections the values created, for reads and deletes.
-        QdrantBackend restarted = backend("collection", "mem", "collection-by", "memory_type");
+        QdrantBackend restarted = backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type");
         restarted.bootstrap();
         assertThat(restarted.readBack(List.of("e", "s", "plain"))).containsOnlyKeys("e", "s", "plain");
         restarted.apply(List.of(Change.delete("e", 3), Change.delete("s", 2)), LeaseFence.of(1));
@@ -180,8 +180,8 @@ class QdrantBackendIT {
     @Test
     void aCollectionOneInstanceCreatedIsFoundByTheNextLeaseHolderForDeletesAndMoves() {
         // Two relay instances of one backend share the Qdrant server; both started before any value existed.
-        QdrantBackend first = backend("collection", "mem", "collection-by", "memory_type");
-        QdrantBackend second = backend("collection", "mem", "collection-by", "memory_type");
+        QdrantBackend first = backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type");
+        QdrantBackend second = backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type");
         first.bootstrap();
         second.bootstrap();
 
@@ -209,12 +209,12 @@ class QdrantBackendIT {
     @Test
     void anotherBackendsCollectionNamedLikeAValueCollectionIsNeverTouched() {
         // Another backend whose collection happens to be <collection>_other, holding the same chunk ids.
-        QdrantBackend other = new QdrantBackend("other", BackendConfigs.of("type", "qdrant", "url", qdrant.url(),
-                "collection", "mem_other"), DIM, JSON, Clock.systemUTC());
+        QdrantBackend other = new QdrantBackend("other", BackendConfigs.of("type", "qdrant", "qdrant.url", qdrant.url(),
+                "qdrant.collection", "mem_other"), DIM, JSON, Clock.systemUTC());
         other.bootstrap();
         other.apply(List.of(upsert("x", 1, "{}"), upsert("y", 5, "{\"memory_type\":\"other\"}")), LeaseFence.of(1));
 
-        QdrantBackend ours = backend("collection", "mem", "collection-by", "memory_type");
+        QdrantBackend ours = backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type");
         ours.bootstrap();
         ours.apply(List.of(upsert("x", 1, "{}"), upsert("y", 1, "{\"memory_type\":\"episodic\"}")), LeaseFence.of(1));
         ours.apply(List.of(Change.delete("x", 2), upsert("y", 2, "{\"memory_type\":\"semantic\"}")), LeaseFence.of(1));
@@ -245,11 +245,11 @@ class QdrantBackendIT {
         // A value collection an older version made (no registry then), and another backend's main collection.
         var http = java.net.http.HttpClient.newHttpClient();
         legacyValueCollection(http);
-        QdrantBackend other = new QdrantBackend("other", BackendConfigs.of("type", "qdrant", "url", qdrant.url(),
-                "collection", "mem_other"), DIM, JSON, Clock.systemUTC());
+        QdrantBackend other = new QdrantBackend("other", BackendConfigs.of("type", "qdrant", "qdrant.url", qdrant.url(),
+                "qdrant.collection", "mem_other"), DIM, JSON, Clock.systemUTC());
         other.apply(List.of(upsert("old", 1, "{}")), LeaseFence.of(1));
 
-        QdrantBackend ours = backend("collection", "mem", "collection-by", "memory_type");
+        QdrantBackend ours = backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type");
         ours.bootstrap();
         assertThat(ours.readBack(List.of("old"))).containsOnlyKeys("old");
         ours.apply(List.of(Change.delete("old", 2)), LeaseFence.of(1));
@@ -261,7 +261,7 @@ class QdrantBackendIT {
                 .header("Content-Type", "application/json")
                 .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"vectors\":{\"size\":4,\"distance\":\"Cosine\"}}"))
                 .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-        backend("collection", "mem", "collection-by", "memory_type").bootstrap();
+        backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type").bootstrap();
         assertThatThrownBy(() -> ours.apply(List.of(upsert("n", 1, "{\"memory_type\":\"later\"}")), LeaseFence.of(1)))
                 .hasMessageContaining("VSYNC-QDRANT-COLLECTION-TAKEN");
         assertThat(qdrant.violations()).isEmpty();
@@ -272,12 +272,12 @@ class QdrantBackendIT {
         var http = java.net.http.HttpClient.newHttpClient();
         legacyValueCollection(http);
         // Another backend whose collection is named like one of our value collections, with a value collection.
-        QdrantBackend eu = new QdrantBackend("eu", BackendConfigs.of("type", "qdrant", "url", qdrant.url(),
-                "collection", "mem_eu", "collection-by", "memory_type"), DIM, JSON, Clock.systemUTC());
+        QdrantBackend eu = new QdrantBackend("eu", BackendConfigs.of("type", "qdrant", "qdrant.url", qdrant.url(),
+                "qdrant.collection", "mem_eu", "qdrant.collection-by", "memory_type"), DIM, JSON, Clock.systemUTC());
         eu.apply(List.of(upsert("old", 1, "{\"memory_type\":\"fr\"}")), LeaseFence.of(1));
         assertThat(qdrant.collectionNames()).contains("mem_eu_fr", "mem_eu-collections");
 
-        QdrantBackend ours = backend("collection", "mem", "collection-by", "memory_type");
+        QdrantBackend ours = backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type");
         // The adoption fails half-way: the request after its listing of the collections is refused.
         qdrant.beforeNext("get_collections", () -> qdrant.failNext(1, 503, null));
         assertThatThrownBy(() -> ours.apply(List.of(Change.delete("old", 2)), LeaseFence.of(1)))
@@ -425,7 +425,7 @@ class QdrantBackendIT {
                 .hasMessageStartingWith("VSYNC-BACKEND-CREDENTIALS: backend 'memories'")
                 .hasMessageContaining("HTTP 401");
 
-        QdrantBackend backend = backend("api-key", "s3cret-key");
+        QdrantBackend backend = backend("qdrant.api-key", "s3cret-key");
         backend.bootstrap();
         backend.apply(List.of(upsert("a", 1, "{}")), LeaseFence.of(1));
         assertThat(backend.readBack(List.of("a"))).containsKey("a");
@@ -436,7 +436,7 @@ class QdrantBackendIT {
     @Test
     void everyRequestTheBackendSendsIsValidUnderTheOpenApiDocument() {
         for (String mode : List.of("hard", "soft")) {
-            QdrantBackend backend = backend("collection", "mem-" + mode, "delete-mode", mode, "collection-by", "kind");
+            QdrantBackend backend = backend("qdrant.collection", "mem-" + mode, "qdrant.delete-mode", mode, "qdrant.collection-by", "kind");
             backend.bootstrap();
             backend.apply(List.of(upsert("a", 1, "{\"kind\":\"x\"}"), upsert("b", 1, "{}"), Change.delete("c", 1)), LeaseFence.of(1));
             backend.apply(List.of(upsert("a", 2, "{\"kind\":\"y\"}"), Change.delete("b", 2)), LeaseFence.of(1));
@@ -454,19 +454,17 @@ class QdrantBackendIT {
     @Test
     void unreachableAndMisconfiguredBackendsSayWhat() {
         QdrantBackend nowhere = new QdrantBackend("memories", BackendConfigs.of("type", "qdrant",
-                "url", "http://127.0.0.1:1", "connect-timeout", "1s"), DIM, JSON, Clock.systemUTC());
+                "qdrant.url", "http://127.0.0.1:1", "connect-timeout", "1s"), DIM, JSON, Clock.systemUTC());
         nowhere.bootstrap(); // logs and carries on
         assertThatThrownBy(() -> nowhere.apply(List.of(upsert("a", 1, "{}")), LeaseFence.of(1)))
                 .isInstanceOfSatisfying(TransientBackendException.class, e -> assertThat(e.unreachable()).isTrue());
         assertThat(nowhere.healthProblem()).hasValueSatisfying(p -> assertThat(p).contains("refused"));
 
-        assertThatThrownBy(() -> backend("delete-mode", "gentle"))
-                .hasMessageContaining("vectorsync.backends.memories.delete-mode must be hard or soft");
         assertThatThrownBy(() -> backend("fields", "content"))
                 .hasMessageContaining("vectorsync.backends.memories.fields must include embedding");
-        assertThatThrownBy(() -> backend("collection", "a/b"))
-                .hasMessageContaining("vectorsync.backends.memories.collection");
+        assertThatThrownBy(() -> backend("qdrant.collection", "a/b"))
+                .hasMessageContaining("vectorsync.backends.memories.qdrant.collection");
         assertThatThrownBy(() -> new QdrantBackend("q", BackendConfigs.of("type", "qdrant"), DIM, JSON,
-                Clock.systemUTC())).hasMessageContaining("vectorsync.backends.q.url is required");
+                Clock.systemUTC())).hasMessageContaining("vectorsync.backends.q.qdrant.url is required");
     }
 }

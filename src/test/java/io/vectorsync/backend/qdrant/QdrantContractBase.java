@@ -31,11 +31,11 @@ abstract class QdrantContractBase extends BackendContract {
     @BeforeAll
     final void start() {
         qdrant = FakeQdrant.start();
-        backend = new QdrantBackend("vectors", BackendConfigs.of("type", "qdrant", "url", qdrant.url(),
-                "delete-mode", deleteMode()), DIMENSION, JSON, Clock.systemUTC());
+        backend = new QdrantBackend("vectors", BackendConfigs.of("type", "qdrant", "qdrant.url", qdrant.url(),
+                "qdrant.delete-mode", deleteMode()), DIMENSION, JSON, Clock.systemUTC());
         backend.bootstrap();
         // Nothing listens on port 1 of the loopback address: the connection is refused at once.
-        unreachable = new QdrantBackend("vectors", BackendConfigs.of("type", "qdrant", "url", "http://127.0.0.1:1",
+        unreachable = new QdrantBackend("vectors", BackendConfigs.of("type", "qdrant", "qdrant.url", "http://127.0.0.1:1",
                 "connect-timeout", "1s"), DIMENSION, JSON, Clock.systemUTC());
     }
 

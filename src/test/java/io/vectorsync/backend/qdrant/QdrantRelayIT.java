@@ -1,10 +1,10 @@
 package io.vectorsync.backend.qdrant;
 
-import io.vectorsync.backend.ReadBack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.support.AbstractIT;
 import java.time.Duration;
@@ -27,8 +27,8 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-qdrant/*.camel.yaml",
         "vectorsync.backends.memories.type=qdrant",
-        "vectorsync.backends.memories.collection-by=memory_type",
-        "vectorsync.backends.memories.delete-mode=soft",
+        "vectorsync.backends.memories.qdrant.collection-by=memory_type",
+        "vectorsync.backends.memories.qdrant.delete-mode=soft",
         "vectorsync.backends.memories.read-timeout=2s"})
 class QdrantRelayIT extends AbstractIT {
 
@@ -39,7 +39,7 @@ class QdrantRelayIT extends AbstractIT {
 
     @DynamicPropertySource
     static void qdrantUrl(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.memories.url", qdrant::url);
+        registry.add("vectorsync.backends.memories.qdrant.url", qdrant::url);
     }
 
     @AfterAll

@@ -1,8 +1,8 @@
 package io.vectorsync.backend.qdrant;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vectorsync.backend.LeaseFence;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -23,9 +23,9 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "camel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:test-routes-qdrant-verify/*.camel.yaml",
         "vectorsync.backends.memories.type=qdrant",
-        "vectorsync.backends.memories.collection=vmem",
-        "vectorsync.backends.memories.collection-by=memory_type",
-        "vectorsync.backends.memories.delete-mode=soft",
+        "vectorsync.backends.memories.qdrant.collection=vmem",
+        "vectorsync.backends.memories.qdrant.collection-by=memory_type",
+        "vectorsync.backends.memories.qdrant.delete-mode=soft",
         "vectorsync.verify.page-size=3"})
 class QdrantVerifyIT extends AbstractIT {
 
@@ -33,7 +33,7 @@ class QdrantVerifyIT extends AbstractIT {
 
     @DynamicPropertySource
     static void qdrantUrl(DynamicPropertyRegistry registry) {
-        registry.add("vectorsync.backends.memories.url", qdrant::url);
+        registry.add("vectorsync.backends.memories.qdrant.url", qdrant::url);
     }
 
     @AfterAll

@@ -1,6 +1,5 @@
 package io.vectorsync.backend.search;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -9,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.TransientBackendException;
@@ -81,9 +81,9 @@ class SearchBackendTest {
         String[] kv = new String[extra.length + 6];
         kv[0] = "type";
         kv[1] = "elasticsearch";
-        kv[2] = "url";
+        kv[2] = "search.url";
         kv[3] = "http://127.0.0.1:" + server.getAddress().getPort();
-        kv[4] = "collection";
+        kv[4] = "search.index";
         kv[5] = "chunks";
         System.arraycopy(extra, 0, kv, 6, extra.length);
         return new SearchBackend("search", SearchBackend.Flavor.ELASTICSEARCH, BackendConfigs.of(kv), 3, JSON,
@@ -160,7 +160,7 @@ class SearchBackendTest {
     void badCredentialsWaitForTheOperatorInsteadOfParkingEvents() {
         bulkStatus = 401;
         bulkAnswer = "{\"error\":{\"type\":\"security_exception\"},\"status\":401}";
-        assertThatThrownBy(() -> backend("api-key", "a2V5OnNlY3JldA==").apply(List.of(upsert("a", 1)), LeaseFence.of(1)))
+        assertThatThrownBy(() -> backend("search.api-key", "a2V5OnNlY3JldA==").apply(List.of(upsert("a", 1)), LeaseFence.of(1)))
                 .isInstanceOf(TransientBackendException.class);
         assertThat(headers).containsEntry("authorization", "ApiKey a2V5OnNlY3JldA==");
     }
@@ -176,34 +176,34 @@ class SearchBackendTest {
 
     @Test
     void basicAuthIsSentWhenAUserIsSet() {
-        backend("username", "relay", "password", "pw").apply(List.of(upsert("a", 1)), LeaseFence.of(1));
+        backend("search.username", "relay", "search.password", "pw").apply(List.of(upsert("a", 1)), LeaseFence.of(1));
         assertThat(headers).containsEntry("authorization", "Basic cmVsYXk6cHc=");
     }
 
     @Test
     void anExistingIndexOfAnotherDimensionIsRefusedAtBootstrap() {
         SearchBackend wrong = new SearchBackend("search", SearchBackend.Flavor.ELASTICSEARCH, BackendConfigs.of(
-                "type", "elasticsearch", "url", "http://127.0.0.1:" + server.getAddress().getPort(),
-                "collection", "chunks"), 4, JSON, Clock.systemUTC());
+                "type", "elasticsearch", "search.url", "http://127.0.0.1:" + server.getAddress().getPort(),
+                "search.index", "chunks"), 4, JSON, Clock.systemUTC());
         assertThatThrownBy(wrong::bootstrap).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("3-dimension").hasMessageContaining("vectorsync.embedding-dimension is 4");
     }
 
     @Test
     void configurationMistakesNameTheProperty() {
-        assertThatThrownBy(() -> backend("collection", "Bad Name")).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("vectorsync.backends.search.collection");
-        assertThatThrownBy(() -> backend("api-key", "k", "username", "u")).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> backend("search.index", "Bad Name")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("vectorsync.backends.search.search.index");
+        assertThatThrownBy(() -> backend("search.api-key", "k", "search.username", "u")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("api-key");
         assertThatThrownBy(() -> new SearchBackend("search", SearchBackend.Flavor.OPENSEARCH,
                 BackendConfigs.of("type", "opensearch"), 3, JSON, Clock.systemUTC()))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("vectorsync.backends.search.url");
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("vectorsync.backends.search.search.url");
     }
 
     @Test
     void theIndexDefaultsToTheBackendsName() {
         SearchBackend b = new SearchBackend("vectors", SearchBackend.Flavor.OPENSEARCH, BackendConfigs.of(
-                "type", "opensearch", "url", "http://127.0.0.1:9200"), 3, JSON, Clock.systemUTC());
+                "type", "opensearch", "search.url", "http://127.0.0.1:9200"), 3, JSON, Clock.systemUTC());
         assertThat(b.index()).isEqualTo("vectors");
         assertThat(b.indexDefinition().path("settings").path("index").path("knn").asBoolean()).isTrue();
         assertThat(b.indexDefinition().path("mappings").path("properties").path("embedding").path("method")

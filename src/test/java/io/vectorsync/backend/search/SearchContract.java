@@ -1,6 +1,5 @@
 package io.vectorsync.backend.search;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -10,6 +9,7 @@ import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendContract;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.support.BackendConfigs;
@@ -39,12 +39,12 @@ abstract class SearchContract extends BackendContract {
 
     protected static void startNode(SearchNode started, SearchBackend.Flavor flavor) {
         node = started;
-        backend = new SearchBackend("search", flavor, BackendConfigs.of("type", flavor.type, "url", node.url(),
-                "collection", "contract-chunks"), DIMENSION, JSON, Clock.systemUTC());
+        backend = new SearchBackend("search", flavor, BackendConfigs.of("type", flavor.type, "search.url", node.url(),
+                "search.index", "contract-chunks"), DIMENSION, JSON, Clock.systemUTC());
         backend.bootstrap();
         // Nothing listens on port 1 of the loopback address: the connection is refused at once.
         unreachable = new SearchBackend("search", flavor, BackendConfigs.of("type", flavor.type,
-                "url", "http://127.0.0.1:1", "connect-timeout", "1s"), DIMENSION, JSON, Clock.systemUTC());
+                "search.url", "http://127.0.0.1:1", "connect-timeout", "1s"), DIMENSION, JSON, Clock.systemUTC());
     }
 
     protected static void stopNode() {
@@ -122,7 +122,7 @@ abstract class SearchContract extends BackendContract {
     void bootstrappingAnExistingIndexKeepsItAndItsDocuments() {
         backend.apply(List.of(upsert("keep", 1, "kept")), LeaseFence.of(1));
         SearchBackend again = new SearchBackend("search", backend.flavor(), BackendConfigs.of("type",
-                backend.flavor().type, "url", node.url(), "collection", "contract-chunks"), DIMENSION, JSON,
+                backend.flavor().type, "search.url", node.url(), "search.index", "contract-chunks"), DIMENSION, JSON,
                 Clock.systemUTC());
         again.bootstrap();
         assertThat(again.readBackVersions(List.of(id("keep")))).containsEntry(id("keep"), 1L);

@@ -1,7 +1,5 @@
 package io.vectorsync.backend.webhook;
 
-import io.vectorsync.backend.LeaseFence;
-import io.vectorsync.backend.ReadBack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,8 +9,10 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.support.BackendConfigs;
 import java.io.IOException;
@@ -61,7 +61,7 @@ class WebhookBackendTest {
     private WebhookBackend backend(Duration readTimeout) {
         var config = BackendConfigs.of("type", "webhook", "connect-timeout", "1s",
                 "read-timeout", readTimeout.toMillis() + "ms",
-                "url", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook", "secret", SECRET);
+                "webhook.url", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook", "webhook.secret", SECRET);
         return new WebhookBackend("hooks", config, json, Clock.fixed(Instant.ofEpochSecond(1_700_000_000L),
                 ZoneOffset.UTC));
     }
@@ -168,8 +168,8 @@ class WebhookBackendTest {
     @Test
     void aReceiverIsNotReadBackAndTheConfigurationIsChecked() {
         assertThat(backend).as("verify refuses what it can't read back").isNotInstanceOf(ReadBack.class);
-        var noSecret = BackendConfigs.of("type", "webhook", "url", "http://127.0.0.1:1/hook", "secret", "short");
+        var noSecret = BackendConfigs.of("type", "webhook", "webhook.url", "http://127.0.0.1:1/hook", "webhook.secret", "short");
         assertThatThrownBy(() -> new WebhookBackend("w", noSecret, json, Clock.systemUTC()))
-                .hasMessageContaining("vectorsync.backends.w.secret");
+                .hasMessageContaining("vectorsync.backends.w.webhook.secret");
     }
 }

@@ -43,10 +43,10 @@ class WebhookContractIT extends BackendContract {
             ex.close();
         });
         server.start();
-        backend = new WebhookBackend("hooks", BackendConfigs.of("type", "webhook", "secret", SECRET,
-                "url", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook"), JSON, Clock.systemUTC());
-        unreachable = new WebhookBackend("hooks", BackendConfigs.of("type", "webhook", "secret", SECRET,
-                "url", "http://127.0.0.1:1/hook", "connect-timeout", "1s"), JSON, Clock.systemUTC());
+        backend = new WebhookBackend("hooks", BackendConfigs.of("type", "webhook", "webhook.secret", SECRET,
+                "webhook.url", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook"), JSON, Clock.systemUTC());
+        unreachable = new WebhookBackend("hooks", BackendConfigs.of("type", "webhook", "webhook.secret", SECRET,
+                "webhook.url", "http://127.0.0.1:1/hook", "connect-timeout", "1s"), JSON, Clock.systemUTC());
     }
 
     @AfterAll

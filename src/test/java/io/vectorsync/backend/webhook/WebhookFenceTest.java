@@ -1,6 +1,5 @@
 package io.vectorsync.backend.webhook;
 
-import io.vectorsync.backend.LeaseFence;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.support.BackendConfigs;
 import java.io.IOException;
@@ -51,8 +51,8 @@ class WebhookFenceTest {
         server.createContext("/hook", this::receive);
         server.start();
         backend = new WebhookBackend("hooks", BackendConfigs.of("type", "webhook", "connect-timeout", "1s",
-                "read-timeout", "10s", "url", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook",
-                "secret", SECRET), json, Clock.systemUTC());
+                "read-timeout", "10s", "webhook.url", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook",
+                "webhook.secret", SECRET), json, Clock.systemUTC());
     }
 
     @AfterEach

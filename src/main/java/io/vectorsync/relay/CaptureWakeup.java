@@ -1,0 +1,20 @@
+package io.vectorsync.relay;
+
+import io.vectorsync.capture.CommitListener;
+import org.springframework.stereotype.Component;
+
+/** Wakes every relay of this JVM when the API's writes commit ({@link RelayWakeup}). */
+@Component
+public class CaptureWakeup implements CommitListener {
+
+    private final RelayWakeup wakeup;
+
+    public CaptureWakeup(RelayWakeup wakeup) {
+        this.wakeup = wakeup;
+    }
+
+    @Override
+    public void committed() {
+        wakeup.wakeAll();
+    }
+}
