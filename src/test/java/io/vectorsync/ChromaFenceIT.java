@@ -10,6 +10,7 @@ import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.ChromaServer;
@@ -112,7 +113,7 @@ class ChromaFenceIT extends AbstractIT {
     }
 
     private StoredChunk held(String id) {
-        return backends.get("chroma").readBack(List.of(id)).get(id);
+        return ((ReadBack) backends.get("chroma")).readBack(List.of(id)).get(id);
     }
 
     @Test

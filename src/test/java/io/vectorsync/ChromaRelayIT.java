@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.ChromaServer;
@@ -54,7 +55,7 @@ class ChromaRelayIT extends AbstractIT {
                 SELECT chunk_id, version, deleted, privacy, content, document_id, metadata::text AS metadata,
                        embedding::real[] AS embedding
                   FROM chunks WHERE chunk_id LIKE 'r-%'""");
-        Map<String, StoredChunk> held = backends.get("chroma").readBack(
+        Map<String, StoredChunk> held = ((ReadBack) backends.get("chroma")).readBack(
                 rows.stream().map(r -> (String) r.get("chunk_id")).toList());
         for (Map<String, Object> r : rows) {
             String id = (String) r.get("chunk_id");
@@ -113,7 +114,7 @@ class ChromaRelayIT extends AbstractIT {
 
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(this::chromaInStep);
         awaitReplicaInStep(Duration.ofSeconds(20));
-        Map<String, StoredChunk> held = backends.get("chroma").readBack(List.of("r-3", "r-4", "r-5", "r-6", "r-17"));
+        Map<String, StoredChunk> held = ((ReadBack) backends.get("chroma")).readBack(List.of("r-3", "r-4", "r-5", "r-6", "r-17"));
         assertThat(held).containsOnlyKeys("r-4", "r-6", "r-17");
         assertThat(held.get("r-4").data().content()).isNull();
         assertThat(held.get("r-17").data().content()).isEqualTo("text 17");

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.SearchNode;
@@ -57,7 +58,7 @@ class OpenSearchRelayIT extends AbstractIT {
     private boolean indexInStep() {
         List<Map<String, Object>> rows = jdbc.queryForList(
                 "SELECT chunk_id, version, deleted, privacy, content FROM chunks WHERE chunk_id LIKE 's-%'");
-        Map<String, StoredChunk> held = backends.get("search").readBack(
+        Map<String, StoredChunk> held = ((ReadBack) backends.get("search")).readBack(
                 rows.stream().map(r -> (String) r.get("chunk_id")).toList());
         for (Map<String, Object> r : rows) {
             String id = (String) r.get("chunk_id");

@@ -59,7 +59,7 @@ public class BackendRegistry implements DisposableBean {
      * and no allowlist narrows the fields (the copy would carry them all).
      */
     public boolean copiesPrimaryRows(String name) {
-        return contains(name) && get(name).copiesPrimaryRows() && allowlist(name).allowsAll();
+        return contains(name) && get(name) instanceof InPrimaryDatabase && allowlist(name).allowsAll();
     }
 
     public boolean contains(String name) {

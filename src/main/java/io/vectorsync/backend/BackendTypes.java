@@ -29,7 +29,7 @@ public final class BackendTypes {
     }
 
     private static final Map<BackendType, Maker> MAKERS = new EnumMap<>(Map.of(
-            BackendType.POSTGRES, (n, c, x) -> new PostgresBackend(n, c, x.primary(), x.dimension()),
+            BackendType.POSTGRES, (n, c, x) -> PostgresBackend.of(n, c, x.primary(), x.dimension()),
             BackendType.WEBHOOK, (n, c, x) -> new WebhookBackend(n, c, x.json(), x.clock()),
             BackendType.OPENSEARCH, (n, c, x) -> new SearchBackend(n, SearchBackend.Flavor.OPENSEARCH, c,
                     x.dimension(), x.json(), x.clock()),

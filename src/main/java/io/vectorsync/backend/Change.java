@@ -9,14 +9,14 @@ import java.util.Objects;
  * @param key the idempotency key's aggregate part: the chunk id, or the edge key of a link
  *     ({@link Link#key()})
  * @param op UPSERT or DELETE of a chunk; LINK or UNLINK of a relationship (only for backends that
- *     {@linkplain Backend#acceptsLinks() accept links})
+ *     {@linkplain LinkStore accept links})
  * @param version the version being applied; the backend keeps it and refuses older ones
  * @param data the fields to write for an UPSERT (privacy already applied), {@code null} for a DELETE;
  *     {@code null} for an UPSERT too when the backend copies the chunk's current row from the primary
- *     itself ({@link Backend#copiesPrimaryRows()}), applying the same privacy rules; {@code null} for a
+ *     itself ({@link InPrimaryDatabase}), applying the same privacy rules; {@code null} for a
  *     LINK or UNLINK
  * @param link the relationship of a LINK or UNLINK, {@code null} otherwise
- * @param seq for a backend that {@linkplain Backend#acceptsLinks() accepts links}: the position in the
+ * @param seq for a backend that {@linkplain LinkStore accepts links}: the position in the
  *     batch of the event this change comes from (the newest of its key), so that the changes of several
  *     keys can be replayed in the order their events had; -1 when unknown (then the list's order counts)
  * @param earlier for such a backend: the older changes of the same key in the batch, each with its own

@@ -1,5 +1,6 @@
 package io.vectorsync.backend;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,10 +18,7 @@ public final class ChunkJson {
             o.put("content", d.content());
         }
         if (d.embedding() != null) {
-            ArrayNode a = o.putArray("embedding");
-            for (float f : d.embedding()) {
-                a.add(f);
-            }
+            putFloats(o, "embedding", d.embedding());
         }
         try {
             o.set("metadata", ExactJson.reader(json).readTree(d.metadataJson() == null ? "{}" : d.metadataJson()));
@@ -29,5 +27,40 @@ public final class ChunkJson {
         }
         o.put("privacy", d.privacy().name());
         return o;
+    }
+
+    /**
+     * The chunk's document id and content, each when present, under the names the JSON stores give them
+     * ({@code document_id}, {@code content}: an OpenSearch document, a Qdrant payload).
+     */
+    public static ObjectNode putStoredText(ObjectNode o, ChunkData d) {
+        if (d.documentId() != null) {
+            o.put("document_id", d.documentId());
+        }
+        if (d.content() != null) {
+            o.put("content", d.content());
+        }
+        return o;
+    }
+
+    /** An embedding as an array of numbers under {@code field}. */
+    public static ArrayNode putFloats(ObjectNode o, String field, float[] values) {
+        ArrayNode a = o.putArray(field);
+        for (float f : values) {
+            a.add(f);
+        }
+        return a;
+    }
+
+    /** An embedding read back from a JSON array of numbers; {@code null} when the node is no array (none stored). */
+    public static float[] floats(JsonNode a) {
+        if (!a.isArray()) {
+            return null;
+        }
+        float[] v = new float[a.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = a.get(i).floatValue();
+        }
+        return v;
     }
 }

@@ -5,7 +5,7 @@ import java.util.regex.Pattern;
 /**
  * A relationship between two chunks, as a LINK event carries it (ADR-008): {@code (from)-[:type]->(to)}
  * with its properties as a JSON object. Links live only in backends that accept them
- * ({@link Backend#acceptsLinks()}); each is keyed by edge with its own version, so it never collapses
+ * ({@link LinkStore}); each is keyed by edge with its own version, so it never collapses
  * with its endpoints' own events. {@link #toString()} never prints the properties.
  *
  * @param from the chunk id the relationship starts at

@@ -75,7 +75,7 @@ public class ChangePlanner {
 
     /**
      * Groups the batch by chunk, and LINK events by edge key when {@code acceptLinks} (the backend
-     * {@linkplain io.vectorsync.backend.Backend#acceptsLinks() accepts links}); otherwise LINK events are
+     * {@linkplain io.vectorsync.backend.LinkStore accepts links}); otherwise LINK events are
      * skipped (the cursor still moves past them).
      */
     public Map<String, Group> plan(Batch batch, boolean acceptLinks) {

@@ -6,8 +6,11 @@ import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChangesDeferredException;
+import io.vectorsync.backend.FenceCheckedApart;
 import io.vectorsync.backend.FieldAllowlist;
+import io.vectorsync.backend.InPrimaryDatabase;
 import io.vectorsync.backend.LeaseFence;
+import io.vectorsync.backend.LinkStore;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.VectorsyncProperties;
@@ -99,7 +102,7 @@ public class RelayDeliverer {
     public void deliver(Batch batch) {
         long started = System.nanoTime();
         Backend backend = backends.get(batch.backend());
-        Map<String, Group> groups = planner.plan(batch, backend.acceptsLinks());
+        Map<String, Group> groups = planner.plan(batch, backend instanceof LinkStore);
         FieldAllowlist allowlist = backends.allowlist(backend.name());
         // A repair's changes (its page, or one parked from it) are forced and written whatever the ledger
         // says (ADR 019): the backend may hold that version corrupt.
@@ -119,7 +122,7 @@ public class RelayDeliverer {
         applied.putAll(ledger.versions(backend.name(), unknown));
 
         // Keys a former holder may have overwritten after this holder's write (ADR 017): written again.
-        SuspectWrites.Suspects suspect = backend.fenceCheckedApart()
+        SuspectWrites.Suspects suspect = backend instanceof FenceCheckedApart
                 ? suspects.among(backend.name(), PARTITION, groups.keySet()) : SuspectWrites.Suspects.NONE;
         List<Change> toWrite = new ArrayList<>();
         Map<String, Long> skipped = new HashMap<>();
@@ -142,7 +145,7 @@ public class RelayDeliverer {
         Outcome outcome;
         // The lease is renewed while the batch is delivered, up to its deadline (ADR 014).
         int events = toWrite.stream().mapToInt(c -> 1 + c.earlier().size()).sum(); // a timeline split goes by event
-        try (LeaseHeartbeat.Beat beat = heartbeat.start(batch, maxCalls(events, backend.sharesPrimaryTransaction()))) {
+        try (LeaseHeartbeat.Beat beat = heartbeat.start(batch, maxCalls(events, backend instanceof InPrimaryDatabase))) {
             outcome = deliver(batch, backend, groups, toWrite, skipped, poisoned, isolate, beat, suspect);
         }
         failpoints.hit("after-commit");
@@ -157,11 +160,11 @@ public class RelayDeliverer {
             Map<String, Long> skipped, Map<String, String> poisoned, boolean isolate, LeaseHeartbeat.Beat beat,
             SuspectWrites.Suspects suspect) {
         Outcome outcome = null;
-        if (backend.sharesPrimaryTransaction()) {
+        if (backend instanceof InPrimaryDatabase primary) {
             try {
                 outcome = tx.execute(s -> {
                     failpoints.hit("before-backend-write");
-                    backend.apply(toWrite);
+                    primary.applyInPrimaryTransaction(toWrite);
                     failpoints.hit("after-backend-write");
                     Outcome o = new Outcome();
                     o.applied.addAll(toWrite);
@@ -180,8 +183,8 @@ public class RelayDeliverer {
         if (outcome == null) {
             Consumer<List<Change>> applier;
             LeaseFence fence = null;
-            if (backend.sharesPrimaryTransaction()) {
-                applier = list -> tx.executeWithoutResult(s -> backend.apply(list));
+            if (backend instanceof InPrimaryDatabase primary) {
+                applier = list -> tx.executeWithoutResult(s -> primary.applyInPrimaryTransaction(list));
             } else {
                 // The write commits before the cursor moves: fence it with the lease's epoch, so that if
                 // this instance stalls past its lease, the backend refuses it once the new holder wrote.
@@ -219,7 +222,7 @@ public class RelayDeliverer {
                     cursors.advance(batch.cursor(), batch.next(), instance.id(), o.applied);
                 });
             } catch (RuntimeException e) {
-                if (fence != null && backend.fenceCheckedApart() && !toWrite.isEmpty() && leaseLost(e, batch, fence)) {
+                if (fence != null && backend instanceof FenceCheckedApart && !toWrite.isEmpty() && leaseLost(e, batch, fence)) {
                     suspects.record(batch.backend(), fence, toWrite);
                 }
                 throw e;

@@ -1,11 +1,13 @@
 package io.vectorsync.relay;
 
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.backend.postgres.SqlErrors;
 import io.vectorsync.config.VectorsyncProperties;
 import java.time.Duration;
 import java.util.List;
 import org.apache.camel.Exchange;
+import org.neo4j.driver.exceptions.ServiceUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -95,22 +97,26 @@ public class RelayFailures {
         }
     }
 
-    /** The connection itself failed (refused, reset, cut, SQLSTATE class 08): the backend did not answer. */
+    /**
+     * The connection itself failed (refused, reset, cut, SQLSTATE class 08, the Neo4j driver finding no
+     * server): the backend did not answer.
+     */
     static boolean connectionLost(Throwable e) {
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof java.net.SocketException || c instanceof java.nio.channels.ClosedChannelException
                     || c instanceof java.net.http.HttpConnectTimeoutException
                     || (c instanceof java.sql.SQLException sql && sql.getSQLState() != null
                             && sql.getSQLState().startsWith("08"))
-                    || c.getClass().getSimpleName().equals("ServiceUnavailableException")) {
+                    || c instanceof ServiceUnavailableException) {
                 return true;
             }
         }
         return false;
     }
 
+    /** Resilience4j's breaker refused the call without trying the backend (Camel's resilience4j EIP). */
     private static boolean breakerOpen(Throwable e) {
-        return e != null && e.getClass().getName().endsWith("CallNotPermittedException");
+        return e instanceof CallNotPermittedException;
     }
 
     private static String describe(Throwable e) {

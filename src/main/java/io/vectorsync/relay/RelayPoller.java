@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.backend.HealthProbe;
 import io.vectorsync.config.VectorsyncProperties;
 import io.vectorsync.deadletter.FailureStore;
 import io.vectorsync.relay.OutboxReader.ChunkRow;
@@ -252,7 +253,7 @@ public class RelayPoller implements RelayListener {
      */
     private boolean answersProbe(String backend) {
         if (!probeDuringBackoff.contains(backend) || !backends.contains(backend)
-                || !backends.get(backend).hasHealthProbe()) {
+                || !(backends.get(backend) instanceof HealthProbe probe)) {
             return false;
         }
         long now = System.nanoTime();
@@ -261,13 +262,13 @@ public class RelayPoller implements RelayListener {
             return false;
         }
         lastProbe.put(backend, now);
-        String problem;
+        Optional<String> problem;
         try {
-            problem = backends.get(backend).healthProblem();
+            problem = probe.healthProblem();
         } catch (RuntimeException e) {
-            problem = e.getClass().getSimpleName();
+            problem = Optional.of(e.getClass().getSimpleName());
         }
-        if (problem != null) {
+        if (problem.isPresent()) {
             return false;
         }
         cursors.endBackoff(backend);

@@ -101,18 +101,21 @@ public class RelayQueue {
     }
 
     public List<Entry> parked(String backend, int limit) {
-        return jdbc.query(PARKED, (rs, i) -> new Entry(backend, "PARKED", rs.getString("event_id"),
-                (Long) rs.getObject("outbox_id"), rs.getString("type"), rs.getString("chunk_id"),
-                rs.getLong("version"), str(rs, "event_created_at"), rs.getInt("attempts"),
-                str(rs, "next_attempt_at"), rs.getString("last_error"), rs.getString("error_class"), null),
+        return jdbc.query(PARKED, (rs, i) -> failing(rs, backend, "PARKED", str(rs, "next_attempt_at"), null),
                 backend, limit);
     }
 
     public List<Entry> failed(String backend, int limit) {
-        return jdbc.query(FAILED, (rs, i) -> new Entry(backend, "FAILED", rs.getString("event_id"),
-                (Long) rs.getObject("outbox_id"), rs.getString("type"), rs.getString("chunk_id"),
-                rs.getLong("version"), str(rs, "event_created_at"), rs.getInt("attempts"), null,
-                rs.getString("last_error"), rs.getString("error_class"), rs.getLong("id")), backend, limit);
+        return jdbc.query(FAILED, (rs, i) -> failing(rs, backend, "FAILED", null, rs.getLong("id")), backend, limit);
+    }
+
+    /** A parked event or a dead letter: the row's event, attempts and last error. */
+    private static Entry failing(ResultSet rs, String backend, String status, String nextAttemptAt,
+            Long deadLetterId) throws SQLException {
+        return new Entry(backend, status, rs.getString("event_id"), (Long) rs.getObject("outbox_id"),
+                rs.getString("type"), rs.getString("chunk_id"), rs.getLong("version"), str(rs, "event_created_at"),
+                rs.getInt("attempts"), nextAttemptAt, rs.getString("last_error"), rs.getString("error_class"),
+                deadLetterId);
     }
 
     /** The counts of one backend; {@code cursor} empty counts no pending events. */

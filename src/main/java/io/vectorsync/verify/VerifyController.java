@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.jobs.JobService;
 import java.net.URI;
@@ -60,7 +61,7 @@ public class VerifyController {
             throw new CaptureException(404, "VSYNC-BACKEND-NOT-FOUND", "backend", "a configured backend",
                     "No enabled backend has this name.");
         }
-        if (!backends.get(backend).verifiable()) {
+        if (!(backends.get(backend) instanceof ReadBack)) {
             throw new CaptureException(409, "VSYNC-VERIFY-UNSUPPORTED", "backend", "a backend that can be read back",
                     "This backend can't be read back (a webhook receiver, or a store without a listing of what it"
                             + " holds), so verify can't compare it; compare on the receiving side instead.");

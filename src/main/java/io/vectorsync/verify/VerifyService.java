@@ -7,9 +7,11 @@ import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.FieldAllowlist;
+import io.vectorsync.backend.InPrimaryDatabase;
 import io.vectorsync.backend.Link;
-import io.vectorsync.backend.LinkReadBack;
+import io.vectorsync.backend.LinkStore;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.config.VerifyProperties;
 import io.vectorsync.jobs.JobService;
@@ -48,7 +50,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * backend is a table in the primary database, the API rows of a page whose checksum matches on both
  * sides (computed inside PostgreSQL) are not read back at all.
  *
- * <p>A backend that holds relationships ({@link LinkReadBack}) has its edges compared the same way, in
+ * <p>A backend that holds relationships ({@link LinkStore}) has its edges compared the same way, in
  * two more passes reported under {@code links}: the live edges of {@code aggregates} (an endpoint the
  * primary holds deleted or LOCAL_ONLY takes its edges with it), then the edges the backend holds.
  */
@@ -185,17 +187,20 @@ public class VerifyService implements JobService.Runner {
     }
 
     public Map<String, Object> verify(String name, boolean repair, JobService.Progress progress) {
-        Backend backend = backends.get(name);
+        if (!(backends.get(name) instanceof ReadBack backend)) {
+            throw new IllegalArgumentException("backend '" + name + "' can't be read back, so verify can't compare it");
+        }
         FieldAllowlist allow = backends.allowlist(name);
         Set<String> fields = backend.readBackFields();
         int ulps = backend.embeddingUlpTolerance();
-        LinkReadBack links = backend.acceptsLinks() && backend instanceof LinkReadBack l ? l : null;
+        LinkStore links = backend instanceof LinkStore l ? l : null;
         long started = System.nanoTime();
 
         // Counts first.
         long primaryCount = jdbc.queryForObject(PRIMARY_COUNT, Long.class);
         long linkCountUpFront = links == null ? 0 : jdbc.queryForObject(LINK_COUNT, Long.class);
-        String sameDbTable = checksumPages && backends.copiesPrimaryRows(name) ? backend.primaryDatabaseTable() : null;
+        String sameDbTable = backend instanceof InPrimaryDatabase primary && checksumPages && backends.copiesPrimaryRows(name)
+                ? primary.table() : null;
         Long backendCountUpFront = sameDbTable == null ? null
                 : jdbc.queryForObject("SELECT count(*) FROM " + sameDbTable, Long.class);
         long total = primaryCount + (backendCountUpFront == null ? primaryCount : backendCountUpFront)
@@ -283,7 +288,7 @@ public class VerifyService implements JobService.Runner {
         long backendCount = 0;
         String token = null;
         do {
-            Backend.IdPage page = backend.listChunkIds(token, pageSize);
+            ReadBack.IdPage page = backend.listChunkIds(token, pageSize);
             token = page.next();
             backendCount += page.ids().size();
             done += page.ids().size();
@@ -327,11 +332,11 @@ public class VerifyService implements JobService.Runner {
                         .flatMap(c -> java.util.stream.Stream.of(c.link().from(), c.link().to())).toList());
                 expected.values().removeIf(c -> gone.contains(c.link().from()) || gone.contains(c.link().to()));
                 linkPrimary += expected.size();
-                Map<String, LinkReadBack.StoredLink> held = expected.isEmpty() ? Map.of()
+                Map<String, LinkStore.StoredLink> held = expected.isEmpty() ? Map.of()
                         : links.readBackLinks(expected.keySet());
                 List<Diff> diffs = new ArrayList<>();
                 for (Change c : expected.values()) {
-                    LinkReadBack.StoredLink s = held.get(c.key());
+                    LinkStore.StoredLink s = held.get(c.key());
                     String what;
                     if (s == null) {
                         what = "missing";
@@ -354,7 +359,7 @@ public class VerifyService implements JobService.Runner {
             long linkBackend = 0;
             String linkToken = null;
             do {
-                Backend.IdPage page = links.listLinkKeys(linkToken, pageSize);
+                ReadBack.IdPage page = links.listLinkKeys(linkToken, pageSize);
                 linkToken = page.next();
                 linkBackend += page.ids().size();
                 done += page.ids().size();
@@ -551,7 +556,7 @@ public class VerifyService implements JobService.Runner {
      * deletes at the version it holds ({@code held}: key to version, read back just before) or above;
      * see {@link RepairRequests#extras} for the tombstone an id no state holds gets in {@code chunks}.
      */
-    private int repairExtras(Backend backend, Map<String, Long> held, List<String> extras) {
+    private int repairExtras(ReadBack backend, Map<String, Long> held, List<String> extras) {
         Integer n = tx.execute(s -> RepairRequests.extras(jdbc, repairs, backend.name(), held, extras));
         repairs.wake();
         return n == null ? 0 : n;

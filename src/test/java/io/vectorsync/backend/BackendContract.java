@@ -34,9 +34,15 @@ public abstract class BackendContract {
     /** The same kind of backend configured against a server that isn't there (nothing listens). */
     protected abstract Backend unreachableBackend();
 
-    /** What the server holds for these ids; by default the backend's own read-back. */
+    /**
+     * What the server holds for these ids: by default the backend's own read-back; a backend that can't be
+     * read back ({@link ReadBack}) overrides this to ask its server.
+     */
     protected Map<String, StoredChunk> stored(Collection<String> ids) {
-        return backend().readBack(ids);
+        if (!(backend() instanceof ReadBack readBack)) {
+            throw new IllegalStateException(backend().name() + " can't be read back: override stored()");
+        }
+        return readBack.readBack(ids);
     }
 
     @BeforeEach
@@ -76,8 +82,8 @@ public abstract class BackendContract {
 
     @Test
     final void anUpsertAppliedTwiceLeavesOneCopy() {
-        backend().apply(List.of(upsert("a", 1, "first")));
-        backend().apply(List.of(upsert("a", 1, "first")));
+        backend().apply(List.of(upsert("a", 1, "first")), LeaseFence.of(1));
+        backend().apply(List.of(upsert("a", 1, "first")), LeaseFence.of(1));
         StoredChunk s = one("a");
         assertThat(s).isNotNull();
         assertThat(s.version()).isEqualTo(1);
@@ -89,8 +95,8 @@ public abstract class BackendContract {
 
     @Test
     final void anOlderVersionIsIgnored() {
-        backend().apply(List.of(upsert("a", 2, "newer")));
-        backend().apply(List.of(upsert("a", 1, "older")));
+        backend().apply(List.of(upsert("a", 2, "newer")), LeaseFence.of(1));
+        backend().apply(List.of(upsert("a", 1, "older")), LeaseFence.of(1));
         StoredChunk s = one("a");
         assertThat(s.version()).isEqualTo(2);
         assertThat(s.data().content()).isEqualTo("newer");
@@ -98,31 +104,31 @@ public abstract class BackendContract {
 
     @Test
     final void aDeleteThenAnOlderUpsertStaysDeleted() {
-        backend().apply(List.of(upsert("a", 1, "born")));
-        backend().apply(List.of(delete("a", 3)));
-        backend().apply(List.of(upsert("a", 2, "late and stale")));
+        backend().apply(List.of(upsert("a", 1, "born")), LeaseFence.of(1));
+        backend().apply(List.of(delete("a", 3)), LeaseFence.of(1));
+        backend().apply(List.of(upsert("a", 2, "late and stale")), LeaseFence.of(1));
         assertThat(stored(List.of(id("a")))).doesNotContainKey(id("a"));
         // A newer version re-creates it: the chunk's version sequence continues after its tombstone.
-        backend().apply(List.of(upsert("a", 4, "reborn")));
+        backend().apply(List.of(upsert("a", 4, "reborn")), LeaseFence.of(1));
         assertThat(one("a").version()).isEqualTo(4);
     }
 
     @Test
     final void deletingAMissingChunkIsANoOp() {
-        backend().apply(List.of(delete("never", 1)));
-        backend().apply(List.of(delete("never", 1)));
+        backend().apply(List.of(delete("never", 1)), LeaseFence.of(1));
+        backend().apply(List.of(delete("never", 1)), LeaseFence.of(1));
         assertThat(stored(List.of(id("never")))).isEmpty();
     }
 
     @Test
     final void aMixedBatchIsAppliedInOrder() {
-        backend().apply(List.of(upsert("c", 1, "to be deleted"), upsert("e", 1, "to be replaced")));
+        backend().apply(List.of(upsert("c", 1, "to be deleted"), upsert("e", 1, "to be replaced")), LeaseFence.of(1));
         backend().apply(List.of(
                 upsert("a", 1, "a1"),
                 upsert("b", 3, "b3"),
                 delete("c", 2),
                 upsert("d", 5, "d5"),
-                upsert("e", 2, "e2")));
+                upsert("e", 2, "e2")), LeaseFence.of(1));
         Map<String, StoredChunk> s = stored(List.of(id("a"), id("b"), id("c"), id("d"), id("e")));
         assertThat(s).containsOnlyKeys(id("a"), id("b"), id("d"), id("e"));
         assertThat(s.get(id("b")).version()).isEqualTo(3);
@@ -132,7 +138,7 @@ public abstract class BackendContract {
 
     @Test
     final void aBackendThatCannotBeReachedReportsARetryableError() {
-        assertThatThrownBy(() -> unreachableBackend().apply(List.of(upsert("a", 1, "x"))))
+        assertThatThrownBy(() -> unreachableBackend().apply(List.of(upsert("a", 1, "x")), LeaseFence.of(1)))
                 .isInstanceOf(TransientBackendException.class);
     }
 
@@ -142,7 +148,7 @@ public abstract class BackendContract {
         backend().apply(List.of(
                 onlyVectorsAndLanguage.restrict(upsert("r", 1, "secret text")),
                 upsert("red", 1, "redacted text", Privacy.REDACTED),
-                upsert("local", 1, "local text", Privacy.LOCAL_ONLY)));
+                upsert("local", 1, "local text", Privacy.LOCAL_ONLY)), LeaseFence.of(1));
         Map<String, StoredChunk> s = stored(List.of(id("r"), id("red"), id("local")));
         assertThat(s).containsOnlyKeys(id("r"), id("red"));
         ChunkData r = s.get(id("r")).data();
@@ -154,9 +160,9 @@ public abstract class BackendContract {
 
     @Test
     final void aPrivacyDowngradeReplacesOrDeletesNeverMerges() {
-        backend().apply(List.of(upsert("p", 1, "public text"), upsert("q", 1, "public text")));
-        backend().apply(List.of(upsert("p", 2, "public text", Privacy.REDACTED)));
-        backend().apply(List.of(upsert("q", 2, "public text", Privacy.LOCAL_ONLY)));
+        backend().apply(List.of(upsert("p", 1, "public text"), upsert("q", 1, "public text")), LeaseFence.of(1));
+        backend().apply(List.of(upsert("p", 2, "public text", Privacy.REDACTED)), LeaseFence.of(1));
+        backend().apply(List.of(upsert("q", 2, "public text", Privacy.LOCAL_ONLY)), LeaseFence.of(1));
         Map<String, StoredChunk> s = stored(List.of(id("p"), id("q")));
         assertThat(s).containsOnlyKeys(id("p"));
         assertThat(s.get(id("p")).version()).isEqualTo(2);

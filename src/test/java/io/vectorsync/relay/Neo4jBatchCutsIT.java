@@ -7,6 +7,7 @@ import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChangesDeferredException;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Link;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.TransientBackendException;
@@ -137,7 +138,7 @@ class Neo4jBatchCutsIT {
             if (redeliver) {
                 // Written, then the cursor's commit is lost (a lease lost, a crash): the same batch comes again.
                 try {
-                    backend.apply(toWrite);
+                    backend.apply(toWrite, LeaseFence.of(1));
                 } catch (ChangesDeferredException e) {
                     // parked only by the delivery that commits
                 }
@@ -150,7 +151,7 @@ class Neo4jBatchCutsIT {
                         if (list.stream().anyMatch(c -> c.key().equals(poison))) {
                             throw new TransientBackendException("the backend times out on " + poison, null);
                         }
-                        backend.apply(list);
+                        backend.apply(list, LeaseFence.of(1));
                     });
                 } catch (TransientBackendException allFailed) { // nothing went through: all of it comes again
                     o = new RelayDeliverer.Outcome();
@@ -168,7 +169,7 @@ class Neo4jBatchCutsIT {
                         .forEach(c -> ledger.merge(c.key(), c.version(), Math::max)); // a part that went through
             } else {
                 try {
-                    backend.apply(toWrite);
+                    backend.apply(toWrite, LeaseFence.of(1));
                 } catch (ChangesDeferredException e) {
                     deferred = e.deferred();
                 }

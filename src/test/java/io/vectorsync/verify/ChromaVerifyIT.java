@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.ChromaServer;
 import java.net.URI;
@@ -105,7 +106,7 @@ class ChromaVerifyIT extends AbstractIT {
     /** What Chroma holds for these ids, every field, metadata as parsed JSON (Chroma may reorder its keys). */
     private Map<String, String> held(List<String> ids) {
         Map<String, String> out = new java.util.TreeMap<>();
-        backends.get("chroma").readBack(ids).forEach((id, s) -> {
+        ((ReadBack) backends.get("chroma")).readBack(ids).forEach((id, s) -> {
             try {
                 out.put(id, s.version() + "|" + s.data().documentId() + "|" + s.data().content() + "|"
                         + java.util.Arrays.toString(s.data().embedding()) + "|" + json.readValue(s.data().metadataJson(), java.util.TreeMap.class)
@@ -211,9 +212,9 @@ class ChromaVerifyIT extends AbstractIT {
         assertThat(repaired.path("repaired").asLong()).isEqualTo(6);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(this::chromaDelivered);
         assertThat(count("SELECT count(*) FROM outbox")).as("repair writes no event").isEqualTo(events);
-        var c03 = backends.get("chroma").readBack(List.of("c-03")).get("c-03");
+        var c03 = ((ReadBack) backends.get("chroma")).readBack(List.of("c-03")).get("c-03");
         assertThat(c03.version() + ":" + c03.data().content()).as("rewritten at its own version").isEqualTo("1:text 3");
         assertCounts(verify("chroma", false), 0, 0, 0, 0);
-        assertThat(backends.get("chroma").readBack(List.of("c-orphan"))).isEmpty();
+        assertThat(((ReadBack) backends.get("chroma")).readBack(List.of("c-orphan"))).isEmpty();
     }
 }

@@ -4,25 +4,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.ChunkJson;
+import io.vectorsync.backend.FenceCheckedApart;
+import io.vectorsync.backend.HealthProbe;
 import io.vectorsync.backend.HttpCalls;
 import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
+import io.vectorsync.backend.Slices;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.BackendBlocks;
 import io.vectorsync.config.VectorsyncProperties;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -30,6 +28,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -56,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * the collection is created again on the next call; another 4xx refuses the batch, naming the refused
  * change when it can be told (a wrong embedding dimension is caught before anything is written).
  */
-public final class ChromaBackend implements Backend {
+public final class ChromaBackend implements ReadBack, HealthProbe, FenceCheckedApart {
 
     private static final Logger log = LoggerFactory.getLogger(ChromaBackend.class);
 
@@ -72,13 +71,10 @@ public final class ChromaBackend implements Backend {
     private static final int DEFAULT_MAX_BATCH = 1000;
 
     private final String name;
-    private final URI base;
-    private final String apiKey;
+    private final HttpCalls http;
     private final String collection;
     private final String distance;
     private final int dimension;
-    private final Duration readTimeout;
-    private final HttpClient client;
     private final ObjectMapper json;
     private final Clock clock;
 
@@ -93,8 +89,9 @@ public final class ChromaBackend implements Backend {
         this.name = name;
         BackendBlocks.Chroma chroma = config.chroma();
         String url = HttpCalls.serverUrl(chroma.url(), "http://127.0.0.1:8000", name + ".chroma", "chroma").toString();
-        this.base = URI.create(url.endsWith("/") ? url : url + "/");
-        this.apiKey = HttpCalls.optional(chroma.apiKey());
+        this.http = new HttpCalls(name, url.endsWith("/") ? url : url + "/", config.connectTimeout(),
+                config.readTimeout(), json, clock).withHeader("x-chroma-token", HttpCalls.optional(chroma.apiKey()))
+                .withErrorDetail(r -> describe(r.body()));
         this.collection = chroma.collection() == null || chroma.collection().isBlank() ? name : chroma.collection();
         if (!COLLECTION_NAME.matcher(collection).matches() || collection.contains("..")) {
             throw new IllegalStateException("vectorsync.backends." + name + ".chroma.collection must be 3-500"
@@ -107,8 +104,6 @@ public final class ChromaBackend implements Backend {
                     + " a Chroma record can't be stored without one");
         }
         this.dimension = dimension;
-        this.readTimeout = config.readTimeout();
-        this.client = HttpCalls.client(config.connectTimeout());
         this.json = json;
         this.clock = clock;
     }
@@ -133,41 +128,23 @@ public final class ChromaBackend implements Backend {
             collections();
         } catch (TransientBackendException e) {
             log.warn("Backend '{}': Chroma at {} is not available yet ({}); its collection is resolved on the"
-                    + " first write", name, base, e.getMessage());
+                    + " first write", name, http.base(), e.getMessage());
         }
     }
 
     @Override
-    public boolean hasHealthProbe() {
-        return true;
-    }
-
-    @Override
-    public String healthProblem() {
-        try {
-            HttpResponse<String> r = send("GET", "api/v2/heartbeat", null);
-            return r.statusCode() / 100 == 2 ? null : "heartbeat answered HTTP " + r.statusCode();
-        } catch (TransientBackendException e) {
-            return e.getMessage();
-        }
+    public Optional<String> healthProblem() {
+        return http.probe("api/v2/heartbeat", heartbeat -> Optional.empty());
     }
 
     /**
      * Refuses the write when a newer lease epoch has written (kept in the records collection's metadata,
-     * {@code vectorsync_lease_epoch}), then applies it. Chroma has no transactions, so the check and the
-     * write are two calls: this stops a holder that stalled before its write (the usual case: a pause
-     * between poll and write), not one that stalls in the few milliseconds between the two.
-     */
-    @Override
-    public void apply(List<Change> changes, long fence) {
-        apply(changes, LeaseFence.of(fence));
-    }
-
-    /**
-     * As {@link #apply(List, long)}, with the epoch kept per partition ({@code vectorsync_lease_epoch} for
-     * partition 0, {@code vectorsync_lease_epoch/<p>} for others). The stall between check and write is
-     * closed by the relay instead (ADR 017): a holder that finds its lease lost after writing records the
-     * keys as suspect and the current holder re-reads and rewrites them ({@link #fenceCheckedApart()}).
+     * {@code vectorsync_lease_epoch} for partition 0, {@code vectorsync_lease_epoch/<p>} for others), then
+     * applies it. Chroma has no transactions, so the check and the write are two calls: this stops a holder
+     * that stalled before its write (the usual case: a pause between poll and write), not one that stalls in
+     * the few milliseconds between the two. That stall is closed by the relay instead (ADR 017): a holder
+     * that finds its lease lost after writing records the keys as suspect and the current holder re-reads
+     * and rewrites them ({@link FenceCheckedApart}).
      */
     @Override
     public void apply(List<Change> changes, LeaseFence fence) {
@@ -175,21 +152,13 @@ public final class ChromaBackend implements Backend {
             return;
         }
         fence(fence.key(FENCE), fence.epoch());
-        apply(changes);
-    }
-
-    @Override
-    public boolean fenceCheckedApart() {
-        return true;
+        write(changes);
     }
 
     private void fence(String key, long epoch) {
         Collections c = collections();
-        HttpResponse<String> r = send("GET", databasePath() + "collections/" + collection, null);
-        if (r.statusCode() / 100 != 2) {
-            throw failure(r, null, List.of(), "read collection '" + collection + "'");
-        }
-        JsonNode col = read(r);
+        String what = "read collection '" + collection + "'";
+        JsonNode col = expect("GET", databasePath() + "collections/" + collection, null, what);
         if (!c.records().equals(col.path("id").asText())) {
             ids = null; // dropped and created again by someone else
             throw new TransientBackendException("backend '" + name + "': collection '" + collection
@@ -207,15 +176,11 @@ public final class ChromaBackend implements Backend {
             ObjectNode body = json.createObjectNode();
             ObjectNode m = meta.isObject() ? ((ObjectNode) meta).deepCopy() : json.createObjectNode();
             body.set("new_metadata", m.put(key, epoch));
-            HttpResponse<String> put = send("PUT", databasePath() + "collections/" + c.records(), body);
-            if (put.statusCode() / 100 != 2) {
-                throw failure(put, null, List.of(), "fence collection '" + collection + "'");
-            }
+            expect("PUT", databasePath() + "collections/" + c.records(), body, "fence collection '" + collection + "'");
         }
     }
 
-    @Override
-    public void apply(List<Change> changes) {
+    private void write(List<Change> changes) {
         if (changes.isEmpty()) {
             return;
         }
@@ -279,10 +244,10 @@ public final class ChromaBackend implements Backend {
             ObjectNode body = json.createObjectNode();
             ArrayNode idArray = body.putArray("ids");
             remove.forEach(idArray::add);
-            call(c.records(), "delete", body, changes, List.of());
+            call(c.records(), "delete", body, List.of());
         }
         if (!add.isEmpty()) {
-            call(c.records(), "add", addBody(changes, add), changes, add);
+            call(c.records(), "add", addBody(changes, add), add);
             if (c.dimension() == null) {
                 ids = new Collections(c.records(), c.tombstones(), dimension);
             }
@@ -298,7 +263,7 @@ public final class ChromaBackend implements Backend {
                 embeddings.addArray().add(0f);
                 metadatas.addObject().put(ChromaMetadata.CHUNK_ID, ch.key()).put(ChromaMetadata.VERSION, ch.version());
             }
-            call(c.tombstones(), "upsert", body, changes, bury);
+            call(c.tombstones(), "upsert", body, bury);
         }
     }
 
@@ -348,7 +313,7 @@ public final class ChromaBackend implements Backend {
         ArrayNode idArray = body.putArray("ids");
         keys.forEach(idArray::add);
         body.putArray("include").add("metadatas");
-        JsonNode got = call(collectionId, "get", body, null, List.of());
+        JsonNode got = call(collectionId, "get", body, List.of());
         JsonNode gotIds = got.path("ids");
         JsonNode metadatas = got.path("metadatas");
         for (int i = 0; i < gotIds.size(); i++) {
@@ -364,25 +329,17 @@ public final class ChromaBackend implements Backend {
     @Override
     public Map<String, StoredChunk> readBack(Collection<String> chunkIds) {
         Map<String, StoredChunk> out = new LinkedHashMap<>();
-        List<String> all = List.copyOf(new java.util.LinkedHashSet<>(chunkIds));
         String records = collections().records();
-        for (int from = 0; from < all.size(); from += maxBatch) {
+        for (List<String> page : pages(chunkIds)) {
             ObjectNode body = json.createObjectNode();
             ArrayNode idArray = body.putArray("ids");
-            all.subList(from, Math.min(all.size(), from + maxBatch)).forEach(idArray::add);
+            page.forEach(idArray::add);
             body.putArray("include").add("embeddings").add("documents").add("metadatas");
-            JsonNode got = call(records, "get", body, null, List.of());
+            JsonNode got = call(records, "get", body, List.of());
             for (int i = 0; i < got.path("ids").size(); i++) {
                 String id = got.path("ids").get(i).asText();
                 JsonNode meta = got.path("metadatas").path(i);
-                JsonNode e = got.path("embeddings").path(i);
-                float[] embedding = null;
-                if (e.isArray()) {
-                    embedding = new float[e.size()];
-                    for (int k = 0; k < embedding.length; k++) {
-                        embedding[k] = e.get(k).floatValue();
-                    }
-                }
+                float[] embedding = ChunkJson.floats(got.path("embeddings").path(i));
                 JsonNode doc = got.path("documents").path(i);
                 Long version = ChromaMetadata.version(meta);
                 out.put(id, new StoredChunk(version == null ? 0 : version, new ChunkData(id,
@@ -409,7 +366,7 @@ public final class ChromaBackend implements Backend {
         body.put("limit", size);
         body.put("offset", offset);
         body.putArray("include");
-        JsonNode got = call(collections().records(), "get", body, null, List.of());
+        JsonNode got = call(collections().records(), "get", body, List.of());
         List<String> out = new java.util.ArrayList<>(size);
         got.path("ids").forEach(id -> out.add(id.asText()));
         return new IdPage(out, out.size() < size ? null : Integer.toString(offset + out.size()));
@@ -422,22 +379,21 @@ public final class ChromaBackend implements Backend {
     }
 
     @Override
-    public boolean verifiable() {
-        return true;
-    }
-
-    @Override
     public Map<String, Long> readBackVersions(Collection<String> chunkIds) {
         Map<String, Long> out = new HashMap<>();
-        List<String> all = List.copyOf(new java.util.LinkedHashSet<>(chunkIds));
         String records = collections().records();
-        for (int from = 0; from < all.size(); from += maxBatch) {
+        for (List<String> page : pages(chunkIds)) {
             Map<String, Long> part = new HashMap<>();
             Set<String> present = new HashSet<>();
-            versions(records, all.subList(from, Math.min(all.size(), from + maxBatch)), part, present);
+            versions(records, page, part, present);
             present.forEach(id -> out.put(id, part.getOrDefault(id, 0L)));
         }
         return out;
+    }
+
+    /** The distinct ids, in order, in requests of at most the server's batch size. */
+    private List<List<String>> pages(Collection<String> chunkIds) {
+        return Slices.of(List.copyOf(new java.util.LinkedHashSet<>(chunkIds)), maxBatch);
     }
 
     // --- collections -------------------------------------------------------------------------------------
@@ -474,11 +430,7 @@ public final class ChromaBackend implements Backend {
         body.put("name", collectionName);
         body.put("get_or_create", true);
         body.putObject("configuration").putObject("hnsw").put("space", space);
-        HttpResponse<String> r = send("POST", databasePath() + "collections", body);
-        if (r.statusCode() / 100 != 2) {
-            throw failure(r, null, List.of(), "create collection '" + collectionName + "'");
-        }
-        JsonNode n = read(r);
+        JsonNode n = expect("POST", databasePath() + "collections", body, "create collection '" + collectionName + "'");
         if (!n.hasNonNull("id")) {
             throw new PermanentBackendException("backend '" + name + "': Chroma answered no collection id for '"
                     + collectionName + "'", null);
@@ -487,16 +439,10 @@ public final class ChromaBackend implements Backend {
     }
 
     private void readMaxBatch() {
-        try {
-            HttpResponse<String> r = send("GET", "api/v2/pre-flight-checks", null);
-            if (r.statusCode() / 100 == 2) {
-                int n = read(r).path("max_batch_size").asInt(0);
-                if (n > 0) {
-                    maxBatch = n;
-                }
-            }
-        } catch (PermanentBackendException ignored) {
-            // keep the default
+        HttpCalls.Reply r = http.call("GET", "api/v2/pre-flight-checks", null);
+        int n = r.ok() ? r.json("Chroma pre-flight-checks").path("max_batch_size").asInt(0) : 0;
+        if (n > 0) {
+            maxBatch = n; // otherwise the default stays
         }
     }
 
@@ -511,31 +457,26 @@ public final class ChromaBackend implements Backend {
      * thrown classified, with the refused change's index in {@code changes} when {@code positions} (the
      * batch index of each item of the request) lets it be told.
      */
-    private JsonNode call(String collectionId, String operation, ObjectNode body, List<Change> changes,
-            List<Integer> positions) {
-        HttpResponse<String> r = send("POST", databasePath() + "collections/" + collectionId + "/" + operation, body);
-        if (r.statusCode() / 100 == 2) {
-            return read(r);
-        }
-        throw failure(r, changes, positions, operation);
+    private JsonNode call(String collectionId, String operation, ObjectNode body, List<Integer> positions) {
+        return expect("POST", databasePath() + "collections/" + collectionId + "/" + operation, body, operation,
+                positions);
     }
 
-    private RuntimeException failure(HttpResponse<String> r, List<Change> changes, List<Integer> positions,
-            String operation) {
-        int status = r.statusCode();
-        JsonNode error = readQuietly(r);
-        if (status == 404) {
+    private JsonNode expect(String method, String path, JsonNode body, String what) {
+        return expect(method, path, body, what, List.of());
+    }
+
+    /** The answer's JSON, or the failure: a 404 means the collection was dropped, a 409 is a name or id clash. */
+    private JsonNode expect(String method, String path, JsonNode body, String what, List<Integer> positions) {
+        HttpCalls.Reply r = http.call(method, path, body);
+        if (r.ok()) {
+            return r.json("Chroma " + what);
+        }
+        if (r.status() == 404) {
             ids = null; // the collection was dropped: get-or-create it again on the next call
-            return new TransientBackendException("backend '" + name + "': Chroma " + operation + " answered HTTP "
-                    + status + describe(error), null);
+            throw new TransientBackendException(http.says("Chroma " + what, r, describe(r.body())), null);
         }
-        if (HttpCalls.classify(status) == HttpCalls.Verdict.ALREADY_APPLIED) {
-            // Chroma's 409 is a name or id clash, not a version guard: this input is refused
-            return new PermanentBackendException("backend '" + name + "': Chroma " + operation + " answered HTTP "
-                    + status + describe(error), null, failedIndex(error, positions));
-        }
-        return HttpCalls.refusal(name, "Chroma " + operation, r, clock, failedIndex(error, positions),
-                describe(error));
+        throw http.failure("Chroma " + what, r, failedIndex(r.body(), positions));
     }
 
     /** The refused change: the item Chroma names, or the only item of the request. */
@@ -563,49 +504,7 @@ public final class ChromaBackend implements Backend {
      */
     private static String describe(JsonNode error) {
         String type = error.path("error").asText("");
-        String message = error.path("message").asText("").replaceAll("\"[^\"]*\"|'[^']*'|`[^`]*`", "…");
-        if (message.length() > 200) {
-            message = message.substring(0, 200) + "…";
-        }
-        return type.isEmpty() && message.isEmpty() ? "" : " (" + type + (message.isEmpty() ? "" : ": " + message) + ")";
-    }
-
-    private HttpResponse<String> send(String method, String path, JsonNode body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(readTimeout)
-                .header("Accept", "application/json");
-        if (apiKey != null) {
-            b.header("x-chroma-token", apiKey);
-        }
-        if (body == null) {
-            b.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            byte[] bytes;
-            try {
-                bytes = json.writeValueAsBytes(body);
-            } catch (IOException e) {
-                throw new PermanentBackendException("backend '" + name + "': cannot serialise the request", e);
-            }
-            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
-        }
-        return HttpCalls.send(client, b.build(), name);
-    }
-
-    private JsonNode read(HttpResponse<String> r) {
-        try {
-            JsonNode n = json.readTree(r.body());
-            return n == null ? json.createObjectNode() : n;
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': Chroma answered HTTP " + r.statusCode()
-                    + " with a body that is not JSON", null);
-        }
-    }
-
-    private JsonNode readQuietly(HttpResponse<String> r) {
-        try {
-            JsonNode n = json.readTree(r.body());
-            return n == null ? json.createObjectNode() : n;
-        } catch (IOException | RuntimeException notJson) {
-            return json.createObjectNode();
-        }
+        String message = HttpCalls.scrub(error.path("message").asText(""));
+        return type.isEmpty() && message.isEmpty() ? "" : "(" + type + (message.isEmpty() ? "" : ": " + message) + ")";
     }
 }

@@ -2,13 +2,14 @@ package io.vectorsync.backend.neo4j;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChangesDeferredException;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Link;
-import io.vectorsync.backend.LinkReadBack;
+import io.vectorsync.backend.LinkStore;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.StoredChunk;
@@ -25,6 +26,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -68,7 +70,7 @@ import org.slf4j.LoggerFactory;
  * it as extra). A LINK replaces the relationship's properties when its version is newer; an UNLINK removes
  * that one relationship and leaves a tombstone under the edge key ({@link Link#key()}, which never equals
  * a chunk id). A stub left without relationships (by an UNLINK or its neighbour's DELETE) is removed.
- * Verify reads edges back by edge key and lists them in (from, type, to) order ({@link LinkReadBack}).
+ * Verify reads edges back by edge key and lists them in (from, type, to) order ({@link LinkStore}).
  *
  * <p>A LINK never creates an endpoint that has a tombstone: the other changes of the call are written
  * and the LINK is reported with {@link ChangesDeferredException} (the relay parks it as transient until
@@ -85,7 +87,7 @@ import org.slf4j.LoggerFactory;
  * change when the batch had one. Messages carry the server's status code, never its text (which may
  * echo values).
  */
-public final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable {
+public final class Neo4jBackend implements LinkStore, HealthProbe, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Neo4jBackend.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -299,11 +301,6 @@ public final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable 
         return name;
     }
 
-    @Override
-    public boolean acceptsLinks() {
-        return true;
-    }
-
     /**
      * The uniqueness constraints on {@code memory_id} (nodes and tombstones) and a cosine vector index on
      * the embedding. A server that can't be reached now is set up before the first write instead; one
@@ -358,13 +355,12 @@ public final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable 
     }
 
     @Override
-    public void apply(List<Change> changes) {
-        write(changes, -1);
-    }
-
-    @Override
-    public void apply(List<Change> changes, long fence) {
-        write(changes, fence);
+    public void apply(List<Change> changes, LeaseFence fence) {
+        if (fence.partition() != 0) {
+            throw new IllegalStateException("backend '" + name + "' keys its fence by partition 0 only, not "
+                    + fence.partition());
+        }
+        write(changes, fence.epoch());
     }
 
     private void write(List<Change> changes, long fence) {
@@ -699,11 +695,6 @@ public final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable 
     }
 
     @Override
-    public boolean verifiable() {
-        return true;
-    }
-
-    @Override
     public Map<String, StoredChunk> readBack(Collection<String> chunkIds) {
         Map<String, StoredChunk> out = new HashMap<>();
         if (chunkIds.isEmpty()) {
@@ -842,17 +833,12 @@ public final class Neo4jBackend implements Backend, LinkReadBack, AutoCloseable 
     }
 
     @Override
-    public boolean hasHealthProbe() {
-        return true;
-    }
-
-    @Override
-    public String healthProblem() {
+    public Optional<String> healthProblem() {
         try {
             driver.verifyConnectivity();
-            return null;
+            return Optional.empty();
         } catch (Neo4jException e) {
-            return "Neo4j unreachable (" + code(e) + ")";
+            return Optional.of("Neo4j unreachable (" + code(e) + ")");
         }
     }
 

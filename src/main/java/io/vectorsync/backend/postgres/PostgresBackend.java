@@ -2,13 +2,16 @@ package io.vectorsync.backend.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.FloatText;
+import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.backend.InPrimaryDatabase;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.BackendBlocks;
@@ -23,6 +26,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -36,7 +40,7 @@ import org.springframework.jdbc.datasource.DataSourceUtils;
  * commit together; with one, it commits its own transaction before returning, fenced by the lease
  * epoch (table {@code vectorsync_fence} in that database) so a stalled former lease holder can't write.
  */
-public final class PostgresBackend implements Backend, AutoCloseable {
+public class PostgresBackend implements ReadBack, HealthProbe, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PostgresBackend.class);
     private static final Pattern TABLE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?");
@@ -184,6 +188,35 @@ public final class PostgresBackend implements Backend, AutoCloseable {
     private String vectorCast = "real[]";
     private final java.util.concurrent.atomic.AtomicLong duplicates = new java.util.concurrent.atomic.AtomicLong();
 
+    /**
+     * The backend for this configuration: without a {@code jdbc-url} a table in the primary database
+     * ({@link InPrimaryDatabase}), otherwise one in a database of its own.
+     */
+    public static PostgresBackend of(String name, VectorsyncProperties.Backend config, DataSource primary, int dimension) {
+        String jdbcUrl = config.postgres().jdbcUrl();
+        return jdbcUrl == null || jdbcUrl.isBlank()
+                ? new InPrimary(name, config, primary, dimension)
+                : new PostgresBackend(name, config, primary, dimension);
+    }
+
+    /** A target table in the primary database: written in the primary's transaction, copying its rows. */
+    static final class InPrimary extends PostgresBackend implements InPrimaryDatabase {
+
+        private InPrimary(String name, VectorsyncProperties.Backend config, DataSource primary, int dimension) {
+            super(name, config, primary, dimension);
+        }
+
+        @Override
+        public void applyInPrimaryTransaction(List<Change> changes) {
+            write(changes, null);
+        }
+
+        @Override
+        public String table() {
+            return super.table;
+        }
+    }
+
     public PostgresBackend(String name, VectorsyncProperties.Backend config, DataSource primary, int dimension) {
         this.name = name;
         BackendBlocks.Postgres postgres = config.postgres();
@@ -221,17 +254,6 @@ public final class PostgresBackend implements Backend, AutoCloseable {
     @Override
     public String name() {
         return name;
-    }
-
-    @Override
-    public boolean sharesPrimaryTransaction() {
-        return sharesPrimary;
-    }
-
-    /** In the primary database the target copies API-managed chunks from {@code chunks} itself. */
-    @Override
-    public boolean copiesPrimaryRows() {
-        return sharesPrimary;
     }
 
     @Override
@@ -306,22 +328,21 @@ public final class PostgresBackend implements Backend, AutoCloseable {
         return vectorCast;
     }
 
-    @Override
-    public void apply(List<Change> changes) {
-        write(changes, null);
-    }
-
     /**
      * In its own database, the write first takes the fence for this lease epoch in the same transaction,
-     * and is refused if a newer epoch has written. In the primary's transaction the cursor's
-     * compare-and-set already fences it.
+     * and is refused if a newer epoch has written (the fence is kept per backend, so partition 0 only). In
+     * the primary's transaction the cursor's compare-and-set already fences it.
      */
     @Override
-    public void apply(List<Change> changes, long fence) {
-        write(changes, sharesPrimary ? null : fence);
+    public void apply(List<Change> changes, LeaseFence fence) {
+        if (fence.partition() != 0) {
+            throw new IllegalStateException("backend '" + name + "' keys its fence by partition 0 only, not "
+                    + fence.partition());
+        }
+        write(changes, sharesPrimary ? null : fence.epoch());
     }
 
-    private void write(List<Change> changes, Long fence) {
+    final void write(List<Change> changes, Long fence) {
         if (changes.isEmpty()) {
             return;
         }
@@ -520,22 +541,7 @@ public final class PostgresBackend implements Backend, AutoCloseable {
     }
 
     @Override
-    public String primaryDatabaseTable() {
-        return sharesPrimary ? table : null;
-    }
-
-    @Override
-    public boolean verifiable() {
-        return true;
-    }
-
-    @Override
-    public boolean hasHealthProbe() {
-        return true;
-    }
-
-    @Override
-    public String healthProblem() {
+    public Optional<String> healthProblem() {
         try {
             inTransaction(c -> {
                 try (var s = c.createStatement()) {
@@ -543,9 +549,9 @@ public final class PostgresBackend implements Backend, AutoCloseable {
                 }
                 return null;
             });
-            return null;
+            return Optional.empty();
         } catch (SQLException e) {
-            return SqlErrors.describe(e);
+            return Optional.of(SqlErrors.describe(e));
         }
     }
 

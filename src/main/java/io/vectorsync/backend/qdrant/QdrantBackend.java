@@ -4,24 +4,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vectorsync.backend.Backend;
-import io.vectorsync.backend.BackendException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.ChunkJson;
+import io.vectorsync.backend.HealthProbe;
 import io.vectorsync.backend.HttpCalls;
+import io.vectorsync.backend.HttpCalls.Reply;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
+import io.vectorsync.backend.Slices;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.BackendBlocks;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -29,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -88,7 +88,7 @@ import org.slf4j.LoggerFactory;
  * <p>Read-back does not return embeddings: with Cosine distance Qdrant stores the vector normalised to
  * unit length, not the one that was sent, so there is nothing exact to compare.
  */
-public final class QdrantBackend implements Backend {
+public final class QdrantBackend implements ReadBack, HealthProbe {
 
     private static final Logger log = LoggerFactory.getLogger(QdrantBackend.class);
     static final String TOMBSTONES_SUFFIX = "-tombstones";
@@ -98,8 +98,7 @@ public final class QdrantBackend implements Backend {
     enum DeleteMode { HARD, SOFT }
 
     private final String name;
-    private final String baseUrl;
-    private final String apiKey;
+    private final HttpCalls http;
     private final String collection;
     private final String tombstones;
     /** With collection-by: the collection listing the value collections the backend owns. */
@@ -107,8 +106,6 @@ public final class QdrantBackend implements Backend {
     private final String collectionBy;
     private final DeleteMode deleteMode;
     private final int dimension;
-    private final Duration readTimeout;
-    private final HttpClient client;
     private final ObjectMapper json;
     private final Clock clock;
     /** Collections known to exist with their indexes. */
@@ -123,8 +120,9 @@ public final class QdrantBackend implements Backend {
         this.name = name;
         BackendBlocks.Qdrant qdrant = config.qdrant();
         String u = HttpCalls.serverUrl(qdrant.url(), null, name + ".qdrant", "qdrant").toString();
-        this.baseUrl = u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
-        this.apiKey = HttpCalls.optional(qdrant.apiKey());
+        this.http = new HttpCalls(name, u.endsWith("/") ? u.substring(0, u.length() - 1) : u, config.connectTimeout(),
+                config.readTimeout(), json, clock).withHeader("api-key", HttpCalls.optional(qdrant.apiKey()))
+                .withErrorDetail(QdrantBackend::error);
         this.collection = qdrant.collection() == null || qdrant.collection().isBlank() ? name : qdrant.collection();
         if (!collection.matches(NAME_RULE)) {
             throw new IllegalStateException(prefix + ".qdrant.collection must be 1 to 200 letters, digits, '_' or '-',"
@@ -139,8 +137,6 @@ public final class QdrantBackend implements Backend {
             throw new IllegalStateException(prefix + ".fields must include embedding: a Qdrant point needs its vector");
         }
         this.dimension = dimension;
-        this.readTimeout = config.readTimeout();
-        this.client = HttpCalls.client(config.connectTimeout());
         this.json = json;
         this.clock = clock;
     }
@@ -186,7 +182,7 @@ public final class QdrantBackend implements Backend {
             prepare(true);
         } catch (TransientBackendException e) {
             log.warn("Backend '{}': Qdrant at {} is not available at start-up ({}); collections are checked before"
-                    + " the first write", name, baseUrl, e.getMessage());
+                    + " the first write", name, http.base(), e.getMessage());
         }
     }
 
@@ -221,11 +217,8 @@ public final class QdrantBackend implements Backend {
         body.putArray("ids").add(PointIds.of(ADOPTED_MARKER).toString());
         body.put("with_payload", true);
         body.put("with_vector", false);
-        Reply r = call("POST", "/collections/" + registry + "/points", body);
-        if (!r.ok()) {
-            throw failure("reading the collection registry " + registry, r, -1);
-        }
-        return r.body().path("result").size() > 0;
+        return http.expect("POST", "/collections/" + registry + "/points", body,
+                "reading the collection registry " + registry).path("result").size() > 0;
     }
 
     private void markAdopted() {
@@ -248,12 +241,8 @@ public final class QdrantBackend implements Backend {
      * the registry is created.
      */
     private void adoptUnregistered() {
-        Reply r = call("GET", "/collections", null);
-        if (!r.ok()) {
-            throw failure("listing collections", r, -1);
-        }
         Set<String> names = new java.util.HashSet<>();
-        r.body().path("result").path("collections").forEach(c -> names.add(c.path("name").asText("")));
+        http.expect("GET", "/collections", null, "listing collections").path("result").path("collections").forEach(c -> names.add(c.path("name").asText("")));
         // Another vectorsync backend's collections are never ours: its main collection (it has a tombstone
         // companion), its tombstones and registry, and every value collection its registry lists.
         Set<String> others = new java.util.HashSet<>();
@@ -298,7 +287,7 @@ public final class QdrantBackend implements Backend {
             if (offset != null) {
                 body.put("offset", offset);
             }
-            Reply r = call("POST", "/collections/" + reg + "/points/scroll", body);
+            Reply r = http.call("POST", "/collections/" + reg + "/points/scroll", body);
             if (r.status() == 404 && reg.equals(registry)) {
                 ready.remove(registry);
                 adopted = false;
@@ -309,7 +298,7 @@ public final class QdrantBackend implements Backend {
                 return out; // another backend's registry, gone meanwhile
             }
             if (!r.ok()) {
-                throw failure("reading the collection registry " + reg, r, -1);
+                throw http.failure("reading the collection registry " + reg, r, -1);
             }
             for (JsonNode p : r.body().path("result").path("points")) {
                 String c = p.path("payload").path("collection").asText("");
@@ -335,9 +324,9 @@ public final class QdrantBackend implements Backend {
         if (!exists(c)) {
             ObjectNode create = json.createObjectNode();
             create.putObject("vectors").put("size", tombstone ? 1 : dimension).put("distance", "Cosine");
-            Reply r = call("PUT", "/collections/" + c, create);
+            Reply r = http.call("PUT", "/collections/" + c, create);
             if (!r.ok() && !exists(c)) { // another instance may have created it meanwhile
-                throw failure("creating collection " + c, r, -1);
+                throw http.failure("creating collection " + c, r, -1);
             }
             if (r.ok()) {
                 log.info("Backend '{}': created Qdrant collection '{}' ({} dimensions, Cosine)", name, c,
@@ -356,11 +345,8 @@ public final class QdrantBackend implements Backend {
      * the version guard needs {@code update_filter} on upserts, which older servers ignore or refuse.
      */
     private void requireServerVersion(boolean startup) {
-        Reply r = call("GET", "/", null);
-        if (!r.ok()) {
-            throw failure("reading the server version", r, -1);
-        }
-        String problem = QdrantVersion.problem(name, baseUrl, r.body().path("version").asText(""));
+        JsonNode root = http.expect("GET", "/", null, "reading the server version");
+        String problem = QdrantVersion.problem(name, http.base(), root.path("version").asText(""));
         if (problem != null && startup) {
             throw new IllegalStateException(problem); // refuse to start: the version guard would not hold
         }
@@ -370,25 +356,20 @@ public final class QdrantBackend implements Backend {
     }
 
     private boolean exists(String c) {
-        Reply r = call("GET", "/collections/" + c + "/exists", null);
-        if (!r.ok()) {
-            throw failure("checking collection " + c, r, -1);
-        }
-        return r.body().path("result").path("exists").asBoolean(false);
+        return http.expect("GET", "/collections/" + c + "/exists", null, "checking collection " + c)
+                .path("result").path("exists").asBoolean(false);
     }
 
     private void index(String c, String field, String type) {
         ObjectNode body = json.createObjectNode().put("field_name", field).put("field_schema", type);
-        Reply r = call("PUT", "/collections/" + c + "/index?wait=true", body);
-        if (!r.ok()) {
-            throw failure("creating the " + field + " index of " + c, r, -1);
-        }
+        http.expect("PUT", "/collections/" + c + "/index?wait=true", body, "creating the " + field + " index of " + c);
     }
 
     // ---------------------------------------------------------------- writes
 
+    /** Not fenced: Qdrant has no conditional write on another point; versions guard every point. */
     @Override
-    public void apply(List<Change> changes) {
+    public void apply(List<Change> changes, LeaseFence fence) {
         if (changes.isEmpty()) {
             return;
         }
@@ -515,11 +496,7 @@ public final class QdrantBackend implements Backend {
     static final int MAX_POINTS_PER_REQUEST = 256;
 
     private static List<List<Integer>> partition(List<Integer> all) {
-        List<List<Integer>> out = new ArrayList<>();
-        for (int from = 0; from < all.size(); from += MAX_POINTS_PER_REQUEST) {
-            out.add(all.subList(from, Math.min(all.size(), from + MAX_POINTS_PER_REQUEST)));
-        }
-        return out;
+        return Slices.of(all, MAX_POINTS_PER_REQUEST);
     }
 
     private void upsertInto(String target, List<Integer> list, List<Change> changes, Map<Integer, ObjectNode> payloads,
@@ -531,11 +508,7 @@ public final class QdrantBackend implements Backend {
             Change c = changes.get(i);
             String id = PointIds.of(c.key()).toString();
             ObjectNode p = points.addObject();
-            p.put("id", id);
-            ArrayNode v = p.putArray("vector");
-            for (float f : c.data().embedding()) {
-                v.add(f);
-            }
+            ChunkJson.putFloats(p.put("id", id), "vector", c.data().embedding());
             p.set("payload", payloads.get(i));
             guards.add(new Guard(id, c.version(), c.overwriteEqual()));
         }
@@ -564,14 +537,7 @@ public final class QdrantBackend implements Backend {
     private ObjectNode payload(Change c) {
         ChunkData d = c.data();
         ObjectNode p = json.createObjectNode();
-        p.put("chunk_id", c.key());
-        p.put("version", c.version());
-        if (d.documentId() != null) {
-            p.put("document_id", d.documentId());
-        }
-        if (d.content() != null) {
-            p.put("content", d.content());
-        }
+        ChunkJson.putStoredText(p.put("chunk_id", c.key()).put("version", c.version()), d);
         JsonNode metadata = null;
         if (d.metadataJson() != null) {
             try {
@@ -670,7 +636,7 @@ public final class QdrantBackend implements Backend {
      */
     private void write(String method, String c, String path, JsonNode body, List<Integer> indexes,
             boolean missingIsDone) {
-        Reply r = call(method, "/collections/" + c + path, body);
+        Reply r = http.call(method, "/collections/" + c + path, body);
         if (r.status() == 404) {
             if (missingIsDone) {
                 return;
@@ -680,19 +646,14 @@ public final class QdrantBackend implements Backend {
                     + " does not exist; it is created again on the next attempt", null);
         }
         if (!r.ok()) {
-            throw failure(method + " /collections/" + c + path, r, indexes.size() == 1 ? indexes.get(0) : -1);
+            throw http.failure(method + " /collections/" + c + path, r, indexes.size() == 1 ? indexes.get(0) : -1);
         }
-        String status = r.body().path("result").path("status").asText("");
-        if (!r.body().path("result").isArray() && !"completed".equals(status)) {
-            throw new TransientBackendException("backend '" + name + "': Qdrant did not confirm the write to " + c
-                    + " (status '" + status + "')", null);
-        }
-        if (r.body().path("result").isArray()) {
-            for (JsonNode one : r.body().path("result")) {
-                if (!"completed".equals(one.path("status").asText(""))) {
-                    throw new TransientBackendException("backend '" + name + "': Qdrant did not confirm the write to "
-                            + c, null);
-                }
+        JsonNode result = r.body().path("result"); // one operation's status, or a batch's list of them
+        for (JsonNode one : result.isArray() ? result : List.of(result)) {
+            String status = one.path("status").asText("");
+            if (!"completed".equals(status)) {
+                throw new TransientBackendException("backend '" + name + "': Qdrant did not confirm the write to " + c
+                        + " (status '" + status + "')", null);
             }
         }
     }
@@ -718,14 +679,8 @@ public final class QdrantBackend implements Backend {
         ids.forEach(a::add);
         body.put("with_payload", true);
         body.put("with_vector", false);
-        Reply r = call("POST", "/collections/" + c + "/points", body);
-        if (r.status() == 404) {
-            return out;
-        }
-        if (!r.ok()) {
-            throw failure("reading points of " + c, r, -1);
-        }
-        for (JsonNode rec : r.body().path("result")) {
+        for (JsonNode rec : http.expectHeld("POST", "/collections/" + c + "/points", body, "reading points of " + c)
+                .path("result")) {
             JsonNode payload = rec.path("payload");
             if (payload.path("version").canConvertToLong()) {
                 out.put(rec.path("id").asText(), new Held(payload.path("version").asLong(), payload));
@@ -766,30 +721,20 @@ public final class QdrantBackend implements Backend {
         if (offset != null) {
             body.put("offset", offset);
         }
-        Reply r = call("POST", "/collections/" + all.get(index) + "/points/scroll", body);
+        JsonNode result = http.expectHeld("POST", "/collections/" + all.get(index) + "/points/scroll", body,
+                "listing points of " + all.get(index)).path("result");
         List<String> ids = new java.util.ArrayList<>(limit);
-        String next = null;
-        if (r.status() != 404) {
-            if (!r.ok()) {
-                throw failure("listing points of " + all.get(index), r, -1);
+        for (JsonNode p : result.path("points")) {
+            JsonNode payload = p.path("payload");
+            if (!payload.path("deleted").asBoolean(false) && payload.hasNonNull("chunk_id")) {
+                ids.add(payload.get("chunk_id").asText());
             }
-            for (JsonNode p : r.body().path("result").path("points")) {
-                JsonNode payload = p.path("payload");
-                if (!payload.path("deleted").asBoolean(false) && payload.hasNonNull("chunk_id")) {
-                    ids.add(payload.get("chunk_id").asText());
-                }
-            }
-            JsonNode n = r.body().path("result").path("next_page_offset");
-            next = n.isNull() || n.isMissingNode() ? null : n.asText();
         }
+        JsonNode n = result.path("next_page_offset");
+        String next = n.isNull() || n.isMissingNode() ? null : n.asText();
         String token = next != null ? all.get(index) + "|" + next
                 : index + 1 < all.size() ? all.get(index + 1) + "|" : null;
         return new IdPage(ids, token);
-    }
-
-    @Override
-    public boolean verifiable() {
-        return true;
     }
 
     /** The read-back carries no vectors (they are not read back from Qdrant), so verify doesn't compare them. */
@@ -830,73 +775,16 @@ public final class QdrantBackend implements Backend {
     }
 
     @Override
-    public boolean hasHealthProbe() {
-        return true;
-    }
-
-    @Override
-    public String healthProblem() {
-        try {
-            return exists(collection) ? null : "collection " + collection + " does not exist";
-        } catch (BackendException e) {
-            return e.getMessage();
-        }
+    public Optional<String> healthProblem() {
+        return http.probe("/collections/" + collection + "/exists", answer -> answer.path("result").path("exists")
+                .asBoolean(false) ? Optional.empty() : Optional.of("collection " + collection + " does not exist"));
     }
 
     // ---------------------------------------------------------------- HTTP
 
-    private record Reply(int status, JsonNode body, HttpResponse<String> raw) {
-        boolean ok() {
-            return status / 100 == 2;
-        }
-    }
-
-    private Reply call(String method, String path, JsonNode body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path))
-                .timeout(readTimeout)
-                .header("Accept", "application/json");
-        if (apiKey != null) {
-            b.header("api-key", apiKey);
-        }
-        if (body != null) {
-            byte[] bytes;
-            try {
-                bytes = json.writeValueAsBytes(body);
-            } catch (IOException e) {
-                throw new PermanentBackendException("backend '" + name + "': cannot serialise a request", e);
-            }
-            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
-        } else {
-            b.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        HttpResponse<String> response;
-        response = HttpCalls.send(client, b.build(), name);
-        JsonNode parsed;
-        try {
-            parsed = response.body() == null || response.body().isEmpty()
-                    ? json.createObjectNode() : json.readTree(response.body());
-        } catch (IOException notJson) {
-            parsed = json.createObjectNode();
-        }
-        return new Reply(response.statusCode(), parsed == null ? json.createObjectNode() : parsed, response);
-    }
-
-    private BackendException failure(String what, Reply r, int failedIndex) {
-        if (HttpCalls.classify(r.status()) == HttpCalls.Verdict.ALREADY_APPLIED) {
-            // Qdrant's 409 is a clash (a collection that exists), not a version guard: this input is refused
-            return new PermanentBackendException("backend '" + name + "': " + what + " answered HTTP " + r.status()
-                    + error(r), null, failedIndex);
-        }
-        return HttpCalls.refusal(name, what, r.raw(), clock, failedIndex, error(r));
-    }
-
     /** Qdrant's {@code status.error}, without quoted strings (they may quote payload), at most 200 characters. */
     private static String error(Reply r) {
         JsonNode e = r.body().path("status").path("error");
-        if (!e.isTextual()) {
-            return "";
-        }
-        String text = e.asText().replaceAll("\"[^\"]*\"", "\"…\"").replaceAll("'[^']*'", "'…'");
-        return " (" + (text.length() > 200 ? text.substring(0, 200) + "…" : text) + ")";
+        return e.isTextual() ? "(" + HttpCalls.scrub(e.asText()) + ")" : "";
     }
 }

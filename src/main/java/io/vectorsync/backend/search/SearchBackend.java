@@ -6,12 +6,16 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.ChunkJson;
+import io.vectorsync.backend.HealthProbe;
 import io.vectorsync.backend.HttpCalls;
+import io.vectorsync.backend.HttpCalls.Reply;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.BackendBlocks;
@@ -19,18 +23,15 @@ import io.vectorsync.config.VectorsyncProperties;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * {@code mapper_parsing_exception}) is permanent and names the first such item. Error reasons are never
  * copied into messages: the server quotes field values in them.
  */
-public final class SearchBackend implements Backend {
+public final class SearchBackend implements ReadBack, HealthProbe {
 
     /** Which server: the vector field type and index settings differ. */
     public enum Flavor {
@@ -77,8 +78,7 @@ public final class SearchBackend implements Backend {
     private final String index;
     private final int dimension;
     private final String authorization;
-    private final Duration readTimeout;
-    private final HttpClient client;
+    private final HttpCalls http;
     private final ObjectMapper json;
     private final ObjectWriter line;
     private final Clock clock;
@@ -111,8 +111,8 @@ public final class SearchBackend implements Backend {
             this.authorization = null;
         }
         this.dimension = dimension;
-        this.readTimeout = config.readTimeout();
-        this.client = HttpCalls.client(config.connectTimeout());
+        this.http = new HttpCalls(name, base.toString(), config.connectTimeout(), config.readTimeout(), json, clock)
+                .withHeader("Authorization", authorization).withErrorDetail(SearchBackend::errorType);
         this.json = json;
         this.line = json.writer().without(SerializationFeature.INDENT_OUTPUT);
         this.clock = clock;
@@ -150,22 +150,22 @@ public final class SearchBackend implements Backend {
         if (indexReady) {
             return;
         }
-        HttpResponse<String> mapping = send(request("GET", index + "/_mapping", null));
-        if (mapping.statusCode() == 200) {
+        Reply mapping = http.call("GET", index + "/_mapping", null);
+        if (mapping.status() == 200) {
             checkDimension(mapping.body());
             indexReady = true;
             return;
         }
-        if (mapping.statusCode() != 404) {
+        if (mapping.status() != 404) {
             throw refusal("checking index '" + index + "'", mapping);
         }
-        HttpResponse<String> created = send(request("PUT", index, bytes(indexDefinition())));
-        if (created.statusCode() / 100 == 2) {
+        Reply created = http.call("PUT", index, indexDefinition());
+        if (created.ok()) {
             log.info("Backend '{}': created {} index '{}' ({} dimensions, cosine)", name, flavor.type, index, dimension);
             indexReady = true;
             return;
         }
-        if (created.statusCode() == 400 && "resource_already_exists_exception".equals(errorType(created.body()))) {
+        if (created.status() == 400 && "resource_already_exists_exception".equals(errorType(created))) {
             indexReady = true; // another instance created it meanwhile
             return;
         }
@@ -173,8 +173,8 @@ public final class SearchBackend implements Backend {
     }
 
     /** A transient failure as such, any other answer as a configuration problem (not the events' fault). */
-    private RuntimeException refusal(String what, HttpResponse<String> r) {
-        RuntimeException e = failure(what, r);
+    private RuntimeException refusal(String what, Reply r) {
+        RuntimeException e = http.failure(what, r, -1);
         return e instanceof TransientBackendException ? e : new IllegalStateException(e.getMessage());
     }
 
@@ -204,23 +204,20 @@ public final class SearchBackend implements Backend {
         return root;
     }
 
-    private void checkDimension(String body) {
-        try {
-            JsonNode root = json.readTree(body); // keyed by the concrete index (the collection may be an alias)
-            JsonNode first = root.elements().hasNext() ? root.elements().next() : root;
-            JsonNode e = first.path("mappings").path("properties").path("embedding");
-            JsonNode dims = flavor == Flavor.OPENSEARCH ? e.path("dimension") : e.path("dims");
-            if (dims.canConvertToInt() && dims.asInt() != dimension) {
-                throw new IllegalStateException("backend '" + name + "': index '" + index + "' has " + dims.asInt()
-                        + "-dimension embeddings but vectorsync.embedding-dimension is " + dimension);
-            }
-        } catch (IOException unreadable) {
-            log.warn("Backend '{}': the mapping of index '{}' is not readable JSON; not checked", name, index);
+    /** Checks the mapping (keyed by the concrete index: the collection may be an alias); one not JSON is not checked. */
+    private void checkDimension(JsonNode root) {
+        JsonNode first = root.elements().hasNext() ? root.elements().next() : root;
+        JsonNode e = first.path("mappings").path("properties").path("embedding");
+        JsonNode dims = flavor == Flavor.OPENSEARCH ? e.path("dimension") : e.path("dims");
+        if (dims.canConvertToInt() && dims.asInt() != dimension) {
+            throw new IllegalStateException("backend '" + name + "': index '" + index + "' has " + dims.asInt()
+                    + "-dimension embeddings but vectorsync.embedding-dimension is " + dimension);
         }
     }
 
+    /** Not fenced: a bulk write can't be made conditional on a fence; versions guard every document. */
     @Override
-    public void apply(List<Change> changes) {
+    public void apply(List<Change> changes, LeaseFence fence) {
         if (changes.isEmpty()) {
             return;
         }
@@ -230,18 +227,11 @@ public final class SearchBackend implements Backend {
             log.error("Backend '{}': {}", name, misconfigured.getMessage());
             throw new TransientBackendException("backend '" + name + "': index '" + index + "' is not usable", misconfigured);
         }
-        HttpResponse<String> response = send(request("POST", index + "/_bulk", bulkBody(changes))
-                .setHeader("Content-Type", "application/x-ndjson"));
-        int status = response.statusCode();
-        if (status != 200) {
-            throw failure("bulk write of " + changes.size(), response);
+        Reply response = http.call("POST", index + "/_bulk", bulkBody(changes), "application/x-ndjson", Map.of());
+        if (response.status() != 200) {
+            throw http.failure("bulk write of " + changes.size(), response, -1);
         }
-        JsonNode root;
-        try {
-            root = json.readTree(response.body());
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': unreadable bulk answer", e);
-        }
+        JsonNode root = response.json("bulk write of " + changes.size());
         if (!root.path("errors").asBoolean(false)) {
             return;
         }
@@ -319,18 +309,9 @@ public final class SearchBackend implements Backend {
                     + " primary) can't be written to an " + flavor.type + " index", null);
         }
         ObjectNode o = json.createObjectNode();
-        o.put("chunk_id", d.chunkId());
-        if (d.documentId() != null) {
-            o.put("document_id", d.documentId());
-        }
-        if (d.content() != null) {
-            o.put("content", d.content());
-        }
+        ChunkJson.putStoredText(o.put("chunk_id", d.chunkId()), d);
         if (d.embedding() != null) {
-            ArrayNode a = o.putArray("embedding");
-            for (float f : d.embedding()) {
-                a.add(f);
-            }
+            ChunkJson.putFloats(o, "embedding", d.embedding());
         }
         if (d.metadataJson() != null) {
             try {
@@ -353,7 +334,7 @@ public final class SearchBackend implements Backend {
             JsonNode src = doc.path("_source");
             String id = doc.path("_id").asText();
             out.put(id, new StoredChunk(doc.path("_version").asLong(), new ChunkData(id, text(src, "document_id"),
-                    text(src, "content"), floats(src.get("embedding")),
+                    text(src, "content"), ChunkJson.floats(src.path("embedding")),
                     src.hasNonNull("metadata") ? src.get("metadata").toString() : null,
                     Privacy.parse(text(src, "privacy")))));
         }
@@ -376,27 +357,12 @@ public final class SearchBackend implements Backend {
         if (pageToken != null) {
             body.putArray("search_after").add(pageToken);
         }
-        HttpResponse<String> response = send(request("POST", index + "/_search", bytes(body)));
-        if (response.statusCode() == 404) {
-            return new IdPage(List.of(), null);
+        JsonNode answer = http.expectHeld("POST", index + "/_search", body, "listing ids");
+        List<String> ids = new java.util.ArrayList<>(limit);
+        for (JsonNode hit : answer.path("hits").path("hits")) {
+            ids.add(hit.path("sort").path(0).asText());
         }
-        if (response.statusCode() != 200) {
-            throw failure("listing ids", response);
-        }
-        try {
-            List<String> ids = new java.util.ArrayList<>(limit);
-            for (JsonNode hit : json.readTree(response.body()).path("hits").path("hits")) {
-                ids.add(hit.path("sort").path(0).asText());
-            }
-            return new IdPage(ids, ids.size() < limit ? null : ids.get(ids.size() - 1));
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': unreadable search answer", e);
-        }
-    }
-
-    @Override
-    public boolean verifiable() {
-        return true;
+        return new IdPage(ids, ids.size() < limit ? null : ids.get(ids.size() - 1));
     }
 
     @Override
@@ -417,107 +383,28 @@ public final class SearchBackend implements Backend {
         ArrayNode ids = body.putArray("ids");
         chunkIds.forEach(ids::add);
         String path = index + "/_mget" + (sourceIncludes == null ? "" : "?_source_includes=" + sourceIncludes);
-        HttpResponse<String> response = send(request("POST", path, bytes(body)));
-        if (response.statusCode() == 404) {
-            return List.of(); // no index yet: nothing held
-        }
-        if (response.statusCode() != 200) {
-            throw failure("read-back", response);
-        }
-        try {
-            List<JsonNode> live = new java.util.ArrayList<>();
-            for (JsonNode doc : json.readTree(response.body()).path("docs")) {
-                if (doc.path("found").asBoolean(false) && !doc.path("_source").path(DELETED).asBoolean(false)) {
-                    live.add(doc);
-                }
+        List<JsonNode> live = new java.util.ArrayList<>();
+        for (JsonNode doc : http.expectHeld("POST", path, body, "read-back").path("docs")) {
+            if (doc.path("found").asBoolean(false) && !doc.path("_source").path(DELETED).asBoolean(false)) {
+                live.add(doc);
             }
-            return live;
-        } catch (IOException e) {
-            throw new TransientBackendException("backend '" + name + "': unreadable read-back answer", e);
         }
+        return live;
     }
 
     @Override
-    public boolean hasHealthProbe() {
-        return true;
-    }
-
-    @Override
-    public String healthProblem() {
-        try {
-            HttpResponse<String> r = send(request("GET", "_cluster/health/" + index + "?timeout=1s", null));
-            if (r.statusCode() / 100 != 2) {
-                return "cluster health: HTTP " + r.statusCode();
-            }
-            String status = json.readTree(r.body()).path("status").asText("");
-            return "red".equals(status) ? "index '" + index + "' is red" : null;
-        } catch (TransientBackendException e) {
-            return e.getMessage();
-        } catch (IOException e) {
-            return "cluster health: unreadable answer";
-        }
+    public Optional<String> healthProblem() {
+        return http.probe("_cluster/health/" + index + "?timeout=1s",
+                health -> "red".equals(health.path("status").asText("")) ? Optional.of("index '" + index + "' is red")
+                        : Optional.empty());
     }
 
     private static String text(JsonNode o, String field) {
         return o.hasNonNull(field) ? o.get(field).asText() : null;
     }
 
-    private static float[] floats(JsonNode a) {
-        if (a == null || !a.isArray()) {
-            return null;
-        }
-        float[] v = new float[a.size()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = a.get(i).floatValue();
-        }
-        return v;
-    }
-
-    private byte[] bytes(JsonNode n) {
-        try {
-            return line.writeValueAsBytes(n);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private HttpRequest.Builder request(String method, String path, byte[] body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(readTimeout)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
-        if (body != null) {
-            b.header("Content-Type", "application/json");
-        }
-        if (authorization != null) {
-            b.header("Authorization", authorization);
-        }
-        return b;
-    }
-
-    private HttpResponse<String> send(HttpRequest.Builder request) {
-        return HttpCalls.send(client, request.build(), name);
-    }
-
-    /**
-     * The exception for a whole request that failed, by {@link HttpCalls#classify}: 401/403, 408, 429 and
-     * 5xx are transient (with Retry-After), another 4xx (a 409 of a whole request included) refuses the
-     * request without naming an item (the relay splits the batch).
-     */
-    private RuntimeException failure(String what, HttpResponse<String> r) {
-        String type = errorType(r.body());
-        if (HttpCalls.classify(r.statusCode()) == HttpCalls.Verdict.ALREADY_APPLIED) {
-            return new PermanentBackendException("backend '" + name + "': " + what + " answered HTTP "
-                    + r.statusCode() + (type == null ? "" : " " + type), null);
-        }
-        return HttpCalls.refusal(name, what, r, clock, -1, type);
-    }
-
-    private String errorType(String body) {
-        try {
-            JsonNode type = json.readTree(body).path("error").path("type");
-            return type.isTextual() ? type.asText().toLowerCase(Locale.ROOT) : null;
-        } catch (IOException | RuntimeException notJson) {
-            return null;
-        }
+    private static String errorType(Reply r) {
+        JsonNode type = r.body().path("error").path("type");
+        return type.isTextual() ? type.asText().toLowerCase(Locale.ROOT) : "";
     }
 }

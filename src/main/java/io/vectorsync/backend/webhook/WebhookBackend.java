@@ -14,15 +14,10 @@ import io.vectorsync.config.BackendBlocks;
 import io.vectorsync.config.VectorsyncProperties;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -47,24 +42,21 @@ public final class WebhookBackend implements Backend {
     static final String PARTITION_HEADER = "Vectorsync-Lease-Partition";
 
     private final String name;
-    private final URI url;
     private final byte[] secret;
-    private final Duration readTimeout;
-    private final HttpClient client;
+    private final HttpCalls http;
     private final ObjectMapper json;
     private final Clock clock;
 
     public WebhookBackend(String name, VectorsyncProperties.Backend config, ObjectMapper json, Clock clock) {
         this.name = name;
         BackendBlocks.Webhook webhook = config.webhook();
-        this.url = HttpCalls.serverUrl(webhook.url(), null, name + ".webhook", "webhook");
+        URI url = HttpCalls.serverUrl(webhook.url(), null, name + ".webhook", "webhook");
         if (webhook.secret() == null || webhook.secret().length() < 16) {
             throw new IllegalStateException("vectorsync.backends." + name
                     + ".webhook.secret must be at least 16 characters (it signs every request with HMAC-SHA256)");
         }
         this.secret = webhook.secret().getBytes(StandardCharsets.UTF_8);
-        this.readTimeout = config.readTimeout();
-        this.client = HttpCalls.client(config.connectTimeout());
+        this.http = new HttpCalls(name, url.toString(), config.connectTimeout(), config.readTimeout(), json, clock);
         this.json = json;
         this.clock = clock;
     }
@@ -72,11 +64,6 @@ public final class WebhookBackend implements Backend {
     @Override
     public String name() {
         return name;
-    }
-
-    @Override
-    public void apply(List<Change> changes) {
-        send(changes, null);
     }
 
     /**
@@ -92,48 +79,32 @@ public final class WebhookBackend implements Backend {
         send(changes, fence);
     }
 
-    @Override
-    public void apply(List<Change> changes, long fence) {
-        send(changes, LeaseFence.of(fence));
-    }
-
     private void send(List<Change> changes, LeaseFence fence) {
         if (changes.isEmpty()) {
             return;
         }
         byte[] body = body(changes, fence);
         long t = clock.instant().getEpochSecond();
-        HttpRequest.Builder b = HttpRequest.newBuilder(url)
-                .timeout(readTimeout)
-                .header("Content-Type", "application/json")
-                .header("Idempotency-Key", batchKey(changes))
-                .header(SIGNATURE_HEADER, "t=" + t + ",v1=" + sign(t, body));
-        if (fence != null) {
-            b.header(EPOCH_HEADER, Long.toString(fence.epoch()))
-                    .header(PARTITION_HEADER, Integer.toString(fence.partition()));
-        }
-        HttpRequest request = b.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        HttpResponse<String> response;
-        response = HttpCalls.send(client, request, name);
-        int status = response.statusCode();
-        HttpCalls.Verdict verdict = HttpCalls.classify(status);
-        if (verdict == HttpCalls.Verdict.APPLIED || verdict == HttpCalls.Verdict.ALREADY_APPLIED) {
+        HttpCalls.Reply r = http.call("POST", "", body, "application/json", Map.of(
+                "Idempotency-Key", batchKey(changes),
+                SIGNATURE_HEADER, "t=" + t + ",v1=" + sign(t, body),
+                EPOCH_HEADER, Long.toString(fence.epoch()),
+                PARTITION_HEADER, Integer.toString(fence.partition())));
+        if (r.ok() || r.verdict() == HttpCalls.Verdict.ALREADY_APPLIED) {
             return;
         }
-        if (status == 404 && changes.stream().allMatch(c -> c.op() == Change.Op.DELETE)) {
+        if (r.status() == 404 && changes.stream().allMatch(c -> c.op() == Change.Op.DELETE)) {
             return; // deleting what the receiver does not have
         }
-        throw HttpCalls.refusal(name, "the receiver", response, clock,
-                verdict == HttpCalls.Verdict.PERMANENT ? failedIndex(response, changes.size()) : -1, null);
+        boolean refused = r.verdict() == HttpCalls.Verdict.PERMANENT;
+        throw http.failure("the receiver", r, refused ? failedIndex(r, changes.size()) : -1);
     }
 
     private byte[] body(List<Change> changes, LeaseFence fence) {
         ObjectNode root = json.createObjectNode();
         root.put("backend", name);
-        if (fence != null) {
-            root.put("partition", fence.partition());
-            root.put("leaseEpoch", fence.epoch());
-        }
+        root.put("partition", fence.partition());
+        root.put("leaseEpoch", fence.epoch());
         ArrayNode events = root.putArray("events");
         for (Change c : changes) {
             ObjectNode e = events.addObject();
@@ -176,21 +147,9 @@ public final class WebhookBackend implements Backend {
         }
     }
 
-    private int failedIndex(HttpResponse<String> r, int size) {
-        try {
-            JsonNode n = json.readTree(r.body());
-            if (n != null && n.has("failedIndex") && n.get("failedIndex").canConvertToInt()) {
-                int i = n.get("failedIndex").asInt();
-                return i >= 0 && i < size ? i : -1;
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // not JSON: the relay splits the batch to find the refused change
-        }
-        return -1;
-    }
-
-    @Override
-    public Map<String, io.vectorsync.backend.StoredChunk> readBack(Collection<String> chunkIds) {
-        throw new UnsupportedOperationException("a webhook receiver cannot be read back");
+    /** The refused change a receiver names ({@code {"failedIndex": n}}), or -1: the relay splits the batch. */
+    private static int failedIndex(HttpCalls.Reply r, int size) {
+        JsonNode i = r.body().path("failedIndex");
+        return i.canConvertToInt() && i.asInt() >= 0 && i.asInt() < size ? i.asInt() : -1;
     }
 }

@@ -9,6 +9,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.TransientBackendException;
@@ -79,6 +80,8 @@ class ChromaBackendTest {
             String name = json.readTree(raw).path("name").asText();
             body = "{\"id\":\"" + (name.endsWith("__tombstones") ? "tomb" : "recs") + "\",\"name\":\"" + name
                     + "\",\"dimension\":null,\"configuration_json\":{\"hnsw\":{\"space\":\"cosine\"}}}";
+        } else if ("GET".equals(ex.getRequestMethod()) && path.matches(".*/collections/[^/]+")) {
+            body = "{\"id\":\"recs\",\"metadata\":{}}"; // the fence check reads the records collection
         } else if (path.endsWith("/get")) {
             body = "{\"ids\":[],\"metadatas\":[]}";
         } else if (path.endsWith("/add")) {
@@ -116,7 +119,7 @@ class ChromaBackendTest {
         addStatus = 503;
         addBody = "{\"error\":\"InternalError\",\"message\":\"busy\"}";
         retryAfter = "7";
-        assertThatThrownBy(() -> backend().apply(List.of(upsert("a", "x"))))
+        assertThatThrownBy(() -> backend().apply(List.of(upsert("a", "x")), LeaseFence.of(1)))
                 .isInstanceOfSatisfying(TransientBackendException.class, e -> {
                     assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(7));
                     assertThat(e.unreachable()).isFalse();
@@ -127,14 +130,14 @@ class ChromaBackendTest {
     void tooManyRequestsIsTransient() {
         addStatus = 429;
         addBody = "{\"error\":\"RateLimited\",\"message\":\"slow down\"}";
-        assertThatThrownBy(() -> backend().apply(List.of(upsert("a", "x"))))
+        assertThatThrownBy(() -> backend().apply(List.of(upsert("a", "x")), LeaseFence.of(1)))
                 .isInstanceOf(TransientBackendException.class);
     }
 
     @Test
     void noAnswerWithinTheReadTimeoutIsTransientButNotUnreachable() {
         stall = true;
-        assertThatThrownBy(() -> backend("read-timeout", "300ms").apply(List.of(upsert("a", "x"))))
+        assertThatThrownBy(() -> backend("read-timeout", "300ms").apply(List.of(upsert("a", "x")), LeaseFence.of(1)))
                 .isInstanceOfSatisfying(TransientBackendException.class, e -> assertThat(e.unreachable()).isFalse())
                 .hasMessageContaining("no answer within");
     }
@@ -148,7 +151,7 @@ class ChromaBackendTest {
         failOnlyWith = "d";
         List<Change> batch = List.of(upsert("a", "x"), upsert("b", "x"), upsert("c", "x"), upsert("d", "x"));
         ChromaBackend b = backend();
-        assertThatThrownBy(() -> b.apply(batch))
+        assertThatThrownBy(() -> b.apply(batch, LeaseFence.of(1)))
                 .isInstanceOfSatisfying(PermanentBackendException.class, e -> {
                     assertThat(e.failedIndex()).as("item 1 of the second request").isEqualTo(3);
                     assertThat(e.getMessage()).contains("HTTP 422", "metadatas[1]").doesNotContain("secret value");
@@ -157,7 +160,7 @@ class ChromaBackendTest {
         addStatus = 201;
         addBody = "{}";
         adds.clear();
-        b.apply(batch);
+        b.apply(batch, LeaseFence.of(1));
         assertThat(adds).hasSize(2);
         assertThat(adds.get(0).path("ids")).hasSize(2);
         assertThat(adds.get(1).path("ids")).hasSize(2);
@@ -165,10 +168,10 @@ class ChromaBackendTest {
 
     @Test
     void theApiKeyTravelsInTheChromaTokenHeader() {
-        backend("chroma.api-key", "s3cr3t-token").apply(List.of(upsert("a", "x")));
+        backend("chroma.api-key", "s3cr3t-token").apply(List.of(upsert("a", "x")), LeaseFence.of(1));
         assertThat(tokens).isNotEmpty().containsOnly("s3cr3t-token");
         tokens.clear();
-        backend().apply(List.of(upsert("a", "x")));
+        backend().apply(List.of(upsert("a", "x")), LeaseFence.of(1));
         assertThat(tokens).isNotEmpty().containsOnly("null");
     }
 
@@ -177,12 +180,12 @@ class ChromaBackendTest {
         ChromaBackend down = new ChromaBackend("chunks", BackendConfigs.of("type", "chroma",
                 "chroma.url", "http://127.0.0.1:1", "connect-timeout", "1s"), 2, json, Clock.systemUTC());
         down.bootstrap(); // logs a warning, does not throw
-        assertThat(down.healthProblem()).contains("connection refused");
+        assertThat(down.healthProblem()).hasValueSatisfying(p -> assertThat(p).contains("connection refused"));
 
         ChromaBackend b = backend();
         b.bootstrap();
-        b.apply(List.of(upsert("a", "x")));
-        b.apply(List.of(upsert("b", "x")));
+        b.apply(List.of(upsert("a", "x")), LeaseFence.of(1));
+        b.apply(List.of(upsert("b", "x")), LeaseFence.of(1));
         assertThat(paths.stream().filter(p -> p.endsWith("/collections"))).hasSize(2);
         assertThat(paths).contains("POST /api/v2/tenants/default_tenant/databases/default_database/collections/recs/add");
     }

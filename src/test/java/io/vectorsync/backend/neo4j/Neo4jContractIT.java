@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendContract;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.support.BackendConfigs;
 import io.vectorsync.support.Neo4jServer;
@@ -59,7 +60,7 @@ class Neo4jContractIT extends BackendContract {
         try {
             assertThatThrownBy(broken::bootstrap).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("vectorsync.backends.broken").hasMessageContaining("memory_id");
-            assertThatThrownBy(() -> broken.apply(List.of(upsert("a", 1, "x"))))
+            assertThatThrownBy(() -> broken.apply(List.of(upsert("a", 1, "x")), LeaseFence.of(1)))
                     .isInstanceOfSatisfying(TransientBackendException.class, e -> assertThat(e.unreachable()).isTrue());
         } finally {
             broken.close();

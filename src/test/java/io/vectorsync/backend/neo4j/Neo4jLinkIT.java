@@ -7,6 +7,7 @@ import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChangesDeferredException;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Link;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.support.BackendConfigs;
@@ -91,7 +92,7 @@ class Neo4jLinkIT {
 
     @Test
     void aLinkCreatesMissingEndpointsWithJustTheirIdAndTheirChunksFillThemLater() {
-        backend.apply(List.of(link("a", "CITES", "b", 1, "{\"weight\":0.5,\"tags\":[\"x\",\"y\"],\"meta\":{\"k\":1}}")));
+        backend.apply(List.of(link("a", "CITES", "b", 1, "{\"weight\":0.5,\"tags\":[\"x\",\"y\"],\"meta\":{\"k\":1}}")), LeaseFence.of(1));
         assertThat(edgeNames()).containsExactly("a CITES b");
         Map<String, Object> props = edges().get(0).get("props").asMap();
         assertThat(props).containsEntry("version", 1L).containsEntry("weight", 0.5)
@@ -100,19 +101,19 @@ class Neo4jLinkIT {
         assertThat(node("b")).containsOnlyKeys("memory_id");
         assertThat(backend.readBack(List.of(id("a"), id("b")))).as("a bare endpoint is not a chunk yet").isEmpty();
 
-        backend.apply(List.of(upsert("a", 3)));
+        backend.apply(List.of(upsert("a", 3)), LeaseFence.of(1));
         assertThat(backend.readBack(List.of(id("a"))).get(id("a")).version()).isEqualTo(3);
         assertThat(edgeNames()).as("the chunk's upsert keeps its relationships").containsExactly("a CITES b");
     }
 
     @Test
     void anOlderLinkVersionIsIgnoredAndANewerOneReplacesTheProperties() {
-        backend.apply(List.of(link("a", "CITES", "b", 2, "{\"w\":2,\"old\":true}")));
-        backend.apply(List.of(link("a", "CITES", "b", 1, "{\"w\":1}")));
-        backend.apply(List.of(link("a", "CITES", "b", 2, "{\"w\":2,\"old\":true}")));
+        backend.apply(List.of(link("a", "CITES", "b", 2, "{\"w\":2,\"old\":true}")), LeaseFence.of(1));
+        backend.apply(List.of(link("a", "CITES", "b", 1, "{\"w\":1}")), LeaseFence.of(1));
+        backend.apply(List.of(link("a", "CITES", "b", 2, "{\"w\":2,\"old\":true}")), LeaseFence.of(1));
         assertThat(edges()).hasSize(1);
         assertThat(edges().get(0).get("props").asMap()).containsEntry("w", 2L).containsEntry("version", 2L);
-        backend.apply(List.of(link("a", "CITES", "b", 3, "{\"w\":3}")));
+        backend.apply(List.of(link("a", "CITES", "b", 3, "{\"w\":3}")), LeaseFence.of(1));
         assertThat(edges().get(0).get("props").asMap()).as("a full replace, never a merge")
                 .containsOnly(Map.entry("w", 3L), Map.entry("version", 3L));
     }
@@ -120,26 +121,26 @@ class Neo4jLinkIT {
     @Test
     void anUnlinkRemovesOnlyThatEdgeAndAnOlderLinkStaysRemoved() {
         backend.apply(List.of(link("a", "CITES", "b", 1, "{}"), link("a", "CITES", "c", 1, "{}"),
-                link("a", "MENTIONS", "b", 1, "{}"), link("b", "CITES", "a", 1, "{}")));
-        backend.apply(List.of(unlink("a", "CITES", "b", 2)));
+                link("a", "MENTIONS", "b", 1, "{}"), link("b", "CITES", "a", 1, "{}")), LeaseFence.of(1));
+        backend.apply(List.of(unlink("a", "CITES", "b", 2)), LeaseFence.of(1));
         assertThat(edgeNames()).containsExactly("a CITES c", "a MENTIONS b", "b CITES a");
         assertThat(node("a")).as("the endpoints stay").isNotNull();
         assertThat(node("b")).isNotNull();
 
-        backend.apply(List.of(link("a", "CITES", "b", 1, "{}")));
+        backend.apply(List.of(link("a", "CITES", "b", 1, "{}")), LeaseFence.of(1));
         assertThat(edgeNames()).as("an older LINK after the UNLINK").doesNotContain("a CITES b");
-        backend.apply(List.of(unlink("a", "CITES", "x", 1)));
+        backend.apply(List.of(unlink("a", "CITES", "x", 1)), LeaseFence.of(1));
         assertThat(node("x")).as("unlinking a missing edge creates nothing").isNull();
-        backend.apply(List.of(link("a", "CITES", "b", 3, "{}")));
+        backend.apply(List.of(link("a", "CITES", "b", 3, "{}")), LeaseFence.of(1));
         assertThat(edgeNames()).contains("a CITES b");
     }
 
     @Test
     void deletingANodeRemovesItsRelationshipsAndABatchIsAppliedInOrder() {
         backend.apply(List.of(upsert("a", 1), upsert("b", 1), link("a", "CITES", "b", 1, "{}"),
-                link("c", "CITES", "a", 1, "{}"), link("b", "CITES", "c", 1, "{}")));
+                link("c", "CITES", "a", 1, "{}"), link("b", "CITES", "c", 1, "{}")), LeaseFence.of(1));
         assertThat(edgeNames()).containsExactly("a CITES b", "b CITES c", "c CITES a");
-        backend.apply(List.of(Change.delete(id("a"), 2)));
+        backend.apply(List.of(Change.delete(id("a"), 2)), LeaseFence.of(1));
         assertThat(node("a")).isNull();
         assertThat(edgeNames()).containsExactly("b CITES c");
         assertThat(backend.readBack(List.of(id("b"))).get(id("b")).version()).as("the other endpoint stays")
@@ -149,29 +150,29 @@ class Neo4jLinkIT {
         // waits for e (deferred, written when e exists), the rest of the batch is written.
         List<Change> batch = List.of(link("b", "CITES", "d", 1, "{}"), Change.delete(id("d"), 1),
                 Change.delete(id("e"), 1), link("b", "CITES", "e", 1, "{}"), upsert("f", 1));
-        assertThatThrownBy(() -> backend.apply(batch)).isInstanceOfSatisfying(ChangesDeferredException.class,
+        assertThatThrownBy(() -> backend.apply(batch, LeaseFence.of(1))).isInstanceOfSatisfying(ChangesDeferredException.class,
                 e -> assertThat(e.deferred()).containsExactly(3));
         assertThat(edgeNames()).containsExactly("b CITES c");
         assertThat(node("d")).isNull();
         assertThat(node("e")).as("a LINK never creates an endpoint that has a tombstone").isNull();
         assertThat(node("f")).isNotNull();
 
-        backend.apply(List.of(upsert("e", 2)));
-        backend.apply(List.of(link("b", "CITES", "e", 1, "{}")));
+        backend.apply(List.of(upsert("e", 2)), LeaseFence.of(1));
+        backend.apply(List.of(link("b", "CITES", "e", 1, "{}")), LeaseFence.of(1));
         assertThat(edgeNames()).as("once the chunk exists again").containsExactly("b CITES c", "b CITES e");
     }
 
     @Test
     void endpointsThatOnlyALinkCreatedGoWhenTheirLastRelationshipGoes() {
         backend.apply(List.of(upsert("a", 1), link("a", "CITES", "x", 1, "{}"), link("a", "CITES", "y", 1, "{}"),
-                link("z", "CITES", "y", 1, "{}")));
+                link("z", "CITES", "y", 1, "{}")), LeaseFence.of(1));
         assertThat(node("x")).containsOnlyKeys("memory_id");
-        backend.apply(List.of(unlink("a", "CITES", "x", 2)));
+        backend.apply(List.of(unlink("a", "CITES", "x", 2)), LeaseFence.of(1));
         assertThat(node("x")).as("the stub held only that edge").isNull();
-        backend.apply(List.of(Change.delete(id("a"), 2)));
+        backend.apply(List.of(Change.delete(id("a"), 2)), LeaseFence.of(1));
         assertThat(node("y")).as("still the endpoint of z's link").isNotNull();
         assertThat(edgeNames()).containsExactly("z CITES y");
-        backend.apply(List.of(Change.delete(id("z"), 1)));
+        backend.apply(List.of(Change.delete(id("z"), 1)), LeaseFence.of(1));
         assertThat(node("y")).as("its last relationship went with z").isNull();
         assertThat(node("z")).isNull();
     }
@@ -181,14 +182,14 @@ class Neo4jLinkIT {
         Neo4jBackend fenced = new Neo4jBackend("fenced", BackendConfigs.of("type", "neo4j",
                 "neo4j.url", Neo4jServer.boltUrl(), "neo4j.label", "FencedChunk"), 4);
         try {
-            fenced.apply(List.of(Change.delete(id("f"), 1)), 5);
-            fenced.apply(List.of(Change.delete(id("f"), 2)), 5);
-            assertThatThrownBy(() -> fenced.apply(List.of(Change.delete(id("g"), 1)), 4))
+            fenced.apply(List.of(Change.delete(id("f"), 1)), LeaseFence.of(5));
+            fenced.apply(List.of(Change.delete(id("f"), 2)), LeaseFence.of(5));
+            assertThatThrownBy(() -> fenced.apply(List.of(Change.delete(id("g"), 1)), LeaseFence.of(4)))
                     .isInstanceOf(BackendFencedException.class);
             assertThat(driver.executableQuery("MATCH (t:VectorsyncTombstone_FencedChunk {memory_id: $id}) RETURN t")
                     .withParameters(Map.of("id", id("g"))).execute().records()).as("the refused batch rolled back")
                     .isEmpty();
-            fenced.apply(List.of(Change.delete(id("g"), 1)), 6);
+            fenced.apply(List.of(Change.delete(id("g"), 1)), LeaseFence.of(6));
         } finally {
             fenced.close();
         }

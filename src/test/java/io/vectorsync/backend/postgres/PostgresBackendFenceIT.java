@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vectorsync.backend.BackendFencedException;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.support.BackendConfigs;
 import io.vectorsync.support.TestDatabases;
@@ -42,32 +43,32 @@ class PostgresBackendFenceIT {
 
     @Test
     void aWriteOfAnOlderLeaseEpochIsRefusedOnceANewerEpochHasWritten() {
-        backend.apply(List.of(upsert("x", 1), upsert("y", 1)), 1);
-        backend.apply(List.of(Change.delete("x", 2)), 2);
+        backend.apply(List.of(upsert("x", 1), upsert("y", 1)), LeaseFence.of(1));
+        backend.apply(List.of(Change.delete("x", 2)), LeaseFence.of(2));
 
-        assertThatThrownBy(() -> backend.apply(List.of(upsert("x", 1), upsert("z", 1)), 1))
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("x", 1), upsert("z", 1)), LeaseFence.of(1)))
                 .isInstanceOf(BackendFencedException.class)
                 .hasMessageContaining("VSYNC-RELAY-FENCED")
                 .hasMessageContaining("epoch 2");
         assertThat(versions()).as("nothing of the stale write landed").containsOnly(Map.entry("y", 1L));
 
-        backend.apply(List.of(upsert("x", 3)), 2);
-        backend.apply(List.of(upsert("y", 2)), 3);
+        backend.apply(List.of(upsert("x", 3)), LeaseFence.of(2));
+        backend.apply(List.of(upsert("y", 2)), LeaseFence.of(3));
         assertThat(versions()).containsOnly(Map.entry("x", 3L), Map.entry("y", 2L));
-        assertThatThrownBy(() -> backend.apply(List.of(Change.delete("y", 3)), 2))
+        assertThatThrownBy(() -> backend.apply(List.of(Change.delete("y", 3)), LeaseFence.of(2)))
                 .isInstanceOf(BackendFencedException.class);
         assertThat(versions()).containsOnly(Map.entry("x", 3L), Map.entry("y", 2L));
     }
 
     @Test
     void aDeleteLeavesATombstoneSoAnOlderUpsertArrivingLaterCannotResurrectTheChunk() {
-        backend.apply(List.of(upsert("x", 1)), 1);
-        backend.apply(List.of(Change.delete("x", 3)), 1);
-        backend.apply(List.of(upsert("x", 2), upsert("y", 1)), 1);
+        backend.apply(List.of(upsert("x", 1)), LeaseFence.of(1));
+        backend.apply(List.of(Change.delete("x", 3)), LeaseFence.of(1));
+        backend.apply(List.of(upsert("x", 2), upsert("y", 1)), LeaseFence.of(1));
         assertThat(versions()).as("the older upsert is refused, the other lands").containsOnly(Map.entry("y", 1L));
-        backend.apply(List.of(upsert("x", 3)), 1);
+        backend.apply(List.of(upsert("x", 3)), LeaseFence.of(1));
         assertThat(versions()).as("the delete's own version can't come back either").doesNotContainKey("x");
-        backend.apply(List.of(upsert("x", 4)), 1);
+        backend.apply(List.of(upsert("x", 4)), LeaseFence.of(1));
         assertThat(versions()).containsEntry("x", 4L);
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendContract;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.support.BackendConfigs;
 import io.vectorsync.support.TestDatabases;
 import java.sql.Connection;
@@ -55,8 +56,8 @@ class PostgresContractIT extends BackendContract {
     @Test
     void aReplayedEventIsRecognisedByItsIdempotencyKeyAndAcknowledged() throws Exception {
         long before = backend.duplicatesAcknowledged();
-        backend.apply(List.of(upsert("dup", 1, "once")));
-        backend.apply(List.of(upsert("dup", 1, "once"), upsert("fresh", 1, "new")));
+        backend.apply(List.of(upsert("dup", 1, "once")), LeaseFence.of(1));
+        backend.apply(List.of(upsert("dup", 1, "once"), upsert("fresh", 1, "new")), LeaseFence.of(1));
         assertThat(backend.duplicatesAcknowledged() - before).isEqualTo(1);
         try (Connection c = TestDatabases.connect(database);
                 ResultSet rs = c.createStatement().executeQuery(

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.StoredChunk;
@@ -83,7 +84,7 @@ class QdrantBackendIT {
         assertThat(qdrant.collectionNames()).isEmpty();
 
         qdrant.failNext(0, 503, null);
-        backend.apply(List.of(upsert("a", 1, "{}")));
+        backend.apply(List.of(upsert("a", 1, "{}")), LeaseFence.of(1));
 
         assertThat(qdrant.collectionNames()).contains("memories", "memories-tombstones");
         assertThat(backend.readBack(List.of("a"))).containsKey("a");
@@ -112,13 +113,13 @@ class QdrantBackendIT {
         qdrant.failNext(0, 503, null);
         qdrant.version("1.15.5");
 
-        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1, "{}"))))
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1, "{}")), LeaseFence.of(1)))
                 .isInstanceOf(TransientBackendException.class)
                 .hasMessageContaining("VSYNC-BACKEND-VERSION");
         assertThat(qdrant.collectionNames()).isEmpty();
 
         qdrant.version("1.16.0");
-        backend.apply(List.of(upsert("a", 1, "{}")));
+        backend.apply(List.of(upsert("a", 1, "{}")), LeaseFence.of(1));
         assertThat(backend.readBack(List.of("a"))).containsKey("a");
         assertThat(qdrant.violations()).isEmpty();
     }
@@ -127,7 +128,7 @@ class QdrantBackendIT {
     void storedVectorsAreNormalisedByQdrantSoReadBackReturnsNoEmbedding() {
         QdrantBackend backend = backend();
         backend.bootstrap();
-        backend.apply(List.of(upsert("a", 1, "{\"k\":1}")));
+        backend.apply(List.of(upsert("a", 1, "{\"k\":1}")), LeaseFence.of(1));
 
         assertThat(qdrant.point("memories", PointIds.of("a")).vector()).containsExactly(0.6f, 0f, 0.8f, 0f);
         StoredChunk s = backend.readBack(List.of("a")).get("a");
@@ -149,7 +150,7 @@ class QdrantBackendIT {
         backend.apply(List.of(
                 upsert("e", 1, "{\"memory_type\":\"Episodic Memory\"}"),
                 upsert("s", 1, "{\"memory_type\":\"semantic\"}"),
-                upsert("plain", 1, "{\"lang\":\"en\"}")));
+                upsert("plain", 1, "{\"lang\":\"en\"}")), LeaseFence.of(1));
 
         assertThat(qdrant.collectionNames()).containsExactlyInAnyOrder("mem", "mem-tombstones", "mem-collections",
                 "mem_episodic_memory", "mem_semantic");
@@ -160,8 +161,8 @@ class QdrantBackendIT {
         assertThat(qdrant.point("mem", PointIds.of("plain"))).isNotNull();
 
         // The chunk's value changes: it moves, and an older upsert can't bring back the old copy.
-        backend.apply(List.of(upsert("e", 2, "{\"memory_type\":\"semantic\"}")));
-        backend.apply(List.of(upsert("e", 1, "{\"memory_type\":\"Episodic Memory\"}")));
+        backend.apply(List.of(upsert("e", 2, "{\"memory_type\":\"semantic\"}")), LeaseFence.of(1));
+        backend.apply(List.of(upsert("e", 1, "{\"memory_type\":\"Episodic Memory\"}")), LeaseFence.of(1));
         assertThat(qdrant.point("mem_episodic_memory", PointIds.of("e"))).isNull();
         assertThat(qdrant.point("mem_semantic", PointIds.of("e")).payload().get("version").asLong()).isEqualTo(2);
 
@@ -169,9 +170,9 @@ class QdrantBackendIT {
         QdrantBackend restarted = backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type");
         restarted.bootstrap();
         assertThat(restarted.readBack(List.of("e", "s", "plain"))).containsOnlyKeys("e", "s", "plain");
-        restarted.apply(List.of(Change.delete("e", 3), Change.delete("s", 2)));
+        restarted.apply(List.of(Change.delete("e", 3), Change.delete("s", 2)), LeaseFence.of(1));
         assertThat(restarted.readBack(List.of("e", "s", "plain"))).containsOnlyKeys("plain");
-        restarted.apply(List.of(upsert("s", 1, "{\"memory_type\":\"semantic\"}")));
+        restarted.apply(List.of(upsert("s", 1, "{\"memory_type\":\"semantic\"}")), LeaseFence.of(1));
         assertThat(restarted.readBack(List.of("s"))).as("deleted stays deleted").isEmpty();
         assertThat(qdrant.violations()).isEmpty();
     }
@@ -187,19 +188,19 @@ class QdrantBackendIT {
         // The first holder creates two value collections...
         first.apply(List.of(upsert("gone", 1, "{\"memory_type\":\"episodic\"}"),
                 upsert("moving", 1, "{\"memory_type\":\"semantic\"}"),
-                upsert("hidden", 1, "{\"memory_type\":\"semantic\"}")));
+                upsert("hidden", 1, "{\"memory_type\":\"semantic\"}")), LeaseFence.of(1));
         assertThat(qdrant.point("mem_episodic", PointIds.of("gone"))).isNotNull();
 
         // ...then the lease passes to the second: its delete, move and LOCAL_ONLY downgrade (a delete) reach them.
         second.apply(List.of(Change.delete("gone", 2), upsert("moving", 2, "{\"memory_type\":\"procedural\"}"),
-                Change.delete("hidden", 2)));
+                Change.delete("hidden", 2)), LeaseFence.of(1));
         assertThat(qdrant.point("mem_episodic", PointIds.of("gone"))).as("deleted by the next holder").isNull();
         assertThat(qdrant.point("mem_semantic", PointIds.of("hidden"))).as("downgraded to LOCAL_ONLY").isNull();
         assertThat(qdrant.point("mem_semantic", PointIds.of("moving"))).as("moved away by the next holder").isNull();
         assertThat(qdrant.point("mem_procedural", PointIds.of("moving"))).isNotNull();
 
         // And back: the first finds the collection the second created.
-        first.apply(List.of(Change.delete("moving", 3)));
+        first.apply(List.of(Change.delete("moving", 3)), LeaseFence.of(1));
         assertThat(qdrant.point("mem_procedural", PointIds.of("moving"))).isNull();
         assertThat(second.readBack(List.of("gone", "moving", "hidden"))).isEmpty();
         assertThat(qdrant.violations()).isEmpty();
@@ -211,12 +212,12 @@ class QdrantBackendIT {
         QdrantBackend other = new QdrantBackend("other", BackendConfigs.of("type", "qdrant", "qdrant.url", qdrant.url(),
                 "qdrant.collection", "mem_other"), DIM, JSON, Clock.systemUTC());
         other.bootstrap();
-        other.apply(List.of(upsert("x", 1, "{}"), upsert("y", 5, "{\"memory_type\":\"other\"}")));
+        other.apply(List.of(upsert("x", 1, "{}"), upsert("y", 5, "{\"memory_type\":\"other\"}")), LeaseFence.of(1));
 
         QdrantBackend ours = backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type");
         ours.bootstrap();
-        ours.apply(List.of(upsert("x", 1, "{}"), upsert("y", 1, "{\"memory_type\":\"episodic\"}")));
-        ours.apply(List.of(Change.delete("x", 2), upsert("y", 2, "{\"memory_type\":\"semantic\"}")));
+        ours.apply(List.of(upsert("x", 1, "{}"), upsert("y", 1, "{\"memory_type\":\"episodic\"}")), LeaseFence.of(1));
+        ours.apply(List.of(Change.delete("x", 2), upsert("y", 2, "{\"memory_type\":\"semantic\"}")), LeaseFence.of(1));
 
         assertThat(qdrant.point("mem_other", PointIds.of("x"))).as("another backend's delete target").isNotNull();
         assertThat(qdrant.point("mem_other", PointIds.of("y")).payload().get("version").asLong())
@@ -233,7 +234,7 @@ class QdrantBackendIT {
         assertThat(listed).as("verify lists only our collections").containsExactly("y");
 
         // A value whose collection name is taken by another backend is refused, not written into it.
-        assertThatThrownBy(() -> ours.apply(List.of(upsert("z", 1, "{\"memory_type\":\"other\"}"))))
+        assertThatThrownBy(() -> ours.apply(List.of(upsert("z", 1, "{\"memory_type\":\"other\"}")), LeaseFence.of(1)))
                 .isInstanceOf(PermanentBackendException.class).hasMessageContaining("VSYNC-QDRANT-COLLECTION-TAKEN");
         assertThat(qdrant.point("mem_other", PointIds.of("z"))).isNull();
         assertThat(qdrant.violations()).isEmpty();
@@ -246,12 +247,12 @@ class QdrantBackendIT {
         legacyValueCollection(http);
         QdrantBackend other = new QdrantBackend("other", BackendConfigs.of("type", "qdrant", "qdrant.url", qdrant.url(),
                 "qdrant.collection", "mem_other"), DIM, JSON, Clock.systemUTC());
-        other.apply(List.of(upsert("old", 1, "{}")));
+        other.apply(List.of(upsert("old", 1, "{}")), LeaseFence.of(1));
 
         QdrantBackend ours = backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type");
         ours.bootstrap();
         assertThat(ours.readBack(List.of("old"))).containsOnlyKeys("old");
-        ours.apply(List.of(Change.delete("old", 2)));
+        ours.apply(List.of(Change.delete("old", 2)), LeaseFence.of(1));
         assertThat(qdrant.point("mem_legacy", PointIds.of("old"))).as("registered, so the delete reaches it").isNull();
         assertThat(qdrant.point("mem_other", PointIds.of("old"))).as("another backend's, never registered").isNotNull();
 
@@ -261,7 +262,7 @@ class QdrantBackendIT {
                 .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"vectors\":{\"size\":4,\"distance\":\"Cosine\"}}"))
                 .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
         backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type").bootstrap();
-        assertThatThrownBy(() -> ours.apply(List.of(upsert("n", 1, "{\"memory_type\":\"later\"}"))))
+        assertThatThrownBy(() -> ours.apply(List.of(upsert("n", 1, "{\"memory_type\":\"later\"}")), LeaseFence.of(1)))
                 .hasMessageContaining("VSYNC-QDRANT-COLLECTION-TAKEN");
         assertThat(qdrant.violations()).isEmpty();
     }
@@ -273,16 +274,16 @@ class QdrantBackendIT {
         // Another backend whose collection is named like one of our value collections, with a value collection.
         QdrantBackend eu = new QdrantBackend("eu", BackendConfigs.of("type", "qdrant", "qdrant.url", qdrant.url(),
                 "qdrant.collection", "mem_eu", "qdrant.collection-by", "memory_type"), DIM, JSON, Clock.systemUTC());
-        eu.apply(List.of(upsert("old", 1, "{\"memory_type\":\"fr\"}")));
+        eu.apply(List.of(upsert("old", 1, "{\"memory_type\":\"fr\"}")), LeaseFence.of(1));
         assertThat(qdrant.collectionNames()).contains("mem_eu_fr", "mem_eu-collections");
 
         QdrantBackend ours = backend("qdrant.collection", "mem", "qdrant.collection-by", "memory_type");
         // The adoption fails half-way: the request after its listing of the collections is refused.
         qdrant.beforeNext("get_collections", () -> qdrant.failNext(1, 503, null));
-        assertThatThrownBy(() -> ours.apply(List.of(Change.delete("old", 2))))
+        assertThatThrownBy(() -> ours.apply(List.of(Change.delete("old", 2)), LeaseFence.of(1)))
                 .isInstanceOf(TransientBackendException.class);
 
-        ours.apply(List.of(Change.delete("old", 2)));
+        ours.apply(List.of(Change.delete("old", 2)), LeaseFence.of(1));
 
         assertThat(qdrant.point("mem_legacy", PointIds.of("old"))).as("adopted on the next attempt: the delete reached it")
                 .isNull();
@@ -318,7 +319,7 @@ class QdrantBackendIT {
 
         QdrantBackend backend = backend();
         backend.bootstrap();
-        backend.apply(List.of(upsert("chunk-1", 1, "{}")));
+        backend.apply(List.of(upsert("chunk-1", 1, "{}")), LeaseFence.of(1));
         assertThat(qdrant.point("memories", UUID.fromString("16b2e408-b785-52a3-a67e-f35d212783dc"))).isNotNull();
     }
 
@@ -328,7 +329,7 @@ class QdrantBackendIT {
         backend.bootstrap();
         qdrant.failNext(1, 503, "7");
 
-        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1, "{}"))))
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1, "{}")), LeaseFence.of(1)))
                 .isInstanceOfSatisfying(TransientBackendException.class, e -> {
                     assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(7));
                     assertThat(e.unreachable()).isFalse();
@@ -336,7 +337,7 @@ class QdrantBackendIT {
         qdrant.failNext(1, 429, null);
         assertThatThrownBy(() -> backend.readBack(List.of("a"))).isInstanceOf(TransientBackendException.class);
 
-        backend.apply(List.of(upsert("a", 1, "{}")));
+        backend.apply(List.of(upsert("a", 1, "{}")), LeaseFence.of(1));
         assertThat(backend.readBack(List.of("a"))).containsKey("a");
     }
 
@@ -346,7 +347,7 @@ class QdrantBackendIT {
         backend.bootstrap();
         qdrant.stall();
 
-        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1, "{}"))))
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1, "{}")), LeaseFence.of(1)))
                 .isInstanceOfSatisfying(TransientBackendException.class, e -> assertThat(e.unreachable()).isFalse())
                 .hasMessageContaining("no answer within");
         qdrant.release();
@@ -358,9 +359,9 @@ class QdrantBackendIT {
         backend.bootstrap();
         qdrant.refuse("poison");
 
-        assertThatThrownBy(() -> backend.apply(List.of(Change.delete("gone", 2), upsert("poison", 1, "{}"))))
+        assertThatThrownBy(() -> backend.apply(List.of(Change.delete("gone", 2), upsert("poison", 1, "{}")), LeaseFence.of(1)))
                 .isInstanceOfSatisfying(PermanentBackendException.class, e -> assertThat(e.failedIndex()).isEqualTo(1));
-        assertThatThrownBy(() -> backend.apply(List.of(upsert("good", 1, "{}"), upsert("poison", 1, "{}"))))
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("good", 1, "{}"), upsert("poison", 1, "{}")), LeaseFence.of(1)))
                 .as("Qdrant doesn't say which point of a request it refused: the relay splits the batch")
                 .isInstanceOfSatisfying(PermanentBackendException.class, e -> assertThat(e.failedIndex()).isEqualTo(-1))
                 .hasMessageContaining("HTTP 400")
@@ -369,7 +370,7 @@ class QdrantBackendIT {
         int before = qdrant.requests().size();
         Change wrongDimension = Change.upsert(new ChunkData("short", "d", "secret", new float[] {1f, 2f}, "{}",
                 Privacy.FULL), 1);
-        assertThatThrownBy(() -> backend.apply(List.of(upsert("good", 1, "{}"), wrongDimension)))
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("good", 1, "{}"), wrongDimension), LeaseFence.of(1)))
                 .isInstanceOfSatisfying(PermanentBackendException.class, e -> assertThat(e.failedIndex()).isEqualTo(1))
                 .hasMessageNotContaining("secret");
         assertThat(qdrant.requests()).as("refused before anything is sent").hasSize(before);
@@ -379,7 +380,7 @@ class QdrantBackendIT {
     void aDeleteLandingBetweenTheTombstoneCheckAndTheUpsertStillWins() {
         QdrantBackend backend = backend();
         backend.bootstrap();
-        backend.apply(List.of(upsert("raced", 1, "{}")));
+        backend.apply(List.of(upsert("raced", 1, "{}")), LeaseFence.of(1));
         // Another instance, holding the lease now, deletes the chunk at version 3 just before this stalled
         // one's upsert of version 2 arrives (after it found no tombstone).
         qdrant.beforeNext("upsert_points", () -> {
@@ -388,7 +389,7 @@ class QdrantBackendIT {
             qdrant.removePoint("memories", PointIds.of("raced"));
         });
 
-        backend.apply(List.of(upsert("raced", 2, "{}")));
+        backend.apply(List.of(upsert("raced", 2, "{}")), LeaseFence.of(1));
 
         assertThat(qdrant.point("memories", PointIds.of("raced"))).isNull();
         assertThat(backend.readBack(List.of("raced"))).isEmpty();
@@ -406,7 +407,7 @@ class QdrantBackendIT {
             ids.add("big-" + i);
         }
 
-        backend.apply(batch);
+        backend.apply(batch, LeaseFence.of(1));
 
         assertThat(qdrant.requests()).filteredOn(r -> "upsert_points".equals(r.operationId())
                         && r.uri().startsWith("/collections/memories/"))
@@ -419,16 +420,16 @@ class QdrantBackendIT {
         qdrant.requireApiKey("s3cret-key");
         QdrantBackend wrongKey = backend();
         wrongKey.bootstrap(); // logged: the collections are checked again before the first write
-        assertThatThrownBy(() -> wrongKey.apply(List.of(upsert("a", 1, "{}"))))
+        assertThatThrownBy(() -> wrongKey.apply(List.of(upsert("a", 1, "{}")), LeaseFence.of(1)))
                 .isInstanceOf(TransientBackendException.class)
                 .hasMessageStartingWith("VSYNC-BACKEND-CREDENTIALS: backend 'memories'")
                 .hasMessageContaining("HTTP 401");
 
         QdrantBackend backend = backend("qdrant.api-key", "s3cret-key");
         backend.bootstrap();
-        backend.apply(List.of(upsert("a", 1, "{}")));
+        backend.apply(List.of(upsert("a", 1, "{}")), LeaseFence.of(1));
         assertThat(backend.readBack(List.of("a"))).containsKey("a");
-        assertThat(backend.healthProblem()).isNull();
+        assertThat(backend.healthProblem()).isEmpty();
         assertThat(qdrant.requests().get(qdrant.requests().size() - 1).apiKey()).isEqualTo("s3cret-key");
     }
 
@@ -437,8 +438,8 @@ class QdrantBackendIT {
         for (String mode : List.of("hard", "soft")) {
             QdrantBackend backend = backend("qdrant.collection", "mem-" + mode, "qdrant.delete-mode", mode, "qdrant.collection-by", "kind");
             backend.bootstrap();
-            backend.apply(List.of(upsert("a", 1, "{\"kind\":\"x\"}"), upsert("b", 1, "{}"), Change.delete("c", 1)));
-            backend.apply(List.of(upsert("a", 2, "{\"kind\":\"y\"}"), Change.delete("b", 2)));
+            backend.apply(List.of(upsert("a", 1, "{\"kind\":\"x\"}"), upsert("b", 1, "{}"), Change.delete("c", 1)), LeaseFence.of(1));
+            backend.apply(List.of(upsert("a", 2, "{\"kind\":\"y\"}"), Change.delete("b", 2)), LeaseFence.of(1));
             backend.readBack(List.of("a", "b", "c"));
             backend.healthProblem();
         }
@@ -455,9 +456,9 @@ class QdrantBackendIT {
         QdrantBackend nowhere = new QdrantBackend("memories", BackendConfigs.of("type", "qdrant",
                 "qdrant.url", "http://127.0.0.1:1", "connect-timeout", "1s"), DIM, JSON, Clock.systemUTC());
         nowhere.bootstrap(); // logs and carries on
-        assertThatThrownBy(() -> nowhere.apply(List.of(upsert("a", 1, "{}"))))
+        assertThatThrownBy(() -> nowhere.apply(List.of(upsert("a", 1, "{}")), LeaseFence.of(1)))
                 .isInstanceOfSatisfying(TransientBackendException.class, e -> assertThat(e.unreachable()).isTrue());
-        assertThat(nowhere.healthProblem()).contains("refused");
+        assertThat(nowhere.healthProblem()).hasValueSatisfying(p -> assertThat(p).contains("refused"));
 
         assertThatThrownBy(() -> backend("fields", "content"))
                 .hasMessageContaining("vectorsync.backends.memories.fields must include embedding");

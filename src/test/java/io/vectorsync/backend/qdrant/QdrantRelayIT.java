@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.support.AbstractIT;
 import java.time.Duration;
@@ -51,7 +52,7 @@ class QdrantRelayIT extends AbstractIT {
                 "SELECT chunk_id, version, deleted, privacy, content FROM chunks WHERE chunk_id LIKE 'q-%'");
         List<String> ids = new ArrayList<>();
         rows.forEach(r -> ids.add((String) r.get("chunk_id")));
-        Map<String, StoredChunk> held = backends.get("memories").readBack(ids);
+        Map<String, StoredChunk> held = ((ReadBack) backends.get("memories")).readBack(ids);
         for (Map<String, Object> r : rows) {
             String id = (String) r.get("chunk_id");
             boolean gone = Boolean.TRUE.equals(r.get("deleted")) || "LOCAL_ONLY".equals(r.get("privacy"));

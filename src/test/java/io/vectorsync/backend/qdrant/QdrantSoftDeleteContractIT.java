@@ -2,6 +2,7 @@ package io.vectorsync.backend.qdrant;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vectorsync.backend.LeaseFence;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -18,8 +19,8 @@ class QdrantSoftDeleteContractIT extends QdrantContractBase {
 
     @Test
     void aSoftDeleteKeepsThePointMarkedWithTheDeletesVersion() {
-        backend.apply(List.of(upsert("s", 1, "kept")));
-        backend.apply(List.of(delete("s", 2)));
+        backend.apply(List.of(upsert("s", 1, "kept")), LeaseFence.of(1));
+        backend.apply(List.of(delete("s", 2)), LeaseFence.of(1));
 
         FakeQdrant.Point p = qdrant.point("vectors", PointIds.of(id("s")));
         assertThat(p).isNotNull();
@@ -28,7 +29,7 @@ class QdrantSoftDeleteContractIT extends QdrantContractBase {
         assertThat(p.payload().get("content").asText()).isEqualTo("kept");
         assertThat(backend.readBack(List.of(id("s")))).isEmpty();
 
-        backend.apply(List.of(delete("s", 1)));
+        backend.apply(List.of(delete("s", 1)), LeaseFence.of(1));
         assertThat(qdrant.point("vectors", PointIds.of(id("s"))).payload().get("version").asLong())
                 .as("an older delete leaves the newer one's version").isEqualTo(2);
     }

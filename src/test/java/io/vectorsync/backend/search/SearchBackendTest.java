@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.TransientBackendException;
@@ -106,7 +107,7 @@ class SearchBackendTest {
 
     @Test
     void everyActionCarriesItsExternalVersionAndADeleteIsATombstone() throws Exception {
-        backend().apply(List.of(upsert("a", 3), Change.delete("b", 9)));
+        backend().apply(List.of(upsert("a", 3), Change.delete("b", 9)), LeaseFence.of(1));
         String[] lines = bulkBody.get().split("\n");
         assertThat(lines).hasSize(4);
         assertThat(JSON.readTree(lines[0]).path("index").path("_id").asText()).isEqualTo("a");
@@ -122,7 +123,7 @@ class SearchBackendTest {
     @Test
     void conflictsAndMissingDeletesAreAlreadyApplied() {
         answer(item("index", 409, "version_conflict_engine_exception"), item("delete", 404, null));
-        backend().apply(List.of(upsert("a", 1), Change.delete("b", 2)));
+        backend().apply(List.of(upsert("a", 1), Change.delete("b", 2)), LeaseFence.of(1));
         assertThat(bulkBody.get()).isNotNull();
     }
 
@@ -131,7 +132,7 @@ class SearchBackendTest {
         answer(item("index", 201, null), item("index", 429, "es_rejected_execution_exception"),
                 item("index", 400, "mapper_parsing_exception"), item("index", 400, "mapper_parsing_exception"));
         PermanentBackendException e = catchThrowableOfType(() -> backend().apply(List.of(upsert("a", 1), upsert("b", 1),
-                upsert("c", 1), upsert("d", 1))), PermanentBackendException.class);
+                upsert("c", 1), upsert("d", 1)), LeaseFence.of(1)), PermanentBackendException.class);
         assertThat(e.failedIndex()).isEqualTo(2);
         assertThat(e.getMessage()).contains("c", "400", "mapper_parsing_exception").doesNotContain("secret");
     }
@@ -140,7 +141,7 @@ class SearchBackendTest {
     void rejectedOrFailingItemsAreTransient() {
         answer(item("index", 201, null), item("index", 429, "es_rejected_execution_exception"),
                 item("index", 503, "unavailable_shards_exception"));
-        assertThatThrownBy(() -> backend().apply(List.of(upsert("a", 1), upsert("b", 1), upsert("c", 1))))
+        assertThatThrownBy(() -> backend().apply(List.of(upsert("a", 1), upsert("b", 1), upsert("c", 1)), LeaseFence.of(1)))
                 .isInstanceOf(TransientBackendException.class).hasMessageContaining("item 1");
     }
 
@@ -149,7 +150,7 @@ class SearchBackendTest {
         bulkStatus = 429;
         retryAfter = "7";
         bulkAnswer = "{\"error\":{\"type\":\"es_rejected_execution_exception\"},\"status\":429}";
-        TransientBackendException e = catchThrowableOfType(() -> backend().apply(List.of(upsert("a", 1))),
+        TransientBackendException e = catchThrowableOfType(() -> backend().apply(List.of(upsert("a", 1)), LeaseFence.of(1)),
                 TransientBackendException.class);
         assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(7));
         assertThat(e.unreachable()).isFalse();
@@ -159,7 +160,7 @@ class SearchBackendTest {
     void badCredentialsWaitForTheOperatorInsteadOfParkingEvents() {
         bulkStatus = 401;
         bulkAnswer = "{\"error\":{\"type\":\"security_exception\"},\"status\":401}";
-        assertThatThrownBy(() -> backend("search.api-key", "a2V5OnNlY3JldA==").apply(List.of(upsert("a", 1))))
+        assertThatThrownBy(() -> backend("search.api-key", "a2V5OnNlY3JldA==").apply(List.of(upsert("a", 1)), LeaseFence.of(1)))
                 .isInstanceOf(TransientBackendException.class);
         assertThat(headers).containsEntry("authorization", "ApiKey a2V5OnNlY3JldA==");
     }
@@ -168,14 +169,14 @@ class SearchBackendTest {
     void aMalformedRequestIsPermanentWithoutAnIndexSoTheRelaySplits() {
         bulkStatus = 400;
         bulkAnswer = "{\"error\":{\"type\":\"illegal_argument_exception\"},\"status\":400}";
-        PermanentBackendException e = catchThrowableOfType(() -> backend().apply(List.of(upsert("a", 1))),
+        PermanentBackendException e = catchThrowableOfType(() -> backend().apply(List.of(upsert("a", 1)), LeaseFence.of(1)),
                 PermanentBackendException.class);
         assertThat(e.failedIndex()).isEqualTo(-1);
     }
 
     @Test
     void basicAuthIsSentWhenAUserIsSet() {
-        backend("search.username", "relay", "search.password", "pw").apply(List.of(upsert("a", 1)));
+        backend("search.username", "relay", "search.password", "pw").apply(List.of(upsert("a", 1)), LeaseFence.of(1));
         assertThat(headers).containsEntry("authorization", "Basic cmVsYXk6cHc=");
     }
 

@@ -9,6 +9,7 @@ import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendContract;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.support.BackendConfigs;
@@ -79,7 +80,7 @@ abstract class SearchContract extends BackendContract {
                 Change.upsert(wrongDimension, 1),
                 upsert("ok2", 1, "second")));
 
-        PermanentBackendException refused = catchThrowableOfType(() -> backend.apply(batch),
+        PermanentBackendException refused = catchThrowableOfType(() -> backend.apply(batch, LeaseFence.of(1)),
                 PermanentBackendException.class);
 
         assertThat(refused).isNotNull();
@@ -88,16 +89,16 @@ abstract class SearchContract extends BackendContract {
                 .doesNotContain("Preview", "dimension", "1.0");
         // The relay parks the named change and re-sends the rest; the server already holds them: 409s.
         batch.remove(refused.failedIndex());
-        backend.apply(batch);
+        backend.apply(batch, LeaseFence.of(1));
         assertThat(backend.readBackVersions(List.of(id("ok1"), id("bad"), id("ok2"))))
                 .containsOnlyKeys(id("ok1"), id("ok2"));
     }
 
     @Test
     void aVersionConflictIsAlreadyAppliedNotAnError() {
-        backend.apply(List.of(upsert("v", 5, "five")));
-        backend.apply(List.of(upsert("w", 1, "one"), upsert("v", 4, "four")));
-        backend.apply(List.of(delete("v", 3)));
+        backend.apply(List.of(upsert("v", 5, "five")), LeaseFence.of(1));
+        backend.apply(List.of(upsert("w", 1, "one"), upsert("v", 4, "four")), LeaseFence.of(1));
+        backend.apply(List.of(delete("v", 3)), LeaseFence.of(1));
         assertThat(backend.readBack(List.of(id("v"))).get(id("v")).data().content()).isEqualTo("five");
         assertThat(backend.readBackVersions(List.of(id("v"), id("w"))))
                 .containsEntry(id("v"), 5L).containsEntry(id("w"), 1L);
@@ -105,8 +106,8 @@ abstract class SearchContract extends BackendContract {
 
     @Test
     void aDeleteLeavesATombstoneWithoutPayloadThatHoldsItsVersion() throws Exception {
-        backend.apply(List.of(upsert("t", 1, "to go")));
-        backend.apply(List.of(delete("t", 7)));
+        backend.apply(List.of(upsert("t", 1, "to go")), LeaseFence.of(1));
+        backend.apply(List.of(delete("t", 7)), LeaseFence.of(1));
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
                 URI.create(node.url() + "/contract-chunks/_doc/" + id("t"))).build(), HttpResponse.BodyHandlers.ofString());
         JsonNode doc = JSON.readTree(r.body());
@@ -119,13 +120,13 @@ abstract class SearchContract extends BackendContract {
 
     @Test
     void bootstrappingAnExistingIndexKeepsItAndItsDocuments() {
-        backend.apply(List.of(upsert("keep", 1, "kept")));
+        backend.apply(List.of(upsert("keep", 1, "kept")), LeaseFence.of(1));
         SearchBackend again = new SearchBackend("search", backend.flavor(), BackendConfigs.of("type",
                 backend.flavor().type, "search.url", node.url(), "search.index", "contract-chunks"), DIMENSION, JSON,
                 Clock.systemUTC());
         again.bootstrap();
         assertThat(again.readBackVersions(List.of(id("keep")))).containsEntry(id("keep"), 1L);
-        assertThat(again.healthProblem()).isNull();
-        assertThat(unreachable.healthProblem()).isNotNull();
+        assertThat(again.healthProblem()).isEmpty();
+        assertThat(unreachable.healthProblem()).isPresent();
     }
 }

@@ -9,8 +9,10 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.Privacy;
+import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.support.BackendConfigs;
 import java.io.IOException;
@@ -102,7 +104,7 @@ class WebhookBackendTest {
 
     @Test
     void postsASignedBatchWithAnIdempotencyKeyPerEvent() throws Exception {
-        backend.apply(List.of(upsert("a", 2), Change.delete("b", 5)));
+        backend.apply(List.of(upsert("a", 2), Change.delete("b", 5)), LeaseFence.of(1));
         assertThat(received).hasSize(1);
         Received r = received.get(0);
         JsonNode events = r.body().get("events");
@@ -117,29 +119,29 @@ class WebhookBackendTest {
         String expected = HexFormat.of().formatHex(mac.doFinal(("1700000000." + r.raw()).getBytes(StandardCharsets.UTF_8)));
         assertThat(r.signature()).isEqualTo("t=1700000000,v1=" + expected);
 
-        backend.apply(List.of(upsert("a", 2), Change.delete("b", 5)));
+        backend.apply(List.of(upsert("a", 2), Change.delete("b", 5)), LeaseFence.of(1));
         assertThat(received.get(1).idempotencyKey()).as("stable across retries").isEqualTo(r.idempotencyKey());
     }
 
     @Test
     void conflictMeansAlreadyAppliedAndNotFoundOnDeleteIsANoOp() {
         answer = n -> new int[] {409};
-        backend.apply(List.of(upsert("a", 1)));
+        backend.apply(List.of(upsert("a", 1)), LeaseFence.of(1));
         answer = n -> new int[] {404};
-        backend.apply(List.of(Change.delete("gone", 3)));
-        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1)))).isInstanceOf(PermanentBackendException.class);
+        backend.apply(List.of(Change.delete("gone", 3)), LeaseFence.of(1));
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1)), LeaseFence.of(1))).isInstanceOf(PermanentBackendException.class);
     }
 
     @Test
     void serverErrorsAndRateLimitsAreTransientAndHonourRetryAfter() {
         answer = n -> new int[] {503};
         retryAfter = "7";
-        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1))))
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1)), LeaseFence.of(1)))
                 .isInstanceOfSatisfying(TransientBackendException.class,
                         e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(7)));
         answer = n -> new int[] {429};
         retryAfter = "Tue, 14 Nov 2023 22:13:40 GMT"; // 20 s after the fixed clock
-        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1))))
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1)), LeaseFence.of(1)))
                 .isInstanceOfSatisfying(TransientBackendException.class,
                         e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(20)));
     }
@@ -148,7 +150,7 @@ class WebhookBackendTest {
     void aClientErrorNamingTheRefusedChangeIsPermanentForThatChange() {
         answer = n -> new int[] {422};
         answerBody = "{\"failedIndex\": 1}";
-        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1), upsert("poison", 1))))
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1), upsert("poison", 1)), LeaseFence.of(1)))
                 .isInstanceOfSatisfying(PermanentBackendException.class, e -> assertThat(e.failedIndex()).isEqualTo(1));
     }
 
@@ -156,16 +158,16 @@ class WebhookBackendTest {
     void noAnswerWithinTheReadTimeoutAndAStoppedReceiverAreTransient() {
         stall = true;
         WebhookBackend impatient = backend(Duration.ofMillis(300));
-        assertThatThrownBy(() -> impatient.apply(List.of(upsert("a", 1)))).isInstanceOf(TransientBackendException.class)
+        assertThatThrownBy(() -> impatient.apply(List.of(upsert("a", 1)), LeaseFence.of(1))).isInstanceOf(TransientBackendException.class)
                 .hasMessageContaining("no answer within");
         release.countDown();
         server.stop(0);
-        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1)))).isInstanceOf(TransientBackendException.class);
+        assertThatThrownBy(() -> backend.apply(List.of(upsert("a", 1)), LeaseFence.of(1))).isInstanceOf(TransientBackendException.class);
     }
 
     @Test
     void aReceiverIsNotReadBackAndTheConfigurationIsChecked() {
-        assertThatThrownBy(() -> backend.readBackVersions(List.of("a"))).isInstanceOf(UnsupportedOperationException.class);
+        assertThat(backend).as("verify refuses what it can't read back").isNotInstanceOf(ReadBack.class);
         var noSecret = BackendConfigs.of("type", "webhook", "webhook.url", "http://127.0.0.1:1/hook", "webhook.secret", "short");
         assertThatThrownBy(() -> new WebhookBackend("w", noSecret, json, Clock.systemUTC()))
                 .hasMessageContaining("vectorsync.backends.w.webhook.secret");

@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChunkData;
+import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.Privacy;
 import io.vectorsync.support.BackendConfigs;
 import java.io.IOException;
@@ -103,9 +104,9 @@ class WebhookFenceTest {
     @Test
     void aFormerHoldersBatchLandingAfterTheNewHoldersIsRefusedByItsEpoch() throws Exception {
         // Epoch 1 stalls with UPSERT x v4; epoch 2 took the lease and deletes x at v5.
-        CompletableFuture<Void> oldHolder = CompletableFuture.runAsync(() -> backend.apply(List.of(upsert("x", 4)), 1L));
+        CompletableFuture<Void> oldHolder = CompletableFuture.runAsync(() -> backend.apply(List.of(upsert("x", 4)), LeaseFence.of(1L)));
         assertThat(oldHolderArrived.await(5, TimeUnit.SECONDS)).isTrue();
-        backend.apply(List.of(Change.delete("x", 5)), 2L);
+        backend.apply(List.of(Change.delete("x", 5)), LeaseFence.of(2L));
         assertThat(headers).containsEntry("epoch", "2").containsEntry("partition", "0");
 
         release.countDown();

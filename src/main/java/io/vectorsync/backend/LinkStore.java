@@ -4,11 +4,13 @@ import java.util.Collection;
 import java.util.Map;
 
 /**
- * What a backend that stores relationships ({@link Backend#acceptsLinks()}) offers verify besides its
- * chunks: a read-back of edges by edge key ({@link Link#key()}) and a keyset listing of the edge keys it
- * holds, so edges are compared page by page with the primary's {@code aggregates} as chunks are.
+ * A backend that stores relationships: the relay hands it LINK events as
+ * {@link Change.Op#LINK}/{@link Change.Op#UNLINK} changes keyed by edge ({@link Link#key()}), version-
+ * guarded per edge by the ledger like chunks; other backends never see LINK events. Besides its chunks it
+ * offers verify a read-back of edges by edge key and a keyset listing of the edge keys it holds, so edges
+ * are compared page by page with the primary's {@code aggregates} as chunks are.
  */
-public interface LinkReadBack {
+public interface LinkStore extends ReadBack {
 
     /** An edge as the backend holds it: its version and its properties as JSON, as {@link #storedProperties} forms them. */
     record StoredLink(long version, String propertiesJson) {}
@@ -18,10 +20,10 @@ public interface LinkReadBack {
 
     /**
      * One page of the edge keys the backend holds: {@code pageToken} {@code null} for the first page, then
-     * the previous page's {@link Backend.IdPage#next()}; at most {@code limit} keys, in an order the backend
+     * the previous page's {@link ReadBack.IdPage#next()}; at most {@code limit} keys, in an order the backend
      * chooses. A page may be empty: only a {@code null} next token ends the walk.
      */
-    Backend.IdPage listLinkKeys(String pageToken, int limit);
+    IdPage listLinkKeys(String pageToken, int limit);
 
     /**
      * A LINK's properties (a JSON object) as this backend stores them, as JSON: what {@link #readBackLinks}
