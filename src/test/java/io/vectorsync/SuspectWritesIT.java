@@ -2,8 +2,8 @@ package io.vectorsync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vectorsync.backend.Change;
 import io.vectorsync.backend.LeaseFence;
+import io.vectorsync.domain.Change;
 import io.vectorsync.relay.SuspectWrites;
 import io.vectorsync.support.AbstractIT;
 import java.util.List;

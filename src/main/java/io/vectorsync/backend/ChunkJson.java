@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vectorsync.domain.ChunkData;
 import java.io.IOException;
 
 /** The JSON form of a chunk's fields, shared by payloads, dead letters and HTTP backends. */

@@ -3,6 +3,8 @@ package io.vectorsync.backend;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vectorsync.domain.Change;
+import io.vectorsync.domain.ChunkData;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;

@@ -1,5 +1,6 @@
 package io.vectorsync.backend;
 
+import io.vectorsync.domain.Change;
 import java.util.List;
 
 /**

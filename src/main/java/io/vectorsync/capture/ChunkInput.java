@@ -1,6 +1,6 @@
 package io.vectorsync.capture;
 
-import io.vectorsync.backend.Privacy;
+import io.vectorsync.domain.Privacy;
 
 /**
  * A validated chunk write: the embedding is finite and of the configured dimension, metadata is a JSON

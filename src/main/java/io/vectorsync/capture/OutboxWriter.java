@@ -58,7 +58,7 @@ public class OutboxWriter {
             throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: type must be UPSERT, DELETE or LINK");
         }
         if ("LINK".equals(type) != (chunkId != null && chunkId.startsWith("link:"))) {
-            // Edge keys (io.vectorsync.backend.Link.key) and chunk ids share the ledger: never the same text.
+            // Edge keys (io.vectorsync.domain.Link.key) and chunk ids share the ledger: never the same text.
             throw new IllegalArgumentException("VSYNC-ENQUEUE-INVALID: a LINK event is keyed by its edge key"
                     + " (link:...), and a chunk id may not start with 'link:'");
         }

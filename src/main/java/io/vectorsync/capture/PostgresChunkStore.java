@@ -1,7 +1,7 @@
 package io.vectorsync.capture;
 
 import io.vectorsync.config.VectorsyncProperties;
-import java.sql.Array;
+import io.vectorsync.domain.Embeddings;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -230,21 +230,8 @@ public class PostgresChunkStore implements ChunkStore {
     public Optional<StoredChunk> read(String chunkId) {
         List<StoredChunk> rows = jdbc.query(READ, (rs, n) -> rs.getBoolean("deleted") ? null
                 : new StoredChunk(rs.getString("chunk_id"), rs.getLong("version"), rs.getString("document_id"),
-                        rs.getString("content"), floats(rs.getArray("embedding")), rs.getString("metadata"),
+                        rs.getString("content"), Embeddings.fromSql(rs.getArray("embedding")), rs.getString("metadata"),
                         rs.getString("privacy"), String.valueOf(rs.getObject("updated_at"))), chunkId);
         return rows.isEmpty() ? Optional.empty() : Optional.ofNullable(rows.get(0));
-    }
-
-    /** A {@code real[]} as floats (a live chunk always has its embedding; null only for a tombstone). */
-    private static float[] floats(Array array) throws SQLException {
-        if (array == null) {
-            return null;
-        }
-        Object[] values = (Object[]) array.getArray();
-        float[] out = new float[values.length];
-        for (int i = 0; i < values.length; i++) {
-            out[i] = ((Number) values[i]).floatValue();
-        }
-        return out;
     }
 }

@@ -1,6 +1,6 @@
 package io.vectorsync.deadletter;
 
-import io.vectorsync.relay.OutboxEvent;
+import io.vectorsync.domain.OutboxEvent;
 import java.sql.Timestamp;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package io.vectorsync.ledger;
 
-import io.vectorsync.backend.Change;
+import io.vectorsync.domain.Change;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.domain.OutboxEvent;
 import io.vectorsync.relay.OutboxReader.ChunkRow;
 import java.util.List;
 import java.util.Map;

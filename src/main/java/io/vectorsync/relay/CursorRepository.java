@@ -195,7 +195,7 @@ public class CursorRepository {
      * @throws LeaseLostException when another instance moved it or the lease expired
      */
     public void advance(CursorState read, CursorState.Position next, String owner,
-            List<io.vectorsync.backend.Change> applied) {
+            List<io.vectorsync.domain.Change> applied) {
         String sql = applied.isEmpty() ? ADVANCE : "WITH ledger AS (" + DeliveryLedger.RECORD + ")\n" + ADVANCE;
         int n = jdbc.update(con -> {
             var ps = con.prepareStatement(sql);

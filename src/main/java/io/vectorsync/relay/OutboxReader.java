@@ -1,7 +1,8 @@
 package io.vectorsync.relay;
 
-import io.vectorsync.backend.ChunkData;
-import io.vectorsync.backend.Privacy;
+import io.vectorsync.domain.ChunkData;
+import io.vectorsync.domain.OutboxEvent;
+import io.vectorsync.domain.Privacy;
 import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;

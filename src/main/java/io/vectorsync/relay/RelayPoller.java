@@ -3,6 +3,7 @@ package io.vectorsync.relay;
 import io.vectorsync.backend.HealthProbe;
 import io.vectorsync.config.VectorsyncProperties;
 import io.vectorsync.deadletter.FailureStore;
+import io.vectorsync.domain.OutboxEvent;
 import io.vectorsync.relay.OutboxReader.ChunkRow;
 import java.time.Duration;
 import java.util.ArrayList;

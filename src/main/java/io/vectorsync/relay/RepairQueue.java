@@ -2,7 +2,8 @@ package io.vectorsync.relay;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vectorsync.backend.Link;
+import io.vectorsync.domain.Link;
+import io.vectorsync.domain.OutboxEvent;
 import io.vectorsync.relay.OutboxReader.ChunkRow;
 import java.sql.Timestamp;
 import java.time.Instant;

@@ -1,7 +1,7 @@
 package io.vectorsync.relay;
 
-import io.vectorsync.backend.Change;
 import io.vectorsync.backend.LeaseFence;
+import io.vectorsync.domain.Change;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.Set;

@@ -1,6 +1,6 @@
 package io.vectorsync.verify;
 
-import io.vectorsync.backend.Link;
+import io.vectorsync.domain.Link;
 import io.vectorsync.relay.RepairQueue;
 import java.util.ArrayList;
 import java.util.List;

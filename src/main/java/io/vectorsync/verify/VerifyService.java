@@ -4,22 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.backend.Backend;
 import io.vectorsync.backend.BackendRegistry;
-import io.vectorsync.backend.Change;
-import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.FieldAllowlist;
 import io.vectorsync.backend.InPrimaryDatabase;
-import io.vectorsync.backend.Link;
 import io.vectorsync.backend.LinkStore;
-import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.config.VerifyProperties;
+import io.vectorsync.domain.Change;
+import io.vectorsync.domain.ChunkData;
+import io.vectorsync.domain.Embeddings;
+import io.vectorsync.domain.Link;
+import io.vectorsync.domain.Privacy;
 import io.vectorsync.jobs.JobService;
 import io.vectorsync.relay.ChangePlanner;
 import io.vectorsync.relay.RelayWakeup;
 import io.vectorsync.relay.RepairQueue;
 import java.math.BigDecimal;
-import java.sql.Array;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -434,16 +434,7 @@ public class VerifyService implements JobService.Runner {
             r.put("version", rs.getLong("version"));
             r.put("document_id", rs.getString("document_id"));
             r.put("content", rs.getString("content"));
-            Array a = rs.getArray("embedding");
-            float[] e = null;
-            if (a != null) {
-                Object[] xs = (Object[]) a.getArray();
-                e = new float[xs.length];
-                for (int i = 0; i < xs.length; i++) {
-                    e[i] = ((Number) xs[i]).floatValue();
-                }
-            }
-            r.put("embedding", e);
+            r.put("embedding", Embeddings.fromSql(rs.getArray("embedding")));
             r.put("metadata", rs.getString("metadata"));
             r.put("privacy", rs.getString("privacy"));
             r.put("payload", rs.getString("payload"));

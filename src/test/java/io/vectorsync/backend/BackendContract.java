@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vectorsync.domain.Change;
+import io.vectorsync.domain.ChunkData;
+import io.vectorsync.domain.Privacy;
 import io.vectorsync.relay.ChangePlanner;
 import java.util.Collection;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.vectorsync.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vectorsync.backend.Privacy;
+import io.vectorsync.domain.Privacy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The API's capture path over a {@link ChunkStore} other than PostgreSQL (as the offline mode's will be):
  * the relays are told only after a write committed, a refused write tells them nothing, and a read asks
- * the delivery status of the version the store holds. And capture stays free of backend and relay classes.
+ * the delivery status of the version the store holds. And capture stays free of backend and relay classes: it imports the domain and configuration only.
  */
 class ChunkServiceTest {
 
@@ -93,7 +93,7 @@ class ChunkServiceTest {
     }
 
     @Test
-    void captureImportsNoBackendClassButPrivacyAndNoRelayClass() throws IOException {
+    void captureImportsOnlyTheDomainAndConfiguration() throws IOException {
         List<String> imports = new ArrayList<>();
         try (Stream<Path> files = Files.list(Path.of("src/main/java/io/vectorsync/capture"))) {
             for (Path f : files.toList()) {
@@ -102,6 +102,6 @@ class ChunkServiceTest {
             }
         }
         assertThat(imports).isNotEmpty().allSatisfy(i -> assertThat(i)
-                .matches(".*import io\\.vectorsync\\.(config\\.[A-Za-z]+|backend\\.Privacy);"));
+                .matches(".*import io\\.vectorsync\\.(config|domain)\\.[A-Za-z]+;"));
     }
 }

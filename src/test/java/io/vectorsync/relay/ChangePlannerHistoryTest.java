@@ -3,9 +3,10 @@ package io.vectorsync.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vectorsync.backend.Change;
 import io.vectorsync.backend.FieldAllowlist;
-import io.vectorsync.backend.Link;
+import io.vectorsync.domain.Change;
+import io.vectorsync.domain.Link;
+import io.vectorsync.domain.OutboxEvent;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

@@ -3,10 +3,11 @@ package io.vectorsync.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vectorsync.backend.Change;
-import io.vectorsync.backend.ChunkData;
-import io.vectorsync.backend.Link;
-import io.vectorsync.backend.Privacy;
+import io.vectorsync.domain.Change;
+import io.vectorsync.domain.ChunkData;
+import io.vectorsync.domain.Link;
+import io.vectorsync.domain.OutboxEvent;
+import io.vectorsync.domain.Privacy;
 import io.vectorsync.relay.OutboxReader.ChunkRow;
 import java.time.Instant;
 import java.util.List;

@@ -3,9 +3,9 @@ package io.vectorsync.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vectorsync.backend.Change;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.domain.Change;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vectorsync.backend.Link;
+import io.vectorsync.domain.Link;
 import org.junit.jupiter.api.Test;
 
 /** The UNLINK a repair sends for an edge the primary doesn't hold live is read from its edge key. */

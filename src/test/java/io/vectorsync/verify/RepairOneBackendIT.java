@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.vectorsync.backend.Link;
+import io.vectorsync.domain.Link;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.Neo4jServer;
 import java.time.Duration;

@@ -3,10 +3,10 @@ package io.vectorsync.verify;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.FieldAllowlist;
-import io.vectorsync.backend.Privacy;
 import io.vectorsync.config.VerifyProperties;
+import io.vectorsync.domain.ChunkData;
+import io.vectorsync.domain.Privacy;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

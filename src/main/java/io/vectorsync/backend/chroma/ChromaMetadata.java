@@ -3,7 +3,7 @@ package io.vectorsync.backend.chroma;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vectorsync.backend.ChunkData;
+import io.vectorsync.domain.ChunkData;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;

@@ -3,20 +3,20 @@ package io.vectorsync.backend.postgres;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.vectorsync.backend.BackendFencedException;
-import io.vectorsync.backend.Change;
-import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.FloatText;
 import io.vectorsync.backend.HealthProbe;
 import io.vectorsync.backend.InPrimaryDatabase;
 import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
-import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.config.BackendBlocks;
 import io.vectorsync.config.VectorsyncProperties;
-import java.sql.Array;
+import io.vectorsync.domain.Change;
+import io.vectorsync.domain.ChunkData;
+import io.vectorsync.domain.Embeddings;
+import io.vectorsync.domain.Privacy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -494,15 +494,7 @@ public class PostgresBackend implements ReadBack, HealthProbe, AutoCloseable {
                     ps.setArray(1, c.createArrayOf("text", chunkIds.toArray()));
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
-                            float[] embedding = null;
-                            Array a = rs.getArray(5);
-                            if (a != null) {
-                                Object[] xs = (Object[]) a.getArray();
-                                embedding = new float[xs.length];
-                                for (int i = 0; i < xs.length; i++) {
-                                    embedding[i] = ((Number) xs[i]).floatValue();
-                                }
-                            }
+                            float[] embedding = Embeddings.fromSql(rs.getArray(5));
                             String id = rs.getString(1);
                             out.put(id, new StoredChunk(rs.getLong(2), new ChunkData(id, rs.getString(3),
                                     rs.getString(4), embedding, rs.getString(6), Privacy.parse(rs.getString(7)))));

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vectorsync.backend.ChunkData;
-import io.vectorsync.backend.Privacy;
+import io.vectorsync.domain.ChunkData;
+import io.vectorsync.domain.Privacy;
 import org.junit.jupiter.api.Test;
 
 class ChromaMetadataTest {

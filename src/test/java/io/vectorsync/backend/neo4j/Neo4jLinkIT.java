@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vectorsync.backend.BackendFencedException;
-import io.vectorsync.backend.Change;
 import io.vectorsync.backend.ChangesDeferredException;
-import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.LeaseFence;
-import io.vectorsync.backend.Link;
-import io.vectorsync.backend.Privacy;
+import io.vectorsync.domain.Change;
+import io.vectorsync.domain.ChunkData;
+import io.vectorsync.domain.Link;
+import io.vectorsync.domain.Privacy;
 import io.vectorsync.support.BackendConfigs;
 import io.vectorsync.support.Neo4jServer;
 import java.util.List;

@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vectorsync.backend.Change;
-import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
-import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.StoredChunk;
 import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.domain.Change;
+import io.vectorsync.domain.ChunkData;
+import io.vectorsync.domain.Privacy;
 import io.vectorsync.support.BackendConfigs;
 import java.time.Clock;
 import java.time.Duration;

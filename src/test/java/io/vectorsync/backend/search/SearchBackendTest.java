@@ -6,12 +6,12 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
-import io.vectorsync.backend.Change;
-import io.vectorsync.backend.ChunkData;
 import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.PermanentBackendException;
-import io.vectorsync.backend.Privacy;
 import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.domain.Change;
+import io.vectorsync.domain.ChunkData;
+import io.vectorsync.domain.Privacy;
 import io.vectorsync.support.BackendConfigs;
 import java.io.IOException;
 import java.net.InetSocketAddress;

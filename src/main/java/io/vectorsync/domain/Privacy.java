@@ -1,4 +1,4 @@
-package io.vectorsync.backend;
+package io.vectorsync.domain;
 
 /** Privacy level of a chunk: what may leave the primary. */
 public enum Privacy {

@@ -1,4 +1,4 @@
-package io.vectorsync.backend;
+package io.vectorsync.domain;
 
 import java.util.regex.Pattern;
 

@@ -1,4 +1,4 @@
-package io.vectorsync.relay;
+package io.vectorsync.domain;
 
 import java.time.Instant;
 
