@@ -194,6 +194,15 @@ public final class HttpCalls {
             return classify(status());
         }
 
+        /**
+         * The refused change a receiver names in its answer ({@code {"failedIndex": n}}, 0 ≤ n < size), or -1
+         * when it names none: then the relay splits the batch to find it.
+         */
+        public int failedIndex(int size) {
+            JsonNode i = body().path("failedIndex");
+            return i.canConvertToInt() && i.asInt() >= 0 && i.asInt() < size ? i.asInt() : -1;
+        }
+
         /** The body as JSON; an empty object when there is none or it is not JSON (an error page). */
         public JsonNode body() {
             if (body == null) {
