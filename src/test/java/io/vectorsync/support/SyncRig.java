@@ -81,12 +81,18 @@ public final class SyncRig implements AutoCloseable {
         return d;
     }
 
-    @Override
-    public void close() {
+    /** Stops every device started so far (their files stay). */
+    public void closeDevices() {
         for (Device d : devices) {
             d.stop();
             d.proxy.close();
         }
+        devices.clear();
+    }
+
+    @Override
+    public void close() {
+        closeDevices();
         server.close();
         TestDatabases.drop(database);
         try (Connection c = TestDatabases.connect("postgres"); Statement s = c.createStatement()) {
