@@ -207,9 +207,8 @@ final class SyncCommands implements Callable<Integer> {
                     out.println("Failed:     " + r.path("failed").asInt() + " (see 'vectorsync sync queue --errors')");
                 }
                 if (!complete) {
-                    out.println("Not complete: " + (r.hasNonNull("lastError") ? r.get("lastError").asText()
-                            : "the wait of " + wait + " s ran out") + " (mode " + mode(Commands.text(r, "mode"))
-                            + "); the rest stays queued and syncs by itself.");
+                    out.println("Not complete: " + r.path("reason").asText("the wait of " + wait + " s ran out")
+                            + " (mode " + mode(Commands.text(r, "mode")) + "); what is left stays queued.");
                 }
             }
             return complete ? VectorsyncCli.EXIT_OK : VectorsyncCli.EXIT_PROBLEMS;

@@ -36,9 +36,12 @@ public class SyncAdminController {
         this.status = status;
     }
 
-    /** What {@code sync now} moved; {@code complete} false when the wait ran out or the remote was unreachable. */
+    /**
+     * What {@code sync now} moved; {@code complete} false when the wait ran out, the remote was unreachable
+     * or the sync is paused, and then {@code reason} says which.
+     */
     public record Round(int uploaded, int downloaded, int conflicts, int failed, boolean complete,
-            SyncControl.Mode mode, String lastError) {}
+            SyncControl.Mode mode, String reason) {}
 
     /** The outcome of {@code sync retry}: one item per entry retried. */
     public record Retry(boolean force, int ok, int failed, List<SyncControl.Retried> items) {}
@@ -69,8 +72,14 @@ public class SyncAdminController {
         }
         SyncControl c = engine();
         SyncControl.Round r = c.syncNow(Duration.ofSeconds(timeoutSeconds));
-        return new Round(r.uploaded(), r.downloaded(), r.conflicts(), r.failed(), r.complete(), c.mode(),
-                c.lastError().orElse(null));
+        SyncControl.Mode mode = c.mode();
+        String reason = null;
+        if (!r.complete()) {
+            reason = mode == SyncControl.Mode.PAUSED ? "the sync is paused (vectorsync sync resume)"
+                    : !status.remoteConfigured() ? "no remote is configured (vectorsync.sync.remote.jdbc-url)"
+                    : c.lastError().orElse("the wait of " + timeoutSeconds + " s ran out");
+        }
+        return new Round(r.uploaded(), r.downloaded(), r.conflicts(), r.failed(), r.complete(), mode, reason);
     }
 
     @Operation(summary = "Retry the failed entries now",

@@ -140,6 +140,11 @@ public class SyncStatusService {
         this.clock = clock.getIfAvailable(Clock::systemDefaultZone);
     }
 
+    /** Whether {@code vectorsync.sync.remote.jdbc-url} is set. */
+    public boolean remoteConfigured() {
+        return !props.remote().jdbcUrl().isBlank();
+    }
+
     /** The engine, if this device runs one. */
     public Optional<SyncControl> control() {
         return Optional.ofNullable(control.getIfAvailable());
@@ -160,7 +165,7 @@ public class SyncStatusService {
             long failed = rs.getLong("failed");
             Instant oldest = parse(rs.getString("oldest"));
             QueueSummary queue = new QueueSummary(pending + failed, pending, failed, oldest, age(oldest, now));
-            return new Status(device.get("device_id"), mode, props.enabled(), !props.remote().jdbcUrl().isBlank(),
+            return new Status(device.get("device_id"), mode, props.enabled(), remoteConfigured(),
                     later(lastUpload, lastPull), queue,
                     new LocalToRemote(pending, rs.getLong("synced_today"), failed, lastUpload),
                     new RemoteToLocal(lastPull, rs.getLong("downloaded_today"), rs.getLong("download_waiting")),
