@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.config.DeviceOnly;
 import io.vectorsync.config.SyncProperties;
+import io.vectorsync.device.DeviceIdentity;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -126,14 +127,16 @@ public class SyncStatusService {
     public record QueueDepth(long depth, Instant oldestAt) {}
 
     private final JdbcTemplate jdbc;
+    private final DeviceIdentity identity;
     private final ObjectProvider<SyncControl> control;
     private final SyncProperties props;
     private final ObjectMapper json;
     private final Clock clock;
 
-    public SyncStatusService(JdbcTemplate jdbc, ObjectProvider<SyncControl> control, SyncProperties props,
-            ObjectMapper json, ObjectProvider<Clock> clock) {
+    public SyncStatusService(JdbcTemplate jdbc, DeviceIdentity identity, ObjectProvider<SyncControl> control,
+            SyncProperties props, ObjectMapper json, ObjectProvider<Clock> clock) {
         this.jdbc = jdbc;
+        this.identity = identity;
         this.control = control;
         this.props = props;
         this.json = json;
@@ -165,7 +168,7 @@ public class SyncStatusService {
             long failed = rs.getLong("failed");
             Instant oldest = parse(rs.getString("oldest"));
             QueueSummary queue = new QueueSummary(pending + failed, pending, failed, oldest, age(oldest, now));
-            return new Status(device.get("device_id"), mode, props.enabled(), remoteConfigured(),
+            return new Status(identity.deviceId(), mode, props.enabled(), remoteConfigured(),
                     later(lastUpload, lastPull), queue,
                     new LocalToRemote(pending, rs.getLong("synced_today"), failed, lastUpload),
                     new RemoteToLocal(lastPull, rs.getLong("downloaded_today"), rs.getLong("download_waiting")),

@@ -174,7 +174,20 @@ public final class SyncRig implements AutoCloseable {
             props.addAll(List.of(extra));
             context = new SpringApplicationBuilder(VectorsyncApplication.class).profiles("local")
                     .initializers(ctx -> ctx.getBeanFactory().registerSingleton("clock", clock))
-                    .properties(props.toArray(String[]::new)).run("--server.port=0");
+                    // As arguments: application-local.yaml sets vectorsync.local.database, and would win over
+                    // default properties, so every device would share ./data/local.db. One per key, extra last.
+                    .run(arguments(props));
+        }
+
+        private static String[] arguments(List<String> props) {
+            Map<String, String> byKey = new LinkedHashMap<>();
+            for (String p : props) {
+                byKey.put(p.substring(0, p.indexOf('=')), p);
+            }
+            List<String> args = new ArrayList<>();
+            byKey.values().forEach(p -> args.add("--" + p));
+            args.add("--server.port=0");
+            return args.toArray(String[]::new);
         }
 
         public void stop() {
