@@ -477,7 +477,8 @@ BEGIN
         LIMIT p_limit
     ), r AS (
         SELECT w.id, w.tx_id, w.event_id, c,
-               (w.type = 'LINK' OR w.enqueued OR w.origin IS NOT DISTINCT FROM p_device OR c.chunk_id IS NULL) AS skip
+               (w.type = 'LINK' OR w.enqueued OR w.origin IS NOT DISTINCT FROM p_device OR c.chunk_id IS NULL
+                OR EXISTS (SELECT 1 FROM aggregates a WHERE a.key = w.chunk_id)) AS skip
           FROM w LEFT JOIN chunks c ON c.chunk_id = w.chunk_id
     )
     SELECT count(*),

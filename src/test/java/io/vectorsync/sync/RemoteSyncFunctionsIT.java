@@ -167,15 +167,18 @@ class RemoteSyncFunctionsIT extends AbstractIT {
 
     @Test
     void aReplayedKeyReturnsTheStoredOutcomeAndWritesNothingUntilAcknowledged() throws Exception {
-        Instant t = serverNow().minusSeconds(1);
+        put("replay-2", chunkBody("the server's"));
+        Instant t = serverNow().plusSeconds(1);
         Map<String, Object> first = upsert("replay-1", 0, t, "once");
-        Map<String, Object> second = upsert("replay-2", 0, t, "twice");
+        Map<String, Object> second = upsert("replay-2", 0, t, "twice, over the server's");
         Map<String, Object> third = upsert("replay-3", 0, t, "thrice");
         String before = jdbc.queryForObject(
                 "SELECT (vectorsync.sync_apply('dev-replay', 0, ?::jsonb, ?::jsonb)->'outcomes')::text", String.class,
                 write(List.of(first, second, third)), LWW);
         long events = count("SELECT count(*) FROM outbox WHERE chunk_id LIKE 'replay-%'");
-        assertThat(events).isEqualTo(3);
+        assertThat(events).isEqualTo(4);
+        assertThat(json.readTree(before).findValuesAsText("status")).containsExactly("APPLIED", "CONFLICT", "APPLIED");
+        assertThat(json.readTree(before).get(1).path("loser").path("content").asText()).isEqualTo("the server's");
 
         // The device did not see the answer (it was killed) and sends the same batch again.
         String again = jdbc.queryForObject(
@@ -184,6 +187,7 @@ class RemoteSyncFunctionsIT extends AbstractIT {
         assertThat(again).isEqualTo(before);
         assertThat(count("SELECT count(*) FROM outbox WHERE chunk_id LIKE 'replay-%'")).isEqualTo(events);
         assertThat(row("replay-1").get("version")).isEqualTo(1L);
+        assertThat(row("replay-2").get("version")).isEqualTo(2L);
 
         // Acknowledging up to the second upload forgets the first two outcomes, keeps the third.
         long acked = ((Number) second.get("uploadId")).longValue();
@@ -338,6 +342,7 @@ class RemoteSyncFunctionsIT extends AbstractIT {
         put("down-1", chunkBody("server write"));
         jdbc.queryForObject("SELECT vectorsync.enqueue_link('down-1', 'CITES', 'down-2', 1)", String.class);
         jdbc.queryForObject("SELECT vectorsync.enqueue('UPSERT', 'down-app', 1, '{\"content\":\"app\"}')", String.class);
+        jdbc.queryForObject("SELECT vectorsync.enqueue('DELETE', 'down-app', 2)", String.class);
         apply("dev-down", 0, LWW, List.of(upsert("down-own", 0, t, "mine")));
         apply("dev-other", 0, LWW, List.of(upsert("down-2", 0, t, "another device's")));
         Map<String, Object> redacted = chunkBody("hidden");
@@ -355,7 +360,8 @@ class RemoteSyncFunctionsIT extends AbstractIT {
         JsonNode ch = r.path("changes");
         assertThat(ch.findValuesAsText("chunkId")).containsExactly("down-1", "down-2", "down-3", "down-4", "down-4");
         assertThat(ch.findValuesAsText("op")).containsExactly("UPSERT", "UPSERT", "UPSERT", "DELETE", "DELETE");
-        assertThat(r.path("skipped").asInt()).as("the LINK, the enqueued event and the device's own").isEqualTo(3);
+        assertThat(r.path("skipped").asInt()).as("the LINK, the two enqueued events and the device's own")
+                .isEqualTo(4);
         assertThat(ch.get(0).path("content").asText()).isEqualTo("server write");
         assertThat(ch.get(0).path("modifiedBy").asText()).isEqualTo("server");
         assertThat(ch.get(1).path("modifiedBy").asText()).isEqualTo("dev-other");
@@ -467,6 +473,11 @@ class RemoteSyncFunctionsIT extends AbstractIT {
         assertThat(back.path("cursor").path("snapshot").asText()).isNotBlank();
         JsonNode afterResync = changes("dev-stale", back.path("cursor"), 100);
         assertThat(afterResync.path("resync").asBoolean()).isFalse();
+
+        // A cursor with transaction ids above the database's (taken before a restore into another cluster).
+        JsonNode restored = changes("dev-stale", json.readTree("{\"snapshot\":\"900000000:900000000:\"}"), 100);
+        assertThat(restored.path("resync").asBoolean()).isTrue();
+        assertThat(restored.path("resyncReason").asText()).contains("backwards");
     }
 
     @Test
