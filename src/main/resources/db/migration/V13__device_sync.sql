@@ -418,8 +418,10 @@ BEGIN
         BEGIN
             v_prev := (p_cursor->>'snapshot')::pg_snapshot;
             v_cur := (p_cursor->>'window')::pg_snapshot;
-            v_lt := coalesce((p_cursor->>'txId')::xid8, '0'::xid8);
-            v_li := coalesce((p_cursor->>'id')::bigint, 0);
+            -- A position means something only inside its window: without one, the window is read from its
+            -- start (a change twice, which the device's version guard absorbs, never one skipped).
+            v_lt := CASE WHEN v_cur IS NULL THEN '0'::xid8 ELSE coalesce((p_cursor->>'txId')::xid8, '0'::xid8) END;
+            v_li := CASE WHEN v_cur IS NULL THEN 0 ELSE coalesce((p_cursor->>'id')::bigint, 0) END;
         EXCEPTION WHEN data_exception THEN
             RAISE EXCEPTION 'VSYNC-SYNC-005: the cursor is not one sync_changes made' USING ERRCODE = '22023';
         END;

@@ -407,6 +407,20 @@ class RemoteSyncFunctionsIT extends AbstractIT {
         } while (r.path("more").asBoolean() && calls < 20);
         assertThat(seen).containsExactly("page-0", "page-1", "page-2", "page-3", "page-4");
         assertThat(calls).isGreaterThanOrEqualTo(3);
+
+        // A position without its window (a device that kept only snapshot, txId and id) reads the window
+        // again from its start: changes twice, none skipped.
+        JsonNode mid = changes("dev-pages-2", null, 10).path("cursor");
+        changes("dev-pages-2", mid, 10);
+        put("page-5", chunkBody("p5"));
+        put("page-6", chunkBody("p6"));
+        JsonNode firstPage = changes("dev-pages-2", mid, 1);
+        assertThat(firstPage.path("cursor").has("window")).isTrue();
+        com.fasterxml.jackson.databind.node.ObjectNode withoutWindow =
+                ((com.fasterxml.jackson.databind.node.ObjectNode) firstPage.path("cursor").deepCopy());
+        withoutWindow.remove("window");
+        assertThat(changes("dev-pages-2", withoutWindow, 100).path("changes").findValuesAsText("chunkId"))
+                .containsExactly("page-5", "page-6");
     }
 
     @Test
