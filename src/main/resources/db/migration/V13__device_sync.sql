@@ -294,14 +294,16 @@ END
 $$;
 
 -- A batch of the device's changes, in upload order (ADR 024): {"serverTime", "outcomes": [...]}, one
--- outcome per change. A key seen before returns its stored outcome and applies nothing; outcomes of upload
+-- outcome per change. A lock held longer than 5 s (a chunk row, the device's row) fails the call, which the
+-- device retries, rather than holding its connection. A key seen before returns its stored outcome and applies nothing; outcomes of upload
 -- ids up to p_acked_upload_id are forgotten. Each change runs in its own subtransaction: an invalid one
 -- is INVALID (VSYNC-SYNC-005, not stored: it wrote nothing) and the others apply.
 CREATE OR REPLACE FUNCTION vectorsync.sync_apply(p_device text, p_acked_upload_id bigint, p_changes jsonb,
                                                  p_options jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ${flyway:defaultSchema}, pg_temp AS $$
+SET search_path = ${flyway:defaultSchema}, pg_temp
+SET lock_timeout = '5s' AS $$
 DECLARE
     v_policy   text := coalesce(p_options->>'policy', 'last-write-wins');
     v_skew     numeric;
@@ -383,7 +385,8 @@ $$;
 -- cursor from a database whose transaction ids are lower (a restore).
 CREATE OR REPLACE FUNCTION vectorsync.sync_changes(p_device text, p_cursor jsonb, p_limit int) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ${flyway:defaultSchema}, pg_temp AS $$
+SET search_path = ${flyway:defaultSchema}, pg_temp
+SET lock_timeout = '5s' AS $$
 DECLARE
     v_sys     text := vectorsync.sync_system_id();
     v_dev     sync_devices%ROWTYPE;
