@@ -29,6 +29,9 @@ CREATE TABLE sync_devices (
     first_seen      timestamptz NOT NULL DEFAULT clock_timestamp(),
     last_seen       timestamptz NOT NULL DEFAULT clock_timestamp(),
     needs_resync    boolean     NOT NULL DEFAULT false,
+    -- The database role that registered the device (the login role, not the functions' owner): only it
+    -- may act as this device; an operator moves a device to another role with an UPDATE.
+    role_name       text        NOT NULL DEFAULT session_user,
     resync_reason   text
 );
 
@@ -64,7 +67,9 @@ BEGIN
 END
 $$;
 
--- A device id as vectorsync.sync.device-id allows it; 'server' is what server writes are marked with.
+-- A device id as vectorsync.sync.device-id allows it; 'server' is what server writes are marked with. A
+-- device registered by one login role (session_user: the functions run as their owner, the session stays
+-- the caller's) can't be acted as by another member of vectorsync_sync (VSYNC-SYNC-FORBIDDEN).
 CREATE OR REPLACE FUNCTION vectorsync.sync_check_device(p_device text) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = ${flyway:defaultSchema}, pg_temp AS $$
@@ -72,6 +77,10 @@ BEGIN
     IF p_device IS NULL OR p_device !~ '^[A-Za-z0-9._-]{1,64}$' OR p_device = 'server' THEN
         RAISE EXCEPTION 'VSYNC-SYNC-005: the device id must be 1 to 64 letters, digits, ''.'', ''_'' or ''-'' (not ''server'')'
             USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT 1 FROM sync_devices d WHERE d.device_id = p_device AND d.role_name <> session_user) THEN
+        RAISE EXCEPTION 'VSYNC-SYNC-FORBIDDEN: device % is registered to another database role', p_device
+            USING ERRCODE = '42501';
     END IF;
 END
 $$;

@@ -540,6 +540,9 @@ class RemoteSyncFunctionsIT extends AbstractIT {
             s.execute("CREATE ROLE " + role + " LOGIN IN ROLE vectorsync_sync");
         }
         try {
+            try (Connection admin = TestDatabases.connect(database)) {
+                query(admin, "SELECT vectorsync.sync_hello('dev-owned')::text"); // registered by the admin role
+            }
             try (Connection device = DriverManager.getConnection(TestDatabases.url(database), role, "")) {
                 assertThat(query(device, "SELECT vectorsync.sync_hello('dev-role')::text")).contains("systemId");
                 String changes = write(List.of(upsert("role-1", 0, serverNow().minusSeconds(1), "via the role")));
@@ -561,6 +564,8 @@ class RemoteSyncFunctionsIT extends AbstractIT {
                         + " VALUES ('d', 'k', 1, 'c', '{}')");
                 denied(device, "SELECT vectorsync.enqueue('UPSERT', 'role-app', 1, '{}'::jsonb)");
                 denied(device, "SELECT vectorsync.sync_apply_one('dev-role', '{}'::jsonb, 'local-wins', 300, NULL)");
+                // Another member of the group can't act as a device this role registered.
+                denied(device, "SELECT vectorsync.sync_hello('dev-owned')");
             }
             assertThat(row("role-1").get("modified_by")).isEqualTo("dev-role");
         } finally {
