@@ -37,6 +37,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,16 +70,13 @@ class DeviceStoreIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    @TempDir
-    Path dir;
-
     private Path file;
     private ConfigurableApplicationContext app;
     private String base;
     private final AtomicInteger localWrites = new AtomicInteger();
 
     @BeforeAll
-    void start() {
+    void start(@TempDir Path dir) {
         file = dir.resolve("nested/folder/local.db"); // the folder is created at start-up
         app = device();
     }
@@ -93,22 +91,21 @@ class DeviceStoreIT {
     private ConfigurableApplicationContext device() {
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(VectorsyncApplication.class)
                 .profiles("local")
-                .properties("server.port=0", "vectorsync.local.database=" + file, "vectorsync.embedding-dimension=3",
-                        "spring.jmx.enabled=false", "camel.main.jmx-enabled=false")
                 .listeners((ApplicationListener<LocalWriteCommitted>) e -> localWrites.incrementAndGet())
-                .run();
+                .run("--server.port=0", "--vectorsync.local.database=" + file, "--vectorsync.embedding-dimension=3",
+                        "--spring.jmx.enabled=false", "--camel.main.jmx-enabled=false");
         base = "http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port");
         return ctx;
     }
 
     // --- HTTP -----------------------------------------------------------------------------------------
 
-    private record Answer(int status, String etag, JsonNode body) {}
+    private record Answer(int status, String etag, JsonNode body, String text) {}
 
     private static Answer send(HttpRequest.Builder request) throws Exception {
         HttpResponse<String> r = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
         JsonNode body = r.body().isEmpty() ? JSON.missingNode() : JSON.readTree(r.body());
-        return new Answer(r.statusCode(), r.headers().firstValue("ETag").orElse(null), body);
+        return new Answer(r.statusCode(), r.headers().firstValue("ETag").orElse(null), body, r.body());
     }
 
     /** A PUT as the ingest fast path takes it (plain JSON), or through Spring MVC ({@code viaMvc}). */
@@ -171,7 +168,8 @@ class DeviceStoreIT {
                 while (rs.next()) {
                     Map<String, Object> row = new LinkedHashMap<>();
                     for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-                        row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
+                        Object v = rs.getObject(i);
+                        row.put(rs.getMetaData().getColumnLabel(i), v instanceof byte[] b ? HexFormat.of().formatHex(b) : v);
                     }
                     out.add(row);
                 }
@@ -225,7 +223,7 @@ class DeviceStoreIT {
         assertThat(read.status()).isEqualTo(200);
         assertThat(read.etag()).isEqualTo("\"2\"");
         assertThat(read.body().get("content").asText()).isEqualTo("second");
-        assertThat(read.body().get("metadata").get("n").decimalValue()).hasToString("1.50");
+        assertThat(read.text()).contains("\"metadata\":{\"n\":1.50}"); // numbers exactly as sent
         assertThat(read.body().get("embedding")).hasSize(3);
         assertThat(read.body().get("syncStatus").isTextual()).as("one string on a device").isTrue();
         assertThat(read.body().get("syncStatus").asText()).isEqualTo("PENDING");
@@ -252,7 +250,7 @@ class DeviceStoreIT {
         assertThat(first.get("chunkId").asText()).isEqualTo("a");
         assertThat(first.get("content").asText()).isEqualTo("first");
         assertThat(first.get("privacy").asText()).isEqualTo("FULL");
-        assertThat(first.get("metadata").get("n").decimalValue()).hasToString("1.50");
+        assertThat((String) entries.get(0).get("payload")).contains("\"metadata\":{\"n\":1.50}");
         assertThat(first.get("embedding").get(1).floatValue()).isEqualTo(-1.25f);
         assertThat(first.has("key") || first.has("baseVersion") || first.has("uploadId")).isFalse();
         JsonNode gone = payload(entries.get(2));
@@ -412,8 +410,7 @@ class DeviceStoreIT {
         Answer doc = send(HttpRequest.newBuilder(URI.create(base + "/v3/api-docs")).GET());
         JsonNode shapes = doc.body().at("/components/schemas/ChunkView/properties/syncStatus/oneOf");
         assertThat(shapes).hasSize(2);
-        assertThat(shapes.get(0).get("type").asText()).isEqualTo("object");
-        assertThat(shapes.get(1).get("type").asText()).isEqualTo("string");
+        assertThat(shapes.toString()).as(shapes.toString()).contains("\"object\"", "\"string\"", "\"LOCAL\"");
     }
 
     private static String pragma(Statement s, String name) throws SQLException {
