@@ -446,4 +446,52 @@ class DeviceStoreIT {
         assertThat(((Number) entry.get("id")).longValue()).as("AUTOINCREMENT: never reused").isGreaterThan(maxId);
         assertThat((String) payload(entry).get("modifiedAt").asText()).as("the clock continues").isGreaterThan(lastTime);
     }
+
+    @Test
+    @Order(9)
+    void anUploadOutcomeReplacesTheRevisionsAndADownloadIsAppliedAtTheRemoteVersionWithoutAnEntry() throws Exception {
+        DeviceStore store = app.getBean(DeviceStore.class);
+        put("u", chunk("u1", "FULL"));
+        put("u", chunk("u2", "FULL"));
+        List<Map<String, Object>> entries = entries("u");
+        long first = ((Number) entries.get(0).get("id")).longValue();
+        long second = ((Number) entries.get(1).get("id")).longValue();
+
+        assertThat(store.uploaded(first, 1, "SYNCED")).isEqualTo("u");
+        Map<String, Object> row = chunkRow("u");
+        assertThat(row).containsEntry("remote_version", 1).containsEntry("revision", 1)
+                .containsEntry("sync_status", "PENDING");
+        assertThat(entries("u").get(1)).containsEntry("base_version", 1).containsEntry("revision", 1);
+        assertThat(get("u").body().get("version").asLong()).as("the shown version stays").isEqualTo(2);
+        store.uploaded(second, 2, "SYNCED");
+        assertThat(chunkRow("u")).containsEntry("remote_version", 2).containsEntry("revision", 0)
+                .containsEntry("sync_status", "SYNCED");
+        assertThat(entries("u")).extracting(e -> e.get("status")).containsExactly("SYNCED", "SYNCED");
+        assertThat(entries("u")).extracting(e -> e.get("assigned_version")).containsExactly(1, 2);
+
+        long before = count("outbox");
+        DeviceStore.RemoteChunk redacted = new DeviceStore.RemoteChunk("u", 5, false, "doc", null,
+                new float[] {1, 2, 3}, "{\"from\":\"remote\"}", "REDACTED", "2030-01-01T00:00:00.000001+00:00",
+                "server");
+        assertThat(store.applyRemote(redacted, "SYNCED")).isEqualTo(DeviceStore.Applied.APPLIED);
+        Answer read = get("u");
+        assertThat(read.body().get("version").asLong()).isEqualTo(5);
+        assertThat(read.body().get("content").asText()).as("absent content never replaces the device's")
+                .isEqualTo("u2");
+        assertThat(read.text()).contains("\"from\":\"remote\"");
+        assertThat(chunkRow("u")).containsEntry("modified_by", "server")
+                .containsEntry("modified_at", "2030-01-01T00:00:00.000001Z");
+        assertThat(store.applyRemote(redacted, "SYNCED")).isEqualTo(DeviceStore.Applied.ALREADY_HELD);
+        DeviceStore.RemoteChunk overPrivate = new DeviceStore.RemoteChunk("d", 9, false, "doc", "remote text",
+                new float[] {1, 2, 3}, "{}", "FULL", "2030-01-01T00:00:00.000002Z", "server");
+        assertThat(store.applyRemote(overPrivate, "SYNCED")).isEqualTo(DeviceStore.Applied.LOCAL_ONLY_KEPT);
+        assertThat(get("d").body().get("content").asText()).isEqualTo("more secret");
+        assertThat(count("outbox")).as("no echo").isEqualTo(before);
+
+        put("u", chunk("u3", "FULL"), "\"5\"", false);
+        Map<String, Object> next = entries("u").get(2);
+        assertThat(next).containsEntry("base_version", 5).containsEntry("revision", 1);
+        assertThat(payload(next).get("modifiedAt").asText()).as("the clock observed the download")
+                .isGreaterThan("2030-01-01T00:00:00.000001Z");
+    }
 }
