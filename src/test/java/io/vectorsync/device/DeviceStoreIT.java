@@ -41,7 +41,11 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import javax.sql.DataSource;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.AfterAll;
@@ -55,6 +59,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteConnection;
 
 /**
  * A device (the {@code local} profile) on a SQLite file in a temporary folder, no PostgreSQL: the capture
@@ -404,6 +410,8 @@ class DeviceStoreIT {
             assertThat(pragma(s, "synchronous")).isEqualTo("2"); // FULL
             assertThat(pragma(s, "foreign_keys")).isEqualTo("1");
             assertThat(Integer.parseInt(pragma(s, "busy_timeout"))).isPositive();
+            assertThat(c.unwrap(SQLiteConnection.class).getConnectionConfig().getTransactionMode())
+                    .isEqualTo(SQLiteConfig.TransactionMode.IMMEDIATE);
         }
         assertThat(Files.exists(file)).isTrue();
 
@@ -493,5 +501,38 @@ class DeviceStoreIT {
         assertThat(next).containsEntry("base_version", 5).containsEntry("revision", 1);
         assertThat(payload(next).get("modifiedAt").asText()).as("the clock observed the download")
                 .isGreaterThan("2030-01-01T00:00:00.000001Z");
+    }
+
+    @Test
+    @Order(10)
+    void concurrentWritersOfOneChunkEachGetTheirOwnRevisionAndEntry() throws Exception {
+        int threads = 4;
+        int each = 15;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<List<Integer>>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    List<Integer> statuses = new ArrayList<>();
+                    for (int i = 0; i < each; i++) {
+                        statuses.add(put("hot", chunk("t" + thread + "-" + i, "FULL")).status());
+                        statuses.add(put("own-" + thread + "-" + i, chunk("x", "FULL")).status());
+                    }
+                    return statuses;
+                }));
+            }
+            for (var f : done) {
+                assertThat(f.get()).allSatisfy(st -> assertThat(st).isIn(200, 201));
+            }
+        } finally {
+            pool.shutdown();
+        }
+        List<Map<String, Object>> hot = entries("hot");
+        assertThat(hot).hasSize(threads * each);
+        assertThat(hot).extracting(e -> ((Number) e.get("revision")).intValue())
+                .containsExactlyElementsOf(IntStream.rangeClosed(1, threads * each).boxed().toList());
+        assertThat(get("hot").body().get("version").asLong()).isEqualTo(threads * each);
+        assertThat(rows("SELECT * FROM chunks WHERE chunk_id LIKE 'own-%'")).hasSize(threads * each);
     }
 }
