@@ -57,6 +57,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.sqlite.SQLiteConfig;
@@ -399,6 +400,19 @@ class DeviceStoreIT {
                 AlertEvaluator.class)) {
             assertThat(app.getBeanNamesForType(server)).as(server.getSimpleName()).isEmpty();
         }
+        // And generally: no bean of a server package, so a server bean added later without @ServerOnly shows.
+        List<String> serverBeans = new ArrayList<>();
+        for (String name : app.getBeanDefinitionNames()) {
+            Class<?> type = app.getType(name);
+            String pkg = type == null ? "" : type.getPackageName();
+            if (type != null && type.isAnnotationPresent(ConfigurationProperties.class)) {
+                continue; // settings only (validated on every profile)
+            }
+            if (pkg.matches("io\\.vectorsync\\.(relay|backend|verify|jobs|retention|deadletter|ledger)(\\..*)?")) {
+                serverBeans.add(name + ": " + type.getName());
+            }
+        }
+        assertThat(serverBeans).isEmpty();
         assertThat(app.getBean(ChunkStore.class)).isInstanceOf(SqliteChunkStore.class);
         assertThat(app.getBeansOfType(CommitListener.class)).hasSize(1);
         assertThat(app.getBean(CamelContext.class).getRoutes()).as("no relay, jobs or housekeeping routes")
