@@ -36,6 +36,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -96,8 +99,16 @@ class DeviceStoreIT {
     }
 
     private ConfigurableApplicationContext device() {
-        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(VectorsyncApplication.class)
-                .profiles("local")
+        return device(null);
+    }
+
+    /** A device; with {@code clock}, that is the physical clock its hybrid clock reads (a test's Clock bean). */
+    private ConfigurableApplicationContext device(Clock clock) {
+        SpringApplicationBuilder builder = new SpringApplicationBuilder(VectorsyncApplication.class).profiles("local");
+        if (clock != null) {
+            builder.initializers(c -> c.getBeanFactory().registerSingleton("testClock", clock));
+        }
+        ConfigurableApplicationContext ctx = builder
                 .listeners((ApplicationListener<LocalWriteCommitted>) e -> localWrites.incrementAndGet())
                 .run("--server.port=0", "--vectorsync.local.database=" + file, "--vectorsync.embedding-dimension=3",
                         "--spring.jmx.enabled=false", "--camel.main.jmx-enabled=false");
@@ -455,7 +466,8 @@ class DeviceStoreIT {
         update("DELETE FROM outbox WHERE id >= ?", maxId - 1);
 
         app.close();
-        app = device();
+        Instant later = Instant.parse("2040-01-01T00:00:00Z");
+        app = device(Clock.fixed(later, ZoneOffset.UTC));
 
         assertThat(app.getBean(DeviceIdentity.class).deviceId()).isEqualTo(deviceId);
         assertThat(rows("SELECT * FROM chunks ORDER BY chunk_id")).isEqualTo(chunksBefore);
@@ -466,7 +478,8 @@ class DeviceStoreIT {
         put("after-restart", chunk("new", "FULL"));
         Map<String, Object> entry = entries("after-restart").get(0);
         assertThat(((Number) entry.get("id")).longValue()).as("AUTOINCREMENT: never reused").isGreaterThan(maxId);
-        assertThat((String) payload(entry).get("modifiedAt").asText()).as("the clock continues").isGreaterThan(lastTime);
+        assertThat(payload(entry).get("modifiedAt").asText()).as("the clock continues, on the test's Clock bean")
+                .isGreaterThan(lastTime).isEqualTo("2040-01-01T00:00:00.000000Z");
     }
 
     @Test
