@@ -1,5 +1,6 @@
 package io.vectorsync.capture;
 
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import io.vectorsync.domain.Embeddings;
 import java.sql.Connection;
@@ -26,6 +27,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * on, a write also notifies the relays of other instances at its commit.
  */
 @Component
+@ServerOnly
 public class PostgresChunkStore implements ChunkStore {
 
     private static final String UPSERT = """

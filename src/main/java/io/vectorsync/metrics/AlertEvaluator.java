@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vectorsync.config.AlertProperties;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.relay.RelayListener;
 import io.vectorsync.relay.RelayStats;
 import jakarta.annotation.PostConstruct;
@@ -31,6 +32,7 @@ import org.springframework.stereotype.Component;
  * event's contents.
  */
 @Component
+@ServerOnly
 public class AlertEvaluator implements RelayListener {
 
     private static final Logger log = LoggerFactory.getLogger(AlertEvaluator.class);

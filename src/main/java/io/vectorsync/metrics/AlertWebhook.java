@@ -2,6 +2,7 @@ package io.vectorsync.metrics;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.config.AlertProperties;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.routes.RouteNudge;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,6 +23,7 @@ import org.springframework.stereotype.Component;
  * retry. Never blocks the caller (the alert evaluator): {@link #post} queues and nudges the route.
  */
 @Component
+@ServerOnly
 public class AlertWebhook {
 
     private static final Logger log = LoggerFactory.getLogger(AlertWebhook.class);

@@ -30,6 +30,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * dead-letter rows carry their own copy of the event), so deleted rows are not missed.
  */
 @Service
+@io.vectorsync.config.ServerOnly
 public class RetentionService implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(RetentionService.class);
