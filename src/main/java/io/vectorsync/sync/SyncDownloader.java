@@ -6,12 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.config.DeviceOnly;
 import io.vectorsync.config.SyncProperties;
 import io.vectorsync.device.DeviceSettings;
-import io.vectorsync.device.HybridClock;
+import io.vectorsync.device.DeviceStore;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -46,6 +45,7 @@ public class SyncDownloader {
             SELECT id, chunk_id, version, op, payload FROM inbox WHERE status IN ('RECEIVED', 'WAITING') ORDER BY id LIMIT ?
             """;
     private static final String PENDING_UPLOAD = "SELECT count(*) FROM outbox WHERE chunk_id = ? AND status = 'PENDING'";
+    private static final String HELD = "SELECT remote_version FROM chunks WHERE chunk_id = ?";
     private static final String MARK = "UPDATE inbox SET status = ?, note = ?, applied_at = ? WHERE id = ?";
 
     /** What one download did. */
@@ -54,26 +54,24 @@ public class SyncDownloader {
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
     private final RemoteSync remote;
-    private final LocalChunks chunks;
+    private final DeviceStore store;
     private final ConflictKeeper conflicts;
     private final SyncState state;
     private final SyncCounters counters;
-    private final HybridClock hlc;
     private final ClockSkew skew;
     private final ObjectMapper json;
     private final SyncProperties properties;
 
-    public SyncDownloader(JdbcTemplate jdbc, TransactionTemplate tx, RemoteSync remote, LocalChunks chunks,
-            ConflictKeeper conflicts, SyncState state, SyncCounters counters, HybridClock hlc, ClockSkew skew,
+    public SyncDownloader(JdbcTemplate jdbc, TransactionTemplate tx, RemoteSync remote, DeviceStore store,
+            ConflictKeeper conflicts, SyncState state, SyncCounters counters, ClockSkew skew,
             ObjectMapper json, SyncProperties properties) {
         this.jdbc = jdbc;
         this.tx = tx;
         this.remote = remote;
-        this.chunks = chunks;
+        this.store = store;
         this.conflicts = conflicts;
         this.state = state;
         this.counters = counters;
-        this.hlc = hlc;
         this.skew = skew;
         this.json = json;
         this.properties = properties;
@@ -168,26 +166,28 @@ public class SyncDownloader {
     /** One remote row (a change or a snapshot row) applied to the local chunk; APPLIED, SKIPPED or CONFLICT. */
     private String applyRow(JsonNode row, long version, String now) {
         String chunkId = row.path("chunkId").asText();
-        Optional<Map<String, Object>> local = chunks.state(chunkId);
-        if (local.isPresent() && ((Number) local.get().get("remote_version")).longValue() >= version) {
-            return "SKIPPED";
+        List<Long> held = jdbc.queryForList(HELD, Long.class, chunkId);
+        if (!held.isEmpty() && held.get(0) >= version) {
+            return "SKIPPED"; // the device has this version or a newer one (never back)
         }
-        boolean remoteDelete = row.path("deleted").asBoolean(false) || "DELETE".equals(row.path("op").asText());
-        if (local.isPresent() && "LOCAL_ONLY".equals(local.get().get("privacy"))
-                && ((Number) local.get().get("deleted")).intValue() == 0) {
-            if (remoteDelete) {
-                return "SKIPPED"; // the remote no longer has it: nothing to keep apart
+        DeviceStore.RemoteChunk chunk = RemoteRows.chunk(row, version);
+        switch (store.applyRemote(chunk, "SYNCED")) {
+            case APPLIED -> {
+                return "APPLIED";
             }
-            ObjectNode remoteRow = row.deepCopy();
-            remoteRow.remove(List.of("eventId", "op"));
-            conflicts.keep(new ConflictKeeper.Conflict(chunkId, "local", "local-only", null, remoteRow, version), now);
-            return "CONFLICT";
+            case LOCAL_ONLY_KEPT -> {
+                if (chunk.deleted()) {
+                    return "SKIPPED"; // the remote no longer has it: nothing to keep apart
+                }
+                ObjectNode remoteRow = row.deepCopy();
+                remoteRow.remove(List.of("eventId", "op"));
+                conflicts.keep(new ConflictKeeper.Conflict(chunkId, "local", "local-only", null, remoteRow, version), now);
+                return "CONFLICT";
+            }
+            default -> {
+                return "SKIPPED";
+            }
         }
-        chunks.applyRemote(row, version, "SYNCED", now);
-        if (row.hasNonNull("modifiedAt")) {
-            hlc.observe(row.get("modifiedAt").asText());
-        }
-        return "APPLIED";
     }
 
     /** One page of the snapshot re-sync; the last page ends it. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.capture.OutboxWriter;
 import io.vectorsync.config.DeviceOnly;
 import io.vectorsync.config.SyncProperties;
+import io.vectorsync.device.DeviceStore;
 import io.vectorsync.device.HybridClock;
 import java.io.IOException;
 import java.time.Duration;
@@ -69,6 +70,15 @@ public class SyncUploader {
                               payload = ?
              WHERE id = ? AND status = 'PENDING'
             """;
+    private static final String LATEST = """
+            SELECT count(*) FROM chunks c JOIN outbox o ON o.chunk_id = c.chunk_id
+             WHERE c.chunk_id = ? AND o.id = ? AND c.revision = o.revision
+            """;
+    private static final String FAILED_IF_LATEST = """
+            UPDATE chunks SET sync_status = 'FAILED'
+             WHERE chunk_id = ? AND sync_status <> 'LOCAL'
+               AND revision = (SELECT revision FROM outbox WHERE id = ?)
+            """;
     private static final String GIVE_UP = """
             UPDATE outbox SET status = 'FAILED', retry_count = ?, next_attempt_at = NULL, last_code = 'VSYNC-SYNC-004',
                               last_error = ?
@@ -92,7 +102,7 @@ public class SyncUploader {
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
     private final RemoteSync remote;
-    private final LocalChunks chunks;
+    private final DeviceStore store;
     private final ConflictKeeper conflicts;
     private final SyncState settings;
     private final SyncCounters counters;
@@ -102,13 +112,13 @@ public class SyncUploader {
     private final SyncProperties properties;
     private volatile boolean failAfterRemoteCall;
 
-    public SyncUploader(JdbcTemplate jdbc, TransactionTemplate tx, RemoteSync remote, LocalChunks chunks,
+    public SyncUploader(JdbcTemplate jdbc, TransactionTemplate tx, RemoteSync remote, DeviceStore store,
             ConflictKeeper conflicts, SyncState settings, SyncCounters counters, HybridClock hlc, ClockSkew skew,
             ObjectMapper json, SyncProperties properties) {
         this.jdbc = jdbc;
         this.tx = tx;
         this.remote = remote;
-        this.chunks = chunks;
+        this.store = store;
         this.conflicts = conflicts;
         this.settings = settings;
         this.counters = counters;
@@ -187,6 +197,11 @@ public class SyncUploader {
         return r;
     }
 
+    /** No later local edit of the entry's chunk: the chunk's revision is the entry's (ADR 023). */
+    private boolean latest(Entry e) {
+        return jdbc.queryForObject(LATEST, Integer.class, e.chunkId(), e.id()) > 0;
+    }
+
     private long baseVersion(String chunkId) {
         List<Long> v = jdbc.queryForList(BASE, Long.class, chunkId);
         return v.isEmpty() || v.get(0) == null ? 0 : v.get(0);
@@ -228,8 +243,7 @@ public class SyncUploader {
             switch (status) {
                 case "APPLIED" -> {
                     long version = o.path("version").asLong();
-                    jdbc.update(FINISHED, "SYNCED", version, now, null, e.id());
-                    chunks.assigned(e.chunkId(), version, e.revision(), "SYNCED");
+                    store.uploaded(e.id(), version, "SYNCED");
                     applied++;
                 }
                 case "CONFLICT" -> {
@@ -258,19 +272,18 @@ public class SyncUploader {
         long version = o.path("version").asLong();
         boolean localWon = "local".equals(o.path("winner").asText());
         String reason = "local-only".equals(sent.path("reason").asText()) ? "local-only" : "base-version";
-        jdbc.update(FINISHED, "CONFLICT", version, now, "VSYNC-SYNC-003", e.id());
         JsonNode loser = o.get("loser");
         if (localWon) {
-            chunks.assigned(e.chunkId(), version, e.revision(), "CONFLICT");
+            store.uploaded(e.id(), version, "CONFLICT");
             conflicts.keep(new ConflictKeeper.Conflict(e.chunkId(), "local", reason, withoutKeys(sent), loser,
                     loser == null ? 0 : loser.path("version").asLong()), now);
             return;
         }
         JsonNode winner = o.get("remote");
-        boolean latest = chunks.state(e.chunkId()).map(s -> ((Number) s.get("revision")).longValue() == e.revision())
-                .orElse(false);
+        boolean latest = latest(e);
+        jdbc.update(FINISHED, "CONFLICT", version, now, "VSYNC-SYNC-003", e.id());
         if (latest && winner != null && winner.isObject()) { // a later local edit will be decided on its own
-            chunks.applyRemote(winner, version, "CONFLICT", now);
+            store.applyRemote(RemoteRows.chunk(winner, version), "CONFLICT");
         }
         if (winner != null && winner.hasNonNull("modifiedAt")) {
             hlc.observe(winner.get("modifiedAt").asText());
@@ -297,7 +310,7 @@ public class SyncUploader {
         SyncProperties.Retry retry = properties.retry();
         if (attempts >= retry.maxAttempts()) {
             jdbc.update(GIVE_UP, attempts, code + ": " + error + " (" + attempts + " attempts)", e.id());
-            chunks.statusIfLatest(e.chunkId(), e.revision(), "FAILED");
+            jdbc.update(FAILED_IF_LATEST, e.chunkId(), e.id());
             log.error("VSYNC-SYNC-004 upload {} of chunk {} FAILED after {} attempts: {} {}", e.id(), e.chunkId(),
                     attempts, code, error);
             return true;
