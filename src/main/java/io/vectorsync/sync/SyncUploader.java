@@ -1,13 +1,11 @@
 package io.vectorsync.sync;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.capture.OutboxWriter;
 import io.vectorsync.config.DeviceOnly;
 import io.vectorsync.config.SyncProperties;
-import io.vectorsync.device.DeviceStore;
 import io.vectorsync.device.HybridClock;
 import java.io.IOException;
 import java.time.Duration;
@@ -18,9 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The upload of the local outbox: the due PENDING entries in id order, cut into a batch by
@@ -99,33 +95,13 @@ public class SyncUploader {
         }
     }
 
-    private final JdbcTemplate jdbc;
-    private final TransactionTemplate tx;
-    private final RemoteSync remote;
-    private final DeviceStore store;
-    private final ConflictKeeper conflicts;
-    private final SyncState settings;
-    private final SyncCounters counters;
     private final HybridClock hlc;
-    private final ClockSkew skew;
-    private final ObjectMapper json;
-    private final SyncProperties properties;
+    private final SyncParts p;
     private volatile boolean failAfterRemoteCall;
 
-    public SyncUploader(JdbcTemplate jdbc, TransactionTemplate tx, RemoteSync remote, DeviceStore store,
-            ConflictKeeper conflicts, SyncState settings, SyncCounters counters, HybridClock hlc, ClockSkew skew,
-            ObjectMapper json, SyncProperties properties) {
-        this.jdbc = jdbc;
-        this.tx = tx;
-        this.remote = remote;
-        this.store = store;
-        this.conflicts = conflicts;
-        this.settings = settings;
-        this.counters = counters;
+    public SyncUploader(SyncParts parts, HybridClock hlc) {
+        this.p = parts;
         this.hlc = hlc;
-        this.skew = skew;
-        this.json = json;
-        this.properties = properties;
     }
 
     /** A failpoint for tests: the remote's answer is thrown away before the device records it (a crash). */
@@ -135,9 +111,9 @@ public class SyncUploader {
 
     /** The next batch of due entries, in id order, cut by count and bytes; empty when nothing is due. */
     List<Entry> nextBatch() {
-        String now = settings.now();
-        SyncProperties.Upload upload = properties.upload();
-        List<Entry> due = jdbc.query(DUE, (rs, i) -> new Entry(rs.getLong("id"), rs.getString("idempotency_key"),
+        String now = p.state().now();
+        SyncProperties.Upload upload = p.properties().upload();
+        List<Entry> due = p.jdbc().query(DUE, (rs, i) -> new Entry(rs.getLong("id"), rs.getString("idempotency_key"),
                 rs.getString("chunk_id"), rs.getString("op"), rs.getLong("revision"), rs.getString("payload"),
                 rs.getInt("payload_bytes"), rs.getInt("retry_count")), now, now, upload.batchSize());
         List<Entry> batch = new ArrayList<>();
@@ -159,19 +135,19 @@ public class SyncUploader {
     }
 
     private Result send(String device, List<Entry> batch) {
-        long acked = jdbc.queryForObject(ACKED, Long.class);
-        ArrayNode changes = json.createArrayNode();
+        long acked = p.jdbc().queryForObject(ACKED, Long.class);
+        ArrayNode changes = p.json().createArrayNode();
         Map<String, Long> base = new HashMap<>();
         for (Entry e : batch) {
             changes.add(change(e, base.computeIfAbsent(e.chunkId(), this::baseVersion)));
         }
-        ObjectNode options = json.createObjectNode().put("policy", properties.conflict().policy().wire())
-                .put("maxClockSkewSeconds", properties.maxClockSkew().toSeconds());
+        ObjectNode options = p.json().createObjectNode().put("policy", p.properties().conflict().policy().wire())
+                .put("maxClockSkewSeconds", p.properties().maxClockSkew().toSeconds());
         JsonNode answer;
-        Instant sentAt = settings.instantNow();
+        Instant sentAt = p.state().instantNow();
         try {
-            answer = remote.apply(device, acked, changes, options);
-            skew.measure(sentAt, settings.instantNow(), answer.path("serverTime").asText(null));
+            answer = p.remote().apply(device, acked, changes, options);
+            p.skew().measure(sentAt, p.state().instantNow(), answer.path("serverTime").asText(null));
         } catch (RemoteSyncException.CallFailed e) {
             if (batch.size() > 1) { // isolate: each entry alone, so the good ones go through
                 log.warn("{}; sending the {} entries of the batch one by one", e.getMessage(), batch.size());
@@ -181,40 +157,40 @@ public class SyncUploader {
                 }
                 return r;
             }
-            tx.executeWithoutResult(s -> spendAttempt(batch.get(0), e.code(), e.getMessage(), false));
-            counters.changes("upload", "failed", 1);
+            p.tx().executeWithoutResult(s -> spendAttempt(batch.get(0), e.code(), e.getMessage(), false));
+            p.counters().changes("upload", "failed", 1);
             return new Result(1, 0, 0, 0, 1, null);
         }
         if (failAfterRemoteCall) {
             throw new IllegalStateException("failpoint: the remote committed the batch, the device did not record it");
         }
-        Result r = tx.execute(s -> record(batch, changes, answer));
-        settings.put(io.vectorsync.device.DeviceSettings.LAST_UPLOAD_AT, settings.now());
-        counters.changes("upload", "applied", r.applied());
-        counters.changes("upload", "conflict", r.conflicts());
-        counters.changes("upload", "invalid", r.invalid());
-        counters.changes("upload", "failed", r.failed());
+        Result r = p.tx().execute(s -> record(batch, changes, answer));
+        p.state().put(io.vectorsync.device.DeviceSettings.LAST_UPLOAD_AT, p.state().now());
+        p.counters().changes("upload", "applied", r.applied());
+        p.counters().changes("upload", "conflict", r.conflicts());
+        p.counters().changes("upload", "invalid", r.invalid());
+        p.counters().changes("upload", "failed", r.failed());
         return r;
     }
 
     /** No later local edit of the entry's chunk: the chunk's revision is the entry's (ADR 023). */
     private boolean latest(Entry e) {
-        return jdbc.queryForObject(LATEST, Integer.class, e.chunkId(), e.id()) > 0;
+        return p.jdbc().queryForObject(LATEST, Integer.class, e.chunkId(), e.id()) > 0;
     }
 
     private long baseVersion(String chunkId) {
-        List<Long> v = jdbc.queryForList(BASE, Long.class, chunkId);
+        List<Long> v = p.jdbc().queryForList(BASE, Long.class, chunkId);
         return v.isEmpty() || v.get(0) == null ? 0 : v.get(0);
     }
 
     private ObjectNode change(Entry e, long baseVersion) {
         ObjectNode c;
         try {
-            c = (ObjectNode) json.readTree(e.payload());
+            c = (ObjectNode) p.json().readTree(e.payload());
         } catch (IOException | ClassCastException ex) {
             throw new IllegalStateException("outbox entry " + e.id() + " has a payload that is not a JSON object", ex);
         }
-        ObjectNode out = json.createObjectNode().put("key", e.key()).put("uploadId", e.id());
+        ObjectNode out = p.json().createObjectNode().put("key", e.key()).put("uploadId", e.id());
         out.put("op", c.path("op").asText(e.op())).put("chunkId", c.path("chunkId").asText(e.chunkId()))
                 .put("baseVersion", baseVersion);
         c.fields().forEachRemaining(f -> {
@@ -231,7 +207,7 @@ public class SyncUploader {
         for (JsonNode o : answer.path("outcomes")) {
             byUpload.put(o.path("uploadId").asLong(), o);
         }
-        String now = settings.now();
+        String now = p.state().now();
         int applied = 0;
         int conflicted = 0;
         int invalid = 0;
@@ -243,7 +219,7 @@ public class SyncUploader {
             switch (status) {
                 case "APPLIED" -> {
                     long version = o.path("version").asLong();
-                    store.uploaded(e.id(), version, "SYNCED");
+                    p.store().uploaded(e.id(), version, "SYNCED");
                     applied++;
                 }
                 case "CONFLICT" -> {
@@ -274,23 +250,23 @@ public class SyncUploader {
         String reason = "local-only".equals(sent.path("reason").asText()) ? "local-only" : "base-version";
         JsonNode loser = o.get("loser");
         if (localWon) {
-            store.uploaded(e.id(), version, "CONFLICT");
-            conflicts.keep(new ConflictKeeper.Conflict(e.chunkId(), "local", reason, withoutKeys(sent), loser,
+            p.store().uploaded(e.id(), version, "CONFLICT");
+            p.conflicts().keep(new ConflictKeeper.Conflict(e.chunkId(), "local", reason, withoutKeys(sent), loser,
                     loser == null ? 0 : loser.path("version").asLong()), now);
             return;
         }
         JsonNode winner = o.get("remote");
         boolean latest = latest(e);
-        jdbc.update(FINISHED, "CONFLICT", version, now, "VSYNC-SYNC-003", e.id());
+        p.jdbc().update(FINISHED, "CONFLICT", version, now, "VSYNC-SYNC-003", e.id());
         if (latest && winner != null && winner.isObject()) { // a later local edit will be decided on its own
-            store.applyRemote(RemoteRows.chunk(winner, version), "CONFLICT");
+            p.store().applyRemote(RemoteRows.chunk(winner, version), "CONFLICT");
         }
         if (winner != null && winner.hasNonNull("modifiedAt")) {
             hlc.observe(winner.get("modifiedAt").asText());
         }
         long loserVersion = loser != null && loser.path("version").asLong() > 0 ? loser.path("version").asLong()
                 : sent.path("baseVersion").asLong();
-        conflicts.keep(new ConflictKeeper.Conflict(e.chunkId(), "remote", reason, loser == null ? withoutKeys(sent) : loser,
+        p.conflicts().keep(new ConflictKeeper.Conflict(e.chunkId(), "remote", reason, loser == null ? withoutKeys(sent) : loser,
                 winner, loserVersion), now);
     }
 
@@ -307,22 +283,22 @@ public class SyncUploader {
      */
     private boolean spendAttempt(Entry e, String code, String error, boolean rekey) {
         int attempts = e.retryCount() + 1;
-        SyncProperties.Retry retry = properties.retry();
+        SyncProperties.Retry retry = p.properties().retry();
         if (attempts >= retry.maxAttempts()) {
-            jdbc.update(GIVE_UP, attempts, code + ": " + error + " (" + attempts + " attempts)", e.id());
-            jdbc.update(FAILED_IF_LATEST, e.chunkId(), e.id());
+            p.jdbc().update(GIVE_UP, attempts, code + ": " + error + " (" + attempts + " attempts)", e.id());
+            p.jdbc().update(FAILED_IF_LATEST, e.chunkId(), e.id());
             log.error("VSYNC-SYNC-004 upload {} of chunk {} FAILED after {} attempts: {} {}", e.id(), e.chunkId(),
                     attempts, code, error);
             return true;
         }
-        Instant next = settings.instantNow().plus(backoff(retry, attempts));
+        Instant next = p.state().instantNow().plus(backoff(retry, attempts));
         String key = rekey ? OutboxWriter.newEventId() : e.key();
         String payload = e.payload();
         if (rekey && error.contains("clock ahead")) {
-            skew.refusedAhead();
+            p.skew().refusedAhead();
             payload = restamped(e.payload());
         }
-        jdbc.update(RETRY_LATER, attempts, SyncState.format(next), code, error, key, payload, e.id());
+        p.jdbc().update(RETRY_LATER, attempts, SyncState.format(next), code, error, key, payload, e.id());
         log.warn("Upload {} of chunk {} refused ({}), attempt {}/{}: {}", e.id(), e.chunkId(), code, attempts,
                 retry.maxAttempts(), error);
         return false;
@@ -330,9 +306,9 @@ public class SyncUploader {
 
     private String restamped(String payload) {
         try {
-            ObjectNode p = (ObjectNode) json.readTree(payload);
-            p.put("modifiedAt", hlc.now());
-            return json.writeValueAsString(p);
+            ObjectNode change = (ObjectNode) p.json().readTree(payload);
+            change.put("modifiedAt", hlc.now());
+            return p.json().writeValueAsString(change);
         } catch (IOException | ClassCastException ex) {
             return payload;
         }
