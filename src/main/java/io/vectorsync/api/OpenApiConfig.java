@@ -11,6 +11,7 @@ import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
 import java.util.List;
+import java.util.Set;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -95,10 +96,12 @@ public class OpenApiConfig {
             if (view == null || view.getProperties() == null) {
                 return;
             }
-            Schema<Object> perBackend = new Schema<>().type("object")
+            // type for OpenAPI 3.0 documents, types for 3.1 (springdoc's default)
+            Schema<Object> perBackend = new Schema<>().type("object").types(Set.of("object"))
                     .description("On the server: the state of this version per configured backend")
-                    .additionalProperties(new Schema<String>().type("string")._enum(List.of("PENDING", "SYNCED", "FAILED")));
-            Schema<String> onDevice = new Schema<String>().type("string")
+                    .additionalProperties(new Schema<String>().type("string").types(Set.of("string"))
+                            ._enum(List.of("PENDING", "SYNCED", "FAILED")));
+            Schema<String> onDevice = new Schema<String>().type("string").types(Set.of("string"))
                     .description("On a device: the chunk's sync with the remote (LOCAL: LOCAL_ONLY, never uploaded)")
                     ._enum(List.of("PENDING", "SYNCED", "CONFLICT", "FAILED", "LOCAL"));
             view.getProperties().put("syncStatus", new Schema<>().description("Per backend on the server, one"

@@ -1,22 +1,17 @@
 package io.vectorsync.sync;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.config.DeviceOnly;
-import io.vectorsync.config.SyncProperties;
 import io.vectorsync.device.DeviceSettings;
-import io.vectorsync.device.HybridClock;
+import io.vectorsync.device.DeviceStore;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The download of the remote's changes. One call of {@code sync_changes} from the device's cursor; its
@@ -46,47 +41,27 @@ public class SyncDownloader {
             SELECT id, chunk_id, version, op, payload FROM inbox WHERE status IN ('RECEIVED', 'WAITING') ORDER BY id LIMIT ?
             """;
     private static final String PENDING_UPLOAD = "SELECT count(*) FROM outbox WHERE chunk_id = ? AND status = 'PENDING'";
+    private static final String HELD = "SELECT remote_version FROM chunks WHERE chunk_id = ?";
     private static final String MARK = "UPDATE inbox SET status = ?, note = ?, applied_at = ? WHERE id = ?";
 
     /** What one download did. */
     record Result(int received, int applied, int skipped, int conflicts, int waiting, boolean more, boolean resync) {}
 
-    private final JdbcTemplate jdbc;
-    private final TransactionTemplate tx;
-    private final RemoteSync remote;
-    private final LocalChunks chunks;
-    private final ConflictKeeper conflicts;
-    private final SyncState state;
-    private final SyncCounters counters;
-    private final HybridClock hlc;
-    private final ClockSkew skew;
-    private final ObjectMapper json;
-    private final SyncProperties properties;
 
-    public SyncDownloader(JdbcTemplate jdbc, TransactionTemplate tx, RemoteSync remote, LocalChunks chunks,
-            ConflictKeeper conflicts, SyncState state, SyncCounters counters, HybridClock hlc, ClockSkew skew,
-            ObjectMapper json, SyncProperties properties) {
-        this.jdbc = jdbc;
-        this.tx = tx;
-        this.remote = remote;
-        this.chunks = chunks;
-        this.conflicts = conflicts;
-        this.state = state;
-        this.counters = counters;
-        this.hlc = hlc;
-        this.skew = skew;
-        this.json = json;
-        this.properties = properties;
+    private final SyncParts p;
+
+    public SyncDownloader(SyncParts parts) {
+        this.p = parts;
     }
 
     /** True while a snapshot re-sync is under way. */
     public boolean resyncing() {
-        return state.get(DeviceSettings.RESYNC_AFTER).isPresent();
+        return p.state().get(DeviceSettings.RESYNC_AFTER).isPresent();
     }
 
     /** Forgets the cursor: the next download re-syncs from a snapshot (the remote changed identity). */
     void forgetCursor() {
-        state.remove(DeviceSettings.DOWNLOAD_CURSOR);
+        p.state().remove(DeviceSettings.DOWNLOAD_CURSOR);
     }
 
     /** One download: a page of the snapshot while a re-sync runs, otherwise one window of changes. */
@@ -94,34 +69,34 @@ public class SyncDownloader {
         if (resyncing()) {
             return snapshotPage(device);
         }
-        JsonNode cursor = state.get(DeviceSettings.DOWNLOAD_CURSOR).map(this::parse).orElse(null);
-        Instant sent = state.instantNow();
-        JsonNode answer = remote.changes(device, cursor, properties.download().batchSize());
-        skew.measure(sent, state.instantNow(), answer.path("serverTime").asText(null));
-        String now = state.now();
+        JsonNode cursor = p.state().get(DeviceSettings.DOWNLOAD_CURSOR).map(this::parse).orElse(null);
+        Instant sent = p.state().instantNow();
+        JsonNode answer = p.remote().changes(device, cursor, p.properties().download().batchSize());
+        p.skew().measure(sent, p.state().instantNow(), answer.path("serverTime").asText(null));
+        String now = p.state().now();
         if (answer.path("resync").asBoolean(false)) {
-            tx.executeWithoutResult(s -> {
-                state.put(DeviceSettings.DOWNLOAD_CURSOR, answer.path("cursor").toString());
-                state.put(DeviceSettings.RESYNC_AFTER, "");
-                state.put(DeviceSettings.LAST_PULL_AT, now);
+            p.tx().executeWithoutResult(s -> {
+                p.state().put(DeviceSettings.DOWNLOAD_CURSOR, answer.path("cursor").toString());
+                p.state().put(DeviceSettings.RESYNC_AFTER, "");
+                p.state().put(DeviceSettings.LAST_PULL_AT, now);
             });
             log.info("Re-syncing from a snapshot of the remote ({})", cursor == null ? "first download" : "told by the remote");
             return new Result(0, 0, 0, 0, 0, true, true);
         }
         JsonNode changes = answer.path("changes");
-        int received = tx.execute(s -> {
+        int received = p.tx().execute(s -> {
             int n = 0;
             for (JsonNode c : changes) {
-                n += jdbc.update(RECEIVE, c.path("eventId").asText(), c.path("chunkId").asText(), c.path("version").asLong(),
+                n += p.jdbc().update(RECEIVE, c.path("eventId").asText(), c.path("chunkId").asText(), c.path("version").asLong(),
                         c.path("op").asText("UPSERT"), c.toString(), now);
             }
             if (answer.hasNonNull("cursor")) {
-                state.put(DeviceSettings.DOWNLOAD_CURSOR, answer.get("cursor").toString());
+                p.state().put(DeviceSettings.DOWNLOAD_CURSOR, answer.get("cursor").toString());
             }
-            state.put(DeviceSettings.LAST_PULL_AT, now);
+            p.state().put(DeviceSettings.LAST_PULL_AT, now);
             return n;
         });
-        counters.changes("download", "skipped", answer.path("skipped").asInt(0));
+        p.counters().changes("download", "skipped", answer.path("skipped").asInt(0));
         Result applied = applyInbox();
         return new Result(received, applied.applied(), applied.skipped(), applied.conflicts(), applied.waiting(),
                 answer.path("more").asBoolean(false), false);
@@ -133,11 +108,11 @@ public class SyncDownloader {
         int skipped = 0;
         int conflicted = 0;
         int waiting = 0;
-        List<Map<String, Object>> entries = jdbc.queryForList(TO_APPLY, properties.download().batchSize() * 4);
+        List<Map<String, Object>> entries = p.jdbc().queryForList(TO_APPLY, p.properties().download().batchSize() * 4);
         for (Map<String, Object> e : entries) {
             long id = ((Number) e.get("id")).longValue();
             JsonNode change = parse((String) e.get("payload"));
-            String outcome = tx.execute(s -> applyOne(id, change));
+            String outcome = p.tx().execute(s -> applyOne(id, change));
             switch (outcome) {
                 case "APPLIED" -> applied++;
                 case "CONFLICT" -> conflicted++;
@@ -145,22 +120,22 @@ public class SyncDownloader {
                 default -> skipped++;
             }
         }
-        counters.changes("download", "applied", applied);
-        counters.changes("download", "skipped", skipped);
-        counters.changes("download", "conflict", conflicted);
+        p.counters().changes("download", "applied", applied);
+        p.counters().changes("download", "skipped", skipped);
+        p.counters().changes("download", "conflict", conflicted);
         return new Result(entries.size(), applied, skipped, conflicted, waiting, false, false);
     }
 
     private String applyOne(long inboxId, JsonNode change) {
         String chunkId = change.path("chunkId").asText();
-        String now = state.now();
-        Long pending = jdbc.queryForObject(PENDING_UPLOAD, Long.class, chunkId);
+        String now = p.state().now();
+        Long pending = p.jdbc().queryForObject(PENDING_UPLOAD, Long.class, chunkId);
         if (pending != null && pending > 0) {
-            jdbc.update(MARK, "WAITING", "a local upload of the chunk is pending", null, inboxId);
+            p.jdbc().update(MARK, "WAITING", "a local upload of the chunk is pending", null, inboxId);
             return "WAITING";
         }
         String outcome = applyRow(change, change.path("version").asLong(), now);
-        jdbc.update(MARK, "CONFLICT".equals(outcome) ? "SKIPPED" : outcome,
+        p.jdbc().update(MARK, "CONFLICT".equals(outcome) ? "SKIPPED" : outcome,
                 "CONFLICT".equals(outcome) ? "local-only chunk kept" : null, now, inboxId);
         return outcome;
     }
@@ -168,37 +143,39 @@ public class SyncDownloader {
     /** One remote row (a change or a snapshot row) applied to the local chunk; APPLIED, SKIPPED or CONFLICT. */
     private String applyRow(JsonNode row, long version, String now) {
         String chunkId = row.path("chunkId").asText();
-        Optional<Map<String, Object>> local = chunks.state(chunkId);
-        if (local.isPresent() && ((Number) local.get().get("remote_version")).longValue() >= version) {
-            return "SKIPPED";
+        List<Long> held = p.jdbc().queryForList(HELD, Long.class, chunkId);
+        if (!held.isEmpty() && held.get(0) >= version) {
+            return "SKIPPED"; // the device has this version or a newer one (never back)
         }
-        boolean remoteDelete = row.path("deleted").asBoolean(false) || "DELETE".equals(row.path("op").asText());
-        if (local.isPresent() && "LOCAL_ONLY".equals(local.get().get("privacy"))
-                && ((Number) local.get().get("deleted")).intValue() == 0) {
-            if (remoteDelete) {
-                return "SKIPPED"; // the remote no longer has it: nothing to keep apart
+        DeviceStore.RemoteChunk chunk = RemoteRows.chunk(row, version);
+        switch (p.store().applyRemote(chunk, "SYNCED")) {
+            case APPLIED -> {
+                return "APPLIED";
             }
-            ObjectNode remoteRow = row.deepCopy();
-            remoteRow.remove(List.of("eventId", "op"));
-            conflicts.keep(new ConflictKeeper.Conflict(chunkId, "local", "local-only", null, remoteRow, version), now);
-            return "CONFLICT";
+            case LOCAL_ONLY_KEPT -> {
+                if (chunk.deleted()) {
+                    return "SKIPPED"; // the remote no longer has it: nothing to keep apart
+                }
+                ObjectNode remoteRow = row.deepCopy();
+                remoteRow.remove(List.of("eventId", "op"));
+                p.conflicts().keep(new ConflictKeeper.Conflict(chunkId, "local", "local-only", null, remoteRow, version), now);
+                return "CONFLICT";
+            }
+            default -> {
+                return "SKIPPED";
+            }
         }
-        chunks.applyRemote(row, version, "SYNCED", now);
-        if (row.hasNonNull("modifiedAt")) {
-            hlc.observe(row.get("modifiedAt").asText());
-        }
-        return "APPLIED";
     }
 
     /** One page of the snapshot re-sync; the last page ends it. */
     private Result snapshotPage(String device) {
-        String after = state.get(DeviceSettings.RESYNC_AFTER).orElse("");
-        JsonNode page = remote.snapshot(device, after.isEmpty() ? null : after, properties.download().batchSize());
-        String now = state.now();
+        String after = p.state().get(DeviceSettings.RESYNC_AFTER).orElse("");
+        JsonNode page = p.remote().snapshot(device, after.isEmpty() ? null : after, p.properties().download().batchSize());
+        String now = p.state().now();
         int[] counts = new int[3];
-        tx.executeWithoutResult(s -> {
+        p.tx().executeWithoutResult(s -> {
             for (JsonNode row : page.path("chunks")) {
-                if (jdbc.queryForObject(PENDING_UPLOAD, Long.class, row.path("chunkId").asText()) > 0) {
+                if (p.jdbc().queryForObject(PENDING_UPLOAD, Long.class, row.path("chunkId").asText()) > 0) {
                     continue; // the pending upload decides; the next window brings what it lost to
                 }
                 switch (applyRow(row, row.path("version").asLong(), now)) {
@@ -209,26 +186,26 @@ public class SyncDownloader {
             }
             JsonNode last = page.get("last");
             if (last == null || last.isNull()) {
-                state.remove(DeviceSettings.RESYNC_AFTER);
-                state.put(SyncState.LAST_RESYNC_AT, now);
+                p.state().remove(DeviceSettings.RESYNC_AFTER);
+                p.state().put(SyncState.LAST_RESYNC_AT, now);
             } else {
-                state.put(DeviceSettings.RESYNC_AFTER, last.asText());
+                p.state().put(DeviceSettings.RESYNC_AFTER, last.asText());
             }
-            state.put(DeviceSettings.LAST_PULL_AT, now);
+            p.state().put(DeviceSettings.LAST_PULL_AT, now);
         });
         boolean more = resyncing();
         if (!more) {
             log.info("Snapshot re-sync complete");
         }
-        counters.changes("download", "applied", counts[0]);
-        counters.changes("download", "skipped", counts[1]);
-        counters.changes("download", "conflict", counts[2]);
+        p.counters().changes("download", "applied", counts[0]);
+        p.counters().changes("download", "skipped", counts[1]);
+        p.counters().changes("download", "conflict", counts[2]);
         return new Result(page.path("chunks").size(), counts[0], counts[1], counts[2], 0, true, true);
     }
 
     private JsonNode parse(String text) {
         try {
-            return json.readTree(text);
+            return p.json().readTree(text);
         } catch (IOException e) {
             throw new IllegalStateException("VSYNC-SYNC-005: unreadable JSON in the device's sync state", e);
         }

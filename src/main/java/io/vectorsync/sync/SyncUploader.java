@@ -1,7 +1,6 @@
 package io.vectorsync.sync;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.capture.OutboxWriter;
@@ -17,9 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The upload of the local outbox: the due PENDING entries in id order, cut into a batch by
@@ -69,6 +66,15 @@ public class SyncUploader {
                               payload = ?
              WHERE id = ? AND status = 'PENDING'
             """;
+    private static final String LATEST = """
+            SELECT count(*) FROM chunks c JOIN outbox o ON o.chunk_id = c.chunk_id
+             WHERE c.chunk_id = ? AND o.id = ? AND c.revision = o.revision
+            """;
+    private static final String FAILED_IF_LATEST = """
+            UPDATE chunks SET sync_status = 'FAILED'
+             WHERE chunk_id = ? AND sync_status <> 'LOCAL'
+               AND revision = (SELECT revision FROM outbox WHERE id = ?)
+            """;
     private static final String GIVE_UP = """
             UPDATE outbox SET status = 'FAILED', retry_count = ?, next_attempt_at = NULL, last_code = 'VSYNC-SYNC-004',
                               last_error = ?
@@ -89,33 +95,13 @@ public class SyncUploader {
         }
     }
 
-    private final JdbcTemplate jdbc;
-    private final TransactionTemplate tx;
-    private final RemoteSync remote;
-    private final LocalChunks chunks;
-    private final ConflictKeeper conflicts;
-    private final SyncState settings;
-    private final SyncCounters counters;
     private final HybridClock hlc;
-    private final ClockSkew skew;
-    private final ObjectMapper json;
-    private final SyncProperties properties;
+    private final SyncParts p;
     private volatile boolean failAfterRemoteCall;
 
-    public SyncUploader(JdbcTemplate jdbc, TransactionTemplate tx, RemoteSync remote, LocalChunks chunks,
-            ConflictKeeper conflicts, SyncState settings, SyncCounters counters, HybridClock hlc, ClockSkew skew,
-            ObjectMapper json, SyncProperties properties) {
-        this.jdbc = jdbc;
-        this.tx = tx;
-        this.remote = remote;
-        this.chunks = chunks;
-        this.conflicts = conflicts;
-        this.settings = settings;
-        this.counters = counters;
+    public SyncUploader(SyncParts parts, HybridClock hlc) {
+        this.p = parts;
         this.hlc = hlc;
-        this.skew = skew;
-        this.json = json;
-        this.properties = properties;
     }
 
     /** A failpoint for tests: the remote's answer is thrown away before the device records it (a crash). */
@@ -125,9 +111,9 @@ public class SyncUploader {
 
     /** The next batch of due entries, in id order, cut by count and bytes; empty when nothing is due. */
     List<Entry> nextBatch() {
-        String now = settings.now();
-        SyncProperties.Upload upload = properties.upload();
-        List<Entry> due = jdbc.query(DUE, (rs, i) -> new Entry(rs.getLong("id"), rs.getString("idempotency_key"),
+        String now = p.state().now();
+        SyncProperties.Upload upload = p.properties().upload();
+        List<Entry> due = p.jdbc().query(DUE, (rs, i) -> new Entry(rs.getLong("id"), rs.getString("idempotency_key"),
                 rs.getString("chunk_id"), rs.getString("op"), rs.getLong("revision"), rs.getString("payload"),
                 rs.getInt("payload_bytes"), rs.getInt("retry_count")), now, now, upload.batchSize());
         List<Entry> batch = new ArrayList<>();
@@ -149,19 +135,19 @@ public class SyncUploader {
     }
 
     private Result send(String device, List<Entry> batch) {
-        long acked = jdbc.queryForObject(ACKED, Long.class);
-        ArrayNode changes = json.createArrayNode();
+        long acked = p.jdbc().queryForObject(ACKED, Long.class);
+        ArrayNode changes = p.json().createArrayNode();
         Map<String, Long> base = new HashMap<>();
         for (Entry e : batch) {
             changes.add(change(e, base.computeIfAbsent(e.chunkId(), this::baseVersion)));
         }
-        ObjectNode options = json.createObjectNode().put("policy", properties.conflict().policy().wire())
-                .put("maxClockSkewSeconds", properties.maxClockSkew().toSeconds());
+        ObjectNode options = p.json().createObjectNode().put("policy", p.properties().conflict().policy().wire())
+                .put("maxClockSkewSeconds", p.properties().maxClockSkew().toSeconds());
         JsonNode answer;
-        Instant sentAt = settings.instantNow();
+        Instant sentAt = p.state().instantNow();
         try {
-            answer = remote.apply(device, acked, changes, options);
-            skew.measure(sentAt, settings.instantNow(), answer.path("serverTime").asText(null));
+            answer = p.remote().apply(device, acked, changes, options);
+            p.skew().measure(sentAt, p.state().instantNow(), answer.path("serverTime").asText(null));
         } catch (RemoteSyncException.CallFailed e) {
             if (batch.size() > 1) { // isolate: each entry alone, so the good ones go through
                 log.warn("{}; sending the {} entries of the batch one by one", e.getMessage(), batch.size());
@@ -171,35 +157,40 @@ public class SyncUploader {
                 }
                 return r;
             }
-            tx.executeWithoutResult(s -> spendAttempt(batch.get(0), e.code(), e.getMessage(), false));
-            counters.changes("upload", "failed", 1);
+            p.tx().executeWithoutResult(s -> spendAttempt(batch.get(0), e.code(), e.getMessage(), false));
+            p.counters().changes("upload", "failed", 1);
             return new Result(1, 0, 0, 0, 1, null);
         }
         if (failAfterRemoteCall) {
             throw new IllegalStateException("failpoint: the remote committed the batch, the device did not record it");
         }
-        Result r = tx.execute(s -> record(batch, changes, answer));
-        settings.put(io.vectorsync.device.DeviceSettings.LAST_UPLOAD_AT, settings.now());
-        counters.changes("upload", "applied", r.applied());
-        counters.changes("upload", "conflict", r.conflicts());
-        counters.changes("upload", "invalid", r.invalid());
-        counters.changes("upload", "failed", r.failed());
+        Result r = p.tx().execute(s -> record(batch, changes, answer));
+        p.state().put(io.vectorsync.device.DeviceSettings.LAST_UPLOAD_AT, p.state().now());
+        p.counters().changes("upload", "applied", r.applied());
+        p.counters().changes("upload", "conflict", r.conflicts());
+        p.counters().changes("upload", "invalid", r.invalid());
+        p.counters().changes("upload", "failed", r.failed());
         return r;
     }
 
+    /** No later local edit of the entry's chunk: the chunk's revision is the entry's (ADR 023). */
+    private boolean latest(Entry e) {
+        return p.jdbc().queryForObject(LATEST, Integer.class, e.chunkId(), e.id()) > 0;
+    }
+
     private long baseVersion(String chunkId) {
-        List<Long> v = jdbc.queryForList(BASE, Long.class, chunkId);
+        List<Long> v = p.jdbc().queryForList(BASE, Long.class, chunkId);
         return v.isEmpty() || v.get(0) == null ? 0 : v.get(0);
     }
 
     private ObjectNode change(Entry e, long baseVersion) {
         ObjectNode c;
         try {
-            c = (ObjectNode) json.readTree(e.payload());
+            c = (ObjectNode) p.json().readTree(e.payload());
         } catch (IOException | ClassCastException ex) {
             throw new IllegalStateException("outbox entry " + e.id() + " has a payload that is not a JSON object", ex);
         }
-        ObjectNode out = json.createObjectNode().put("key", e.key()).put("uploadId", e.id());
+        ObjectNode out = p.json().createObjectNode().put("key", e.key()).put("uploadId", e.id());
         out.put("op", c.path("op").asText(e.op())).put("chunkId", c.path("chunkId").asText(e.chunkId()))
                 .put("baseVersion", baseVersion);
         c.fields().forEachRemaining(f -> {
@@ -216,7 +207,7 @@ public class SyncUploader {
         for (JsonNode o : answer.path("outcomes")) {
             byUpload.put(o.path("uploadId").asLong(), o);
         }
-        String now = settings.now();
+        String now = p.state().now();
         int applied = 0;
         int conflicted = 0;
         int invalid = 0;
@@ -228,8 +219,7 @@ public class SyncUploader {
             switch (status) {
                 case "APPLIED" -> {
                     long version = o.path("version").asLong();
-                    jdbc.update(FINISHED, "SYNCED", version, now, null, e.id());
-                    chunks.assigned(e.chunkId(), version, e.revision(), "SYNCED");
+                    p.store().uploaded(e.id(), version, "SYNCED");
                     applied++;
                 }
                 case "CONFLICT" -> {
@@ -258,26 +248,25 @@ public class SyncUploader {
         long version = o.path("version").asLong();
         boolean localWon = "local".equals(o.path("winner").asText());
         String reason = "local-only".equals(sent.path("reason").asText()) ? "local-only" : "base-version";
-        jdbc.update(FINISHED, "CONFLICT", version, now, "VSYNC-SYNC-003", e.id());
         JsonNode loser = o.get("loser");
         if (localWon) {
-            chunks.assigned(e.chunkId(), version, e.revision(), "CONFLICT");
-            conflicts.keep(new ConflictKeeper.Conflict(e.chunkId(), "local", reason, withoutKeys(sent), loser,
+            p.store().uploaded(e.id(), version, "CONFLICT");
+            p.conflicts().keep(new ConflictKeeper.Conflict(e.chunkId(), "local", reason, withoutKeys(sent), loser,
                     loser == null ? 0 : loser.path("version").asLong()), now);
             return;
         }
         JsonNode winner = o.get("remote");
-        boolean latest = chunks.state(e.chunkId()).map(s -> ((Number) s.get("revision")).longValue() == e.revision())
-                .orElse(false);
+        boolean latest = latest(e);
+        p.jdbc().update(FINISHED, "CONFLICT", version, now, "VSYNC-SYNC-003", e.id());
         if (latest && winner != null && winner.isObject()) { // a later local edit will be decided on its own
-            chunks.applyRemote(winner, version, "CONFLICT", now);
+            p.store().applyRemote(RemoteRows.chunk(winner, version), "CONFLICT");
         }
         if (winner != null && winner.hasNonNull("modifiedAt")) {
             hlc.observe(winner.get("modifiedAt").asText());
         }
         long loserVersion = loser != null && loser.path("version").asLong() > 0 ? loser.path("version").asLong()
                 : sent.path("baseVersion").asLong();
-        conflicts.keep(new ConflictKeeper.Conflict(e.chunkId(), "remote", reason, loser == null ? withoutKeys(sent) : loser,
+        p.conflicts().keep(new ConflictKeeper.Conflict(e.chunkId(), "remote", reason, loser == null ? withoutKeys(sent) : loser,
                 winner, loserVersion), now);
     }
 
@@ -294,22 +283,22 @@ public class SyncUploader {
      */
     private boolean spendAttempt(Entry e, String code, String error, boolean rekey) {
         int attempts = e.retryCount() + 1;
-        SyncProperties.Retry retry = properties.retry();
+        SyncProperties.Retry retry = p.properties().retry();
         if (attempts >= retry.maxAttempts()) {
-            jdbc.update(GIVE_UP, attempts, code + ": " + error + " (" + attempts + " attempts)", e.id());
-            chunks.statusIfLatest(e.chunkId(), e.revision(), "FAILED");
+            p.jdbc().update(GIVE_UP, attempts, code + ": " + error + " (" + attempts + " attempts)", e.id());
+            p.jdbc().update(FAILED_IF_LATEST, e.chunkId(), e.id());
             log.error("VSYNC-SYNC-004 upload {} of chunk {} FAILED after {} attempts: {} {}", e.id(), e.chunkId(),
                     attempts, code, error);
             return true;
         }
-        Instant next = settings.instantNow().plus(backoff(retry, attempts));
+        Instant next = p.state().instantNow().plus(backoff(retry, attempts));
         String key = rekey ? OutboxWriter.newEventId() : e.key();
         String payload = e.payload();
         if (rekey && error.contains("clock ahead")) {
-            skew.refusedAhead();
+            p.skew().refusedAhead();
             payload = restamped(e.payload());
         }
-        jdbc.update(RETRY_LATER, attempts, SyncState.format(next), code, error, key, payload, e.id());
+        p.jdbc().update(RETRY_LATER, attempts, SyncState.format(next), code, error, key, payload, e.id());
         log.warn("Upload {} of chunk {} refused ({}), attempt {}/{}: {}", e.id(), e.chunkId(), code, attempts,
                 retry.maxAttempts(), error);
         return false;
@@ -317,9 +306,9 @@ public class SyncUploader {
 
     private String restamped(String payload) {
         try {
-            ObjectNode p = (ObjectNode) json.readTree(payload);
-            p.put("modifiedAt", hlc.now());
-            return json.writeValueAsString(p);
+            ObjectNode change = (ObjectNode) p.json().readTree(payload);
+            change.put("modifiedAt", hlc.now());
+            return p.json().writeValueAsString(change);
         } catch (IOException | ClassCastException ex) {
             return payload;
         }

@@ -36,11 +36,19 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import javax.sql.DataSource;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.AfterAll;
@@ -52,8 +60,11 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteConnection;
 
 /**
  * A device (the {@code local} profile) on a SQLite file in a temporary folder, no PostgreSQL: the capture
@@ -69,16 +80,13 @@ class DeviceStoreIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    @TempDir
-    Path dir;
-
     private Path file;
     private ConfigurableApplicationContext app;
     private String base;
     private final AtomicInteger localWrites = new AtomicInteger();
 
     @BeforeAll
-    void start() {
+    void start(@TempDir Path dir) {
         file = dir.resolve("nested/folder/local.db"); // the folder is created at start-up
         app = device();
     }
@@ -91,24 +99,31 @@ class DeviceStoreIT {
     }
 
     private ConfigurableApplicationContext device() {
-        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(VectorsyncApplication.class)
-                .profiles("local")
-                .properties("server.port=0", "vectorsync.local.database=" + file, "vectorsync.embedding-dimension=3",
-                        "spring.jmx.enabled=false", "camel.main.jmx-enabled=false")
+        return device(null);
+    }
+
+    /** A device; with {@code clock}, that is the physical clock its hybrid clock reads (a test's Clock bean). */
+    private ConfigurableApplicationContext device(Clock clock) {
+        SpringApplicationBuilder builder = new SpringApplicationBuilder(VectorsyncApplication.class).profiles("local");
+        if (clock != null) {
+            builder.initializers(c -> c.getBeanFactory().registerSingleton("testClock", clock));
+        }
+        ConfigurableApplicationContext ctx = builder
                 .listeners((ApplicationListener<LocalWriteCommitted>) e -> localWrites.incrementAndGet())
-                .run();
+                .run("--server.port=0", "--vectorsync.local.database=" + file, "--vectorsync.embedding-dimension=3",
+                        "--spring.jmx.enabled=false", "--camel.main.jmx-enabled=false");
         base = "http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port");
         return ctx;
     }
 
     // --- HTTP -----------------------------------------------------------------------------------------
 
-    private record Answer(int status, String etag, JsonNode body) {}
+    private record Answer(int status, String etag, JsonNode body, String text) {}
 
     private static Answer send(HttpRequest.Builder request) throws Exception {
         HttpResponse<String> r = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
         JsonNode body = r.body().isEmpty() ? JSON.missingNode() : JSON.readTree(r.body());
-        return new Answer(r.statusCode(), r.headers().firstValue("ETag").orElse(null), body);
+        return new Answer(r.statusCode(), r.headers().firstValue("ETag").orElse(null), body, r.body());
     }
 
     /** A PUT as the ingest fast path takes it (plain JSON), or through Spring MVC ({@code viaMvc}). */
@@ -171,7 +186,8 @@ class DeviceStoreIT {
                 while (rs.next()) {
                     Map<String, Object> row = new LinkedHashMap<>();
                     for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-                        row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
+                        Object v = rs.getObject(i);
+                        row.put(rs.getMetaData().getColumnLabel(i), v instanceof byte[] b ? HexFormat.of().formatHex(b) : v);
                     }
                     out.add(row);
                 }
@@ -225,7 +241,7 @@ class DeviceStoreIT {
         assertThat(read.status()).isEqualTo(200);
         assertThat(read.etag()).isEqualTo("\"2\"");
         assertThat(read.body().get("content").asText()).isEqualTo("second");
-        assertThat(read.body().get("metadata").get("n").decimalValue()).hasToString("1.50");
+        assertThat(read.text()).contains("\"metadata\":{\"n\":1.50}"); // numbers exactly as sent
         assertThat(read.body().get("embedding")).hasSize(3);
         assertThat(read.body().get("syncStatus").isTextual()).as("one string on a device").isTrue();
         assertThat(read.body().get("syncStatus").asText()).isEqualTo("PENDING");
@@ -252,7 +268,7 @@ class DeviceStoreIT {
         assertThat(first.get("chunkId").asText()).isEqualTo("a");
         assertThat(first.get("content").asText()).isEqualTo("first");
         assertThat(first.get("privacy").asText()).isEqualTo("FULL");
-        assertThat(first.get("metadata").get("n").decimalValue()).hasToString("1.50");
+        assertThat((String) entries.get(0).get("payload")).contains("\"metadata\":{\"n\":1.50}");
         assertThat(first.get("embedding").get(1).floatValue()).isEqualTo(-1.25f);
         assertThat(first.has("key") || first.has("baseVersion") || first.has("uploadId")).isFalse();
         JsonNode gone = payload(entries.get(2));
@@ -395,6 +411,19 @@ class DeviceStoreIT {
                 AlertEvaluator.class)) {
             assertThat(app.getBeanNamesForType(server)).as(server.getSimpleName()).isEmpty();
         }
+        // And generally: no bean of a server package, so a server bean added later without @ServerOnly shows.
+        List<String> serverBeans = new ArrayList<>();
+        for (String name : app.getBeanDefinitionNames()) {
+            Class<?> type = app.getType(name);
+            String pkg = type == null ? "" : type.getPackageName();
+            if (type != null && type.isAnnotationPresent(ConfigurationProperties.class)) {
+                continue; // settings only (validated on every profile)
+            }
+            if (pkg.matches("io\\.vectorsync\\.(relay|backend|verify|jobs|retention|deadletter|ledger)(\\..*)?")) {
+                serverBeans.add(name + ": " + type.getName());
+            }
+        }
+        assertThat(serverBeans).isEmpty();
         assertThat(app.getBean(ChunkStore.class)).isInstanceOf(SqliteChunkStore.class);
         assertThat(app.getBeansOfType(CommitListener.class)).hasSize(1);
         assertThat(app.getBean(CamelContext.class).getRoutes()).as("no relay, jobs or housekeeping routes")
@@ -406,14 +435,15 @@ class DeviceStoreIT {
             assertThat(pragma(s, "synchronous")).isEqualTo("2"); // FULL
             assertThat(pragma(s, "foreign_keys")).isEqualTo("1");
             assertThat(Integer.parseInt(pragma(s, "busy_timeout"))).isPositive();
+            assertThat(c.unwrap(SQLiteConnection.class).getConnectionConfig().getTransactionMode())
+                    .isEqualTo(SQLiteConfig.TransactionMode.IMMEDIATE);
         }
         assertThat(Files.exists(file)).isTrue();
 
         Answer doc = send(HttpRequest.newBuilder(URI.create(base + "/v3/api-docs")).GET());
         JsonNode shapes = doc.body().at("/components/schemas/ChunkView/properties/syncStatus/oneOf");
         assertThat(shapes).hasSize(2);
-        assertThat(shapes.get(0).get("type").asText()).isEqualTo("object");
-        assertThat(shapes.get(1).get("type").asText()).isEqualTo("string");
+        assertThat(shapes.toString()).as(shapes.toString()).contains("\"object\"", "\"string\"", "\"LOCAL\"");
     }
 
     private static String pragma(Statement s, String name) throws SQLException {
@@ -436,7 +466,8 @@ class DeviceStoreIT {
         update("DELETE FROM outbox WHERE id >= ?", maxId - 1);
 
         app.close();
-        app = device();
+        Instant later = Instant.parse("2040-01-01T00:00:00Z");
+        app = device(Clock.fixed(later, ZoneOffset.UTC));
 
         assertThat(app.getBean(DeviceIdentity.class).deviceId()).isEqualTo(deviceId);
         assertThat(rows("SELECT * FROM chunks ORDER BY chunk_id")).isEqualTo(chunksBefore);
@@ -447,6 +478,88 @@ class DeviceStoreIT {
         put("after-restart", chunk("new", "FULL"));
         Map<String, Object> entry = entries("after-restart").get(0);
         assertThat(((Number) entry.get("id")).longValue()).as("AUTOINCREMENT: never reused").isGreaterThan(maxId);
-        assertThat((String) payload(entry).get("modifiedAt").asText()).as("the clock continues").isGreaterThan(lastTime);
+        assertThat(payload(entry).get("modifiedAt").asText()).as("the clock continues, on the test's Clock bean")
+                .isGreaterThan(lastTime).isEqualTo("2040-01-01T00:00:00.000000Z");
+    }
+
+    @Test
+    @Order(9)
+    void anUploadOutcomeReplacesTheRevisionsAndADownloadIsAppliedAtTheRemoteVersionWithoutAnEntry() throws Exception {
+        DeviceStore store = app.getBean(DeviceStore.class);
+        put("u", chunk("u1", "FULL"));
+        put("u", chunk("u2", "FULL"));
+        List<Map<String, Object>> entries = entries("u");
+        long first = ((Number) entries.get(0).get("id")).longValue();
+        long second = ((Number) entries.get(1).get("id")).longValue();
+
+        assertThat(store.uploaded(first, 1, "SYNCED")).isEqualTo("u");
+        Map<String, Object> row = chunkRow("u");
+        assertThat(row).containsEntry("remote_version", 1).containsEntry("revision", 1)
+                .containsEntry("sync_status", "PENDING");
+        assertThat(entries("u").get(1)).containsEntry("base_version", 1).containsEntry("revision", 1);
+        assertThat(get("u").body().get("version").asLong()).as("the shown version stays").isEqualTo(2);
+        store.uploaded(second, 2, "SYNCED");
+        assertThat(chunkRow("u")).containsEntry("remote_version", 2).containsEntry("revision", 0)
+                .containsEntry("sync_status", "SYNCED");
+        assertThat(entries("u")).extracting(e -> e.get("status")).containsExactly("SYNCED", "SYNCED");
+        assertThat(entries("u")).extracting(e -> e.get("assigned_version")).containsExactly(1, 2);
+
+        long before = count("outbox");
+        DeviceStore.RemoteChunk redacted = new DeviceStore.RemoteChunk("u", 5, false, "doc", null,
+                new float[] {1, 2, 3}, "{\"from\":\"remote\"}", "REDACTED", "2030-01-01T00:00:00.000001+00:00",
+                "server");
+        assertThat(store.applyRemote(redacted, "SYNCED")).isEqualTo(DeviceStore.Applied.APPLIED);
+        Answer read = get("u");
+        assertThat(read.body().get("version").asLong()).isEqualTo(5);
+        assertThat(read.body().get("content").asText()).as("absent content never replaces the device's")
+                .isEqualTo("u2");
+        assertThat(read.text()).contains("\"from\":\"remote\"");
+        assertThat(chunkRow("u")).containsEntry("modified_by", "server")
+                .containsEntry("modified_at", "2030-01-01T00:00:00.000001Z");
+        assertThat(store.applyRemote(redacted, "SYNCED")).isEqualTo(DeviceStore.Applied.ALREADY_HELD);
+        DeviceStore.RemoteChunk overPrivate = new DeviceStore.RemoteChunk("d", 9, false, "doc", "remote text",
+                new float[] {1, 2, 3}, "{}", "FULL", "2030-01-01T00:00:00.000002Z", "server");
+        assertThat(store.applyRemote(overPrivate, "SYNCED")).isEqualTo(DeviceStore.Applied.LOCAL_ONLY_KEPT);
+        assertThat(get("d").body().get("content").asText()).isEqualTo("more secret");
+        assertThat(count("outbox")).as("no echo").isEqualTo(before);
+
+        put("u", chunk("u3", "FULL"), "\"5\"", false);
+        Map<String, Object> next = entries("u").get(2);
+        assertThat(next).containsEntry("base_version", 5).containsEntry("revision", 1);
+        assertThat(payload(next).get("modifiedAt").asText()).as("the clock observed the download")
+                .isGreaterThan("2030-01-01T00:00:00.000001Z");
+    }
+
+    @Test
+    @Order(10)
+    void concurrentWritersOfOneChunkEachGetTheirOwnRevisionAndEntry() throws Exception {
+        int threads = 4;
+        int each = 15;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<List<Integer>>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    List<Integer> statuses = new ArrayList<>();
+                    for (int i = 0; i < each; i++) {
+                        statuses.add(put("hot", chunk("t" + thread + "-" + i, "FULL")).status());
+                        statuses.add(put("own-" + thread + "-" + i, chunk("x", "FULL")).status());
+                    }
+                    return statuses;
+                }));
+            }
+            for (var f : done) {
+                assertThat(f.get()).allSatisfy(st -> assertThat(st).isIn(200, 201));
+            }
+        } finally {
+            pool.shutdown();
+        }
+        List<Map<String, Object>> hot = entries("hot");
+        assertThat(hot).hasSize(threads * each);
+        assertThat(hot).extracting(e -> ((Number) e.get("revision")).intValue())
+                .containsExactlyElementsOf(IntStream.rangeClosed(1, threads * each).boxed().toList());
+        assertThat(get("hot").body().get("version").asLong()).isEqualTo(threads * each);
+        assertThat(rows("SELECT * FROM chunks WHERE chunk_id LIKE 'own-%'")).hasSize(threads * each);
     }
 }

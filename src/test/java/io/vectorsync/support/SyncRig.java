@@ -48,7 +48,8 @@ public final class SyncRig implements AutoCloseable {
         this.server = new SpringApplicationBuilder(VectorsyncApplication.class).profiles("test").properties(
                 "spring.datasource.url=" + TestDatabases.url(database),
                 "spring.datasource.username=" + TestDatabases.USER,
-                "spring.datasource.password=").run("--server.port=0");
+                "spring.datasource.password=",
+                "spring.jmx.unique-names=true").run("--server.port=0");
         this.remote = server.getBean(JdbcTemplate.class);
         this.role = ("vst_dev_" + ProcessHandle.current().pid() + "_" + SEQ.incrementAndGet()).toLowerCase(Locale.ROOT);
         try (Connection c = TestDatabases.connect(database); Statement s = c.createStatement()) {
@@ -170,24 +171,16 @@ public final class SyncRig implements AutoCloseable {
                     "vectorsync.sync.retry.base-delay=100ms",
                     "vectorsync.sync.retry.max-delay=1s",
                     "vectorsync.sync.conflict.folder=" + dir.resolve(id + "-conflicts"),
-                    "vectorsync.admin.token=test-admin-token"));
+                    "vectorsync.admin.token=test-admin-token",
+                    // several applications in one JVM: JMX names of their own
+                    "spring.jmx.unique-names=true",
+                    "camel.main.name=vectorsync-" + id));
             props.addAll(List.of(extra));
+            props.add("server.port=0");
+            // as arguments: they outrank application-local.yaml (builder properties would not)
             context = new SpringApplicationBuilder(VectorsyncApplication.class).profiles("local")
                     .initializers(ctx -> ctx.getBeanFactory().registerSingleton("clock", clock))
-                    // As arguments: application-local.yaml sets vectorsync.local.database, and would win over
-                    // default properties, so every device would share ./data/local.db. One per key, extra last.
-                    .run(arguments(props));
-        }
-
-        private static String[] arguments(List<String> props) {
-            Map<String, String> byKey = new LinkedHashMap<>();
-            for (String p : props) {
-                byKey.put(p.substring(0, p.indexOf('=')), p);
-            }
-            List<String> args = new ArrayList<>();
-            byKey.values().forEach(p -> args.add("--" + p));
-            args.add("--server.port=0");
-            return args.toArray(String[]::new);
+                    .run(props.stream().map(p -> "--" + p).toArray(String[]::new));
         }
 
         public void stop() {
