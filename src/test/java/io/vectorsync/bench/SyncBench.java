@@ -82,8 +82,7 @@ public final class SyncBench {
         long started = System.nanoTime();
         try (SyncRig rig = new SyncRig("SyncBench")) {
             Device d = rig.device("bench", dir, new AdjustableClock(Duration.ZERO),
-                    "vectorsync.sync.upload.poll-interval=1h", "vectorsync.sync.download.poll-interval=1h",
-                    "spring.jmx.unique-names=true");
+                    "vectorsync.sync.upload.poll-interval=1h", "vectorsync.sync.download.poll-interval=1h");
             ChunkStore store = d.bean(ChunkStore.class);
             SyncControl sync = d.bean(SyncControl.class);
             JdbcTemplate local = d.local();

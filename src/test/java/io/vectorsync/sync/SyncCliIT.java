@@ -66,14 +66,8 @@ class SyncCliIT {
         rig.closeDevices();
     }
 
-    /**
-     * A device of the rig; its beans get JMX names of their own (the server in the same JVM has a
-     * {@code dataSource} MBean already).
-     */
     private static Device device(String id, Path dir, AdjustableClock clock, String... extra) {
-        String[] props = java.util.Arrays.copyOf(extra, extra.length + 1);
-        props[extra.length] = "spring.jmx.unique-names=true";
-        return rig.device(id, dir, clock, props);
+        return rig.device(id, dir, clock, extra);
     }
 
     private static Run cli(Device d, String... args) {
