@@ -145,6 +145,30 @@ class SyncCliIT {
     }
 
     @Test
+    void withTheNetworkCutStatusSaysOfflineAndNowSaysWhyAndTheQueueDrainsWhenItIsBack(@TempDir Path dir) {
+        Device a = device("cli-off", dir, new AdjustableClock(Duration.ZERO), QUIET);
+        assertThat(cli(a, "sync", "now").code()).isZero();
+        a.proxy().stop();
+        a.put("off-1", rig.body("written offline"));
+        Run now = cli(a, "sync", "now");
+        assertThat(now.code()).as(now.toString()).isEqualTo(1);
+        assertThat(now.out()).contains("Uploaded:   0").contains("Not complete: VSYNC-SYNC-001")
+                .contains("(mode Offline)");
+        Run status = cli(a, "sync", "status");
+        assertThat(status.code()).as("offline is not a failure: " + status).isZero();
+        assertThat(status.out()).contains("Mode:       Offline").contains("Queue:      1 item")
+                .contains("Pending:          1").contains("Last error: VSYNC-SYNC-001");
+        assertThat(remoteCount("off-%")).isZero();
+
+        a.proxy().start();
+        Run back = cli(a, "sync", "now");
+        assertThat(back.code()).as(back.toString()).isZero();
+        assertThat(back.out()).contains("Uploaded:   1");
+        assertThat(remoteCount("off-%")).isOne();
+        assertThat(cli(a, "sync", "status").out()).contains("Mode:       Online").doesNotContain("Last error");
+    }
+
+    @Test
     void aFailedEntryShowsInStatusAndQueueAndRetryPrintsALineForIt(@TempDir Path dir) throws Exception {
         // Ten minutes ahead: the remote refuses the stamp (VSYNC-SYNC-005), and with one attempt it is FAILED.
         Device fast = device("cli-fast", dir, new AdjustableClock(Duration.ofMinutes(10)),
