@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
@@ -29,8 +30,8 @@ import org.springframework.stereotype.Service;
  * skew): the status page of {@code vectorsync sync status}, the queue, the conflicts, and the numbers the
  * sync gauges export. Reads only; never content (the conflicts' sides are summarised without it).
  *
- * <p>"Today" is since midnight in the zone of the injected {@link Clock} (the device's own zone by
- * default), compared as the stored UTC text times, which sort as they compare.
+ * <p>"Today" is since midnight in the device's time zone, on the injected {@link Clock}, compared with the
+ * stored UTC text times, which sort as they compare.
  */
 @Service
 @DeviceOnly
@@ -155,7 +156,8 @@ public class SyncStatusService {
 
     public Status status() {
         Instant now = clock.instant();
-        String today = format(LocalDate.now(clock).atStartOfDay(clock.getZone()).toInstant());
+        ZoneId zone = ZoneId.systemDefault();
+        String today = format(LocalDate.ofInstant(now, zone).atStartOfDay(zone).toInstant());
         Map<String, String> device = device();
         Optional<SyncControl> engine = control();
         SyncControl.Mode mode = engine.map(SyncControl::mode).orElse(SyncControl.Mode.OFFLINE);
