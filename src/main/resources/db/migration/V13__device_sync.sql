@@ -29,6 +29,9 @@ CREATE TABLE sync_devices (
     first_seen      timestamptz NOT NULL DEFAULT clock_timestamp(),
     last_seen       timestamptz NOT NULL DEFAULT clock_timestamp(),
     needs_resync    boolean     NOT NULL DEFAULT false,
+    -- The database role that registered the device (the login role, not the functions' owner): only it
+    -- may act as this device; an operator moves a device to another role with an UPDATE.
+    role_name       text        NOT NULL DEFAULT session_user,
     resync_reason   text
 );
 
@@ -64,7 +67,9 @@ BEGIN
 END
 $$;
 
--- A device id as vectorsync.sync.device-id allows it; 'server' is what server writes are marked with.
+-- A device id as vectorsync.sync.device-id allows it; 'server' is what server writes are marked with. A
+-- device registered by one login role (session_user: the functions run as their owner, the session stays
+-- the caller's) can't be acted as by another member of vectorsync_sync (VSYNC-SYNC-FORBIDDEN).
 CREATE OR REPLACE FUNCTION vectorsync.sync_check_device(p_device text) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = ${flyway:defaultSchema}, pg_temp AS $$
@@ -72,6 +77,10 @@ BEGIN
     IF p_device IS NULL OR p_device !~ '^[A-Za-z0-9._-]{1,64}$' OR p_device = 'server' THEN
         RAISE EXCEPTION 'VSYNC-SYNC-005: the device id must be 1 to 64 letters, digits, ''.'', ''_'' or ''-'' (not ''server'')'
             USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT 1 FROM sync_devices d WHERE d.device_id = p_device AND d.role_name <> session_user) THEN
+        RAISE EXCEPTION 'VSYNC-SYNC-FORBIDDEN: device % is registered to another database role', p_device
+            USING ERRCODE = '42501';
     END IF;
 END
 $$;
@@ -294,14 +303,16 @@ END
 $$;
 
 -- A batch of the device's changes, in upload order (ADR 024): {"serverTime", "outcomes": [...]}, one
--- outcome per change. A key seen before returns its stored outcome and applies nothing; outcomes of upload
+-- outcome per change. A lock held longer than 5 s (a chunk row, the device's row) fails the call, which the
+-- device retries, rather than holding its connection. A key seen before returns its stored outcome and applies nothing; outcomes of upload
 -- ids up to p_acked_upload_id are forgotten. Each change runs in its own subtransaction: an invalid one
 -- is INVALID (VSYNC-SYNC-005, not stored: it wrote nothing) and the others apply.
 CREATE OR REPLACE FUNCTION vectorsync.sync_apply(p_device text, p_acked_upload_id bigint, p_changes jsonb,
                                                  p_options jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ${flyway:defaultSchema}, pg_temp AS $$
+SET search_path = ${flyway:defaultSchema}, pg_temp
+SET lock_timeout = '5s' AS $$
 DECLARE
     v_policy   text := coalesce(p_options->>'policy', 'last-write-wins');
     v_skew     numeric;
@@ -383,7 +394,8 @@ $$;
 -- cursor from a database whose transaction ids are lower (a restore).
 CREATE OR REPLACE FUNCTION vectorsync.sync_changes(p_device text, p_cursor jsonb, p_limit int) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ${flyway:defaultSchema}, pg_temp AS $$
+SET search_path = ${flyway:defaultSchema}, pg_temp
+SET lock_timeout = '5s' AS $$
 DECLARE
     v_sys     text := vectorsync.sync_system_id();
     v_dev     sync_devices%ROWTYPE;
@@ -418,8 +430,10 @@ BEGIN
         BEGIN
             v_prev := (p_cursor->>'snapshot')::pg_snapshot;
             v_cur := (p_cursor->>'window')::pg_snapshot;
-            v_lt := coalesce((p_cursor->>'txId')::xid8, '0'::xid8);
-            v_li := coalesce((p_cursor->>'id')::bigint, 0);
+            -- A position means something only inside its window: without one, the window is read from its
+            -- start (a change twice, which the device's version guard absorbs, never one skipped).
+            v_lt := CASE WHEN v_cur IS NULL THEN '0'::xid8 ELSE coalesce((p_cursor->>'txId')::xid8, '0'::xid8) END;
+            v_li := CASE WHEN v_cur IS NULL THEN 0 ELSE coalesce((p_cursor->>'id')::bigint, 0) END;
         EXCEPTION WHEN data_exception THEN
             RAISE EXCEPTION 'VSYNC-SYNC-005: the cursor is not one sync_changes made' USING ERRCODE = '22023';
         END;
@@ -477,7 +491,8 @@ BEGIN
         LIMIT p_limit
     ), r AS (
         SELECT w.id, w.tx_id, w.event_id, c,
-               (w.type = 'LINK' OR w.enqueued OR w.origin IS NOT DISTINCT FROM p_device OR c.chunk_id IS NULL) AS skip
+               (w.type = 'LINK' OR w.enqueued OR w.origin IS NOT DISTINCT FROM p_device OR c.chunk_id IS NULL
+                OR EXISTS (SELECT 1 FROM aggregates a WHERE a.key = w.chunk_id)) AS skip
           FROM w LEFT JOIN chunks c ON c.chunk_id = w.chunk_id
     )
     SELECT count(*),

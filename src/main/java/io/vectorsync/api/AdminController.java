@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.capture.CaptureException;
-import io.vectorsync.config.ServerOnly;
 import io.vectorsync.deadletter.FailureStore;
 import io.vectorsync.relay.CursorRepository;
 import io.vectorsync.relay.RelayPoller;
@@ -26,7 +25,7 @@ import org.springframework.web.bind.annotation.RestController;
 /** The admin API's first part: status per backend, dead letters and their replay, sync now. */
 @RestController
 @RequestMapping(path = "/admin/v1", produces = MediaType.APPLICATION_JSON_VALUE)
-@ServerOnly
+@io.vectorsync.config.ServerOnly
 public class AdminController {
 
     private final FailureStore failures;

@@ -5,7 +5,6 @@ import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.capture.CaptureException;
-import io.vectorsync.config.ServerOnly;
 import io.vectorsync.relay.BackfillControl;
 import io.vectorsync.relay.CursorRepository;
 import io.vectorsync.relay.CursorState;
@@ -36,7 +35,7 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 @RequestMapping(path = "/admin/v1", produces = MediaType.APPLICATION_JSON_VALUE)
 @Tag(name = "admin", description = "Operating the relay (needs the admin credentials)")
-@ServerOnly
+@io.vectorsync.config.ServerOnly
 public class AdminOperationsController {
 
     private static final Set<String> STATUSES = Set.of("PENDING", "PARKED", "FAILED");

@@ -1,6 +1,5 @@
 package io.vectorsync.capture;
 
-import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import io.vectorsync.domain.Embeddings;
 import java.sql.Connection;
@@ -27,7 +26,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * on, a write also notifies the relays of other instances at its commit.
  */
 @Component
-@ServerOnly
+@io.vectorsync.config.ServerOnly
 public class PostgresChunkStore implements ChunkStore {
 
     private static final String UPSERT = """

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.f4b6a3.ulid.UlidCreator;
 import io.vectorsync.config.JobsProperties;
-import io.vectorsync.config.ServerOnly;
 import io.vectorsync.relay.RelayInstance;
 import io.vectorsync.routes.RouteNudge;
 import java.time.Duration;
@@ -38,7 +37,7 @@ import org.springframework.stereotype.Service;
  * {@code stale-after}.
  */
 @Service
-@ServerOnly
+@io.vectorsync.config.ServerOnly
 public class JobService {
 
     private static final Logger log = LoggerFactory.getLogger(JobService.class);

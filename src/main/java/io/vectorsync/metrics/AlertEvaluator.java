@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vectorsync.config.AlertProperties;
-import io.vectorsync.config.ServerOnly;
 import io.vectorsync.relay.RelayListener;
 import io.vectorsync.relay.RelayStats;
 import jakarta.annotation.PostConstruct;
@@ -32,7 +31,7 @@ import org.springframework.stereotype.Component;
  * event's contents.
  */
 @Component
-@ServerOnly
+@io.vectorsync.config.ServerOnly
 public class AlertEvaluator implements RelayListener {
 
     private static final Logger log = LoggerFactory.getLogger(AlertEvaluator.class);

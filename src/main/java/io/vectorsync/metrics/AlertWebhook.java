@@ -2,7 +2,6 @@ package io.vectorsync.metrics;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.config.AlertProperties;
-import io.vectorsync.config.ServerOnly;
 import io.vectorsync.routes.RouteNudge;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,7 +22,7 @@ import org.springframework.stereotype.Component;
  * retry. Never blocks the caller (the alert evaluator): {@link #post} queues and nudges the route.
  */
 @Component
-@ServerOnly
+@io.vectorsync.config.ServerOnly
 public class AlertWebhook {
 
     private static final Logger log = LoggerFactory.getLogger(AlertWebhook.class);

@@ -1,6 +1,5 @@
 package io.vectorsync.metrics;
 
-import io.vectorsync.config.ServerOnly;
 import java.util.Map;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -9,7 +8,7 @@ import org.springframework.stereotype.Component;
 /** {@code /actuator/alerts}: the active alerts, oldest first (empty when all is well). */
 @Component
 @Endpoint(id = "alerts")
-@ServerOnly
+@io.vectorsync.config.ServerOnly
 public class AlertsEndpoint {
 
     private final AlertEvaluator evaluator;

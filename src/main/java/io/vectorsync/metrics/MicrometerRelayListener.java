@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vectorsync.backend.BackendRegistry;
-import io.vectorsync.config.ServerOnly;
 import io.vectorsync.relay.RelayListener;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,7 +17,7 @@ import org.springframework.stereotype.Component;
  * Counts are per process: in a scaled-out deployment each instance reports what it delivered.
  */
 @Component
-@ServerOnly
+@io.vectorsync.config.ServerOnly
 public class MicrometerRelayListener implements RelayListener {
 
     private final MeterRegistry registry;

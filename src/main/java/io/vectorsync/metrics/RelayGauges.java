@@ -3,7 +3,6 @@ package io.vectorsync.metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.vectorsync.config.ServerOnly;
 import io.vectorsync.relay.RelayStats;
 import java.util.List;
 import java.util.Locale;
@@ -18,7 +17,7 @@ import org.springframework.stereotype.Component;
  * {@code vectorsync.metrics.refresh-interval}); circuit and poll age are read live. Built once at start-up: backends are fixed for the life of the process.
  */
 @Component
-@ServerOnly
+@io.vectorsync.config.ServerOnly
 public class RelayGauges implements MeterBinder {
 
     /** The states {@code vectorsync_circuit_state} has a series for; unknown (no route) has none. */

@@ -1,7 +1,6 @@
 package io.vectorsync.metrics;
 
 import io.vectorsync.config.AlertProperties;
-import io.vectorsync.config.ServerOnly;
 import io.vectorsync.relay.RelayStats;
 import jakarta.annotation.PostConstruct;
 import java.time.Duration;
@@ -23,7 +22,7 @@ import org.springframework.stereotype.Component;
  * They are part of the root {@code /actuator/health} but never of liveness or readiness.
  */
 @Component
-@ServerOnly
+@io.vectorsync.config.ServerOnly
 public class RelayHealth {
 
     /** Group names; the contributors are named {@code relay-} plus the group's name (names must differ). */

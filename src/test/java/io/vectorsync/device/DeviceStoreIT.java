@@ -36,12 +36,19 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import javax.sql.DataSource;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.AfterAll;
@@ -53,8 +60,11 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteConnection;
 
 /**
  * A device (the {@code local} profile) on a SQLite file in a temporary folder, no PostgreSQL: the capture
@@ -89,8 +99,16 @@ class DeviceStoreIT {
     }
 
     private ConfigurableApplicationContext device() {
-        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(VectorsyncApplication.class)
-                .profiles("local")
+        return device(null);
+    }
+
+    /** A device; with {@code clock}, that is the physical clock its hybrid clock reads (a test's Clock bean). */
+    private ConfigurableApplicationContext device(Clock clock) {
+        SpringApplicationBuilder builder = new SpringApplicationBuilder(VectorsyncApplication.class).profiles("local");
+        if (clock != null) {
+            builder.initializers(c -> c.getBeanFactory().registerSingleton("testClock", clock));
+        }
+        ConfigurableApplicationContext ctx = builder
                 .listeners((ApplicationListener<LocalWriteCommitted>) e -> localWrites.incrementAndGet())
                 .run("--server.port=0", "--vectorsync.local.database=" + file, "--vectorsync.embedding-dimension=3",
                         "--spring.jmx.enabled=false", "--camel.main.jmx-enabled=false");
@@ -393,6 +411,19 @@ class DeviceStoreIT {
                 AlertEvaluator.class)) {
             assertThat(app.getBeanNamesForType(server)).as(server.getSimpleName()).isEmpty();
         }
+        // And generally: no bean of a server package, so a server bean added later without @ServerOnly shows.
+        List<String> serverBeans = new ArrayList<>();
+        for (String name : app.getBeanDefinitionNames()) {
+            Class<?> type = app.getType(name);
+            String pkg = type == null ? "" : type.getPackageName();
+            if (type != null && type.isAnnotationPresent(ConfigurationProperties.class)) {
+                continue; // settings only (validated on every profile)
+            }
+            if (pkg.matches("io\\.vectorsync\\.(relay|backend|verify|jobs|retention|deadletter|ledger)(\\..*)?")) {
+                serverBeans.add(name + ": " + type.getName());
+            }
+        }
+        assertThat(serverBeans).isEmpty();
         assertThat(app.getBean(ChunkStore.class)).isInstanceOf(SqliteChunkStore.class);
         assertThat(app.getBeansOfType(CommitListener.class)).hasSize(1);
         assertThat(app.getBean(CamelContext.class).getRoutes()).as("no relay, jobs or housekeeping routes")
@@ -404,6 +435,8 @@ class DeviceStoreIT {
             assertThat(pragma(s, "synchronous")).isEqualTo("2"); // FULL
             assertThat(pragma(s, "foreign_keys")).isEqualTo("1");
             assertThat(Integer.parseInt(pragma(s, "busy_timeout"))).isPositive();
+            assertThat(c.unwrap(SQLiteConnection.class).getConnectionConfig().getTransactionMode())
+                    .isEqualTo(SQLiteConfig.TransactionMode.IMMEDIATE);
         }
         assertThat(Files.exists(file)).isTrue();
 
@@ -433,7 +466,8 @@ class DeviceStoreIT {
         update("DELETE FROM outbox WHERE id >= ?", maxId - 1);
 
         app.close();
-        app = device();
+        Instant later = Instant.parse("2040-01-01T00:00:00Z");
+        app = device(Clock.fixed(later, ZoneOffset.UTC));
 
         assertThat(app.getBean(DeviceIdentity.class).deviceId()).isEqualTo(deviceId);
         assertThat(rows("SELECT * FROM chunks ORDER BY chunk_id")).isEqualTo(chunksBefore);
@@ -444,7 +478,8 @@ class DeviceStoreIT {
         put("after-restart", chunk("new", "FULL"));
         Map<String, Object> entry = entries("after-restart").get(0);
         assertThat(((Number) entry.get("id")).longValue()).as("AUTOINCREMENT: never reused").isGreaterThan(maxId);
-        assertThat((String) payload(entry).get("modifiedAt").asText()).as("the clock continues").isGreaterThan(lastTime);
+        assertThat(payload(entry).get("modifiedAt").asText()).as("the clock continues, on the test's Clock bean")
+                .isGreaterThan(lastTime).isEqualTo("2040-01-01T00:00:00.000000Z");
     }
 
     @Test
@@ -493,5 +528,38 @@ class DeviceStoreIT {
         assertThat(next).containsEntry("base_version", 5).containsEntry("revision", 1);
         assertThat(payload(next).get("modifiedAt").asText()).as("the clock observed the download")
                 .isGreaterThan("2030-01-01T00:00:00.000001Z");
+    }
+
+    @Test
+    @Order(10)
+    void concurrentWritersOfOneChunkEachGetTheirOwnRevisionAndEntry() throws Exception {
+        int threads = 4;
+        int each = 15;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<List<Integer>>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    List<Integer> statuses = new ArrayList<>();
+                    for (int i = 0; i < each; i++) {
+                        statuses.add(put("hot", chunk("t" + thread + "-" + i, "FULL")).status());
+                        statuses.add(put("own-" + thread + "-" + i, chunk("x", "FULL")).status());
+                    }
+                    return statuses;
+                }));
+            }
+            for (var f : done) {
+                assertThat(f.get()).allSatisfy(st -> assertThat(st).isIn(200, 201));
+            }
+        } finally {
+            pool.shutdown();
+        }
+        List<Map<String, Object>> hot = entries("hot");
+        assertThat(hot).hasSize(threads * each);
+        assertThat(hot).extracting(e -> ((Number) e.get("revision")).intValue())
+                .containsExactlyElementsOf(IntStream.rangeClosed(1, threads * each).boxed().toList());
+        assertThat(get("hot").body().get("version").asLong()).isEqualTo(threads * each);
+        assertThat(rows("SELECT * FROM chunks WHERE chunk_id LIKE 'own-%'")).hasSize(threads * each);
     }
 }
