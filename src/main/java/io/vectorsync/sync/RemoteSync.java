@@ -132,6 +132,7 @@ public class RemoteSync implements DisposableBean {
                 || state.startsWith("57P") // admin shutdown, crash shutdown, cannot connect now
                 || state.equals("53300") // too many connections
                 || state.equals("57014") // query cancelled (the socket timeout)
+                || state.equals("55P03") // lock_timeout: a row another call holds
                 || state.equals("40001") || state.equals("40P01")
                 || e.getCause() instanceof IOException;
         String message = function + " failed: " + summary(e);

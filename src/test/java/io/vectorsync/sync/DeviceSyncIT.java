@@ -3,6 +3,7 @@ package io.vectorsync.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.vectorsync.capture.ChunkInput;
 import io.vectorsync.capture.ChunkStore;
 import io.vectorsync.config.SyncProperties;
@@ -16,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -303,25 +303,123 @@ class DeviceSyncIT {
 
     @Test
     void aDeviceWhoseClockIsTenMinutesAheadNeverSilentlyWins(@TempDir Path dir) {
-        Device fast = rig.device("dev-fast", dir, new AdjustableClock(Duration.ofMinutes(10)));
-        Device b = rig.device("dev-ontime", dir, clock(), "vectorsync.sync.retry.max-attempts=2");
+        Device fast = rig.device("dev-fast", dir, new AdjustableClock(Duration.ofMinutes(10)),
+                "vectorsync.sync.retry.max-attempts=2");
+        Device b = rig.device("dev-ontime", dir, clock());
         b.put("skew-1", rig.body("original"));
         await().atMost(WAIT).until(() -> !local(fast, "skew-1").isEmpty());
         engine(fast).pause();
         engine(b).pause();
-        fast.put("skew-1", rig.body("edit from the fast clock"));
+        fast.put("skew-1", rig.body("edit from the fast clock")); // stamped ten minutes ahead: later by the clock
         b.put("skew-1", rig.body("edit on time"));
         engine(b).resume();
         await().atMost(WAIT).until(() -> "edit on time".equals(remoteContent("skew-1")));
         engine(fast).resume();
 
-        await().atMost(WAIT).until(() -> Stream.of("FAILED", "PENDING").anyMatch(s -> fast.local().queryForList(
-                "SELECT last_code FROM outbox WHERE chunk_id = 'skew-1' AND status = ?", String.class, s).stream()
-                .anyMatch(code -> code != null && (code.equals("VSYNC-SYNC-005") || code.equals("VSYNC-SYNC-004")))));
+        await().atMost(WAIT).until(() -> outbox(fast, "FAILED", "skew-1") == 1);
         assertThat(remoteContent("skew-1")).as("the fast clock's edit did not win").isEqualTo("edit on time");
         assertThat(engine(fast).clockSkew()).isGreaterThan(Duration.ofMinutes(9));
-        assertThat(fast.local().queryForObject(
-                "SELECT last_error FROM outbox WHERE chunk_id = 'skew-1' ORDER BY id DESC LIMIT 1", String.class))
-                .contains("clock ahead");
+        Map<String, Object> entry = fast.local().queryForMap(
+                "SELECT last_code, last_error FROM outbox WHERE chunk_id = 'skew-1' AND status = 'FAILED'");
+        assertThat(entry.get("last_code")).isEqualTo("VSYNC-SYNC-004");
+        assertThat((String) entry.get("last_error")).contains("VSYNC-SYNC-005").contains("clock ahead");
+        // the device converges to the remote's state, and a retry is refused again, visibly
+        await().atMost(WAIT).until(() -> "edit on time".equals(local(fast, "skew-1").get("content")));
+        List<SyncControl.Retried> retried = engine(fast).retry(false);
+        assertThat(retried).hasSize(1);
+        assertThat(retried.get(0).ok()).isFalse();
+        assertThat(remoteContent("skew-1")).isEqualTo("edit on time");
+    }
+
+    @Test
+    void aDeviceTheRemoteMarkedForResyncCopiesTheSnapshot(@TempDir Path dir) {
+        Device a = rig.device("dev-resync", dir, clock());
+        await().atMost(WAIT).until(() -> a.local().queryForObject(
+                "SELECT count(*) FROM device WHERE key = 'last_resync_at'", Long.class) == 1);
+        String first = a.local().queryForObject("SELECT value FROM device WHERE key = 'last_resync_at'", String.class);
+        engine(a).pause();
+        rig.putOnServer("resync-1", rig.body("written while the device was away"));
+        // as retention does for a device offline past max-offline: the events are gone, the device is marked
+        rig.remote().update("DELETE FROM outbox WHERE chunk_id = 'resync-1'");
+        rig.remote().update("UPDATE sync_devices SET needs_resync = true WHERE device_id = 'dev-resync'");
+        engine(a).resume();
+
+        await().atMost(WAIT).until(() -> "written while the device was away".equals(local(a, "resync-1").get("content")));
+        assertThat(a.local().queryForObject("SELECT value FROM device WHERE key = 'last_resync_at'", String.class))
+                .isGreaterThan(first);
+        assertThat(engine(a).resyncing()).isFalse();
+        assertThat(rig.remote().queryForObject("SELECT needs_resync FROM sync_devices WHERE device_id = 'dev-resync'",
+                Boolean.class)).isFalse();
+    }
+
+    /**
+     * Two devices and the server edit five chunks while the devices' networks come and go. Afterwards every
+     * local write is accounted for (applied on the remote at a version, or lost a conflict and kept as its
+     * loser), and both devices hold exactly the remote's chunks.
+     */
+    @Test
+    void everyLocalWriteIsOnTheRemoteOrKeptAsALoserAndTheDevicesConverge(@TempDir Path dir) {
+        Device a = rig.device("hist-a", dir, clock());
+        Device b = rig.device("hist-b", dir, clock());
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        for (int round = 0; round < 8; round++) {
+            if (round % 2 == 1) {
+                a.proxy().stop();
+            } else {
+                a.proxy().start();
+            }
+            if (round % 3 == 2) {
+                b.proxy().stop();
+            } else {
+                b.proxy().start();
+            }
+            for (int i = 0; i < 4; i++) {
+                a.put("hist-" + random.nextInt(5), rig.body("a " + round + "." + i));
+                b.put("hist-" + random.nextInt(5), rig.body("b " + round + "." + i));
+            }
+            rig.putOnServer("hist-" + random.nextInt(5), rig.body("server " + round));
+        }
+        a.proxy().start();
+        b.proxy().start();
+        for (Device d : List.of(a, b)) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> outbox(d, "PENDING", "hist-%") == 0
+                    && d.local().queryForObject("SELECT count(*) FROM inbox WHERE status IN ('RECEIVED', 'WAITING')",
+                            Long.class) == 0);
+            assertThat(outbox(d, "FAILED", "hist-%")).isZero();
+            // a lost write is kept: one conflict row per entry the remote's side won, with the device's content
+            for (Map<String, Object> lost : d.local().queryForList(
+                    "SELECT chunk_id, payload FROM outbox WHERE status = 'CONFLICT' AND chunk_id LIKE 'hist-%'")) {
+                String content = json(lost.get("payload")).path("content").asText();
+                assertThat(d.local().queryForObject("""
+                        SELECT count(*) FROM conflicts WHERE chunk_id = ? AND (local_json LIKE ? OR remote_json LIKE ?)
+                        """, Long.class, lost.get("chunk_id"), "%" + content + "%", "%" + content + "%"))
+                        .as("the conflict of %s is kept", lost.get("chunk_id")).isPositive();
+            }
+            // an applied write got a remote version above its base
+            assertThat(d.local().queryForObject("""
+                    SELECT count(*) FROM outbox WHERE chunk_id LIKE 'hist-%' AND status = 'SYNCED'
+                       AND (assigned_version IS NULL OR assigned_version <= base_version)
+                    """, Long.class)).isZero();
+        }
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            for (int c = 0; c < 5; c++) {
+                String id = "hist-" + c;
+                if (remoteVersion(id) == 0) {
+                    continue;
+                }
+                for (Device d : List.of(a, b)) {
+                    assertThat(local(d, id).get("content")).as(d.id() + " " + id).isEqualTo(remoteContent(id));
+                    assertThat(((Number) local(d, id).get("remote_version")).longValue()).isEqualTo(remoteVersion(id));
+                }
+            }
+        });
+    }
+
+    private static JsonNode json(Object text) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree((String) text);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
