@@ -36,6 +36,32 @@ final class SyncCommands implements Callable<Integer> {
         return VectorsyncCli.EXIT_USAGE;
     }
 
+    /** GET of a sync path; a server (which has none) is named as the likely mistake. */
+    static JsonNode get(VectorsyncCli root, String path) {
+        try {
+            return root.client().get(BASE + path);
+        } catch (CliException e) {
+            throw notADevice(e);
+        }
+    }
+
+    /** POST of a sync path, as {@link #get}. */
+    static JsonNode post(VectorsyncCli root, String path) {
+        try {
+            return root.client().post(BASE + path).body();
+        } catch (CliException e) {
+            throw notADevice(e);
+        }
+    }
+
+    private static CliException notADevice(CliException e) {
+        if (e.exitCode() == VectorsyncCli.EXIT_USAGE && e.getMessage().contains("VSYNC-NOT-FOUND")) {
+            return new CliException(e.exitCode(), e.getMessage() + " Is --url a device? The sync commands need a"
+                    + " vectorsync started with --spring.profiles.active=local.");
+        }
+        return e;
+    }
+
     /** ONLINE as "Online". */
     static String mode(String m) {
         if (m == null || m.isEmpty()) {
@@ -169,7 +195,7 @@ final class SyncCommands implements Callable<Integer> {
         @Override
         public Integer call() {
             VectorsyncCli root = sync.root;
-            JsonNode s = root.client().get(BASE + "status");
+            JsonNode s = get(root, "status");
             if (root.json) {
                 root.printJson(s);
             } else {
@@ -192,7 +218,7 @@ final class SyncCommands implements Callable<Integer> {
             VectorsyncCli root = sync.root;
             // The device waits a little less than the HTTP request may take, so its answer arrives.
             int wait = Math.max(1, Math.min(300, root.timeoutSeconds - 2));
-            JsonNode r = root.client().post(BASE + "now?timeoutSeconds=" + wait).body();
+            JsonNode r = post(root, "now?timeoutSeconds=" + wait);
             boolean complete = r.path("complete").asBoolean();
             if (root.json) {
                 root.printJson(r);
@@ -228,7 +254,7 @@ final class SyncCommands implements Callable<Integer> {
         @Override
         public Integer call() {
             VectorsyncCli root = sync.root;
-            JsonNode r = root.client().post(BASE + "retry?force=" + force).body();
+            JsonNode r = post(root, "retry?force=" + force);
             int failed = r.path("failed").asInt();
             if (root.json) {
                 root.printJson(r);
@@ -253,7 +279,7 @@ final class SyncCommands implements Callable<Integer> {
 
     private static Integer pauseOrResume(SyncCommands sync, String verb) {
         VectorsyncCli root = sync.root;
-        JsonNode r = root.client().post(BASE + verb).body();
+        JsonNode r = post(root, verb);
         if (root.json) {
             root.printJson(r);
         } else {
@@ -303,7 +329,7 @@ final class SyncCommands implements Callable<Integer> {
         @Override
         public Integer call() {
             VectorsyncCli root = sync.root;
-            JsonNode q = root.client().get(BASE + "queue?errors=" + errors + "&limit=" + limit);
+            JsonNode q = get(root, "queue?errors=" + errors + "&limit=" + limit);
             boolean problem = q.path("failed").asLong() > 0;
             if (root.json) {
                 root.printJson(q);
@@ -347,7 +373,7 @@ final class SyncCommands implements Callable<Integer> {
         @Override
         public Integer call() {
             VectorsyncCli root = sync.root;
-            JsonNode r = root.client().get(BASE + "conflicts?limit=" + limit);
+            JsonNode r = get(root, "conflicts?limit=" + limit);
             if (root.json) {
                 root.printJson(r);
                 return VectorsyncCli.EXIT_OK;

@@ -246,6 +246,10 @@ class SyncCliIT {
         assertThat(JSON.readTree(badLimit.body()).get("code").asText()).isEqualTo("VSYNC-LIMIT-INVALID");
         Run wrong = CliRunner.run(Map.of("VECTORSYNC_URL", a.url(), "VECTORSYNC_ADMIN_TOKEN", "wrong"), "sync", "status");
         assertThat(wrong.code()).as(wrong.toString()).isEqualTo(4);
+        Run server = CliRunner.run(Map.of("VECTORSYNC_URL", rig.serverUrl(), "VECTORSYNC_ADMIN_TOKEN", TOKEN), "sync",
+                "status");
+        assertThat(server.code()).as(server.toString()).isEqualTo(2);
+        assertThat(server.err()).contains("404 VSYNC-NOT-FOUND").contains("Is --url a device?");
         Run limit = cli(a, "sync", "conflicts", "--limit", "0");
         assertThat(limit.code()).as(limit.toString()).isEqualTo(2);
         assertThat(limit.err()).contains("VSYNC-LIMIT-INVALID");
