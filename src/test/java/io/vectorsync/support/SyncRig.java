@@ -177,10 +177,13 @@ public final class SyncRig implements AutoCloseable {
                     "camel.main.name=vectorsync-" + id));
             props.addAll(List.of(extra));
             props.add("server.port=0");
-            // as arguments: they outrank application-local.yaml (builder properties would not)
+            // as arguments: they outrank application-local.yaml (builder properties would not); one per key, the
+            // extra ones winning (a key given twice as an argument would be joined with a comma)
+            Map<String, String> byKey = new LinkedHashMap<>();
+            props.forEach(p -> byKey.put(p.substring(0, p.indexOf('=')), p));
             context = new SpringApplicationBuilder(VectorsyncApplication.class).profiles("local")
                     .initializers(ctx -> ctx.getBeanFactory().registerSingleton("clock", clock))
-                    .run(props.stream().map(p -> "--" + p).toArray(String[]::new));
+                    .run(byKey.values().stream().map(p -> "--" + p).toArray(String[]::new));
         }
 
         public void stop() {
