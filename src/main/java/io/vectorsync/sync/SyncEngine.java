@@ -239,7 +239,7 @@ public class SyncEngine implements SyncControl {
     @Override
     public Round syncNow(Duration timeout) {
         Instant until = state.instantNow().plus(timeout);
-        if (paused() || !remote.configured()) {
+        if (!properties.enabled() || paused() || !remote.configured()) {
             return new Round(0, 0, 0, 0, false);
         }
         synchronized (connectivity) {

@@ -143,6 +143,35 @@ class DeviceSyncIT {
         assertThat(engine(a).mode()).isEqualTo(SyncControl.Mode.ONLINE);
         assertThat(a.local().queryForObject("SELECT max(retry_count) FROM outbox WHERE chunk_id LIKE 'cut-%'", Long.class))
                 .as("an outage spends no attempts").isZero();
+        // the changes made offline reach the server's replica at the remote's versions
+        await().atMost(WAIT).until(() -> rig.remote().queryForObject("""
+                SELECT count(*) FROM chunks c JOIN replica_chunks r ON r.chunk_id = c.chunk_id AND r.version = c.version
+                 WHERE c.chunk_id LIKE 'cut-%'
+                """, Long.class) == 5);
+    }
+
+    @Test
+    void eachPrivacyLevelReachesTheRemoteAsItMay(@TempDir Path dir) {
+        Device a = rig.device("dev-privacy", dir, clock());
+        Map<String, Object> redacted = new java.util.LinkedHashMap<>(rig.body("redacted text"));
+        redacted.put("privacy", "REDACTED");
+        Map<String, Object> localOnly = new java.util.LinkedHashMap<>(rig.body("never leaves the device"));
+        localOnly.put("privacy", "LOCAL_ONLY");
+        a.put("level-full", rig.body("full text"));
+        a.put("level-redacted", redacted);
+        a.put("level-local", localOnly);
+        await().atMost(WAIT).until(() -> remoteVersion("level-full") == 1 && remoteVersion("level-redacted") == 1);
+        assertThat(remoteContent("level-full")).isEqualTo("full text");
+        assertThat(rig.remote().queryForMap(
+                "SELECT content, privacy, embedding IS NOT NULL AS embedded FROM chunks WHERE chunk_id = 'level-redacted'"))
+                .containsEntry("privacy", "REDACTED").containsEntry("embedded", true).containsEntry("content", null);
+        await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(3)).until(() -> remoteVersion("level-local") == 0);
+        assertThat(outbox(a, "%", "level-local")).isZero();
+        assertThat(local(a, "level-local")).containsEntry("sync_status", "LOCAL").containsEntry("content",
+                "never leaves the device");
+        // the device keeps its own redacted content: the remote's row without content never clears it
+        await().atMost(WAIT).until(() -> "SYNCED".equals(local(a, "level-redacted").get("sync_status")));
+        assertThat(local(a, "level-redacted")).containsEntry("content", "redacted text");
     }
 
     @Test
