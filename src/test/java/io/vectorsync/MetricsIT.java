@@ -185,16 +185,23 @@ class MetricsIT extends AbstractIT {
         while (m.find()) {
             exported.add(m.group(1));
         }
-        Set<String> rules = metricNames(Files.readString(Path.of("deploy/prometheus/alerts.yml")));
+        // A device's sync metrics (vectorsync_sync_*) are not on a server: SyncCliIT checks them in a device's scrape.
+        Set<String> rules = serverMetrics(Files.readString(Path.of("deploy/prometheus/alerts.yml")));
         Set<String> dashboard = new TreeSet<>();
         for (JsonNode panel : json.readTree(Path.of("deploy/grafana/vectorsync.json").toFile()).get("panels")) {
-            for (JsonNode target : panel.get("targets")) {
-                dashboard.addAll(metricNames(target.get("expr").asText()));
+            for (JsonNode target : panel.path("targets")) {
+                dashboard.addAll(serverMetrics(target.get("expr").asText()));
             }
         }
         assertThat(rules).hasSizeGreaterThanOrEqualTo(5);
         assertThat(dashboard).hasSizeGreaterThanOrEqualTo(12);
         assertThat(exported).containsAll(rules).containsAll(dashboard);
+    }
+
+    private static Set<String> serverMetrics(String text) {
+        Set<String> names = metricNames(text);
+        names.removeIf(n -> n.startsWith("vectorsync_sync_"));
+        return names;
     }
 
     private static Set<String> metricNames(String text) {

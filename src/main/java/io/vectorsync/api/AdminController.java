@@ -25,6 +25,7 @@ import org.springframework.web.bind.annotation.RestController;
 /** The admin API's first part: status per backend, dead letters and their replay, sync now. */
 @RestController
 @RequestMapping(path = "/admin/v1", produces = MediaType.APPLICATION_JSON_VALUE)
+@io.vectorsync.config.ServerOnly
 public class AdminController {
 
     private final FailureStore failures;

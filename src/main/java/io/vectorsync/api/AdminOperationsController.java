@@ -35,6 +35,7 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 @RequestMapping(path = "/admin/v1", produces = MediaType.APPLICATION_JSON_VALUE)
 @Tag(name = "admin", description = "Operating the relay (needs the admin credentials)")
+@io.vectorsync.config.ServerOnly
 public class AdminOperationsController {
 
     private static final Set<String> STATUSES = Set.of("PENDING", "PARKED", "FAILED");

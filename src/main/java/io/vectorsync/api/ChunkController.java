@@ -11,14 +11,12 @@ import io.vectorsync.backend.ExactJson;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.capture.ChunkInput;
 import io.vectorsync.capture.ChunkService;
-import io.vectorsync.capture.DeliveryStatus;
 import io.vectorsync.capture.StoredChunk;
 import io.vectorsync.capture.Written;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.List;
-import java.util.Map;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -85,11 +83,15 @@ public class ChunkController {
     /** The answer to a delete. */
     public record DeletedChunk(String chunkId, long version, boolean deleted) {}
 
-    /** A chunk as {@code GET} shows it, with its sync status per backend. */
+    /**
+     * A chunk as {@code GET} shows it, with its sync status: on the server one state per backend, on a
+     * device (the {@code local} profile) one string for the chunk's way to the remote ({@link
+     * OpenApiConfig} documents both shapes).
+     */
     public record ChunkView(String chunkId, long version, String documentId, String content, float[] embedding,
             @Schema(description = "the metadata object, numbers exactly as sent") JsonNode metadata,
             @Schema(allowableValues = {"FULL", "REDACTED", "LOCAL_ONLY"}) String privacy, String updatedAt,
-            Map<String, DeliveryStatus.State> syncStatus) {}
+            Object syncStatus) {}
 
     @PostMapping(path = "/chunks:batch", consumes = MediaType.APPLICATION_JSON_VALUE)
     @Operation(summary = "Write up to vectorsync.api.max-batch-count chunks, all or nothing",
@@ -120,7 +122,8 @@ public class ChunkController {
                 "No chunk with this id exists (or it was deleted)."));
         StoredChunk c = read.chunk();
         ChunkView view = new ChunkView(c.chunkId(), c.version(), c.documentId(), c.content(), c.embedding(),
-                ExactJson.reader(json).readTree(c.metadataJson()), c.privacy(), c.updatedAt(), read.syncStatus());
+                ExactJson.reader(json).readTree(c.metadataJson()), c.privacy(), c.updatedAt(),
+                read.storeStatus() != null ? read.storeStatus() : read.syncStatus());
         return ResponseEntity.ok().eTag("\"" + c.version() + "\"").body(view);
     }
 }

@@ -10,6 +10,8 @@ import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
+import java.util.List;
+import java.util.Set;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -79,6 +81,31 @@ public class OpenApiConfig {
                     }
                 });
             });
+        };
+    }
+
+    /**
+     * {@code ChunkView.syncStatus} in both shapes: on the server an object with one state per backend, on
+     * a device (the {@code local} profile, ADR 023) one string for the chunk's way to the remote.
+     */
+    @Bean
+    OpenApiCustomizer chunkSyncStatusShapes() {
+        return api -> {
+            Schema<?> view = api.getComponents() == null || api.getComponents().getSchemas() == null ? null
+                    : api.getComponents().getSchemas().get("ChunkView");
+            if (view == null || view.getProperties() == null) {
+                return;
+            }
+            // type for OpenAPI 3.0 documents, types for 3.1 (springdoc's default)
+            Schema<Object> perBackend = new Schema<>().type("object").types(Set.of("object"))
+                    .description("On the server: the state of this version per configured backend")
+                    .additionalProperties(new Schema<String>().type("string").types(Set.of("string"))
+                            ._enum(List.of("PENDING", "SYNCED", "FAILED")));
+            Schema<String> onDevice = new Schema<String>().type("string").types(Set.of("string"))
+                    .description("On a device: the chunk's sync with the remote (LOCAL: LOCAL_ONLY, never uploaded)")
+                    ._enum(List.of("PENDING", "SYNCED", "CONFLICT", "FAILED", "LOCAL"));
+            view.getProperties().put("syncStatus", new Schema<>().description("Per backend on the server, one"
+                    + " string on a device").oneOf(List.of(perBackend, onDevice)));
         };
     }
 

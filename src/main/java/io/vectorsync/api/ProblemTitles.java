@@ -54,7 +54,9 @@ final class ProblemTitles {
             Map.entry("VSYNC-BACKEND-NOT-READY", "Backend not ready"),
             Map.entry("VSYNC-DEAD-LETTER-NOT-FOUND", "Dead letter not found"),
             Map.entry("VSYNC-VERIFY-UNSUPPORTED", "Backend cannot be verified"),
-            Map.entry("VSYNC-JOB-NOT-FOUND", "Job not found"));
+            Map.entry("VSYNC-JOB-NOT-FOUND", "Job not found"),
+            // A device's sync.
+            Map.entry("VSYNC-SYNC-DISABLED", "Sync not running on this device"));
 
     private ProblemTitles() {}
 

@@ -24,8 +24,16 @@ public class ChunkService {
         this.committed = committed;
     }
 
-    /** A live chunk and the state of its version per backend. */
-    public record Read(StoredChunk chunk, Map<String, DeliveryStatus.State> syncStatus) {}
+    /**
+     * A live chunk and the state of its version per backend (the server), or, when the store knows it
+     * itself, its one sync status ({@code storeStatus}, a device; {@code syncStatus} is then null).
+     */
+    public record Read(StoredChunk chunk, Map<String, DeliveryStatus.State> syncStatus, String storeStatus) {
+
+        public Read(StoredChunk chunk, Map<String, DeliveryStatus.State> syncStatus) {
+            this(chunk, syncStatus, null);
+        }
+    }
 
     public Written upsert(ChunkInput in) {
         Written w = store.upsert(in);
@@ -46,8 +54,12 @@ public class ChunkService {
         return w;
     }
 
-    /** The chunk and its sync status per backend (PENDING, SYNCED, FAILED), or empty. */
+    /**
+     * The chunk and its sync status per backend (PENDING, SYNCED, FAILED), or the store's own status of it
+     * (a device), or empty.
+     */
     public Optional<Read> read(String chunkId) {
-        return store.read(chunkId).map(c -> new Read(c, delivery.of(c.chunkId(), c.version())));
+        return store.read(chunkId).map(c -> c.syncStatus() != null ? new Read(c, null, c.syncStatus())
+                : new Read(c, delivery.of(c.chunkId(), c.version())));
     }
 }

@@ -2,6 +2,7 @@ package io.vectorsync.capture;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.f4b6a3.ulid.UlidCreator;
+import io.vectorsync.config.ServerOnly;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -15,6 +16,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * not be enqueued at all).
  */
 @Component
+@ServerOnly
 public class OutboxWriter {
 
     /**

@@ -20,10 +20,13 @@ import org.springframework.transaction.support.TransactionTemplate;
  * chunk and its event in one transaction (one statement where it can). An expected version turns the
  * write into a compare-and-set. Events are lean: the relay reads the current row when it delivers. Which
  * event a write makes is decided here, where the previous state is known: none for a LOCAL_ONLY chunk no
- * backend ever had, a DELETE for a downgrade to LOCAL_ONLY. With {@code vectorsync.relay.listen-notify}
+ * backend ever had, a DELETE for a downgrade to LOCAL_ONLY. Every write marks the row as the server's
+ * ({@code modified_by = 'server'}, {@code modified_at} NULL: its time is {@code updated_at}), which devices
+ * compare their changes with (ADR 024). With {@code vectorsync.relay.listen-notify}
  * on, a write also notifies the relays of other instances at its commit.
  */
 @Component
+@io.vectorsync.config.ServerOnly
 public class PostgresChunkStore implements ChunkStore {
 
     private static final String UPSERT = """
@@ -34,7 +37,7 @@ public class PostgresChunkStore implements ChunkStore {
             ON CONFLICT (chunk_id) DO UPDATE
                SET version = c.version + 1, document_id = EXCLUDED.document_id, content = EXCLUDED.content,
                    embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata, privacy = EXCLUDED.privacy,
-                   deleted = false, updated_at = EXCLUDED.updated_at
+                   deleted = false, updated_at = EXCLUDED.updated_at, modified_at = NULL, modified_by = 'server'
              WHERE ?::bigint IS NULL OR c.version = ? OR (? = -1 AND NOT c.deleted)
             RETURNING version, (xmax = 0) AS inserted, privacy
             """;
@@ -75,7 +78,8 @@ public class PostgresChunkStore implements ChunkStore {
             , up AS (
                 UPDATE chunks AS c
                    SET version = c.version + 1, document_id = ?, content = ?, embedding = ?::real[],
-                       metadata = ?::jsonb, privacy = ?, deleted = false, updated_at = clock_timestamp()
+                       metadata = ?::jsonb, privacy = ?, deleted = false, updated_at = clock_timestamp(),
+                       modified_at = NULL, modified_by = 'server'
                  WHERE c.chunk_id = ? AND (c.version = ? OR (? = -1 AND NOT c.deleted))
                    AND NOT EXISTS (SELECT 1 FROM aggregates a WHERE a.key = c.chunk_id)
                 RETURNING c.version, false AS inserted, c.privacy)
@@ -85,7 +89,7 @@ public class PostgresChunkStore implements ChunkStore {
     private static final String DELETE = """
             UPDATE chunks
                SET version = version + 1, deleted = true, content = NULL, embedding = NULL, document_id = NULL,
-                   metadata = '{}'::jsonb, updated_at = clock_timestamp()
+                   metadata = '{}'::jsonb, updated_at = clock_timestamp(), modified_at = NULL, modified_by = 'server'
              WHERE chunk_id = ? AND NOT deleted AND (?::bigint IS NULL OR ? = -1 OR version = ?)
             RETURNING version, privacy
             """;

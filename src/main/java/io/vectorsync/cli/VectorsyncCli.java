@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
                 Commands.Status.class, Commands.Queue.class, Commands.Now.class, Commands.Retry.class,
                 Commands.Replay.class, Commands.Pause.class, Commands.Resume.class, Commands.Backfill.class,
-                Commands.Verify.class, CommandLine.HelpCommand.class},
+                Commands.Verify.class, SyncCommands.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0 ok, 1 problems found, 2 usage, 3 cannot reach the service, 4 not authorised",
                 "%nEnvironment:%n  VECTORSYNC_URL          the service (default http://localhost:8080)",

@@ -17,6 +17,7 @@ import org.springframework.core.env.Environment;
  * source (test properties, {@code @DynamicPropertySource}) is in the environment.
  */
 @Configuration(proxyBeanMethods = false)
+@ServerOnly
 public class BackendLayoutCheck {
 
     @Bean

@@ -1,5 +1,6 @@
 package io.vectorsync.deadletter;
 
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.domain.OutboxEvent;
 import java.sql.Timestamp;
 import java.util.List;
@@ -14,6 +15,7 @@ import org.springframework.stereotype.Repository;
  * full event. Every write here runs in the transaction that moves the cursor.
  */
 @Repository
+@ServerOnly
 public class FailureStore {
 
     private static final String DUE = """

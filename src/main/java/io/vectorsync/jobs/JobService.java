@@ -37,6 +37,7 @@ import org.springframework.stereotype.Service;
  * {@code stale-after}.
  */
 @Service
+@io.vectorsync.config.ServerOnly
 public class JobService {
 
     private static final Logger log = LoggerFactory.getLogger(JobService.class);

@@ -1,5 +1,6 @@
 package io.vectorsync.ledger;
 
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.domain.Change;
 import java.util.Collection;
 import java.util.HashMap;
@@ -13,6 +14,7 @@ import org.springframework.stereotype.Repository;
  * Checked on every delivery path, recorded in the same transaction as the cursor move, never pruned.
  */
 @Repository
+@ServerOnly
 public class DeliveryLedger {
 
     /**

@@ -31,6 +31,7 @@ import org.springframework.stereotype.Component;
  * event's contents.
  */
 @Component
+@io.vectorsync.config.ServerOnly
 public class AlertEvaluator implements RelayListener {
 
     private static final Logger log = LoggerFactory.getLogger(AlertEvaluator.class);

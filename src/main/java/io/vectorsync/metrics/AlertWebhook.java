@@ -22,6 +22,7 @@ import org.springframework.stereotype.Component;
  * retry. Never blocks the caller (the alert evaluator): {@link #post} queues and nudges the route.
  */
 @Component
+@io.vectorsync.config.ServerOnly
 public class AlertWebhook {
 
     private static final Logger log = LoggerFactory.getLogger(AlertWebhook.class);

@@ -8,6 +8,7 @@ import org.springframework.stereotype.Component;
 /** {@code /actuator/alerts}: the active alerts, oldest first (empty when all is well). */
 @Component
 @Endpoint(id = "alerts")
+@io.vectorsync.config.ServerOnly
 public class AlertsEndpoint {
 
     private final AlertEvaluator evaluator;

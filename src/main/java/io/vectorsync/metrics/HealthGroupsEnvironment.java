@@ -1,5 +1,6 @@
 package io.vectorsync.metrics;
 
+import io.vectorsync.config.DeviceOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -9,6 +10,7 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.env.EnvironmentPostProcessor;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.Profiles;
 
 /**
  * Declares the health groups of the relay, one per enabled backend ({@code backend-<name>}) and
@@ -25,6 +27,9 @@ public class HealthGroupsEnvironment implements EnvironmentPostProcessor {
 
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+        if (environment.acceptsProfiles(Profiles.of(DeviceOnly.PROFILE))) {
+            return; // a device has no relay and no backends (ADR 023)
+        }
         Map<String, VectorsyncProperties.Backend> backends = Binder.get(environment)
                 .bind("vectorsync.backends", Bindable.mapOf(String.class, VectorsyncProperties.Backend.class))
                 .orElse(Map.of());

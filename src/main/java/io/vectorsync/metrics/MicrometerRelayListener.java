@@ -17,6 +17,7 @@ import org.springframework.stereotype.Component;
  * Counts are per process: in a scaled-out deployment each instance reports what it delivered.
  */
 @Component
+@io.vectorsync.config.ServerOnly
 public class MicrometerRelayListener implements RelayListener {
 
     private final MeterRegistry registry;

@@ -17,6 +17,7 @@ import org.springframework.stereotype.Component;
  * {@code vectorsync.metrics.refresh-interval}); circuit and poll age are read live. Built once at start-up: backends are fixed for the life of the process.
  */
 @Component
+@io.vectorsync.config.ServerOnly
 public class RelayGauges implements MeterBinder {
 
     /** The states {@code vectorsync_circuit_state} has a series for; unknown (no route) has none. */

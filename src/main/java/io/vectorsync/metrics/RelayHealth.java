@@ -22,6 +22,7 @@ import org.springframework.stereotype.Component;
  * They are part of the root {@code /actuator/health} but never of liveness or readiness.
  */
 @Component
+@io.vectorsync.config.ServerOnly
 public class RelayHealth {
 
     /** Group names; the contributors are named {@code relay-} plus the group's name (names must differ). */

@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.config.ServerOnly;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +16,7 @@ import org.springframework.stereotype.Service;
  * compare-and-set and is read again).
  */
 @Service
+@ServerOnly
 public class BackfillControl {
 
     private static final Logger log = LoggerFactory.getLogger(BackfillControl.class);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.backend.ExactJson;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.domain.Change;
 import io.vectorsync.domain.ChunkData;
 import io.vectorsync.domain.Link;
@@ -27,6 +28,7 @@ import org.springframework.stereotype.Component;
  * links, and are skipped for the others.
  */
 @Component
+@ServerOnly
 public class ChangePlanner {
 
     private final ObjectMapper json;

@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.ledger.DeliveryLedger;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,6 +18,7 @@ import org.springframework.stereotype.Repository;
 
 /** SQL for {@code relay_cursor}: creation, the lease, the compare-and-set move and the pause state. */
 @Repository
+@ServerOnly
 public class CursorRepository {
 
     private static final Logger log = LoggerFactory.getLogger(CursorRepository.class);

@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,6 +19,7 @@ import org.springframework.stereotype.Component;
  * {@code after-commit}, {@code lease-renewal} (in the lease heartbeat during a delivery).
  */
 @Component
+@ServerOnly
 public class Failpoints {
 
     private static final Logger log = LoggerFactory.getLogger(Failpoints.class);

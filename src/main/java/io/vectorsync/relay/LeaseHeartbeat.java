@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import org.springframework.stereotype.Component;
  * that finds the lease gone marks the batch lost: the deliverer then makes no further call for it.
  */
 @Component
+@ServerOnly
 public class LeaseHeartbeat {
 
     private static final Logger log = LoggerFactory.getLogger(LeaseHeartbeat.class);

@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -20,6 +21,7 @@ import org.springframework.stereotype.Component;
  */
 @Component
 @ConditionalOnProperty(name = "vectorsync.relay.listen-notify", havingValue = "true")
+@ServerOnly
 public class NotifyListener implements SmartLifecycle {
 
     static final String CHANNEL = "vectorsync_outbox";

@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.domain.ChunkData;
 import io.vectorsync.domain.OutboxEvent;
 import io.vectorsync.domain.Privacy;
@@ -22,6 +23,7 @@ import org.springframework.stereotype.Repository;
  * The tx id is ordered as xid8, never through a text alias (which would sort as text and skip events).
  */
 @Repository
+@ServerOnly
 public class OutboxReader {
 
     /**

@@ -1,6 +1,7 @@
 package io.vectorsync.relay;
 
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.config.ServerOnly;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -18,6 +19,7 @@ import org.springframework.stereotype.Service;
  * {@link Changed} event, on which this instance's relay route follows at once ({@link RouteStateSync}).
  */
 @Service
+@ServerOnly
 public class PauseControl {
 
     private static final Logger log = LoggerFactory.getLogger(PauseControl.class);

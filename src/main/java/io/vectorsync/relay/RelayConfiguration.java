@@ -2,12 +2,14 @@ package io.vectorsync.relay;
 
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.backend.BackendTypes;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /** Wires the backends and makes sure each has a cursor before its relay route starts. */
 @Configuration(proxyBeanMethods = false)
+@ServerOnly
 public class RelayConfiguration {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RelayConfiguration.class);

@@ -12,6 +12,7 @@ import io.vectorsync.backend.LeaseFence;
 import io.vectorsync.backend.LinkStore;
 import io.vectorsync.backend.PermanentBackendException;
 import io.vectorsync.backend.TransientBackendException;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import io.vectorsync.deadletter.FailureStore;
 import io.vectorsync.domain.Change;
@@ -39,6 +40,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * has failed {@code isolate-after-failures} times in a row.
  */
 @Component("relayDeliverer")
+@ServerOnly
 public class RelayDeliverer {
 
     private static final Logger log = LoggerFactory.getLogger(RelayDeliverer.class);

@@ -2,6 +2,7 @@ package io.vectorsync.relay;
 
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.capture.DeliveryStatus;
+import io.vectorsync.config.ServerOnly;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -13,6 +14,7 @@ import org.springframework.stereotype.Component;
  * else PENDING. Every enabled backend is listed.
  */
 @Component
+@ServerOnly
 public class RelayDeliveryStatus implements DeliveryStatus {
 
     private static final String APPLIED = "SELECT version FROM delivery_ledger WHERE backend = ? AND chunk_key = ?";

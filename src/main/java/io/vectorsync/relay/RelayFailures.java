@@ -3,6 +3,7 @@ package io.vectorsync.relay;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.vectorsync.backend.TransientBackendException;
 import io.vectorsync.backend.postgres.SqlErrors;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import java.time.Duration;
 import java.util.List;
@@ -19,6 +20,7 @@ import org.springframework.stereotype.Component;
  * that lost its lease counts as a failure of its position (ADR 014).
  */
 @Component("relayFailures")
+@ServerOnly
 public class RelayFailures {
 
     private static final Logger log = LoggerFactory.getLogger(RelayFailures.class);

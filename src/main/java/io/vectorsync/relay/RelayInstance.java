@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -8,6 +9,7 @@ import org.springframework.stereotype.Component;
 
 /** This process's identity as a lease owner: {@code vectorsync.instance-id}, or host, pid and a nonce. */
 @Component
+@ServerOnly
 public class RelayInstance {
 
     private final String id;

@@ -1,6 +1,7 @@
 package io.vectorsync.relay;
 
 import io.vectorsync.backend.HealthProbe;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import io.vectorsync.deadletter.FailureStore;
 import io.vectorsync.domain.OutboxEvent;
@@ -24,6 +25,7 @@ import org.springframework.stereotype.Component;
  * an in-JVM wake-up or the poll interval when there is nothing to do.
  */
 @Component("relayPoller")
+@ServerOnly
 public class RelayPoller implements RelayListener {
 
     public static final String BACKEND_HEADER = "VectorsyncBackend";

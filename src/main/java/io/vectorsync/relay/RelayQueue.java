@@ -1,6 +1,7 @@
 package io.vectorsync.relay;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.vectorsync.config.ServerOnly;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -16,6 +17,7 @@ import org.springframework.stereotype.Repository;
  * {@link #COUNT_CAP}; parked and dead-letter rows are read through their indexes.
  */
 @Repository
+@ServerOnly
 public class RelayQueue {
 
     /** Pending events are counted up to this many; past it the count says "at least". */

@@ -1,6 +1,7 @@
 package io.vectorsync.relay;
 
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.config.ServerOnly;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -35,6 +36,7 @@ import org.springframework.stereotype.Component;
  * {@code VSYNC-ROUTES-INVALID} and the list.
  */
 @Component
+@ServerOnly
 public class RelayRouteValidator implements CamelContextConfiguration, ApplicationListener<ApplicationReadyEvent> {
 
     private static final Logger log = LoggerFactory.getLogger(RelayRouteValidator.class);

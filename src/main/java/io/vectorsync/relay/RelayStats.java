@@ -1,6 +1,7 @@
 package io.vectorsync.relay;
 
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.config.ServerOnly;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -33,6 +34,7 @@ import org.springframework.stereotype.Component;
  * ({@link #refresh()}).
  */
 @Component
+@ServerOnly
 public class RelayStats {
 
     private static final Logger log = LoggerFactory.getLogger(RelayStats.class);

@@ -1,5 +1,6 @@
 package io.vectorsync.relay;
 
+import io.vectorsync.config.ServerOnly;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Condition;
@@ -11,6 +12,7 @@ import org.springframework.stereotype.Component;
  * relayed at once; everything else is found by the short poll. No NOTIFY: it serialises commits.
  */
 @Component
+@ServerOnly
 public class RelayWakeup {
 
     private final ConcurrentHashMap<String, Signal> signals = new ConcurrentHashMap<>();

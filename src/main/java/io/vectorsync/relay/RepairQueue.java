@@ -2,6 +2,7 @@ package io.vectorsync.relay;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.domain.Link;
 import io.vectorsync.domain.OutboxEvent;
 import io.vectorsync.relay.OutboxReader.ChunkRow;
@@ -24,6 +25,7 @@ import org.springframework.stereotype.Component;
  * The rows read are deleted in the transaction that records the ledger, unless requested again meanwhile.
  */
 @Component
+@ServerOnly
 public class RepairQueue {
 
     /** The event id prefix of a repair's events: a parked one stays forced and past the ledger on retry. */

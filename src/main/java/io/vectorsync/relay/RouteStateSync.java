@@ -1,6 +1,7 @@
 package io.vectorsync.relay;
 
 import io.vectorsync.backend.BackendRegistry;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.routes.RouteNudge;
 import java.util.Map;
 import java.util.Optional;
@@ -42,6 +43,7 @@ import org.springframework.stereotype.Component;
  */
 @Component
 @Order(Ordered.LOWEST_PRECEDENCE)
+@ServerOnly
 public class RouteStateSync implements RoutePolicyFactory, ApplicationListener<ApplicationReadyEvent> {
 
     private static final Logger log = LoggerFactory.getLogger(RouteStateSync.class);

@@ -1,6 +1,7 @@
 package io.vectorsync.relay;
 
 import io.vectorsync.backend.LeaseFence;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.domain.Change;
 import java.util.Collection;
 import java.util.HashSet;
@@ -20,6 +21,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * moves its cursor. Keyed by (backend, partition).
  */
 @Component
+@ServerOnly
 public class SuspectWrites {
 
     private static final Logger log = LoggerFactory.getLogger(SuspectWrites.class);

@@ -2,6 +2,7 @@ package io.vectorsync.retention;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vectorsync.config.SyncProperties;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +18,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <ul>
  *   <li>outbox events older than {@code outbox-age} that every cursor has read (visible in each row of
  *       {@code relay_cursor}'s {@code prev_snapshot}, disabled and paused backends included), unless parked
- *       or dead-lettered (open) for some backend at their version or a newer one;
+ *       or dead-lettered (open) for some backend at their version or a newer one, or not yet read by a
+ *       device seen within {@code vectorsync.sync.max-offline} (visible in its acknowledged download
+ *       cursor, {@code sync_devices.ack_snapshot}; only the events a device downloads count, ADR 024);
+ *       a device seen before that whose unread events go is marked {@code needs_resync} in the same
+ *       statement, and re-syncs from a snapshot of {@code chunks};
  *   <li>dead letters replayed or discarded more than {@code dead-letter-age} ago (open ones stay).
  * </ul>
  * An event that still carries an aggregate's current payload leaves it in {@code aggregates} (ADR 019).
@@ -25,6 +30,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * dead-letter rows carry their own copy of the event), so deleted rows are not missed.
  */
 @Service
+@io.vectorsync.config.ServerOnly
 public class RetentionService implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(RetentionService.class);
@@ -40,13 +46,21 @@ public class RetentionService implements SmartLifecycle {
      */
     private static final String OUTBOX_BATCH = """
             WITH page AS (
-                SELECT o.id, o.tx_id, o.chunk_id, o.version, o.created_at FROM outbox o
+                SELECT o.id, o.tx_id, o.chunk_id, o.version, o.created_at, o.origin,
+                       (o.type <> 'LINK' AND o.payload IS NULL) AS for_devices
+                  FROM outbox o
                  WHERE o.id > ? ORDER BY o.id LIMIT ?
             ), doomed AS (
-                SELECT p.id, p.chunk_id FROM page p
+                SELECT p.id, p.chunk_id, p.tx_id, p.origin, p.for_devices FROM page p
                  WHERE p.created_at < clock_timestamp() - make_interval(secs => ?)
                    AND EXISTS (SELECT 1 FROM relay_cursor)
                    AND NOT EXISTS (SELECT 1 FROM relay_cursor c WHERE NOT pg_visible_in_snapshot(p.tx_id, c.prev_snapshot))
+                   AND NOT (p.for_devices AND EXISTS (
+                           SELECT 1 FROM sync_devices s
+                            WHERE s.last_seen >= clock_timestamp() - make_interval(secs => ?)
+                              AND NOT s.needs_resync AND s.ack_snapshot IS NOT NULL
+                              AND p.origin IS DISTINCT FROM s.device_id
+                              AND NOT pg_visible_in_snapshot(p.tx_id, s.ack_snapshot)))
                    AND NOT EXISTS (SELECT 1 FROM parked k WHERE k.chunk_id = p.chunk_id AND k.version >= p.version)
                    AND NOT EXISTS (SELECT 1 FROM dead_letter d
                                     WHERE d.chunk_id = p.chunk_id AND d.version >= p.version
@@ -59,9 +73,17 @@ public class RetentionService implements SmartLifecycle {
             ), gone AS (
                 DELETE FROM outbox o USING doomed d WHERE o.id = d.id
                 RETURNING o.id
+            ), stale AS (
+                UPDATE sync_devices s SET needs_resync = true, resync_reason = 'retention removed unread events'
+                 WHERE NOT s.needs_resync AND s.ack_snapshot IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM doomed d
+                                WHERE d.for_devices AND d.origin IS DISTINCT FROM s.device_id
+                                  AND NOT pg_visible_in_snapshot(d.tx_id, s.ack_snapshot))
+                RETURNING s.device_id
             )
             SELECT (SELECT count(*) FROM gone) AS deleted,
                    (SELECT count(*) FROM kept) AS kept,
+                   (SELECT count(*) FROM stale) AS stale,
                    (SELECT max(id) FROM page) AS last_id,
                    (SELECT count(*) FROM page WHERE created_at >= clock_timestamp() - make_interval(secs => ?)) AS young
             """;
@@ -78,16 +100,18 @@ public class RetentionService implements SmartLifecycle {
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
     private final RetentionProperties props;
+    private final SyncProperties sync;
     private final Counter outboxDeleted;
     private final Counter deadLettersDeleted;
     private volatile boolean running;
     private volatile boolean stopping;
 
     public RetentionService(JdbcTemplate jdbc, TransactionTemplate tx, RetentionProperties props,
-            MeterRegistry registry) {
+            SyncProperties sync, MeterRegistry registry) {
         this.jdbc = jdbc;
         this.tx = tx;
         this.props = props;
+        this.sync = sync;
         this.outboxDeleted = Counter.builder("vectorsync.retention.deleted").tag("what", "outbox")
                 .description("Rows deleted by retention").register(registry);
         this.deadLettersDeleted = Counter.builder("vectorsync.retention.deleted").tag("what", "dead_letter")
@@ -98,6 +122,7 @@ public class RetentionService implements SmartLifecycle {
     public Run runOnce() {
         double outboxAge = props.outboxAge().toMillis() / 1000.0;
         double deadLetterAge = props.deadLetterAge().toMillis() / 1000.0;
+        double maxOffline = sync.maxOffline().toMillis() / 1000.0;
         long outbox = 0;
         long deadLetters = 0;
         long after = 0;
@@ -107,12 +132,17 @@ public class RetentionService implements SmartLifecycle {
                 if (!locked()) {
                     return null;
                 }
-                return jdbc.queryForMap(OUTBOX_BATCH, from, props.batchSize(), outboxAge, outboxAge);
+                return jdbc.queryForMap(OUTBOX_BATCH, from, props.batchSize(), outboxAge, maxOffline, outboxAge);
             });
             if (r == null) {
                 return new Run(outbox, deadLetters, true);
             }
             long n = ((Number) r.get("deleted")).longValue();
+            long stale = ((Number) r.get("stale")).longValue();
+            if (stale > 0) {
+                log.info("Retention removed events {} device(s) offline longer than {} had not read: they re-sync"
+                        + " from a snapshot", stale, sync.maxOffline());
+            }
             outbox += n;
             outboxDeleted.increment(n);
             Object last = r.get("last_id");

@@ -14,6 +14,7 @@ import org.springframework.stereotype.Component;
  * while Camel is not running (start-up, shutdown): the periodic route catches up.
  */
 @Component
+@io.vectorsync.config.ServerOnly
 public class RouteNudge {
 
     private static final Logger log = LoggerFactory.getLogger(RouteNudge.class);

@@ -6,6 +6,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.backend.ReadBack;
 import io.vectorsync.capture.CaptureException;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.jobs.JobService;
 import java.net.URI;
 import java.util.Map;
@@ -24,6 +25,7 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @RestController
 @RequestMapping(path = "/admin/v1", produces = MediaType.APPLICATION_JSON_VALUE)
+@ServerOnly
 public class VerifyController {
 
     private final JobService jobs;

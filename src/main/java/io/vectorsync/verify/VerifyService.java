@@ -9,6 +9,7 @@ import io.vectorsync.backend.InPrimaryDatabase;
 import io.vectorsync.backend.LinkStore;
 import io.vectorsync.backend.ReadBack;
 import io.vectorsync.backend.StoredChunk;
+import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VerifyProperties;
 import io.vectorsync.domain.Change;
 import io.vectorsync.domain.ChunkData;
@@ -55,6 +56,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * primary holds deleted or LOCAL_ONLY takes its edges with it), then the edges the backend holds.
  */
 @Service
+@ServerOnly
 public class VerifyService implements JobService.Runner {
 
     private static final Logger log = LoggerFactory.getLogger(VerifyService.class);

@@ -58,7 +58,7 @@ class PrometheusAlertRulesTest {
             }
         }
         assertThat(alerts).containsExactly("VectorsyncDown", "VectorsyncLag", "VectorsyncDeadLetters",
-                "VectorsyncFailureRate", "VectorsyncNoProgress");
+                "VectorsyncFailureRate", "VectorsyncNoProgress", "VectorsyncSyncStuck");
     }
 
     @Test
