@@ -2,6 +2,7 @@ package io.vectorsync.sync;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vectorsync.config.DeviceOnly;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
@@ -13,7 +14,7 @@ import org.springframework.stereotype.Component;
  * bounded: the engine passes only those words.
  */
 @Component
-@io.vectorsync.config.DeviceOnly
+@DeviceOnly
 public class SyncCounters {
 
     private final MeterRegistry registry;

@@ -7,8 +7,10 @@ import io.vectorsync.device.DeviceSettings;
 import io.vectorsync.device.DeviceStore;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -41,6 +43,16 @@ public class SyncDownloader {
             SELECT id, chunk_id, version, op, payload FROM inbox WHERE status IN ('RECEIVED', 'WAITING') ORDER BY id LIMIT ?
             """;
     private static final String PENDING_UPLOAD = "SELECT count(*) FROM outbox WHERE chunk_id = ? AND status = 'PENDING'";
+    private static final String SYNCED_LIVE = """
+            SELECT chunk_id FROM chunks c
+             WHERE deleted = 0 AND privacy <> 'LOCAL_ONLY' AND remote_version > 0 AND revision = 0
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.chunk_id = c.chunk_id AND (o.status = 'PENDING' OR o.id > ?))
+            """;
+    private static final String GONE = """
+            UPDATE chunks SET deleted = 1, content = NULL, embedding = NULL, document_id = NULL, metadata = '{}',
+                              sync_status = 'SYNCED', updated_at = ?
+             WHERE chunk_id = ? AND deleted = 0 AND revision = 0
+            """;
     private static final String HELD = "SELECT remote_version FROM chunks WHERE chunk_id = ?";
     private static final String MARK = "UPDATE inbox SET status = ?, note = ?, applied_at = ? WHERE id = ?";
 
@@ -49,6 +61,10 @@ public class SyncDownloader {
 
 
     private final SyncParts p;
+    /** Chunk ids of the snapshot re-sync under way, when this process read it from its start. */
+    private volatile Set<String> snapshotSeen;
+    /** Every outbox entry up to this id was finished when the re-sync started (later ones may finish during it). */
+    private volatile long snapshotFinishedBelow;
 
     public SyncDownloader(SyncParts parts) {
         this.p = parts;
@@ -80,6 +96,8 @@ public class SyncDownloader {
                 p.state().put(DeviceSettings.RESYNC_AFTER, "");
                 p.state().put(DeviceSettings.LAST_PULL_AT, now);
             });
+            snapshotFinishedBelow = p.jdbc().queryForObject(SyncUploader.ACKED, Long.class);
+            snapshotSeen = new HashSet<>();
             log.info("Re-syncing from a snapshot of the remote ({})", cursor == null ? "first download" : "told by the remote");
             return new Result(0, 0, 0, 0, 0, true, true);
         }
@@ -175,6 +193,10 @@ public class SyncDownloader {
         int[] counts = new int[3];
         p.tx().executeWithoutResult(s -> {
             for (JsonNode row : page.path("chunks")) {
+                Set<String> seen = snapshotSeen;
+                if (seen != null) {
+                    seen.add(row.path("chunkId").asText());
+                }
                 if (p.jdbc().queryForObject(PENDING_UPLOAD, Long.class, row.path("chunkId").asText()) > 0) {
                     continue; // the pending upload decides; the next window brings what it lost to
                 }
@@ -186,6 +208,7 @@ public class SyncDownloader {
             }
             JsonNode last = page.get("last");
             if (last == null || last.isNull()) {
+                counts[0] += removeUnseen(now);
                 p.state().remove(DeviceSettings.RESYNC_AFTER);
                 p.state().put(SyncState.LAST_RESYNC_AT, now);
             } else {
@@ -201,6 +224,30 @@ public class SyncDownloader {
         p.counters().changes("download", "skipped", counts[1]);
         p.counters().changes("download", "conflict", counts[2]);
         return new Result(page.path("chunks").size(), counts[0], counts[1], counts[2], 0, true, true);
+    }
+
+    /**
+     * At the end of a snapshot this process read from its start: the device's synced live chunks the remote
+     * no longer has live (deleted while the device was away, their events gone) become local tombstones. A
+     * chunk with a local edit, a pending upload, or an upload that finished after the re-sync started (the
+     * snapshot may have been read before it) stays: its upload decides.
+     */
+    private int removeUnseen(String now) {
+        Set<String> seen = snapshotSeen;
+        snapshotSeen = null;
+        if (seen == null) {
+            return 0; // restarted during the re-sync: what was read before is not known
+        }
+        int removed = 0;
+        for (String chunkId : p.jdbc().queryForList(SYNCED_LIVE, String.class, snapshotFinishedBelow)) {
+            if (!seen.contains(chunkId)) {
+                removed += p.jdbc().update(GONE, now, chunkId);
+            }
+        }
+        if (removed > 0) {
+            log.info("Re-sync: {} chunks the remote no longer has removed locally", removed);
+        }
+        return removed;
     }
 
     private JsonNode parse(String text) {

@@ -52,7 +52,7 @@ public class SyncUploader {
              LIMIT ?
             """;
     /** Every entry up to this id is finished (SYNCED, CONFLICT or FAILED): the remote may forget their keys. */
-    private static final String ACKED = """
+    static final String ACKED = """
             SELECT coalesce((SELECT min(id) FROM outbox WHERE status = 'PENDING') - 1, (SELECT max(id) FROM outbox), 0)
             """;
     private static final String BASE = "SELECT remote_version FROM chunks WHERE chunk_id = ?";

@@ -122,6 +122,11 @@ public final class SyncRig implements AutoCloseable {
         return send(serverUrl(), "PUT", "/api/v1/chunks/" + chunkId, body);
     }
 
+    /** DELETE a chunk on the server's API. */
+    public void deleteOnServer(String chunkId) {
+        send(serverUrl(), "DELETE", "/api/v1/chunks/" + chunkId, null);
+    }
+
     static JsonNode send(String base, String method, String path, Object body) {
         try {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
@@ -132,7 +137,7 @@ public final class SyncRig implements AutoCloseable {
             if (r.statusCode() >= 300 && !(r.statusCode() == 404 && "GET".equals(method))) {
                 throw new IllegalStateException(method + " " + path + " answered " + r.statusCode() + ": " + r.body());
             }
-            return r.statusCode() == 404 ? null : JSON.readTree(r.body());
+            return r.statusCode() == 404 || r.body().isBlank() ? null : JSON.readTree(r.body());
         } catch (IOException e) {
             throw new IllegalStateException(method + " " + path + " failed", e);
         } catch (InterruptedException e) {

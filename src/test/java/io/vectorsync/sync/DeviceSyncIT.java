@@ -365,11 +365,14 @@ class DeviceSyncIT {
         Device a = rig.device("dev-resync", dir, clock());
         await().atMost(WAIT).until(() -> a.local().queryForObject(
                 "SELECT count(*) FROM device WHERE key = 'last_resync_at'", Long.class) == 1);
+        rig.putOnServer("resync-gone", rig.body("deleted while the device was away"));
+        await().atMost(WAIT).until(() -> !local(a, "resync-gone").isEmpty());
         String first = a.local().queryForObject("SELECT value FROM device WHERE key = 'last_resync_at'", String.class);
         engine(a).pause();
         rig.putOnServer("resync-1", rig.body("written while the device was away"));
+        rig.deleteOnServer("resync-gone");
         // as retention does for a device offline past max-offline: the events are gone, the device is marked
-        rig.remote().update("DELETE FROM outbox WHERE chunk_id = 'resync-1'");
+        rig.remote().update("DELETE FROM outbox WHERE chunk_id IN ('resync-1', 'resync-gone')");
         rig.remote().update("UPDATE sync_devices SET needs_resync = true WHERE device_id = 'dev-resync'");
         engine(a).resume();
 
@@ -377,6 +380,9 @@ class DeviceSyncIT {
         assertThat(a.local().queryForObject("SELECT value FROM device WHERE key = 'last_resync_at'", String.class))
                 .isGreaterThan(first);
         assertThat(engine(a).resyncing()).isFalse();
+        assertThat(local(a, "resync-gone")).as("the remote's deletion reached the device through the snapshot")
+                .containsEntry("deleted", 1).containsEntry("content", null);
+        assertThat(a.get("resync-gone")).isNull();
         assertThat(rig.remote().queryForObject("SELECT needs_resync FROM sync_devices WHERE device_id = 'dev-resync'",
                 Boolean.class)).isFalse();
     }
