@@ -3,6 +3,7 @@ package io.vectorsync.device;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.f4b6a3.ulid.UlidCreator;
+import io.vectorsync.backend.FloatText;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.capture.ChunkInput;
 import io.vectorsync.capture.ChunkStore;
@@ -217,15 +218,9 @@ public class SqliteChunkStore implements ChunkStore {
             g.writeStringField("documentId", in.documentId());
             // REDACTED: the remote and its backends never get the content; the device keeps it.
             g.writeStringField("content", in.privacy() == Privacy.REDACTED ? null : in.content());
-            if (in.embedding() == null) {
-                g.writeNullField("embedding");
-            } else {
-                g.writeArrayFieldStart("embedding");
-                for (float f : in.embedding()) {
-                    g.writeNumber(f);
-                }
-                g.writeEndArray();
-            }
+            // As PostgreSQL's array literal text: a JSON string the remote casts to real[] in one step, where
+            // an array of numbers cost it (and Jackson here) parsing each number (bench/sync.sh).
+            g.writeStringField("embedding", in.embedding() == null ? null : FloatText.vector(in.embedding(), false));
             g.writeFieldName("metadata");
             g.writeRawValue(in.metadataJson() == null ? "{}" : in.metadataJson()); // numbers exactly as sent
         });

@@ -36,6 +36,12 @@ public class ConflictKeeper {
     public record Conflict(String chunkId, String winner, String reason, JsonNode local, JsonNode remote,
             long loserVersion) {
 
+        /** Both sides with their embeddings as JSON arrays: the table and the files are for people. */
+        public Conflict {
+            local = RemoteRows.readable(local);
+            remote = RemoteRows.readable(remote);
+        }
+
         JsonNode loser() {
             return "local".equals(winner) ? remote : local;
         }

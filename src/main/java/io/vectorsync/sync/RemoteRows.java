@@ -1,7 +1,10 @@
 package io.vectorsync.sync;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.device.DeviceStore;
+import io.vectorsync.domain.Embeddings;
 
 /** A row as the remote's sync functions return it ({@code <row>}, or a change of {@code sync_changes}). */
 final class RemoteRows {
@@ -17,11 +20,28 @@ final class RemoteRows {
                 row.hasNonNull("modifiedBy") ? row.get("modifiedBy").asText() : "server");
     }
 
+    /** The row with its embedding as a JSON array of numbers (for people: the conflict files and table). */
+    static JsonNode readable(JsonNode row) {
+        if (row == null || !row.isObject() || !row.path("embedding").isTextual()) {
+            return row;
+        }
+        ObjectNode copy = ((ObjectNode) row).deepCopy();
+        ArrayNode a = copy.putArray("embedding");
+        for (float f : floats(row.get("embedding"))) {
+            a.add(f);
+        }
+        return copy;
+    }
+
     private static String text(JsonNode v) {
         return v == null || v.isNull() ? null : v.asText();
     }
 
-    private static float[] floats(JsonNode array) {
+    /** An embedding as the functions send it (array literal text) or as a JSON array of numbers. */
+    static float[] floats(JsonNode array) {
+        if (array != null && array.isTextual()) {
+            return Embeddings.fromLiteral(array.asText());
+        }
         if (array == null || !array.isArray()) {
             return null;
         }

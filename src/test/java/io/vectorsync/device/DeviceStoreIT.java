@@ -13,6 +13,7 @@ import io.vectorsync.capture.CommitListener;
 import io.vectorsync.capture.OutboxWriter;
 import io.vectorsync.capture.PostgresChunkStore;
 import io.vectorsync.deadletter.FailureStore;
+import io.vectorsync.domain.Embeddings;
 import io.vectorsync.jobs.JobService;
 import io.vectorsync.ledger.DeliveryLedger;
 import io.vectorsync.metrics.AlertEvaluator;
@@ -269,7 +270,9 @@ class DeviceStoreIT {
         assertThat(first.get("content").asText()).isEqualTo("first");
         assertThat(first.get("privacy").asText()).isEqualTo("FULL");
         assertThat((String) entries.get(0).get("payload")).contains("\"metadata\":{\"n\":1.50}");
-        assertThat(first.get("embedding").get(1).floatValue()).isEqualTo(-1.25f);
+        assertThat(first.get("embedding").asText()).as("PostgreSQL's array literal, as the remote casts it")
+                .isEqualTo("{5e-1,-125e-2,3}");
+        assertThat(Embeddings.fromLiteral(first.get("embedding").asText())[1]).isEqualTo(-1.25f);
         assertThat(first.has("key") || first.has("baseVersion") || first.has("uploadId")).isFalse();
         JsonNode gone = payload(entries.get(2));
         assertThat(gone.get("op").asText()).isEqualTo("DELETE");
@@ -396,7 +399,7 @@ class DeviceStoreIT {
         assertThat(p.get("privacy").asText()).isEqualTo("REDACTED");
         assertThat(p.has("content")).isTrue();
         assertThat(p.get("content").isNull()).isTrue();
-        assertThat(p.get("embedding")).hasSize(3);
+        assertThat(Embeddings.fromLiteral(p.get("embedding").asText())).hasSize(3);
         assertThat((String) entries.get(0).get("payload")).doesNotContain("confidential");
         assertThat(get("r").body().get("content").asText()).isEqualTo("confidential");
     }

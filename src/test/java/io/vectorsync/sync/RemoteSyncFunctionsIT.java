@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.vectorsync.domain.Embeddings;
 import io.vectorsync.retention.RetentionService;
 import io.vectorsync.support.AbstractIT;
 import io.vectorsync.support.TestDatabases;
@@ -304,19 +305,27 @@ class RemoteSyncFunctionsIT extends AbstractIT {
         overflow.put("embedding", List.of(1e300));
         Map<String, Object> badOp = upsert("inv-5", 0, t, "x");
         badOp.put("op", "MERGE");
+        Map<String, Object> notFinite = upsert("inv-7", 0, t, "x");
+        notFinite.put("embedding", "{0.5,NaN}"); // the array literal form devices send
+        Map<String, Object> literal = upsert("inv-8", 0, t, "as a device sends it");
+        literal.put("embedding", "{0.5,-1.25,3e-2}");
         JsonNode out = apply("dev-inv", 0, LWW, List.of(upsert("inv-1", 0, t, "good"), localOnly, badEmbedding,
-                overflow, badOp, upsert("app-owned", 0, t, "x"), upsert("inv-6", 0, t, "good too"))).path("outcomes");
-        assertThat(out.findValuesAsText("status"))
-                .containsExactly("APPLIED", "INVALID", "INVALID", "INVALID", "INVALID", "INVALID", "APPLIED");
+                overflow, badOp, upsert("app-owned", 0, t, "x"), upsert("inv-6", 0, t, "good too"), notFinite,
+                literal)).path("outcomes");
+        assertThat(out.findValuesAsText("status")).containsExactly("APPLIED", "INVALID", "INVALID", "INVALID",
+                "INVALID", "INVALID", "APPLIED", "INVALID", "APPLIED");
+        assertThat(out.get(7).path("error").asText()).contains("finite numbers");
+        assertThat(jdbc.queryForObject("SELECT embedding::text FROM chunks WHERE chunk_id = 'inv-8'", String.class))
+                .isEqualTo("{0.5,-1.25,0.03}");
         for (int i = 1; i <= 5; i++) {
             assertThat(out.get(i).path("code").asText()).isEqualTo("VSYNC-SYNC-005");
             assertThat(out.get(i).path("error").asText()).isNotBlank().doesNotContain("content must not show");
         }
         assertThat(out.get(5).path("error").asText()).contains("captured by the application");
         assertThat(jdbc.queryForList("SELECT chunk_id FROM chunks WHERE chunk_id LIKE 'inv-%' ORDER BY 1", String.class))
-                .containsExactly("inv-1", "inv-6");
+                .containsExactly("inv-1", "inv-6", "inv-8");
         assertThat(count("SELECT count(*) FROM sync_applied WHERE device_id = 'dev-inv'"))
-                .as("an INVALID change wrote nothing and is not stored").isEqualTo(2);
+                .as("an INVALID change wrote nothing and is not stored").isEqualTo(3);
     }
 
     @Test
@@ -366,12 +375,14 @@ class RemoteSyncFunctionsIT extends AbstractIT {
         assertThat(ch.get(0).path("modifiedBy").asText()).isEqualTo("server");
         assertThat(ch.get(1).path("modifiedBy").asText()).isEqualTo("dev-other");
         assertThat(ch.get(1).path("modifiedAt").asText()).isEqualTo(iso(t.truncatedTo(ChronoUnit.MICROS)));
-        List<Double> embedding = new ArrayList<>();
-        ch.get(1).path("embedding").forEach(v -> embedding.add(v.asDouble()));
+        List<Double> embedding = new ArrayList<>(); // the array literal text of real[]
+        for (float f : Embeddings.fromLiteral(ch.get(1).path("embedding").asText())) {
+            embedding.add((double) f);
+        }
         assertThat(embedding).isEqualTo(EMBEDDING);
         assertThat(ch.get(2).path("privacy").asText()).isEqualTo("REDACTED");
         assertThat(ch.get(2).path("content").isNull()).isTrue();
-        assertThat(ch.get(2).path("embedding").size()).isEqualTo(384);
+        assertThat(Embeddings.fromLiteral(ch.get(2).path("embedding").asText())).hasSize(384);
         // down-4 is LOCAL_ONLY now: both its events carry its current row, as a delete without data.
         for (JsonNode d : List.of(ch.get(3), ch.get(4))) {
             assertThat(d.path("content").isNull() && d.path("embedding").isNull() && d.path("deleted").asBoolean())
