@@ -361,7 +361,7 @@ class DeviceStoreIT {
     @Test
     @Order(5)
     void aDowngradeOfASyncedChunkEnqueuesAContentFreeLocalOnlyDelete() throws Exception {
-        put("d", chunk("shared", "FULL"));
+        put("d", chunk("on the remote too", "FULL"));
         // As the upload leaves it: the remote holds version 4 of it, nothing pending.
         update("UPDATE chunks SET remote_version = 4, revision = 0, sync_status = 'SYNCED' WHERE chunk_id = 'd'");
         update("UPDATE outbox SET status = 'SYNCED', assigned_version = 4 WHERE chunk_id = 'd'");
