@@ -1,6 +1,7 @@
 package io.vectorsync.device;
 
 import io.vectorsync.config.DeviceOnly;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -55,5 +56,10 @@ public class DeviceSettings {
 
     public void remove(String key) {
         jdbc.update(REMOVE, key);
+    }
+
+    /** A time kept under {@code key} (the device's time format), or empty. */
+    public Optional<Instant> instant(String key) {
+        return get(key).map(HybridClock::parse);
     }
 }

@@ -72,12 +72,12 @@ public class SyncDownloader {
 
     /** True while a snapshot re-sync is under way. */
     public boolean resyncing() {
-        return p.state().get(DeviceSettings.RESYNC_AFTER).isPresent();
+        return p.settings().get(DeviceSettings.RESYNC_AFTER).isPresent();
     }
 
     /** Forgets the cursor: the next download re-syncs from a snapshot (the remote changed identity). */
     void forgetCursor() {
-        p.state().remove(DeviceSettings.DOWNLOAD_CURSOR);
+        p.settings().remove(DeviceSettings.DOWNLOAD_CURSOR);
     }
 
     /** One download: a page of the snapshot while a re-sync runs, otherwise one window of changes. */
@@ -85,16 +85,16 @@ public class SyncDownloader {
         if (resyncing()) {
             return snapshotPage(device);
         }
-        JsonNode cursor = p.state().get(DeviceSettings.DOWNLOAD_CURSOR).map(this::parse).orElse(null);
+        JsonNode cursor = p.settings().get(DeviceSettings.DOWNLOAD_CURSOR).map(this::parse).orElse(null);
         Instant sent = p.state().instantNow();
         JsonNode answer = p.remote().changes(device, cursor, p.properties().download().batchSize());
         p.skew().measure(sent, p.state().instantNow(), answer.path("serverTime").asText(null));
         String now = p.state().now();
         if (answer.path("resync").asBoolean(false)) {
             p.tx().executeWithoutResult(s -> {
-                p.state().put(DeviceSettings.DOWNLOAD_CURSOR, answer.path("cursor").toString());
-                p.state().put(DeviceSettings.RESYNC_AFTER, "");
-                p.state().put(DeviceSettings.LAST_PULL_AT, now);
+                p.settings().put(DeviceSettings.DOWNLOAD_CURSOR, answer.path("cursor").toString());
+                p.settings().put(DeviceSettings.RESYNC_AFTER, "");
+                p.settings().put(DeviceSettings.LAST_PULL_AT, now);
             });
             snapshotFinishedBelow = p.jdbc().queryForObject(SyncUploader.ACKED, Long.class);
             snapshotSeen = new HashSet<>();
@@ -109,9 +109,9 @@ public class SyncDownloader {
                         c.path("op").asText("UPSERT"), c.toString(), now);
             }
             if (answer.hasNonNull("cursor")) {
-                p.state().put(DeviceSettings.DOWNLOAD_CURSOR, answer.get("cursor").toString());
+                p.settings().put(DeviceSettings.DOWNLOAD_CURSOR, answer.get("cursor").toString());
             }
-            p.state().put(DeviceSettings.LAST_PULL_AT, now);
+            p.settings().put(DeviceSettings.LAST_PULL_AT, now);
             return n;
         });
         p.counters().changes("download", "skipped", answer.path("skipped").asInt(0));
@@ -187,7 +187,7 @@ public class SyncDownloader {
 
     /** One page of the snapshot re-sync; the last page ends it. */
     private Result snapshotPage(String device) {
-        String after = p.state().get(DeviceSettings.RESYNC_AFTER).orElse("");
+        String after = p.settings().get(DeviceSettings.RESYNC_AFTER).orElse("");
         JsonNode page = p.remote().snapshot(device, after.isEmpty() ? null : after, p.properties().download().batchSize());
         String now = p.state().now();
         int[] counts = new int[3];
@@ -209,12 +209,12 @@ public class SyncDownloader {
             JsonNode last = page.get("last");
             if (last == null || last.isNull()) {
                 counts[0] += removeUnseen(now);
-                p.state().remove(DeviceSettings.RESYNC_AFTER);
-                p.state().put(SyncState.LAST_RESYNC_AT, now);
+                p.settings().remove(DeviceSettings.RESYNC_AFTER);
+                p.settings().put(SyncState.LAST_RESYNC_AT, now);
             } else {
-                p.state().put(DeviceSettings.RESYNC_AFTER, last.asText());
+                p.settings().put(DeviceSettings.RESYNC_AFTER, last.asText());
             }
-            p.state().put(DeviceSettings.LAST_PULL_AT, now);
+            p.settings().put(DeviceSettings.LAST_PULL_AT, now);
         });
         boolean more = resyncing();
         if (!more) {

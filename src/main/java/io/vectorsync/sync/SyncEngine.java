@@ -53,6 +53,7 @@ public class SyncEngine implements SyncControl {
     private final SyncDownloader downloader;
     private final RemoteSync remote;
     private final SyncState state;
+    private final DeviceSettings settings;
     private final ClockSkew skew;
     private final DeviceIdentity identity;
     private final SyncProperties properties;
@@ -67,11 +68,13 @@ public class SyncEngine implements SyncControl {
     private Instant retryAt = Instant.MIN;
 
     public SyncEngine(SyncUploader uploader, SyncDownloader downloader, RemoteSync remote, SyncState state,
+            DeviceSettings settings,
             ClockSkew skew, DeviceIdentity identity, SyncProperties properties, JdbcTemplate jdbc) {
         this.uploader = uploader;
         this.downloader = downloader;
         this.remote = remote;
         this.state = state;
+        this.settings = settings;
         this.skew = skew;
         this.identity = identity;
         this.properties = properties;
@@ -113,7 +116,7 @@ public class SyncEngine implements SyncControl {
     }
 
     private boolean paused() {
-        return state.get(DeviceSettings.PAUSED).map(Boolean::parseBoolean).orElse(false);
+        return settings.get(DeviceSettings.PAUSED).map(Boolean::parseBoolean).orElse(false);
     }
 
     /** Uploads batches until none is due or {@code until} passes; false when the remote could not be reached. */
@@ -174,14 +177,14 @@ public class SyncEngine implements SyncControl {
         JsonNode hello = remote.hello(identity.deviceId());
         skew.measure(sent, state.instantNow(), hello.path("serverTime").asText(null));
         String systemId = hello.path("systemId").asText("");
-        Optional<String> known = state.get(DeviceSettings.REMOTE_SYSTEM_ID);
+        Optional<String> known = settings.get(DeviceSettings.REMOTE_SYSTEM_ID);
         if (known.isPresent() && !known.get().equals(systemId) && !systemId.isEmpty()) {
             log.warn("The remote's system identifier changed ({} → {}): re-syncing from a snapshot", known.get(),
                     systemId);
             downloader.forgetCursor();
         }
         if (!systemId.isEmpty()) {
-            state.put(DeviceSettings.REMOTE_SYSTEM_ID, systemId);
+            settings.put(DeviceSettings.REMOTE_SYSTEM_ID, systemId);
         }
         greeted = true;
         reached();
@@ -223,13 +226,13 @@ public class SyncEngine implements SyncControl {
 
     @Override
     public void pause() {
-        state.put(DeviceSettings.PAUSED, "true");
+        settings.put(DeviceSettings.PAUSED, "true");
         log.info("Sync paused");
     }
 
     @Override
     public void resume() {
-        state.put(DeviceSettings.PAUSED, "false");
+        settings.put(DeviceSettings.PAUSED, "false");
         synchronized (connectivity) {
             retryAt = Instant.MIN;
         }
@@ -300,12 +303,12 @@ public class SyncEngine implements SyncControl {
 
     @Override
     public Optional<Instant> lastUploadAt() {
-        return state.instant(DeviceSettings.LAST_UPLOAD_AT);
+        return settings.instant(DeviceSettings.LAST_UPLOAD_AT);
     }
 
     @Override
     public Optional<Instant> lastPullAt() {
-        return state.instant(DeviceSettings.LAST_PULL_AT);
+        return settings.instant(DeviceSettings.LAST_PULL_AT);
     }
 
     @Override

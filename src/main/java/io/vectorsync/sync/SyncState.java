@@ -6,13 +6,12 @@ import io.vectorsync.device.HybridClock;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Optional;
 import org.springframework.stereotype.Component;
 
 /**
- * What the sync engine keeps in the device's {@code device} table ({@link DeviceSettings}: the download
- * cursor, the remote's system identifier, a snapshot re-sync in progress, the last upload and pull, the
- * pause) and the device's wall clock for its bookkeeping times (the hybrid clock stamps edits only).
+ * The device's wall clock for the sync engine's bookkeeping times (the last upload and pull, backoff; the
+ * hybrid clock stamps edits only), and the key of the one setting only the engine writes; the engine keeps
+ * its state in the device's {@code device} table through {@link DeviceSettings}.
  */
 @Component
 @DeviceOnly
@@ -21,28 +20,10 @@ public class SyncState {
     /** The time of the last snapshot re-sync that completed. */
     static final String LAST_RESYNC_AT = "last_resync_at";
 
-    private final DeviceSettings settings;
     private final Clock clock;
 
-    public SyncState(DeviceSettings settings, Clock clock) {
-        this.settings = settings;
+    public SyncState(Clock clock) {
         this.clock = clock;
-    }
-
-    public Optional<String> get(String key) {
-        return settings.get(key);
-    }
-
-    public void put(String key, String value) {
-        settings.put(key, value);
-    }
-
-    public void remove(String key) {
-        settings.remove(key);
-    }
-
-    public Optional<Instant> instant(String key) {
-        return get(key).map(HybridClock::parse);
     }
 
     /** The device's wall clock now, in the device's time format. */

@@ -165,7 +165,7 @@ public class SyncUploader {
             throw new IllegalStateException("failpoint: the remote committed the batch, the device did not record it");
         }
         Result r = p.tx().execute(s -> record(batch, changes, answer));
-        p.state().put(io.vectorsync.device.DeviceSettings.LAST_UPLOAD_AT, p.state().now());
+        p.settings().put(io.vectorsync.device.DeviceSettings.LAST_UPLOAD_AT, p.state().now());
         p.counters().changes("upload", "applied", r.applied());
         p.counters().changes("upload", "conflict", r.conflicts());
         p.counters().changes("upload", "invalid", r.invalid());
