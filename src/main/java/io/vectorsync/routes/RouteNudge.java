@@ -11,10 +11,10 @@ import org.springframework.stereotype.Component;
  * message to {@code seda:<queue>}, whose route calls the same bean method as the periodic route, on
  * that route's own thread. The queue holds one message: a nudge while one is waiting is dropped (the
  * waiting one will do the work), so the caller never blocks and nudges do not pile up. Nothing is sent
- * while Camel is not running (start-up, shutdown): the periodic route catches up.
+ * while Camel is not running (start-up, shutdown): the periodic route catches up. Server and device both
+ * use it (the relay's and jobs' flows; a device's upload after a local write).
  */
 @Component
-@io.vectorsync.config.ServerOnly
 public class RouteNudge {
 
     private static final Logger log = LoggerFactory.getLogger(RouteNudge.class);

@@ -3,8 +3,6 @@ package io.vectorsync.sync;
 import io.vectorsync.config.DeviceOnly;
 import io.vectorsync.device.LocalWriteCommitted;
 import io.vectorsync.routes.RouteNudge;
-import org.apache.camel.CamelContext;
-import org.apache.camel.ProducerTemplate;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
@@ -20,22 +18,14 @@ public class UploadNudge {
 
     static final String QUEUE = "sync-upload-now";
 
-    private final CamelContext camel;
-    private final ProducerTemplate producer;
+    private final RouteNudge nudge;
 
-    public UploadNudge(CamelContext camel, ProducerTemplate producer) {
-        this.camel = camel;
-        this.producer = producer;
+    public UploadNudge(RouteNudge nudge) {
+        this.nudge = nudge;
     }
 
     @EventListener
     public void onLocalWrite(LocalWriteCommitted event) {
-        if (camel.isStarted() && !camel.isStopping()) {
-            try {
-                producer.sendBody(RouteNudge.uri(QUEUE), "");
-            } catch (RuntimeException e) {
-                // Camel is stopping: the periodic upload catches up
-            }
-        }
+        nudge.nudge(QUEUE);
     }
 }

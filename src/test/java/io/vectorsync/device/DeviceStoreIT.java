@@ -23,7 +23,6 @@ import io.vectorsync.relay.RelayDeliveryStatus;
 import io.vectorsync.relay.RelayPoller;
 import io.vectorsync.relay.RelayWakeup;
 import io.vectorsync.retention.RetentionService;
-import io.vectorsync.routes.RouteNudge;
 import io.vectorsync.verify.VerifyService;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -410,7 +409,7 @@ class DeviceStoreIT {
         for (Class<?> server : List.of(RelayPoller.class, RelayWakeup.class, RelayDeliveryStatus.class,
                 CaptureWakeup.class, BackendRegistry.class, PostgresChunkStore.class, OutboxWriter.class,
                 RetentionService.class, JobService.class, VerifyService.class, FailureStore.class, DeliveryLedger.class,
-                RouteNudge.class, AdminController.class, AdminOperationsController.class, RelayHealth.class,
+                AdminController.class, AdminOperationsController.class, RelayHealth.class,
                 AlertEvaluator.class)) {
             assertThat(app.getBeanNamesForType(server)).as(server.getSimpleName()).isEmpty();
         }
