@@ -1,20 +1,58 @@
 package io.vectorsync.config;
 
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.time.Duration;
+import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * {@code vectorsync.jobs.*}: the runner of the admin API's long jobs (verify, backfill).
+ * {@code vectorsync.jobs.*}: the one job queue (issue 16).
  *
- * @param staleAfter a RUNNING job whose owner has not renewed it for this long is taken over by another
- *     instance
- * @param pollInterval how often an idle instance looks for a queued job
+ * @param staleAfter a PROCESSING job whose worker has not renewed its lease for this long is taken over by
+ *     another instance
+ * @param pollInterval how often an idle instance looks for a claimable job
+ * @param completedWindow an enqueue with the correlation of a job COMPLETED less than this long ago returns
+ *     that job instead of a new one
+ * @param workers how many jobs one instance runs at once (over all types)
+ * @param types per type (upper-case key: INGEST, REEMBED, VERIFY, BACKFILL, NOOP); a type not listed gets
+ *     the defaults of {@link JobType}
  */
 @Validated
 @ConfigurationProperties("vectorsync.jobs")
 public record JobsProperties(
         @DefaultValue("60s") @NotNull Duration staleAfter,
-        @DefaultValue("2s") @NotNull Duration pollInterval) {}
+        @DefaultValue("2s") @NotNull Duration pollInterval,
+        @DefaultValue("1h") @NotNull Duration completedWindow,
+        @DefaultValue("2") @Min(1) int workers,
+        @DefaultValue Map<String, @Valid JobType> types) {
+
+    /** The settings of a type that is not configured. */
+    public JobType type(String type) {
+        JobType t = types == null ? null : types.get(type);
+        return t != null ? t : new JobType(true, 1, 0, 5, Duration.ofSeconds(1), Duration.ofMinutes(5), 0);
+    }
+
+    /**
+     * One job type's settings.
+     *
+     * @param enabled false: enqueues of this type are refused and pending ones are not claimed
+     * @param concurrency at most this many PROCESSING at once across all instances
+     * @param priority default priority of its jobs (higher first)
+     * @param maxAttempts attempts before a transiently failing job is FAILED
+     * @param baseDelay first retry delay (exponential with full jitter)
+     * @param maxDelay retry delay cap
+     * @param ratePerMinute enqueues accepted per minute across all instances (0: unlimited)
+     */
+    public record JobType(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("1") @Min(1) int concurrency,
+            @DefaultValue("0") int priority,
+            @DefaultValue("5") @Min(1) int maxAttempts,
+            @DefaultValue("1s") @NotNull Duration baseDelay,
+            @DefaultValue("5m") @NotNull Duration maxDelay,
+            @DefaultValue("0") @Min(0) int ratePerMinute) {}
+}
