@@ -55,6 +55,9 @@ final class ProblemTitles {
             Map.entry("VSYNC-DEAD-LETTER-NOT-FOUND", "Dead letter not found"),
             Map.entry("VSYNC-VERIFY-UNSUPPORTED", "Backend cannot be verified"),
             Map.entry("VSYNC-JOB-NOT-FOUND", "Job not found"),
+            // The job queue's engine (docs/jobs.md).
+            Map.entry("VSYNC-JOB-STATE", "Job status does not allow this"),
+            Map.entry("VSYNC-JOB-DUPLICATE", "Another job does the same work"),
             // A device's sync.
             Map.entry("VSYNC-SYNC-DISABLED", "Sync not running on this device"));
 

@@ -56,7 +56,7 @@ public record JobsProperties(
      * @param baseDelay first retry delay (exponential with full jitter)
      * @param maxDelay retry delay cap
      * @param ratePerMinute enqueues accepted per minute across all instances (0: unlimited)
-     * @param completedWindow the type's own completed-window (unset: {@code vectorsync.jobs.completed-window});
+     * @param completedWindow the type's own completed-window (unset: vectorsync.jobs.completed-window);
      *     0s for work that is meant to run again whenever asked (VERIFY, BACKFILL)
      */
     public record JobType(

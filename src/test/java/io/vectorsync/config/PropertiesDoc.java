@@ -29,7 +29,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * Generates the property reference from the configuration processor's metadata: the processor documents
  * every {@code vectorsync.*} key of the records but does not descend into map values, so the keys of
- * {@code vectorsync.backends.<name>.*} and {@code vectorsync.alerts.backends.<name>.*} are generated here
+ * {@code vectorsync.backends.<name>.*}, {@code vectorsync.alerts.backends.<name>.*} and
+ * {@code vectorsync.jobs.types.<name>.*} (name: the job type) are generated here
  * from the value records (their javadoc {@code @param}s and {@code @DefaultValue}s) into
  * {@code META-INF/additional-spring-configuration-metadata.json}, which the processor merges into its own;
  * then {@code docs/properties.md}, a table per prefix. {@link PropertiesDocTest} fails when either file
@@ -46,7 +47,8 @@ final class PropertiesDoc {
     /** The map-valued properties whose values are records, with the record and the class that declares the map. */
     private static final List<MapValue> MAPS = List.of(
             new MapValue("vectorsync.backends", VectorsyncProperties.Backend.class, VectorsyncProperties.class),
-            new MapValue("vectorsync.alerts.backends", AlertProperties.Thresholds.class, AlertProperties.class));
+            new MapValue("vectorsync.alerts.backends", AlertProperties.Thresholds.class, AlertProperties.class),
+            new MapValue("vectorsync.jobs.types", JobsProperties.JobType.class, JobsProperties.class));
 
     private record MapValue(String prefix, Class<? extends Record> value, Class<?> source) {}
 

@@ -46,6 +46,7 @@ class PropertiesDocTest {
         Set<String> missing = new LinkedHashSet<>();
         keys.stream().filter(k -> k.startsWith("vectorsync."))
                 .map(k -> k.replaceFirst("^vectorsync\\.backends\\.[^.]+\\.", "vectorsync.backends.<name>."))
+                .map(k -> k.replaceFirst("^vectorsync\\.jobs\\.types\\.[^.]+\\.", "vectorsync.jobs.types.<name>."))
                 .filter(k -> !markdown.contains("| `" + k + "` |"))
                 .forEach(missing::add);
         assertThat(missing).as("keys set in the YAML but missing from " + PropertiesDoc.DOC).isEmpty();

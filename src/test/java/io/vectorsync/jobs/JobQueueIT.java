@@ -434,6 +434,35 @@ class JobQueueIT extends AbstractIT {
     }
 
     @Test
+    void aBackfillJobRestartsTheBackfillAndMirrorsTheRelaysProgress() {
+        for (int i = 0; i < 30; i++) {
+            put("backfill-job-" + i, chunkBody("backfilled by a job " + i));
+        }
+        awaitReplicaInStep(Duration.ofSeconds(20));
+        // The replica loses its rows behind the relay's back; the ledger still says it holds them.
+        jdbc.update("DELETE FROM replica_chunks WHERE chunk_id LIKE 'backfill-job-%'");
+        Enqueued e = queue.enqueue(request("BACKFILL", Map.of(), noop().put("backend", "replica")));
+        assertThat(e.job().correlation()).containsEntry("backend", "replica");
+        JobView done = awaitStatus(e.job().id(), JobStatus.COMPLETED);
+        long live = jdbc.queryForObject("""
+                SELECT (SELECT count(*) FROM chunks WHERE NOT deleted AND privacy <> 'LOCAL_ONLY')
+                     + (SELECT count(*) FROM aggregates WHERE NOT deleted AND privacy <> 'LOCAL_ONLY')""", Long.class);
+        assertThat(done.result().path("backend").asText()).isEqualTo("replica");
+        assertThat(done.result().path("total").asLong()).isEqualTo(live);
+        assertThat(done.result().path("copied").asLong()).isEqualTo(live);
+        assertThat(done.progressDone()).isEqualTo(live);
+        // The relay wrote the rows again (the job itself writes to no backend).
+        awaitReplicaInStep(Duration.ofSeconds(20));
+        assertThat(jdbc.queryForObject("SELECT backfilling FROM relay_cursor WHERE backend = 'replica'", Boolean.class))
+                .isFalse();
+        // An unknown backend fails at once.
+        JobView unknown = awaitStatus(queue.enqueue(request("BACKFILL", Map.of(), noop().put("backend", "nowhere")))
+                .job().id(), JobStatus.FAILED);
+        assertThat(unknown.attempts()).isEqualTo(1);
+        assertThat(unknown.lastError()).startsWith("VSYNC-BACKEND-NOT-FOUND:");
+    }
+
+    @Test
     void rowsOfBeforeV15AreMigratedToTheNewNamesAndStillDeduplicate() {
         String db = TestDatabases.create("jobs_migration");
         try {

@@ -24,7 +24,7 @@ class PrometheusRulesTest {
     void alertRulesPassPromtoolCheck() throws Exception {
         Result r = promtool("check", "rules", "alerts.yml");
         assertThat(r.exit()).as(r.output()).isZero();
-        assertThat(r.output()).contains("SUCCESS: 6 rules found");
+        assertThat(r.output()).contains("SUCCESS: 7 rules found");
     }
 
     @Test
