@@ -71,5 +71,7 @@ CREATE UNIQUE INDEX jobs_processing_slot ON jobs (type, slot) WHERE status = 'PR
 CREATE INDEX jobs_pending ON jobs (type, priority DESC, created_at) WHERE status = 'PENDING';
 -- Take-over of expired leases.
 CREATE INDEX jobs_leased ON jobs (lease_until) WHERE status = 'PROCESSING';
+-- The backlog gauges count PENDING, PROCESSING and FAILED rows without reading the finished ones.
+CREATE INDEX jobs_failed ON jobs (type) WHERE status = 'FAILED';
 -- Listing, newest first, and the enqueue rate per type.
 CREATE INDEX jobs_type_created ON jobs (type, created_at DESC);

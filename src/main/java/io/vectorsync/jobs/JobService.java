@@ -105,6 +105,7 @@ public class JobService implements JobQueue {
      * numbers of each type no PROCESSING job holds, numbered 1.. per type; {@code cand}: per type at most
      * as many due PENDING jobs as it has free slots, by priority then age, locked (SKIP LOCKED); {@code pick}:
      * the best of them over all types, as many as this instance has free workers, each with a free slot.
+     * Locking at most {@code free} per type keeps the rows locked but not taken few.
      */
     private static final String CLAIM = """
             WITH t AS (SELECT * FROM unnest(?::text[], ?::int[]) AS t(type, concurrency)),
@@ -118,7 +119,7 @@ public class JobService implements JobQueue {
                  SELECT j.id, j.type, j.priority, j.created_at FROM jobs j
                   WHERE j.status = 'PENDING' AND j.type = t.type AND j.run_at <= clock_timestamp()
                   ORDER BY j.priority DESC, j.created_at, j.id
-                  LIMIT (SELECT count(*) FROM free f WHERE f.type = t.type)
+                  LIMIT least((SELECT count(*) FROM free f WHERE f.type = t.type), ?)
                   FOR UPDATE SKIP LOCKED) c),
             ranked AS (
               SELECT c.*, row_number() OVER (PARTITION BY c.type ORDER BY c.priority DESC, c.created_at, c.id) AS n
@@ -350,7 +351,7 @@ public class JobService implements JobQueue {
                 claimed = jdbc.query(CLAIM, (rs, n) -> new Claimed(rs.getString("id"), rs.getString("type"),
                         rs.getInt("attempts"), rs.getInt("max_attempts"), rs.getString("payload"),
                         rs.getString("correlation")), types.toArray(String[]::new), concurrency.toArray(Integer[]::new),
-                        free, owner, leaseSeconds());
+                        free, free, owner, leaseSeconds());
                 break;
             } catch (DuplicateKeyException e) {
                 // Another instance took the same free slot at the same moment: read the slots again.
@@ -381,6 +382,11 @@ public class JobService implements JobQueue {
 
     /** Runs a claimed job to its end (route {@code jobs-run}), then nudges the poll for the next one. */
     public void runClaimed(Claimed job) {
+        if (!open) {
+            inFlight.decrementAndGet();
+            release(job.id(), "claimed but not started before shutdown");
+            return;
+        }
         Running r = new Running(job, Thread.currentThread());
         running.put(job.id(), r);
         try {
