@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -300,39 +299,92 @@ class JobQueueIT extends AbstractIT {
     }
 
     @Test
-    void perTypeConcurrencyHoldsAcrossInstances() {
+    void perTypeConcurrencyAndWorkersHoldAcrossInstances() {
         AtomicInteger now = new AtomicInteger();
         AtomicInteger max = new AtomicInteger();
-        Map<String, String> ranBy = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> nowBy = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> maxBy = new ConcurrentHashMap<>();
         // Two instances of two workers each, SLOW limited to three at once: the limit, not the workers, binds.
         JobService[] both = new JobService[2];
         for (int i = 0; i < 2; i++) {
             String owner = "inst-" + (char) ('b' + i);
+            nowBy.put(owner, new AtomicInteger());
+            maxBy.put(owner, new AtomicInteger());
             both[i] = instance(owner, settings(Duration.ofSeconds(3), 2, Map.of("SLOW", type(3, 3))),
                     handler("SLOW", c -> {
-                        int running = now.incrementAndGet();
-                        max.accumulateAndGet(running, Math::max);
+                        max.accumulateAndGet(now.incrementAndGet(), Math::max);
+                        maxBy.get(owner).accumulateAndGet(nowBy.get(owner).incrementAndGet(), Math::max);
                         try {
-                            Thread.sleep(250);
+                            return new NoopJob().run(c); // 250 ms of work
                         } finally {
                             now.decrementAndGet();
+                            nowBy.get(owner).decrementAndGet();
                         }
-                        ranBy.put(c.id(), owner);
-                        return Map.of("by", owner);
                     }));
         }
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
-            ids.add(both[0].enqueue(request("SLOW", Map.of(), noop())).job().id());
+            ids.add(both[0].enqueue(request("SLOW", Map.of(), noop().put("sleepMs", 250))).job().id());
         }
         poll(both[0], true);
         poll(both[1], true);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> ids.stream().allMatch(id -> queue.find(id).orElseThrow().status() == JobStatus.COMPLETED));
         assertThat(max.get()).isEqualTo(3);
-        // Three at once with at most two per instance: both instances ran jobs.
-        assertThat(Set.copyOf(ranBy.values())).containsExactlyInAnyOrder("inst-b", "inst-c");
+        // Never more than its two workers on one instance; three at once means both instances ran jobs.
+        assertThat(maxBy.get("inst-b").get()).isBetween(1, 2);
+        assertThat(maxBy.get("inst-c").get()).isBetween(1, 2);
         assertThat(ids).allSatisfy(id -> assertThat(queue.find(id).orElseThrow().attempts()).isEqualTo(1));
+    }
+
+    @Test
+    void theHeartbeatKeepsALongJobsLease() {
+        JobsProperties short1 = settings(Duration.ofSeconds(1), 1, Map.of("LONG", type(1, 3)));
+        JobHandler quiet = handler("LONG", c -> {
+            // Three times the lease, without a progress call: only the heartbeat renews it.
+            JobContext silent = new JobContext() {
+                public String id() {
+                    return c.id();
+                }
+
+                public com.fasterxml.jackson.databind.JsonNode payload() {
+                    return c.payload();
+                }
+
+                public Map<String, String> correlation() {
+                    return c.correlation();
+                }
+
+                public int attempt() {
+                    return c.attempt();
+                }
+
+                public void progress(long done, Long total) {}
+            };
+            return new NoopJob().run(silent);
+        });
+        JobService b = instance("inst-long", short1, quiet);
+        JobService c = instance("inst-watcher", short1, handler("LONG", ctx -> Map.of("by", "inst-watcher")));
+        String id = b.enqueue(request("LONG", Map.of(), noop().put("sleepMs", 3000))).job().id();
+        poll(b, true);
+        awaitStatus(id, JobStatus.PROCESSING);
+        poll(c, true); // would take the job over if its lease expired
+        JobView done = awaitStatus(id, JobStatus.COMPLETED);
+        assertThat(done.attempts()).isEqualTo(1);
+        assertThat(done.result().path("sleptMs").asLong()).isEqualTo(3000);
+    }
+
+    @Test
+    void aDisabledTypeIsNotClaimed() {
+        JobService b = instance("inst-disabled", settings(Duration.ofSeconds(3), 1, Map.of("DISABLED",
+                new JobsProperties.JobType(false, 1, 0, 3, Duration.ofMillis(50), Duration.ofMillis(200), 0))),
+                handler("DISABLED", c -> Map.of()));
+        String id = b.enqueue(request("DISABLED", Map.of(), noop())).job().id();
+        poll(b, true);
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                .until(() -> queue.find(id).orElseThrow().status() == JobStatus.PENDING);
+        assertThat(queue.find(id).orElseThrow().attempts()).isZero();
+        queue.cancel(id);
     }
 
     @Test
@@ -359,9 +411,15 @@ class JobQueueIT extends AbstractIT {
         CountDownLatch started = new CountDownLatch(1);
         JobsProperties short1 = settings(Duration.ofSeconds(1), 1, Map.of("TAKEOVER", type(1, 3)));
         // b claims the job and hangs without renewing its lease (a worker that died, as far as the table knows).
+        java.util.concurrent.atomic.AtomicReference<Exception> late = new java.util.concurrent.atomic.AtomicReference<>();
         JobService b = instance("inst-dying", short1, handler("TAKEOVER", c -> {
             started.countDown();
             release.await();
+            try {
+                c.progress(1, 2L);
+            } catch (JobCancelledException e) {
+                late.set(e);
+            }
             return Map.of("by", "inst-dying");
         }));
         String id = b.enqueue(request("TAKEOVER", Map.of(), noop())).job().id();
@@ -376,6 +434,7 @@ class JobQueueIT extends AbstractIT {
         // The first worker finishes late: its result is dropped, the job stays as the taker left it.
         release.countDown();
         await().atMost(Duration.ofSeconds(10)).until(() -> b.inFlight() == 0);
+        assertThat(late.get()).isInstanceOf(JobCancelledException.class).hasMessageContaining("lost the job's lease");
         assertThat(queue.find(id).orElseThrow().result().path("by").asText()).isEqualTo("inst-taker");
     }
 
