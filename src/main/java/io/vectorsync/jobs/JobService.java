@@ -38,7 +38,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 
 /**
- * The one job queue (issue 16, ADR 027) in the table {@code jobs}, shared by every instance.
+ * The one job queue (issue 16, ADR 027) in the table {@code jobs}, used by every instance alike.
  *
  * <p><b>Enqueue</b> is idempotent and race-safe: an {@code INSERT … ON CONFLICT DO NOTHING} against two
  * unique partial indexes (type + correlation key while PENDING, PROCESSING or COMPLETED; idempotency key),
@@ -472,7 +472,9 @@ public class JobService implements JobQueue {
         Duration delay = RetryBackoff.delay(job.attempt(), settings.baseDelay(), settings.maxDelay(),
                 n -> ThreadLocalRandom.current().nextLong(n));
         int n = jdbc.update("""
-                UPDATE jobs SET status = 'PENDING', run_at = clock_timestamp() + make_interval(secs => ?),
+                UPDATE jobs SET status = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE 'PENDING' END,
+                       finished_at = CASE WHEN cancel_requested THEN clock_timestamp() END,
+                       run_at = clock_timestamp() + make_interval(secs => ?),
                        last_error = ?, lease_until = NULL, slot = NULL, owner = NULL
                  WHERE id = ? AND owner = ? AND status = 'PROCESSING'
                 """, delay.toMillis() / 1000.0, truncate(error), job.id(), owner);
@@ -480,6 +482,7 @@ public class JobService implements JobQueue {
         if (n == 0) {
             return "lost";
         }
+        // (a job whose cancel was requested meanwhile is CANCELLED rather than retried)
         log.warn("Job {} ({}) attempt {} of {} failed ({}); next attempt in {} ms", job.id(), job.type(), job.attempt(),
                 job.maxAttempts(), e.getClass().getSimpleName(), delay.toMillis());
         return "retry";
@@ -505,7 +508,9 @@ public class JobService implements JobQueue {
     private void release(String id, String why) {
         try {
             jdbc.update("""
-                    UPDATE jobs SET status = 'PENDING', attempts = greatest(attempts - 1, 0), run_at = clock_timestamp(),
+                    UPDATE jobs SET status = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE 'PENDING' END,
+                           finished_at = CASE WHEN cancel_requested THEN clock_timestamp() END,
+                           attempts = greatest(attempts - 1, 0), run_at = clock_timestamp(),
                            owner = NULL, lease_until = NULL, slot = NULL
                      WHERE id = ? AND owner = ? AND status = 'PROCESSING'
                     """, id, owner);

@@ -468,6 +468,26 @@ class JobQueueIT extends AbstractIT {
     }
 
     @Test
+    void aJobThatFailsAfterItsCancelWasRequestedIsCancelledNotRetried() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        JobService b = instance("inst-cancel", settings(Duration.ofSeconds(3), 1, Map.of("CANCELFAIL", type(1, 5))),
+                handler("CANCELFAIL", c -> {
+                    started.countDown();
+                    release.await();
+                    throw new java.io.IOException("failed after the cancel");
+                }));
+        String id = b.enqueue(request("CANCELFAIL", Map.of(), noop())).job().id();
+        poll(b, true);
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(queue.cancel(id).status()).isEqualTo(JobStatus.PROCESSING);
+        release.countDown();
+        JobView cancelled = awaitStatus(id, JobStatus.CANCELLED);
+        assertThat(cancelled.attempts()).isEqualTo(1);
+        assertThat(cancelled.finishedAt()).isNotNull();
+    }
+
+    @Test
     void aRetryThatWouldDuplicateAnActiveJobIsRefused() {
         Map<String, String> corr = Map.of("doc", "dup-" + System.nanoTime());
         String first = queue.enqueue(new JobRequest("NOOP", corr, noop(), Instant.now().plusSeconds(60), null, null))
