@@ -73,6 +73,7 @@ public class JobService implements JobQueue {
     private static final Pattern TYPE = Pattern.compile("[A-Z][A-Z0-9_]{0,39}");
     private static final int MAX_ERROR = 2000;
     private static final long PROGRESS_WRITE_NANOS = 250_000_000L;
+    private static final long EXPIRE_EVERY_NANOS = 1_000_000_000L;
 
     static final String COLUMNS = """
             id, type, status, created_at, started_at, finished_at, run_at, priority, attempts, max_attempts,
@@ -164,6 +165,7 @@ public class JobService implements JobQueue {
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private volatile boolean open = true;
     private volatile long lastBeat;
+    private long lastExpire = System.nanoTime() - EXPIRE_EVERY_NANOS;
 
     @Autowired
     public JobService(JdbcTemplate jdbc, ObjectMapper json, List<JobHandler> handlers, RelayInstance instance,
@@ -317,14 +319,19 @@ public class JobService implements JobQueue {
     // ---------------------------------------------------------------- engine
 
     /**
-     * Puts jobs with an expired lease back (taken over) or fails them, then claims up to the free workers'
-     * worth of jobs and hands each to a worker. Synchronized: both poll routes call it.
+     * Puts jobs with an expired lease back (taken over) or fails them (at most once a second), then claims up
+     * to the free workers' worth of jobs and hands each to a worker. Synchronized: both poll routes call it.
      */
     synchronized void poll() {
-        for (Map<String, Object> e : jdbc.queryForList(EXPIRE)) {
-            log.warn("Job {} ({}): its worker's lease expired after attempt {}; now {}", e.get("id"), e.get("type"),
-                    e.get("attempts"), e.get("status"));
-            metrics.failure((String) e.get("type"), "lease");
+        long now = System.nanoTime();
+        if (now - lastExpire >= EXPIRE_EVERY_NANOS) {
+            // At most once a second, however often nudges come: leases are seconds long.
+            lastExpire = now;
+            for (Map<String, Object> e : jdbc.queryForList(EXPIRE)) {
+                log.warn("Job {} ({}): its worker's lease expired after attempt {}; now {}", e.get("id"), e.get("type"),
+                        e.get("attempts"), e.get("status"));
+                metrics.failure((String) e.get("type"), "lease");
+            }
         }
         if (!open) {
             return;
