@@ -19,7 +19,7 @@ import org.springframework.validation.annotation.Validated;
  *     that job instead of a new one
  * @param workers how many jobs one instance runs at once (over all types)
  * @param types per type (upper-case key: INGEST, REEMBED, VERIFY, BACKFILL, NOOP); a type not listed gets
- *     the defaults of {@link JobType}
+ *     the defaults of each vectorsync.jobs.types key below
  */
 @Validated
 @ConfigurationProperties("vectorsync.jobs")
