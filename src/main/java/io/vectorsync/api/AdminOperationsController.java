@@ -9,7 +9,6 @@ import io.vectorsync.capture.CaptureException;
 import io.vectorsync.jobs.Enqueued;
 import io.vectorsync.jobs.JobRequest;
 import io.vectorsync.jobs.JobSubmission;
-import io.vectorsync.jobs.OperatorRuns;
 import io.vectorsync.relay.CursorRepository;
 import io.vectorsync.relay.CursorState;
 import io.vectorsync.relay.PauseControl;
@@ -197,8 +196,8 @@ public class AdminOperationsController {
     }
 
     @Operation(summary = "(Re)start a backend's backfill",
-            description = "Enqueues a BACKFILL job (or joins the one pending or running for the backend; after one"
-                    + " completed, a new run starts). The job copies every live chunk to the backend again, bypassing"
+            description = "Enqueues a BACKFILL job (or joins the one pending or running for the backend; BACKFILL's"
+                    + " completed-window is 0s, so after one finished a new run starts). The job copies every live chunk to the backend again, bypassing"
                     + " the ledger (ADR 010), so a wiped backend is rebuilt; the cursor keeps its outbox position, so"
                     + " no event is skipped; the relay stays the one writer. Answers 202 with Location"
                     + " /admin/v1/jobs/{id}, whose progress mirrors the backfill's (also in GET /admin/v1/status"
@@ -207,7 +206,7 @@ public class AdminOperationsController {
     public ResponseEntity<BackfillStarted> backfill(@PathVariable("backend") String backend) {
         known(backend);
         ready(cursors.read(backend).isPresent(), backend);
-        Enqueued e = OperatorRuns.start(submission, new JobRequest("BACKFILL", Map.of("backend", backend),
+        Enqueued e = submission.submit(new JobRequest("BACKFILL", Map.of("backend", backend),
                 json.createObjectNode().put("backend", backend), null, null, null));
         ResponseEntity<VerifyController.JobView> job = VerifyController.accepted(e);
         BackfillStarted out = new BackfillStarted(backend, pauses.isPaused(backend), job.getBody(),

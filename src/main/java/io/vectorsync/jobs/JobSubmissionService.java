@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.config.JobsProperties;
 import io.vectorsync.config.ServerOnly;
-import java.util.LinkedHashMap;
+import io.vectorsync.routes.RouteNudge;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,8 +33,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * a transaction-level advisory lock of the type, so two instances cannot both take the last slot; a type
  * without a limit takes no lock.</li>
  * </ol>
- * Then the handler's correlation keys are merged over the client's (the handler's win) and the job is
- * {@link JobQueue#enqueue enqueued}. An enqueue that finds the existing job of the same correlation or
+ * Then the job is {@link JobQueue#enqueue enqueued} (which merges the handler's correlation keys over the
+ * client's). An enqueue that finds the existing job of the same correlation or
  * idempotency key still counts as a request: over the limit it is refused too, and repeated after
  * {@code Retry-After} it returns that job.
  *
@@ -61,9 +61,10 @@ public class JobSubmissionService implements JobSubmission {
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
     private final ObjectMapper json;
+    private final RouteNudge nudge;
 
     public JobSubmissionService(JobQueue queue, List<JobHandler> handlers, JobsProperties properties,
-            ObjectMapper json, JdbcTemplate jdbc, PlatformTransactionManager transactions) {
+            ObjectMapper json, JdbcTemplate jdbc, PlatformTransactionManager transactions, RouteNudge nudge) {
         this.queue = queue;
         Map<String, JobHandler> byType = new TreeMap<>();
         for (JobHandler h : handlers) {
@@ -82,6 +83,7 @@ public class JobSubmissionService implements JobSubmission {
         this.jdbc = jdbc;
         this.tx = new TransactionTemplate(transactions);
         this.json = json;
+        this.nudge = nudge;
     }
 
     /** The registered types, sorted. */
@@ -122,15 +124,14 @@ public class JobSubmissionService implements JobSubmission {
             throw invalid("payload", "a JSON object", "The payload is not a JSON object.");
         }
         schemas.validate(type, payload);
-        Map<String, String> merged = new LinkedHashMap<>(correlation);
-        merged.putAll(handler.correlation(payload));
-        JobRequest checked = new JobRequest(type, Map.copyOf(merged), payload, request.runAt(), request.priority(),
+        // The queue merges the handler's correlation keys over these.
+        JobRequest checked = new JobRequest(type, correlation, payload, request.runAt(), request.priority(),
                 idempotencyKey);
         int rate = properties.type(type).ratePerMinute();
         if (rate <= 0) {
             return queue.enqueue(checked);
         }
-        return tx.execute(status -> {
+        Enqueued e = tx.execute(status -> {
             jdbc.query("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(?, 0))", rs -> null,
                     "vectorsync.jobs.rate:" + type);
             long recent = jdbc.queryForObject("""
@@ -141,6 +142,11 @@ public class JobSubmissionService implements JobSubmission {
             }
             return queue.enqueue(checked);
         });
+        if (e.created()) {
+            // The queue's own nudge ran inside the transaction, before the job could be seen: once more now.
+            nudge.nudge(JobService.POLL_NUDGE);
+        }
+        return e;
     }
 
     /** Seconds until the job at {@code offset} (oldest first) of the window leaves it; at least 1. */

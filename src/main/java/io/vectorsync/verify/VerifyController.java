@@ -14,7 +14,6 @@ import io.vectorsync.jobs.Enqueued;
 import io.vectorsync.jobs.JobQueue;
 import io.vectorsync.jobs.JobRequest;
 import io.vectorsync.jobs.JobSubmission;
-import io.vectorsync.jobs.OperatorRuns;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
@@ -74,8 +73,9 @@ public class VerifyController {
     public record Progress(long done, @JsonInclude(JsonInclude.Include.NON_NULL) Long total) {}
 
     @Operation(summary = "Start a verify job",
-            description = "Enqueues a VERIFY job (or joins the one pending or running for the same backend and flag;"
-                    + " after one completed, a new run starts): 202 with Location /admin/v1/jobs/{id}.")
+            description = "Enqueues a VERIFY job through the job submission (or joins the one pending or running for"
+                    + " the same backend and flag; VERIFY's completed-window is 0s, so after one finished a new run"
+                    + " starts): 202 with Location /admin/v1/jobs/{id}.")
     @PostMapping("/backends/{backend}/verify")
     public ResponseEntity<JobView> verify(@PathVariable("backend") String backend,
             @RequestParam(name = "repair", defaultValue = "false") String repair) {
@@ -92,7 +92,7 @@ public class VerifyController {
                     "This backend can't be read back (a webhook receiver, or a store without a listing of what it"
                             + " holds), so verify can't compare it; compare on the receiving side instead.");
         }
-        Enqueued e = OperatorRuns.start(submission, new JobRequest("VERIFY",
+        Enqueued e = submission.submit(new JobRequest("VERIFY",
                 Map.of("backend", backend, "repair", repair),
                 json.createObjectNode().put("backend", backend).put("repair", Boolean.parseBoolean(repair)),
                 null, null, null));
