@@ -60,8 +60,6 @@ final class ProblemTitles {
             Map.entry("VSYNC-JOB-TYPE", "Unknown job type"),
             Map.entry("VSYNC-JOB-DISABLED", "Job type disabled"),
             Map.entry("VSYNC-JOB-RATE", "Job rate limit reached"),
-            Map.entry("VSYNC-JOB-STATE", "Job in the wrong state"),
-            Map.entry("VSYNC-JOB-DUPLICATE", "Job duplicates an active one"),
             // A device's sync.
             Map.entry("VSYNC-SYNC-DISABLED", "Sync not running on this device"));
 
