@@ -10,6 +10,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -27,12 +31,12 @@ import org.springframework.test.context.TestPropertySource;
  * invalid payload or envelope, an unknown type, a disabled type, the rate limit with Retry-After), the
  * list's filters, cancel and retry, the admin verify endpoint going through the same queue while
  * {@code GET /admin/v1/jobs/{id}} keeps the earlier names, and the payload schemas in the OpenAPI document.
- * BACKFILL is disabled and VERIFY limited to 3 per minute here; NOOP fails fast (2 attempts, 50 ms backoff).
+ * BACKFILL is disabled and VERIFY limited to 5 per minute here; NOOP fails fast (2 attempts, 50 ms backoff).
  */
 @TestPropertySource(properties = {
         "vectorsync.jobs.poll-interval=100ms",
         "vectorsync.jobs.types[BACKFILL].enabled=false",
-        "vectorsync.jobs.types[VERIFY].rate-per-minute=3",
+        "vectorsync.jobs.types[VERIFY].rate-per-minute=5",
         "vectorsync.jobs.types[NOOP].max-attempts=2",
         "vectorsync.jobs.types[NOOP].base-delay=50ms",
         "vectorsync.jobs.types[NOOP].max-delay=100ms"})
@@ -186,21 +190,38 @@ class JobApiIT extends AbstractIT {
     @Test
     @Order(Integer.MAX_VALUE) // last: the admin verify test's jobs count against VERIFY's limit too
     void overTheRateLimitIs429WithRetryAfterAndQueuesNothing() throws Exception {
-        // VERIFY: 3 per minute across instances, counted in the jobs table, the admin test's jobs included.
+        // VERIFY: 5 per minute across instances, counted in the jobs table, the admin test's jobs included.
         long recent = count("SELECT count(*) FROM jobs WHERE type = 'VERIFY'"
                 + " AND created_at > clock_timestamp() - interval '60 seconds'");
-        List<String> ids = new ArrayList<>();
-        for (long i = recent; i < 3; i++) {
-            ids.add(body(submit("{\"type\":\"VERIFY\",\"correlation\":{\"n\":\"" + unique() + "\"},"
-                    + "\"payload\":{\"backend\":\"replica\"}}"), 202).path("id").asText());
+        // Six requests at once (each on its own connection, as from several instances): exactly the free
+        // slots are taken, the rest refused.
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        List<Future<ResponseEntity<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            answers.add(pool.submit(() -> submit("{\"type\":\"VERIFY\",\"correlation\":{\"n\":\"" + unique()
+                    + "\"},\"payload\":{\"backend\":\"replica\"}}")));
         }
+        List<String> ids = new ArrayList<>();
+        int refused = 0;
+        for (Future<ResponseEntity<String>> f : answers) {
+            ResponseEntity<String> r = f.get(30, TimeUnit.SECONDS);
+            if (r.getStatusCode().value() == 202) {
+                ids.add(json.readTree(r.getBody()).path("id").asText());
+            } else {
+                problem(r, 429, "VSYNC-JOB-RATE");
+                refused++;
+            }
+        }
+        pool.shutdown();
+        assertThat(ids).hasSize((int) Math.max(0, 5 - recent));
+        assertThat(refused).isEqualTo(6 - ids.size());
         long before = jobs();
         ResponseEntity<String> limited = submit("{\"type\":\"VERIFY\",\"correlation\":{\"n\":\"" + unique() + "\"},"
                 + "\"payload\":{\"backend\":\"replica\"}}");
         JsonNode p = problem(limited, 429, "VSYNC-JOB-RATE");
         long retryAfter = Long.parseLong(limited.getHeaders().getFirst(HttpHeaders.RETRY_AFTER));
         assertThat(retryAfter).isBetween(1L, 60L);
-        assertThat(p.path("detail").asText()).contains("3 per minute", "retry in " + retryAfter + " s");
+        assertThat(p.path("detail").asText()).contains("5 per minute", "retry in " + retryAfter + " s");
         assertThat(jobs()).isEqualTo(before);
         // NOOP has no limit.
         body(submit("{\"type\":\"NOOP\",\"correlation\":{\"n\":\"" + unique() + "\"}}"), 202);
