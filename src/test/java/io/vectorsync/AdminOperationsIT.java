@@ -224,16 +224,25 @@ class AdminOperationsIT extends AbstractIT {
                 .isEqualTo(40);
 
         long live = count("SELECT count(*) FROM current_state WHERE NOT deleted AND privacy <> 'LOCAL_ONLY'");
+        // The backfill is a BACKFILL job of the one queue: the job sets the backfill state and mirrors it.
         ResponseEntity<String> started = adminPost("/admin/v1/backends/replica/backfill");
         JsonNode b = body(started, 202);
-        assertThat(started.getHeaders().getLocation()).hasToString("/admin/v1/status");
+        String job = b.get("job").get("id").asText();
+        assertThat(started.getHeaders().getLocation()).hasToString("/admin/v1/jobs/" + job);
+        assertThat(b.get("progress").asText()).isEqualTo("/admin/v1/jobs/" + job);
         assertThat(b.get("paused").asBoolean()).isTrue();
-        assertThat(b.get("backfill").get("running").asBoolean()).isTrue();
-        assertThat(b.get("backfill").get("total").asLong()).isEqualTo(live);
-        assertThat(b.get("backfill").get("rewrite").asBoolean()).isTrue();
+        assertThat(b.get("job").get("kind").asText()).isEqualTo("backfill");
+        assertThat(b.get("job").get("status").asText()).isIn("QUEUED", "RUNNING");
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(() -> replicaStatus().get("backfill").get("running").asBoolean());
         JsonNode running = replicaStatus();
-        assertThat(running.get("backfill").get("running").asBoolean()).isTrue();
+        assertThat(running.get("backfill").get("total").asLong()).isEqualTo(live);
         assertThat(running.get("backfill").get("copied").asLong()).isZero();
+        assertThat(jdbc.queryForObject("SELECT backfill_rewrite FROM relay_cursor WHERE backend = 'replica'",
+                Boolean.class)).isTrue();
+        // Asked again while it runs: the same job.
+        assertThat(body(adminPost("/admin/v1/backends/replica/backfill"), 202).get("job").get("id").asText())
+                .isEqualTo(job);
 
         body(adminPost("/admin/v1/backends/replica/resume"), 200);
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
@@ -241,6 +250,9 @@ class AdminOperationsIT extends AbstractIT {
         JsonNode done = replicaStatus().get("backfill");
         assertThat(done.get("copied").asLong()).isEqualTo(live);
         assertThat(done.get("total").asLong()).isEqualTo(live);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> body(adminGet("/admin/v1/jobs/{id}", job), 200).get("status").asText().equals("SUCCEEDED"));
+        assertThat(body(adminGet("/admin/v1/jobs/{id}", job), 200).get("progress").get("done").asLong()).isEqualTo(live);
         await().atMost(Duration.ofSeconds(10)).until(() -> inReplica("app-1") == 1);
         Set<String> held = new HashSet<>(jdbc.queryForList("SELECT chunk_id FROM replica_chunks", String.class));
         assertThat(held).hasSize((int) live).contains("app-1", "w-1", "w-39").doesNotContain("w-0");

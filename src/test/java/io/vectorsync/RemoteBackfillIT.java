@@ -63,8 +63,12 @@ class RemoteBackfillIT extends AbstractIT {
 
         ResponseEntity<String> started = adminPost("/admin/v1/backends/{backend}/backfill", "remote");
         assertThat(started.getStatusCode().value()).as(started.getBody()).isEqualTo(202);
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> !jdbc.queryForObject(
-                "SELECT backfilling FROM relay_cursor WHERE backend = 'remote'", Boolean.class));
+        // A BACKFILL job: it sets the backfill state, mirrors it and completes once the relay copied the last page.
+        String job = json.readTree(started.getBody()).path("job").path("id").asText();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> "COMPLETED".equals(
+                jdbc.queryForObject("SELECT status FROM jobs WHERE id = ?", String.class, job)));
+        assertThat(jdbc.queryForObject("SELECT backfilling FROM relay_cursor WHERE backend = 'remote'", Boolean.class))
+                .isFalse();
         assertThat(remoteIds()).as("every live chunk is back at its version").isEqualTo(synced);
         try (Connection c = TestDatabases.connect(REMOTE); Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("SELECT content FROM remote_chunks WHERE chunk_id = 'w-3'")) {

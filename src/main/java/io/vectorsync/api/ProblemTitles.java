@@ -58,6 +58,11 @@ final class ProblemTitles {
             // The job queue's engine (docs/jobs.md).
             Map.entry("VSYNC-JOB-STATE", "Job status does not allow this"),
             Map.entry("VSYNC-JOB-DUPLICATE", "Another job does the same work"),
+            // The job API.
+            Map.entry("VSYNC-JOB-INVALID", "Invalid job"),
+            Map.entry("VSYNC-JOB-TYPE", "Unknown job type"),
+            Map.entry("VSYNC-JOB-DISABLED", "Job type disabled"),
+            Map.entry("VSYNC-JOB-RATE", "Job rate limit reached"),
             // A device's sync.
             Map.entry("VSYNC-SYNC-DISABLED", "Sync not running on this device"));
 
