@@ -13,10 +13,12 @@ import io.vectorsync.capture.ChunkInput;
 import io.vectorsync.capture.ChunkService;
 import io.vectorsync.capture.StoredChunk;
 import io.vectorsync.capture.Written;
+import io.vectorsync.ingest.ChunkEmbedder;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.List;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -37,11 +39,15 @@ public class ChunkController {
     private final ChunkRequestParser parser;
     private final ChunkService chunks;
     private final ObjectMapper json;
+    /** Present when an embedding provider is configured: a PUT may then leave the embedding out. */
+    private final ObjectProvider<ChunkEmbedder> embedder;
 
-    public ChunkController(ChunkRequestParser parser, ChunkService chunks, ObjectMapper json) {
+    public ChunkController(ChunkRequestParser parser, ChunkService chunks, ObjectMapper json,
+            ObjectProvider<ChunkEmbedder> embedder) {
         this.parser = parser;
         this.chunks = chunks;
         this.json = json;
+        this.embedder = embedder;
     }
 
     /**
@@ -52,7 +58,9 @@ public class ChunkController {
     @PutMapping(path = "/chunks/{chunkId}", consumes = MediaType.APPLICATION_JSON_VALUE)
     @Operation(summary = "Create or replace one chunk",
             description = "The chunk and its outbox event commit in one transaction. If-Match (or the body's"
-                    + " version) makes it a compare-and-set; version 0 means the chunk must not exist yet.",
+                    + " version) makes it a compare-and-set; version 0 means the chunk must not exist yet. Without"
+                    + " an embedding, when vectorsync.embedding.provider is configured, the content is embedded"
+                    + " first, in the request (docs/ingest.md).",
             requestBody = @RequestBody(required = true, content = @Content(
                     mediaType = MediaType.APPLICATION_JSON_VALUE,
                     schema = @Schema(implementation = ChunkSchemas.ChunkRequest.class))))
@@ -64,8 +72,16 @@ public class ChunkController {
             @RequestHeader(name = "If-Match", required = false) String ifMatch, HttpServletRequest request,
             HttpServletResponse response) throws IOException {
         byte[] body = parser.readBody(request.getInputStream(), request.getContentLengthLong());
-        ChunkInput in = parser.chunk(body, chunkId, ifMatch);
-        Written w = chunks.upsert(in);
+        Written w;
+        ChunkEmbedder e;
+        try {
+            w = chunks.upsert(parser.chunk(body, chunkId, ifMatch));
+        } catch (CaptureException missing) {
+            if (!"VSYNC-EMBEDDING-MISSING".equals(missing.code()) || (e = embedder.getIfAvailable()) == null) {
+                throw missing;
+            }
+            w = e.put(parser.chunkToEmbed(body, chunkId, ifMatch));
+        }
         byte[] out = json.writeValueAsBytes(new WrittenChunk(w.chunkId(), w.version()));
         response.setStatus(w.created() ? 201 : 200);
         response.setHeader(HttpHeaders.ETAG, "\"" + w.version() + "\"");

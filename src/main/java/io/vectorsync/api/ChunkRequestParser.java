@@ -185,6 +185,15 @@ public class ChunkRequestParser {
         return chunk(rest, embedding, pathId, "", ifMatch(ifMatchHeader));
     }
 
+    /**
+     * One chunk whose body may leave the embedding out (null in the result), read the strict way: for a PUT
+     * whose embedding the configured provider makes ({@code io.vectorsync.ingest.ChunkEmbedder}).
+     */
+    public ChunkInput chunkToEmbed(byte[] body, String pathId, String ifMatchHeader) {
+        JsonNode n = parse(body);
+        return chunk(n, null, pathId, "", ifMatch(ifMatchHeader), true);
+    }
+
     /** The embedding of a usual body, with every other field put in {@code rest}; null if it is not usual. */
     float[] readUsual(byte[] body, ObjectNode rest) {
         try (JsonParser p = usualParser(body)) {
@@ -260,6 +269,11 @@ public class ChunkRequestParser {
 
     /** As above, with the embedding already read and checked when {@code embedding} is not null. */
     private ChunkInput chunk(JsonNode n, float[] embedding, String pathId, String prefix, Long ifMatch) {
+        return chunk(n, embedding, pathId, prefix, ifMatch, false);
+    }
+
+    private ChunkInput chunk(JsonNode n, float[] embedding, String pathId, String prefix, Long ifMatch,
+            boolean embeddingOptional) {
         for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!CHUNK_FIELDS.contains(f)) {
@@ -285,8 +299,9 @@ public class ChunkRequestParser {
         }
         String documentId = optionalText(n, "documentId", prefix, 1024);
         String content = optionalText(n, "content", prefix, properties.api().maxContentBytes());
-        if (embedding == null) {
-            embedding = embedding(n.get("embedding"), prefix + "embedding");
+        JsonNode given = n.get("embedding");
+        if (embedding == null && !(embeddingOptional && (given == null || given.isNull()))) {
+            embedding = embedding(given, prefix + "embedding");
         }
         String metadata = "{}";
         JsonNode meta = n.get("metadata");

@@ -63,6 +63,11 @@ final class ProblemTitles {
             Map.entry("VSYNC-JOB-TYPE", "Unknown job type"),
             Map.entry("VSYNC-JOB-DISABLED", "Job type disabled"),
             Map.entry("VSYNC-JOB-RATE", "Job rate limit reached"),
+            // Ingest and embeddings (docs/ingest.md).
+            Map.entry("VSYNC-EMBED-NONE", "No embedding provider"),
+            Map.entry("VSYNC-EMBED-PRIVACY", "LOCAL_ONLY text for a remote embedding provider"),
+            Map.entry("VSYNC-EMBED-UNAVAILABLE", "Embedding provider unavailable"),
+            Map.entry("VSYNC-EMBED-REFUSED", "Embedding provider refused"),
             // A device's sync.
             Map.entry("VSYNC-SYNC-DISABLED", "Sync not running on this device"));
 

@@ -51,6 +51,7 @@ public final class VerifyBench {
                         "--spring.datasource.password=",
                         "--vectorsync.embedded.enabled=false",
                         "--vectorsync.embedding-dimension=" + dim,
+                        "--vectorsync.embedding.provider=none", // relay only: no model to load or check
                         "--vectorsync.retention.enabled=false",
                         "--vectorsync.verify.checksum-pages=" + checksums))) {
                     app.awaitStarted(Duration.ofSeconds(180));

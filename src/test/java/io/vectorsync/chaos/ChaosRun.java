@@ -346,6 +346,7 @@ public final class ChaosRun {
                 "--spring.datasource.password=",
                 "--spring.datasource.hikari.maximum-pool-size=8",
                 "--vectorsync.embedding-dimension=" + s.dimension(),
+                "--vectorsync.embedding.provider=none", // relay only: no model to load or check
                 "--vectorsync.instance-id=chaos-" + n,
                 "--vectorsync.relay.lease-ttl=3s",
                 "--vectorsync.relay.poll-interval=100ms",
