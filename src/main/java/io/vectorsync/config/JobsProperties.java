@@ -30,10 +30,20 @@ public record JobsProperties(
         @DefaultValue("2") @Min(1) int workers,
         @DefaultValue Map<String, @Valid JobType> types) {
 
-    /** The settings of a type that is not configured. */
+    /** A type's settings (its key matched case-insensitively: the binder may lower-case map keys); defaults when not configured. */
     public JobType type(String type) {
         JobType t = types == null ? null : types.get(type);
-        return t != null ? t : new JobType(true, 1, 0, 5, Duration.ofSeconds(1), Duration.ofMinutes(5), 0);
+        if (t == null && types != null) {
+            t = types.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(type)).map(Map.Entry::getValue)
+                    .findFirst().orElse(null);
+        }
+        return t != null ? t : new JobType(true, 1, 0, 5, Duration.ofSeconds(1), Duration.ofMinutes(5), 0, null);
+    }
+
+    /** How long a COMPLETED job of this type is returned for an enqueue with its correlation. */
+    public Duration completedWindow(String type) {
+        Duration own = type(type).completedWindow();
+        return own != null ? own : completedWindow;
     }
 
     /**
@@ -46,6 +56,8 @@ public record JobsProperties(
      * @param baseDelay first retry delay (exponential with full jitter)
      * @param maxDelay retry delay cap
      * @param ratePerMinute enqueues accepted per minute across all instances (0: unlimited)
+     * @param completedWindow the type's own completed-window (unset: {@code vectorsync.jobs.completed-window});
+     *     0s for work that is meant to run again whenever asked (VERIFY, BACKFILL)
      */
     public record JobType(
             @DefaultValue("true") boolean enabled,
@@ -54,5 +66,16 @@ public record JobsProperties(
             @DefaultValue("5") @Min(1) int maxAttempts,
             @DefaultValue("1s") @NotNull Duration baseDelay,
             @DefaultValue("5m") @NotNull Duration maxDelay,
-            @DefaultValue("0") @Min(0) int ratePerMinute) {}
+            @DefaultValue("0") @Min(0) int ratePerMinute,
+            Duration completedWindow) {
+
+        /** The settings without a completed-window of their own. */
+        public JobType(boolean enabled, int concurrency, int priority, int maxAttempts, Duration baseDelay,
+                Duration maxDelay, int ratePerMinute) {
+            this(enabled, concurrency, priority, maxAttempts, baseDelay, maxDelay, ratePerMinute, null);
+        }
+
+        @org.springframework.boot.context.properties.bind.ConstructorBinding
+        public JobType {}
+    }
 }

@@ -1,198 +1,372 @@
 package io.vectorsync.jobs;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.f4b6a3.ulid.UlidCreator;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vectorsync.capture.CaptureException;
 import io.vectorsync.config.JobsProperties;
 import io.vectorsync.relay.RelayInstance;
 import io.vectorsync.routes.RouteNudge;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 
 /**
- * Asynchronous jobs in the {@code jobs} table (ADR 011): enqueued idempotently per kind and correlation
- * key, claimed by any instance with {@code FOR UPDATE SKIP LOCKED}, run one at a time per instance with
- * progress and a heartbeat in the row. A job whose heartbeat stops (its instance died) is queued again,
- * up to {@value #MAX_ATTEMPTS} attempts, then failed. A finished job frees its correlation key, so a new
- * run of the same work can be enqueued.
+ * The one job queue (issue 16, ADR 027) in the table {@code jobs}, shared by every instance.
  *
- * <p>The work runs on the routes of {@code routes/jobs.camel.yaml} (ADR 021): {@code jobs-poll} every
- * {@code vectorsync.jobs.poll-interval} and {@code jobs-poll-now} when nudged (a job enqueued here, a job
- * finished) re-queue stale jobs and claim one; {@code jobs-run} runs the claimed job, one at a time;
- * {@code jobs-heartbeat} beats the running job's row every {@value #HEARTBEAT_SECONDS} s. When the
- * application closes, the running job is interrupted and left RUNNING, to run again after
- * {@code stale-after}.
+ * <p><b>Enqueue</b> is idempotent and race-safe: an {@code INSERT … ON CONFLICT DO NOTHING} against two
+ * unique partial indexes (type + correlation key while PENDING, PROCESSING or COMPLETED; idempotency key),
+ * and the loser of a race reads the winner. A holder that finished more than {@code completed-window} ago
+ * releases its key and the insert is tried again.
+ *
+ * <p><b>Claim</b>: one statement claims up to the free workers of this instance ({@code workers}) among the
+ * enabled types it has a handler for, due ({@code run_at} passed), highest priority first, then oldest, with
+ * {@code FOR UPDATE SKIP LOCKED}; per-type concurrency holds across instances because a PROCESSING job holds
+ * one of its type's numbered slots (1..concurrency) under a unique index, so two instances claiming the same
+ * free slot at once collide and one claims again. The job gets a lease ({@code stale-after}) that the
+ * heartbeat and progress calls renew; a job whose lease expired (its worker died) is put back to PENDING (or
+ * FAILED when out of attempts) by whichever instance polls next, and taken over.
+ *
+ * <p><b>Outcome</b>: a result → COMPLETED; {@link PermanentJobException} → FAILED at once; any other
+ * exception → PENDING again after exponential backoff with full jitter ({@link RetryBackoff}), until
+ * {@code max-attempts}, then FAILED (kept for {@link #retry}). A cancel of a PROCESSING job is seen by the
+ * worker at its next progress call ({@link JobCancelledException}) → CANCELLED.
+ *
+ * <p>The work runs on the routes of {@code routes/jobs.camel.yaml}: {@code jobs-poll} (every
+ * {@code poll-interval}) and {@code jobs-poll-now} (nudged) call {@link #pollQuietly}; {@code jobs-run}
+ * ({@code workers} consumers) runs each claimed job; {@code jobs-heartbeat} renews the leases;
+ * {@code jobs-stats} refreshes the backlog gauges.
  */
-@Service
+@Service("jobService")
 @io.vectorsync.config.ServerOnly
-public class JobService {
+public class JobService implements JobQueue {
 
     private static final Logger log = LoggerFactory.getLogger(JobService.class);
-    static final int MAX_ATTEMPTS = 3;
-    static final int HEARTBEAT_SECONDS = 5;
     static final String POLL_NUDGE = "jobs-poll-now";
     static final String RUN_QUEUE = "seda:jobs-run";
+    private static final Pattern TYPE = Pattern.compile("[A-Z][A-Z0-9_]{0,39}");
+    private static final int MAX_ERROR = 2000;
+    private static final long PROGRESS_WRITE_NANOS = 250_000_000L;
 
-    /** What a job of one kind does. */
-    public interface Runner {
-        String kind();
-
-        /** Runs the job and returns its result (a JSON-serialisable map). */
-        Map<String, Object> run(JsonNode request, Progress progress) throws Exception;
-    }
-
-    /** Reports a running job's progress; also its heartbeat. */
-    public interface Progress {
-        void update(long done, Long total);
-    }
-
-    /** A job as the API shows it. */
-    public record Job(String id, String kind, String status, long done, Long total, JsonNode result, String error) {
-
-        public Map<String, Object> toJson() {
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("id", id);
-            out.put("kind", kind);
-            out.put("status", status);
-            Map<String, Object> progress = new LinkedHashMap<>();
-            progress.put("done", done);
-            if (total != null) {
-                progress.put("total", total); // unknown until the job has counted
-            }
-            out.put("progress", progress);
-            if (result != null) {
-                out.put("result", result);
-            }
-            if (error != null) {
-                out.put("error", error);
-            }
-            return out;
-        }
-    }
-
-    private static final String SELECT = """
-            SELECT id, kind, status, progress_done, progress_total, result::text AS result, last_error FROM jobs
+    static final String COLUMNS = """
+            id, type, status, created_at, started_at, finished_at, run_at, priority, attempts, max_attempts,
+            correlation::text AS correlation, progress_done, progress_total, result::text AS result, last_error
             """;
+
+    private static final String INSERT = """
+            INSERT INTO jobs (id, type, status, correlation, correlation_key, idempotency_key, payload, priority, run_at,
+                              max_attempts)
+            VALUES (?, ?, 'PENDING', ?::jsonb, CASE WHEN ?::jsonb = '{}' THEN NULL ELSE md5(?::jsonb::text) END, ?,
+                    ?::jsonb, ?, coalesce(?, clock_timestamp()), ?)
+            ON CONFLICT DO NOTHING
+            RETURNING %s
+            """.formatted(COLUMNS);
+
+    /** The job holding the idempotency key or the correlation, and whether its window is over. */
+    private static final String HOLDER = """
+            SELECT %s, (finished_at IS NOT NULL AND finished_at < clock_timestamp() - make_interval(secs => ?)) AS expired
+              FROM jobs
+             WHERE NOT key_released
+               AND ((?::text IS NOT NULL AND idempotency_key = ?)
+                    OR (type = ? AND ?::jsonb <> '{}' AND correlation_key = md5(?::jsonb::text)
+                        AND status IN ('PENDING', 'PROCESSING', 'COMPLETED')))
+             ORDER BY (idempotency_key IS NOT DISTINCT FROM ?) DESC
+             LIMIT 1
+            """.formatted(COLUMNS);
+
+    /**
+     * The claim. {@code t}: the types this instance runs with their concurrency; {@code free}: the slot
+     * numbers of each type no PROCESSING job holds, numbered 1.. per type; {@code cand}: per type at most
+     * as many due PENDING jobs as it has free slots, by priority then age, locked (SKIP LOCKED); {@code pick}:
+     * the best of them over all types, as many as this instance has free workers, each with a free slot.
+     */
+    private static final String CLAIM = """
+            WITH t AS (SELECT * FROM unnest(?::text[], ?::int[]) AS t(type, concurrency)),
+            free AS (
+              SELECT t.type, s.slot, row_number() OVER (PARTITION BY t.type ORDER BY s.slot) AS n
+                FROM t CROSS JOIN LATERAL generate_series(1, t.concurrency) AS s(slot)
+               WHERE NOT EXISTS (SELECT 1 FROM jobs b WHERE b.status = 'PROCESSING' AND b.type = t.type AND b.slot = s.slot)),
+            cand AS (
+              SELECT c.id, c.type, c.priority, c.created_at FROM t
+               CROSS JOIN LATERAL (
+                 SELECT j.id, j.type, j.priority, j.created_at FROM jobs j
+                  WHERE j.status = 'PENDING' AND j.type = t.type AND j.run_at <= clock_timestamp()
+                  ORDER BY j.priority DESC, j.created_at, j.id
+                  LIMIT (SELECT count(*) FROM free f WHERE f.type = t.type)
+                  FOR UPDATE SKIP LOCKED) c),
+            ranked AS (
+              SELECT c.*, row_number() OVER (PARTITION BY c.type ORDER BY c.priority DESC, c.created_at, c.id) AS n
+                FROM cand c),
+            pick AS (
+              SELECT r.id, f.slot FROM ranked r JOIN free f ON f.type = r.type AND f.n = r.n
+               ORDER BY r.priority DESC, r.created_at, r.id
+               LIMIT ?)
+            UPDATE jobs j SET status = 'PROCESSING', slot = pick.slot, owner = ?, attempts = j.attempts + 1,
+                   lease_until = clock_timestamp() + make_interval(secs => ?), started_at = clock_timestamp(),
+                   finished_at = NULL, cancel_requested = false
+              FROM pick WHERE j.id = pick.id
+            RETURNING j.id, j.type, j.attempts, j.max_attempts, j.payload::text AS payload, j.correlation::text AS correlation
+            """;
+
+    /** Jobs whose worker stopped renewing the lease: pending again (taken over), or failed when out of attempts. */
+    private static final String EXPIRE = """
+            UPDATE jobs SET status = CASE WHEN cancel_requested THEN 'CANCELLED'
+                                          WHEN attempts >= max_attempts THEN 'FAILED' ELSE 'PENDING' END,
+                   last_error = CASE WHEN cancel_requested THEN last_error
+                                     ELSE 'VSYNC-JOB-LEASE-EXPIRED: the worker (' || coalesce(owner, '?')
+                                          || ') stopped renewing its lease' END,
+                   finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts THEN clock_timestamp() END,
+                   run_at = clock_timestamp(), owner = NULL, lease_until = NULL, slot = NULL
+             WHERE status = 'PROCESSING' AND lease_until < clock_timestamp()
+            RETURNING id, type, status, attempts
+            """;
+
+    /** What the claim hands to a worker. */
+    public record Claimed(String id, String type, int attempt, int maxAttempts, String payload, String correlation) {}
 
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
-    private final Map<String, Runner> runners;
+    private final Map<String, JobHandler> handlers;
     private final String owner;
-    private final Duration staleAfter;
+    private final JobsProperties properties;
     private final RouteNudge nudge;
-    private final ProducerTemplate producer;
-    private volatile boolean busy;
-    private volatile boolean running = true;
-    /** The job {@code jobs-run} is running and its thread, for the heartbeat and for shutdown. */
-    private volatile String current;
-    private volatile Thread runner;
+    private final Consumer<Claimed> dispatch;
+    private final JobMetrics metrics;
+    private final int workers;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private volatile boolean open = true;
+    private volatile long lastBeat;
 
-    /** The poll interval ({@code vectorsync.jobs.poll-interval}, default 2s) is the route {@code jobs-poll}'s. */
-    public JobService(JdbcTemplate jdbc, ObjectMapper json, List<Runner> runners, RelayInstance instance,
-            JobsProperties properties, RouteNudge nudge, ProducerTemplate producer) {
+    @Autowired
+    public JobService(JdbcTemplate jdbc, ObjectMapper json, List<JobHandler> handlers, RelayInstance instance,
+            JobsProperties properties, RouteNudge nudge, ProducerTemplate producer, MeterRegistry registry) {
+        this(jdbc, json, handlers, instance.id(), properties, nudge, c -> producer.sendBody(RUN_QUEUE, c), registry);
+    }
+
+    /**
+     * An instance of the queue with its own owner id and its own way to run a claimed job (a test's second
+     * instance on the same database runs them on an executor of its own).
+     */
+    JobService(JdbcTemplate jdbc, ObjectMapper json, List<JobHandler> handlers, String owner, JobsProperties properties,
+            RouteNudge nudge, Consumer<Claimed> dispatch, MeterRegistry registry) {
         this.jdbc = jdbc;
         this.json = json;
-        this.runners = runners.stream().collect(Collectors.toMap(Runner::kind, r -> r));
-        this.owner = instance.id();
-        this.staleAfter = properties.staleAfter();
+        this.handlers = handlers.stream().collect(Collectors.toMap(JobHandler::type, h -> h));
+        this.handlers.keySet().forEach(t -> {
+            if (!TYPE.matcher(t).matches()) {
+                throw new IllegalStateException("job type '" + t + "' is not upper case letters, digits and _");
+            }
+        });
+        this.owner = owner;
+        this.properties = properties;
         this.nudge = nudge;
-        this.producer = producer;
+        this.dispatch = dispatch;
+        this.workers = properties.workers();
+        this.metrics = new JobMetrics(registry, new TreeMap<>(this.handlers).keySet());
     }
 
-    /**
-     * Enqueues a job, or returns the QUEUED or RUNNING one with the same kind and correlation key.
-     */
-    public Job enqueue(String kind, String correlationKey, Map<String, Object> request) {
-        String body;
-        try {
-            body = json.writeValueAsString(request);
-        } catch (Exception e) {
-            throw new IllegalArgumentException("job request is not serialisable", e);
+    // ---------------------------------------------------------------- JobQueue
+
+    @Override
+    public Enqueued enqueue(JobRequest request) {
+        String type = request.type();
+        if (type == null || !TYPE.matcher(type).matches()) {
+            throw new CaptureException(404, "VSYNC-JOB-TYPE", "type", "a job type (upper case, e.g. NOOP)",
+                    "No job type has this name.");
         }
-        String id = UlidCreator.getMonotonicUlid().toString();
-        List<String> created = jdbc.queryForList("""
-                INSERT INTO jobs (id, kind, correlation_key, status, request) VALUES (?, ?, ?, 'QUEUED', ?::jsonb)
-                ON CONFLICT (kind, correlation_key) DO NOTHING RETURNING id
-                """, String.class, id, kind, correlationKey, body);
-        String jobId = created.isEmpty()
-                ? jdbc.queryForObject("SELECT id FROM jobs WHERE kind = ? AND correlation_key = ?", String.class,
-                        kind, correlationKey)
-                : created.get(0);
-        if (!created.isEmpty()) {
+        JobHandler handler = handlers.get(type);
+        JsonNode payload = request.payload() == null ? json.createObjectNode() : request.payload();
+        Map<String, String> correlation = new TreeMap<>(request.correlation() == null ? Map.of() : request.correlation());
+        if (handler != null) {
+            correlation.putAll(handler.correlation(payload));
+        }
+        JobsProperties.JobType settings = properties.type(type);
+        int priority = request.priority() != null ? request.priority() : settings.priority();
+        String correlationJson = write(correlation);
+        String payloadJson = write(payload);
+        String key = request.idempotencyKey() == null || request.idempotencyKey().isBlank() ? null
+                : request.idempotencyKey();
+        Timestamp runAt = request.runAt() == null ? null : Timestamp.from(request.runAt());
+        double window = properties.completedWindow(type).toMillis() / 1000.0;
+        for (int round = 0; round < 5; round++) {
+            List<JobView> created = jdbc.query(INSERT, this::view, UlidCreator.getMonotonicUlid().toString(), type,
+                    correlationJson, correlationJson, correlationJson, key, payloadJson, priority, runAt,
+                    settings.maxAttempts());
+            if (!created.isEmpty()) {
+                JobView job = created.get(0);
+                if (!job.runAt().isAfter(Instant.now()) && nudge != null) {
+                    nudge.nudge(POLL_NUDGE);
+                }
+                return new Enqueued(job, true);
+            }
+            List<Object[]> holder = jdbc.query(HOLDER, (rs, n) -> new Object[] {view(rs, n), rs.getBoolean("expired")},
+                    window, key, key, type, correlationJson, correlationJson, key);
+            if (holder.isEmpty()) {
+                continue; // the holder finished or was released in between: insert again
+            }
+            JobView existing = (JobView) holder.get(0)[0];
+            if (!(Boolean) holder.get(0)[1]) {
+                return new Enqueued(existing, false);
+            }
+            jdbc.update("UPDATE jobs SET key_released = true WHERE id = ? AND finished_at IS NOT NULL", existing.id());
+        }
+        throw new IllegalStateException("enqueue of a " + type + " job kept colliding; try again");
+    }
+
+    @Override
+    public Optional<JobView> find(String id) {
+        return jdbc.query("SELECT " + COLUMNS + " FROM jobs WHERE id = ?", this::view, id).stream().findFirst();
+    }
+
+    @Override
+    public List<JobView> list(String type, JobStatus status, int limit) {
+        if (limit < 1 || limit > 1000) {
+            throw new CaptureException(400, "VSYNC-JOB-INVALID", "limit", "1 to 1000", "limit must be 1 to 1000.");
+        }
+        String s = status == null ? null : status.name();
+        return jdbc.query("SELECT " + COLUMNS + """
+                 FROM jobs WHERE (?::text IS NULL OR type = ?) AND (?::text IS NULL OR status = ?)
+                 ORDER BY created_at DESC, id DESC LIMIT ?
+                """, this::view, type, type, s, s, limit);
+    }
+
+    @Override
+    public JobView cancel(String id) {
+        List<JobView> done = jdbc.query("""
+                UPDATE jobs SET status = CASE WHEN status = 'PENDING' THEN 'CANCELLED' ELSE status END,
+                       cancel_requested = (status = 'PROCESSING'),
+                       finished_at = CASE WHEN status = 'PENDING' THEN clock_timestamp() END
+                 WHERE id = ? AND status IN ('PENDING', 'PROCESSING')
+                RETURNING %s
+                """.formatted(COLUMNS), this::view, id);
+        if (done.isEmpty()) {
+            JobView job = existing(id);
+            throw new CaptureException(409, "VSYNC-JOB-STATE", "id", "a pending or processing job",
+                    "The job is " + job.status() + ": only a pending or processing job can be cancelled.");
+        }
+        Running r = running.get(id);
+        if (r != null) {
+            r.cancelled = true; // seen at its next progress call without a round trip
+        }
+        log.info("Job {} ({}) cancel{}", id, done.get(0).type(),
+                done.get(0).status() == JobStatus.CANCELLED ? "led" : " requested");
+        return done.get(0);
+    }
+
+    @Override
+    public JobView retry(String id) {
+        JobView job = existing(id);
+        List<JobView> done;
+        try {
+            done = jdbc.query("""
+                    UPDATE jobs SET status = 'PENDING', attempts = 0, max_attempts = ?, run_at = clock_timestamp(),
+                           finished_at = NULL, started_at = NULL, cancel_requested = false, key_released = false,
+                           owner = NULL, lease_until = NULL, slot = NULL, result = NULL, progress_done = 0
+                     WHERE id = ? AND status IN ('FAILED', 'CANCELLED')
+                    RETURNING %s
+                    """.formatted(COLUMNS), this::view, properties.type(job.type()).maxAttempts(), id);
+        } catch (DuplicateKeyException e) {
+            throw new CaptureException(409, "VSYNC-JOB-DUPLICATE", "id", "a job no other active job duplicates",
+                    "Another job with the same correlation or idempotency key is pending, processing or recently"
+                            + " completed; retry that one or wait for it.");
+        }
+        if (done.isEmpty()) {
+            throw new CaptureException(409, "VSYNC-JOB-STATE", "id", "a failed or cancelled job",
+                    "The job is " + job.status() + ": only a failed or cancelled job can be retried.");
+        }
+        log.info("Job {} ({}) queued again by a retry", id, job.type());
+        if (nudge != null) {
             nudge.nudge(POLL_NUDGE);
         }
-        return find(jobId).orElseThrow();
+        return done.get(0);
     }
 
-    public Optional<Job> find(String id) {
-        return jdbc.query(SELECT + " WHERE id = ?", (rs, n) -> {
-            String result = rs.getString("result");
-            long total = rs.getLong("progress_total");
-            return new Job(rs.getString("id"), rs.getString("kind"), rs.getString("status"), rs.getLong("progress_done"),
-                    rs.wasNull() ? null : total, result == null ? null : readTree(result), rs.getString("last_error"));
-        }, id).stream().findFirst();
+    private JobView existing(String id) {
+        return find(id).orElseThrow(() -> new CaptureException(404, "VSYNC-JOB-NOT-FOUND", "id", "the id of a job",
+                "No job has this id."));
     }
 
-    private JsonNode readTree(String s) {
-        try {
-            return json.readTree(s);
-        } catch (Exception e) {
-            return null;
-        }
-    }
+    // ---------------------------------------------------------------- engine
 
     /**
-     * Re-queues jobs whose instance stopped beating, claims the oldest queued job when idle and hands it
-     * to {@code jobs-run}. Synchronized: {@code jobs-poll} and {@code jobs-poll-now} both call it, and
-     * two polls at once could claim two jobs.
+     * Puts jobs with an expired lease back (taken over) or fails them, then claims up to the free workers'
+     * worth of jobs and hands each to a worker. Synchronized: both poll routes call it.
      */
     synchronized void poll() {
-        int requeued = jdbc.update("""
-                UPDATE jobs SET status = CASE WHEN attempts >= ? THEN 'FAILED' ELSE 'QUEUED' END,
-                       last_error = 'VSYNC-JOB-INTERRUPTED: the instance running the job (' || coalesce(owner, '?')
-                                    || ') stopped', owner = NULL,
-                       finished_at = CASE WHEN attempts >= ? THEN clock_timestamp() END,
-                       correlation_key = CASE WHEN attempts >= ? THEN correlation_key || '#' || id
-                                              ELSE correlation_key END
-                 WHERE status = 'RUNNING' AND heartbeat_at < clock_timestamp() - make_interval(secs => ?)
-                """, MAX_ATTEMPTS, MAX_ATTEMPTS, MAX_ATTEMPTS, staleAfter.toMillis() / 1000.0);
-        if (requeued > 0) {
-            log.warn("{} job(s) left RUNNING by a stopped instance were queued again (or failed after {} attempts)",
-                    requeued, MAX_ATTEMPTS);
+        for (Map<String, Object> e : jdbc.queryForList(EXPIRE)) {
+            log.warn("Job {} ({}): its worker's lease expired after attempt {}; now {}", e.get("id"), e.get("type"),
+                    e.get("attempts"), e.get("status"));
+            metrics.failure((String) e.get("type"), "lease");
         }
-        if (busy || !running) {
+        if (!open) {
             return;
         }
-        List<Map<String, Object>> claimed = jdbc.queryForList("""
-                UPDATE jobs SET status = 'RUNNING', attempts = attempts + 1, owner = ?, started_at = clock_timestamp(),
-                       heartbeat_at = clock_timestamp(), progress_done = 0, last_error = NULL
-                 WHERE id = (SELECT id FROM jobs WHERE status = 'QUEUED' AND kind = ANY (?)
-                              ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-                RETURNING id, kind, request::text AS request
-                """, owner, runners.keySet().toArray(String[]::new));
-        if (claimed.isEmpty()) {
+        int free = workers - inFlight.get();
+        if (free <= 0) {
             return;
         }
-        busy = true;
-        try {
-            producer.sendBody(RUN_QUEUE, claimed.get(0));
-        } catch (RuntimeException e) {
-            // Camel is stopping: the job stays RUNNING without a heartbeat and runs again after stale-after.
-            busy = false;
-            log.info("Job {} claimed but not started ({}); it will run again", claimed.get(0).get("id"), e.toString());
+        List<String> types = new ArrayList<>();
+        List<Integer> concurrency = new ArrayList<>();
+        new TreeMap<>(handlers).keySet().forEach(t -> {
+            JobsProperties.JobType settings = properties.type(t);
+            if (settings.enabled()) {
+                types.add(t);
+                concurrency.add(settings.concurrency());
+            }
+        });
+        if (types.isEmpty()) {
+            return;
+        }
+        List<Claimed> claimed = List.of();
+        for (int round = 0; round < 3; round++) {
+            try {
+                claimed = jdbc.query(CLAIM, (rs, n) -> new Claimed(rs.getString("id"), rs.getString("type"),
+                        rs.getInt("attempts"), rs.getInt("max_attempts"), rs.getString("payload"),
+                        rs.getString("correlation")), types.toArray(String[]::new), concurrency.toArray(Integer[]::new),
+                        free, owner, leaseSeconds());
+                break;
+            } catch (DuplicateKeyException e) {
+                // Another instance took the same free slot at the same moment: read the slots again.
+                log.debug("Job claim collided with another instance's; claiming again");
+            }
+        }
+        for (Claimed c : claimed) {
+            inFlight.incrementAndGet();
+            metrics.attemptStarted(c.type());
+            try {
+                dispatch.accept(c);
+            } catch (RuntimeException e) {
+                // Camel is stopping: give the job back at once rather than after its lease.
+                inFlight.decrementAndGet();
+                release(c.id(), "not started (" + e.getClass().getSimpleName() + ")");
+            }
         }
     }
 
@@ -205,86 +379,324 @@ public class JobService {
         }
     }
 
-    /** Runs a job claimed by {@link #poll} (route {@code jobs-run}), then nudges the poll for the next one. */
-    public void runClaimed(Map<String, Object> job) {
-        String id = (String) job.get("id");
-        current = id;
-        runner = Thread.currentThread();
+    /** Runs a claimed job to its end (route {@code jobs-run}), then nudges the poll for the next one. */
+    public void runClaimed(Claimed job) {
+        Running r = new Running(job, Thread.currentThread());
+        running.put(job.id(), r);
         try {
-            run(id, (String) job.get("kind"), (String) job.get("request"));
+            execute(r);
         } finally {
-            current = null;
-            runner = null;
-            busy = false;
+            running.remove(job.id());
+            inFlight.decrementAndGet();
             Thread.interrupted(); // an interrupt meant for the job must not reach the route's thread
-            nudge.nudge(POLL_NUDGE);
+            if (nudge != null) {
+                nudge.nudge(POLL_NUDGE);
+            }
         }
     }
 
-    /** Beats the running job's row (route {@code jobs-heartbeat}), so no instance takes it for stale. */
+    private void execute(Running r) {
+        Claimed job = r.job;
+        JobHandler handler = handlers.get(job.type());
+        long started = System.nanoTime();
+        String outcome;
+        try {
+            Map<String, Object> result = handler.run(r);
+            outcome = complete(job, result == null ? Map.of() : result) ? "completed" : "lost";
+        } catch (JobCancelledException e) {
+            outcome = stopped(r);
+        } catch (PermanentJobException e) {
+            if (!open) {
+                release(job.id(), "interrupted by shutdown");
+                outcome = "released";
+            } else {
+                outcome = fail(job, e.code() + ": " + e.getMessage(), "permanent") ? "failed" : "lost";
+            }
+        } catch (Exception | LinkageError e) {
+            if (!open) {
+                release(job.id(), "interrupted by shutdown");
+                outcome = "released";
+            } else {
+                outcome = transientFailure(job, e);
+            }
+        }
+        metrics.attemptEnded(job.type(), outcome, Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    private boolean complete(Claimed job, Map<String, Object> result) {
+        int n = jdbc.update("""
+                UPDATE jobs SET status = 'COMPLETED', result = ?::jsonb, last_error = NULL, finished_at = clock_timestamp(),
+                       progress_done = coalesce(progress_total, progress_done), lease_until = NULL, slot = NULL,
+                       cancel_requested = false
+                 WHERE id = ? AND owner = ? AND status = 'PROCESSING'
+                """, write(result), job.id(), owner);
+        if (n == 0) {
+            log.warn("Job {} ({}) finished after this worker lost its lease; its result is dropped", job.id(), job.type());
+            return false;
+        }
+        log.info("Job {} ({}) completed on attempt {}", job.id(), job.type(), job.attempt());
+        metrics.finished(job.type(), true, job.attempt());
+        return true;
+    }
+
+    private String stopped(Running r) {
+        if (!open) {
+            release(r.job.id(), "interrupted by shutdown");
+            return "released";
+        }
+        int n = jdbc.update("""
+                UPDATE jobs SET status = 'CANCELLED', finished_at = clock_timestamp(), lease_until = NULL, slot = NULL
+                 WHERE id = ? AND owner = ? AND status = 'PROCESSING' AND cancel_requested
+                """, r.job.id(), owner);
+        if (n == 1) {
+            log.info("Job {} ({}) cancelled while processing", r.job.id(), r.job.type());
+            return "cancelled";
+        }
+        log.warn("Job {} ({}) stopped: this worker lost its lease", r.job.id(), r.job.type());
+        return "lost";
+    }
+
+    private String transientFailure(Claimed job, Throwable e) {
+        String error = "VSYNC-JOB-ERROR: " + e.getClass().getSimpleName()
+                + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        if (job.attempt() >= job.maxAttempts()) {
+            return fail(job, error, "transient") ? "failed" : "lost";
+        }
+        JobsProperties.JobType settings = properties.type(job.type());
+        Duration delay = RetryBackoff.delay(job.attempt(), settings.baseDelay(), settings.maxDelay(),
+                n -> ThreadLocalRandom.current().nextLong(n));
+        int n = jdbc.update("""
+                UPDATE jobs SET status = 'PENDING', run_at = clock_timestamp() + make_interval(secs => ?),
+                       last_error = ?, lease_until = NULL, slot = NULL, owner = NULL
+                 WHERE id = ? AND owner = ? AND status = 'PROCESSING'
+                """, delay.toMillis() / 1000.0, truncate(error), job.id(), owner);
+        metrics.failure(job.type(), "transient");
+        if (n == 0) {
+            return "lost";
+        }
+        log.warn("Job {} ({}) attempt {} of {} failed ({}); next attempt in {} ms", job.id(), job.type(), job.attempt(),
+                job.maxAttempts(), e.getClass().getSimpleName(), delay.toMillis());
+        return "retry";
+    }
+
+    private boolean fail(Claimed job, String error, String kind) {
+        int n = jdbc.update("""
+                UPDATE jobs SET status = 'FAILED', last_error = ?, finished_at = clock_timestamp(), lease_until = NULL,
+                       slot = NULL
+                 WHERE id = ? AND owner = ? AND status = 'PROCESSING'
+                """, truncate(error), job.id(), owner);
+        metrics.failure(job.type(), kind);
+        if (n == 0) {
+            return false;
+        }
+        log.warn("Job {} ({}) failed for good on attempt {} of {} ({})", job.id(), job.type(), job.attempt(),
+                job.maxAttempts(), kind);
+        metrics.finished(job.type(), false, job.attempt());
+        return true;
+    }
+
+    /** Gives a job this instance holds back to the queue at once (shutdown), without spending an attempt. */
+    private void release(String id, String why) {
+        try {
+            jdbc.update("""
+                    UPDATE jobs SET status = 'PENDING', attempts = greatest(attempts - 1, 0), run_at = clock_timestamp(),
+                           owner = NULL, lease_until = NULL, slot = NULL
+                     WHERE id = ? AND owner = ? AND status = 'PROCESSING'
+                    """, id, owner);
+            log.info("Job {} given back to the queue: {}", id, why);
+        } catch (RuntimeException e) {
+            log.info("Job {} not given back ({}); it is taken over after its lease", id, e.toString());
+        }
+    }
+
+    /**
+     * Renews the leases of the jobs running here (route {@code jobs-heartbeat}, every second; a round trip
+     * every quarter of {@code stale-after}); notes the cancelled ones and the ones whose lease was lost.
+     */
     public void heartbeat() {
-        String id = current;
-        if (id == null) {
+        if (running.isEmpty()) {
             return;
         }
+        long now = System.nanoTime();
+        if (now - lastBeat < properties.staleAfter().toNanos() / 4) {
+            return;
+        }
+        lastBeat = now;
         try {
-            jdbc.update("UPDATE jobs SET heartbeat_at = clock_timestamp() WHERE id = ? AND owner = ?", id, owner);
+            String[] ids = running.keySet().toArray(String[]::new);
+            Map<String, Boolean> alive = new TreeMap<>();
+            jdbc.query("""
+                    UPDATE jobs SET lease_until = clock_timestamp() + make_interval(secs => ?)
+                     WHERE id = ANY (?) AND owner = ? AND status = 'PROCESSING'
+                    RETURNING id, cancel_requested
+                    """, rs -> {
+                alive.put(rs.getString("id"), rs.getBoolean("cancel_requested"));
+            }, leaseSeconds(), ids, owner);
+            for (String id : ids) {
+                Running r = running.get(id);
+                if (r != null) {
+                    Boolean cancel = alive.get(id);
+                    if (cancel == null) {
+                        r.lost = true;
+                    } else if (cancel) {
+                        r.cancelled = true;
+                    }
+                }
+            }
         } catch (RuntimeException e) {
             log.debug("Job heartbeat failed: {}", e.toString());
         }
     }
 
-    private void run(String id, String kind, String request) {
-        long[] lastWrite = {0};
-        Progress progress = (done, total) -> {
-            long now = System.nanoTime();
-            if (now - lastWrite[0] >= 250_000_000L || (total != null && done >= total)) {
-                lastWrite[0] = now;
-                jdbc.update("""
-                        UPDATE jobs SET progress_done = ?, progress_total = coalesce(?, progress_total),
-                               heartbeat_at = clock_timestamp() WHERE id = ? AND owner = ?
-                        """, done, total, id, owner);
-            }
-        };
+    /** Refreshes the backlog gauges (route {@code jobs-stats}). */
+    public void refreshStats() {
         try {
-            Map<String, Object> result = runners.get(kind).run(json.readTree(request), progress);
-            finish(id, "SUCCEEDED", json.writeValueAsString(result), null);
-            log.info("Job {} ({}) succeeded", id, kind);
-        } catch (Exception | LinkageError e) {
-            if (!running) {
-                // Shutting down: leave the job RUNNING; its heartbeat stops and another instance (or this
-                // one after its restart) runs it again after stale-after.
-                log.info("Job {} ({}) interrupted by shutdown; it will run again", id, kind);
-                return;
-            }
-            String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            log.warn("Job {} ({}) failed: {}", id, kind, error);
-            finish(id, "FAILED", null, error.length() > 2000 ? error.substring(0, 2000) : error);
+            metrics.refresh(jdbc);
+        } catch (RuntimeException e) {
+            log.debug("Job statistics not refreshed: {}", e.toString());
         }
     }
 
-    private void finish(String id, String status, String result, String error) {
-        // The finished job gives up its correlation key: a later request starts a new run.
-        jdbc.update("""
-                UPDATE jobs SET status = ?, result = ?::jsonb, last_error = ?, finished_at = clock_timestamp(),
-                       progress_done = CASE WHEN ? = 'SUCCEEDED' THEN coalesce(progress_total, progress_done)
-                                            ELSE progress_done END,
-                       correlation_key = correlation_key || '#' || id
-                 WHERE id = ? AND owner = ?
-                """, status, result, error, status, id, owner);
+    /** How many jobs run here now. */
+    int inFlight() {
+        return inFlight.get();
     }
 
     /**
-     * The application is closing: before Camel stops its routes (which would wait for the job in flight),
-     * stop claiming and interrupt the running job; it stays RUNNING and runs again after stale-after.
+     * The application is closing: before Camel stops its routes (which would wait for the jobs in flight),
+     * stop claiming and interrupt the running jobs; each is given back to the queue as it stops.
      */
     @EventListener(ContextClosedEvent.class)
     @Order(Ordered.HIGHEST_PRECEDENCE)
     public void stopJobs() {
-        running = false;
-        Thread t = runner;
-        if (t != null) {
-            t.interrupt();
+        open = false;
+        running.values().forEach(r -> r.thread.interrupt());
+    }
+
+    private double leaseSeconds() {
+        return properties.staleAfter().toMillis() / 1000.0;
+    }
+
+    // ---------------------------------------------------------------- a running job
+
+    /** A job running on this instance: its context, and the flags the heartbeat and cancel set. */
+    private final class Running implements JobContext {
+        final Claimed job;
+        final Thread thread;
+        final JsonNode payload;
+        final Map<String, String> correlation;
+        volatile boolean cancelled;
+        volatile boolean lost;
+        private long lastWrite;
+
+        Running(Claimed job, Thread thread) {
+            this.job = job;
+            this.thread = thread;
+            this.payload = read(job.payload());
+            this.correlation = readCorrelation(job.correlation());
         }
+
+        @Override
+        public String id() {
+            return job.id();
+        }
+
+        @Override
+        public JsonNode payload() {
+            return payload;
+        }
+
+        @Override
+        public Map<String, String> correlation() {
+            return correlation;
+        }
+
+        @Override
+        public int attempt() {
+            return job.attempt();
+        }
+
+        @Override
+        public void progress(long done, Long total) {
+            check();
+            long now = System.nanoTime();
+            if (lastWrite != 0 && now - lastWrite < PROGRESS_WRITE_NANOS && (total == null || done < total)) {
+                return;
+            }
+            lastWrite = now;
+            List<Boolean> row = jdbc.queryForList("""
+                    UPDATE jobs SET progress_done = ?, progress_total = coalesce(?, progress_total),
+                           lease_until = clock_timestamp() + make_interval(secs => ?)
+                     WHERE id = ? AND owner = ? AND status = 'PROCESSING'
+                    RETURNING cancel_requested
+                    """, Boolean.class, done, total, leaseSeconds(), job.id(), owner);
+            if (row.isEmpty()) {
+                lost = true;
+            } else if (Boolean.TRUE.equals(row.get(0))) {
+                cancelled = true;
+            }
+            check();
+        }
+
+        private void check() {
+            if (!open) {
+                throw new JobCancelledException("the instance is shutting down");
+            }
+            if (cancelled) {
+                throw new JobCancelledException("the job was cancelled");
+            }
+            if (lost) {
+                throw new JobCancelledException("this worker lost the job's lease");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- rows and JSON
+
+    private JobView view(ResultSet rs, int n) throws SQLException {
+        long total = rs.getLong("progress_total");
+        Long progressTotal = rs.wasNull() ? null : total;
+        String result = rs.getString("result");
+        return new JobView(rs.getString("id"), rs.getString("type"), JobStatus.valueOf(rs.getString("status")),
+                instant(rs, "created_at"), instant(rs, "started_at"), instant(rs, "finished_at"), instant(rs, "run_at"),
+                rs.getInt("priority"), rs.getInt("attempts"), rs.getInt("max_attempts"),
+                readCorrelation(rs.getString("correlation")), rs.getLong("progress_done"), progressTotal,
+                result == null ? null : read(result), rs.getString("last_error"));
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        Timestamp t = rs.getTimestamp(column);
+        return t == null ? null : t.toInstant();
+    }
+
+    private String write(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("job payload or result is not serialisable as JSON", e);
+        }
+    }
+
+    private JsonNode read(String s) {
+        try {
+            return s == null ? json.createObjectNode() : json.readTree(s);
+        } catch (Exception e) {
+            throw new IllegalStateException("a job's stored JSON is unreadable", e);
+        }
+    }
+
+    private Map<String, String> readCorrelation(String s) {
+        if (s == null) {
+            return Map.of();
+        }
+        try {
+            return json.readValue(s, new TypeReference<TreeMap<String, String>>() {});
+        } catch (Exception e) {
+            return Map.of();
+        }
+    }
+
+    private static String truncate(String s) {
+        return s.length() > MAX_ERROR ? s.substring(0, MAX_ERROR) : s;
     }
 }

@@ -7,7 +7,8 @@ import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.backend.ReadBack;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.config.ServerOnly;
-import io.vectorsync.jobs.JobService;
+import io.vectorsync.jobs.JobQueue;
+import io.vectorsync.jobs.JobRequest;
 import java.net.URI;
 import java.util.Map;
 import org.springframework.http.MediaType;
@@ -28,24 +29,28 @@ import org.springframework.web.bind.annotation.RestController;
 @ServerOnly
 public class VerifyController {
 
-    private final JobService jobs;
+    private final JobQueue jobs;
     private final BackendRegistry backends;
 
-    public VerifyController(JobService jobs, BackendRegistry backends) {
+    public VerifyController(JobQueue jobs, BackendRegistry backends) {
         this.jobs = jobs;
         this.backends = backends;
     }
 
-    /** A job as the API shows it: {@code result} once it has one, {@code error} once it failed. */
+    /**
+     * A job as the admin API shows it: {@code result} once it has one, {@code error} once it failed; the
+     * status with its legacy name (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED) and the type as {@code kind}
+     * in lower case, as in earlier releases (deprecated, one release).
+     */
     public record JobView(String id, String kind, String status, Progress progress,
             @JsonInclude(JsonInclude.Include.NON_NULL)
             @Schema(description = "the job's result (for verify: the differences found), once it has one")
             JsonNode result,
             @JsonInclude(JsonInclude.Include.NON_NULL) String error) {
 
-        static JobView of(JobService.Job job) {
-            return new JobView(job.id(), job.kind(), job.status(), new Progress(job.done(), job.total()), job.result(),
-                    job.error());
+        static JobView of(io.vectorsync.jobs.JobView job) {
+            return new JobView(job.id(), job.type().toLowerCase(java.util.Locale.ROOT), job.status().legacyName(),
+                    new Progress(job.progressDone(), job.progressTotal()), job.result(), job.lastError());
         }
     }
 
@@ -68,8 +73,9 @@ public class VerifyController {
                     "This backend can't be read back (a webhook receiver, or a store without a listing of what it"
                             + " holds), so verify can't compare it; compare on the receiving side instead.");
         }
-        JobService.Job job = jobs.enqueue("verify", backend + ":repair=" + repair,
-                Map.of("backend", backend, "repair", Boolean.parseBoolean(repair)));
+        io.vectorsync.jobs.JobView job = jobs.enqueue(new JobRequest("VERIFY", Map.of(),
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("backend", backend)
+                        .put("repair", Boolean.parseBoolean(repair)), null, null, null)).job();
         return ResponseEntity.accepted().location(URI.create("/admin/v1/jobs/" + job.id())).body(JobView.of(job));
     }
 

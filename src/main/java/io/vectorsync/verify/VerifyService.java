@@ -16,7 +16,9 @@ import io.vectorsync.domain.ChunkData;
 import io.vectorsync.domain.Embeddings;
 import io.vectorsync.domain.Link;
 import io.vectorsync.domain.Privacy;
-import io.vectorsync.jobs.JobService;
+import io.vectorsync.jobs.JobContext;
+import io.vectorsync.jobs.JobHandler;
+import io.vectorsync.jobs.PermanentJobException;
 import io.vectorsync.relay.ChangePlanner;
 import io.vectorsync.relay.RelayWakeup;
 import io.vectorsync.relay.RepairQueue;
@@ -57,7 +59,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  */
 @Service
 @ServerOnly
-public class VerifyService implements JobService.Runner {
+public class VerifyService implements JobHandler {
 
     private static final Logger log = LoggerFactory.getLogger(VerifyService.class);
     static final int SAMPLES = 20;
@@ -156,13 +158,25 @@ public class VerifyService implements JobService.Runner {
     }
 
     @Override
-    public String kind() {
-        return "verify";
+    public String type() {
+        return "VERIFY";
+    }
+
+    /** One verify per backend and repair flag at a time: {@code {backend, repair}}. */
+    @Override
+    public Map<String, String> correlation(JsonNode payload) {
+        return Map.of("backend", payload.path("backend").asText(), "repair",
+                String.valueOf(payload.path("repair").asBoolean(false)));
     }
 
     @Override
-    public Map<String, Object> run(JsonNode request, JobService.Progress progress) {
-        return verify(request.path("backend").asText(), request.path("repair").asBoolean(false), progress);
+    public Map<String, Object> run(JobContext context) {
+        String backend = context.payload().path("backend").asText();
+        if (!backends.contains(backend) || !(backends.get(backend) instanceof ReadBack)) {
+            throw new PermanentJobException("VSYNC-VERIFY-UNSUPPORTED",
+                    "backend '" + backend + "' is not configured or can't be read back, so verify can't compare it");
+        }
+        return verify(backend, context.payload().path("repair").asBoolean(false), context);
     }
 
     /** A chunk the backend holds differently: its id, the primary's version and the backend's (0 if absent). */
@@ -188,7 +202,7 @@ public class VerifyService implements JobService.Runner {
         }
     }
 
-    public Map<String, Object> verify(String name, boolean repair, JobService.Progress progress) {
+    public Map<String, Object> verify(String name, boolean repair, JobContext progress) {
         if (!(backends.get(name) instanceof ReadBack backend)) {
             throw new IllegalArgumentException("backend '" + name + "' can't be read back, so verify can't compare it");
         }
@@ -207,7 +221,7 @@ public class VerifyService implements JobService.Runner {
                 : jdbc.queryForObject("SELECT count(*) FROM " + sameDbTable, Long.class);
         long total = primaryCount + (backendCountUpFront == null ? primaryCount : backendCountUpFront)
                 + 2 * linkCountUpFront;
-        progress.update(0, total);
+        progress.progress(0, total);
 
         Tally tally = new Tally();
         long repaired = 0;
@@ -242,7 +256,7 @@ public class VerifyService implements JobService.Runner {
                     page.addAll(primaryRows(APP_ROWS, (Object) app));
                 }
                 if (page.isEmpty()) {
-                    progress.update(done, total);
+                    progress.progress(done, total);
                     continue;
                 }
             } else {
@@ -283,7 +297,7 @@ public class VerifyService implements JobService.Runner {
             if (repair && !diffs.isEmpty()) {
                 repaired += repairLive(backend, diffs);
             }
-            progress.update(done, total);
+            progress.progress(done, total);
         }
 
         // Pass 2: what the backend holds, against the primary's live chunks of both owners.
@@ -304,7 +318,7 @@ public class VerifyService implements JobService.Runner {
             if (repair && !extras.isEmpty()) {
                 repaired += repairExtras(backend, backend.readBackVersions(extras), extras);
             }
-            progress.update(done, Math.max(total, done));
+            progress.progress(done, Math.max(total, done));
         } while (token != null);
 
         // Passes 3 and 4, for a backend that holds relationships: the primary's live edges, then the backend's.
@@ -356,7 +370,7 @@ public class VerifyService implements JobService.Runner {
                 if (repair && !diffs.isEmpty()) {
                     repaired += repairLive(backend, diffs);
                 }
-                progress.update(done, Math.max(total, done));
+                progress.progress(done, Math.max(total, done));
             }
             long linkBackend = 0;
             String linkToken = null;
@@ -382,7 +396,7 @@ public class VerifyService implements JobService.Runner {
                     links.readBackLinks(extras).forEach((k, l) -> heldLinks.put(k, l.version()));
                     repaired += repairExtras(backend, heldLinks, extras);
                 }
-                progress.update(done, Math.max(total, done));
+                progress.progress(done, Math.max(total, done));
             } while (linkToken != null);
             linkResult = new LinkedHashMap<>();
             linkResult.put("primaryCount", linkPrimary);
@@ -390,7 +404,7 @@ public class VerifyService implements JobService.Runner {
             linkResult.putAll(linkTally.counts);
             linkResult.put("samples", linkTally.samples);
         }
-        progress.update(done, done);
+        progress.progress(done, done);
 
         if (repaired > 0) {
             wakeup.wakeAll();

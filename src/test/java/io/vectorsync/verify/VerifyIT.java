@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.vectorsync.jobs.JobService;
+import io.vectorsync.jobs.JobQueue;
+import io.vectorsync.jobs.JobRequest;
+import io.vectorsync.jobs.JobStatus;
+import io.vectorsync.jobs.JobView;
 import io.vectorsync.support.AbstractIT;
 import java.time.Duration;
 import java.util.List;
@@ -29,7 +32,7 @@ import org.springframework.http.ResponseEntity;
 class VerifyIT extends AbstractIT {
 
     @Autowired
-    JobService jobs;
+    JobQueue jobs;
 
     @Autowired
     org.apache.camel.CamelContext camel;
@@ -192,27 +195,31 @@ class VerifyIT extends AbstractIT {
     @Test
     @Order(3)
     void anActiveJobIsReturnedAgainAndAFinishedOneDoesNotBlock() {
-        JobService.Job first = jobs.enqueue("no-runner-here", "k", Map.of("n", 1));
-        JobService.Job second = jobs.enqueue("no-runner-here", "k", Map.of("n", 2));
+        JobView first = jobs.enqueue(new JobRequest("NO_RUNNER_HERE", Map.of("k", "k"), json.createObjectNode().put("n", 1),
+                null, null, null)).job();
+        JobView second = jobs.enqueue(new JobRequest("NO_RUNNER_HERE", Map.of("k", "k"), json.createObjectNode().put("n", 2),
+                null, null, null)).job();
         assertThat(second.id()).isEqualTo(first.id());
-        assertThat(second.status()).isEqualTo("QUEUED");
-        jdbc.update("DELETE FROM jobs WHERE kind = 'no-runner-here'");
+        assertThat(second.status()).isEqualTo(JobStatus.PENDING);
+        jdbc.update("DELETE FROM jobs WHERE type = 'NO_RUNNER_HERE'");
     }
 
     @Test
     @Order(4)
     void aJobLeftRunningByADeadInstanceRunsAgain() throws Exception {
         jdbc.update("""
-                INSERT INTO jobs (id, kind, correlation_key, status, attempts, request, owner, started_at, heartbeat_at)
-                VALUES ('01JDEADINSTANCEJOB00000000', 'verify', 'replica:repair=false', 'RUNNING', 1,
-                        '{"backend":"replica","repair":false}', 'dead-instance', now(), now())""");
+                INSERT INTO jobs (id, type, correlation, correlation_key, status, attempts, payload, owner, started_at,
+                                  lease_until, slot)
+                VALUES ('01JDEADINSTANCEJOB00000000', 'VERIFY', '{"backend":"replica","repair":"false"}',
+                        md5('{"backend": "replica", "repair": "false"}'::jsonb::text), 'PROCESSING', 1,
+                        '{"backend":"replica","repair":false}', 'dead-instance', now(), now() + interval '1 hour', 1)""");
         // A POST for the same work while it is active returns that job.
         ResponseEntity<String> r = adminPost("/admin/v1/backends/{b}/verify?repair=false", "replica");
         assertThat(r.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
         assertThat(body(r).path("id").asText()).isEqualTo("01JDEADINSTANCEJOB00000000");
         assertThat(body(r).path("status").asText()).isEqualTo("RUNNING");
-        // Its instance stops beating: the job is queued again and runs here.
-        jdbc.update("UPDATE jobs SET heartbeat_at = now() - interval '10 minutes' WHERE id = '01JDEADINSTANCEJOB00000000'");
+        // Its instance stops renewing the lease: the job is taken over and runs here.
+        jdbc.update("UPDATE jobs SET lease_until = now() - interval '1 second' WHERE id = '01JDEADINSTANCEJOB00000000'");
         JsonNode done = awaitDone("01JDEADINSTANCEJOB00000000");
         assertCounts(done.path("result"), 0, 0, 0, 0);
         assertThat(count("SELECT attempts FROM jobs WHERE id = '01JDEADINSTANCEJOB00000000'")).isEqualTo(2);
