@@ -1,18 +1,22 @@
 package io.vectorsync.api;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import io.vectorsync.backend.BackendRegistry;
 import io.vectorsync.capture.CaptureException;
-import io.vectorsync.relay.BackfillControl;
+import io.vectorsync.jobs.Enqueued;
+import io.vectorsync.jobs.JobRequest;
+import io.vectorsync.jobs.JobSubmission;
+import io.vectorsync.jobs.OperatorRuns;
 import io.vectorsync.relay.CursorRepository;
 import io.vectorsync.relay.CursorState;
 import io.vectorsync.relay.PauseControl;
 import io.vectorsync.relay.RelayPoller;
 import io.vectorsync.relay.RelayQueue;
 import io.vectorsync.relay.RelayWakeup;
-import java.net.URI;
+import io.vectorsync.verify.VerifyController;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,17 +48,19 @@ public class AdminOperationsController {
     private final CursorRepository cursors;
     private final RelayQueue queue;
     private final PauseControl pauses;
-    private final BackfillControl backfills;
+    private final JobSubmission submission;
+    private final ObjectMapper json;
     private final RelayPoller poller;
     private final RelayWakeup wakeup;
 
     public AdminOperationsController(BackendRegistry backends, CursorRepository cursors, RelayQueue queue,
-            PauseControl pauses, BackfillControl backfills, RelayPoller poller, RelayWakeup wakeup) {
+            PauseControl pauses, JobSubmission submission, ObjectMapper json, RelayPoller poller, RelayWakeup wakeup) {
         this.backends = backends;
         this.cursors = cursors;
         this.queue = queue;
         this.pauses = pauses;
-        this.backfills = backfills;
+        this.submission = submission;
+        this.json = json;
         this.poller = poller;
         this.wakeup = wakeup;
     }
@@ -71,11 +77,11 @@ public class AdminOperationsController {
     /** How many parked events were made due, in all and per backend. */
     public record Retried(int retried, boolean force, Map<String, Integer> backends) {}
 
-    /** A (re)started backfill: where to follow its progress. */
-    public record BackfillStarted(String backend, boolean paused, BackfillProgress backfill, String progress) {}
-
-    /** A backfill's state as it starts. */
-    public record BackfillProgress(boolean running, long copied, Long total, boolean rewrite) {}
+    /**
+     * A (re)started backfill: its BACKFILL job (in the admin API's earlier job shape) and where to follow it;
+     * {@code paused}: the backend is paused, so the backfill runs once it is resumed.
+     */
+    public record BackfillStarted(String backend, boolean paused, VerifyController.JobView job, String progress) {}
 
     @Operation(summary = "Waiting events per backend",
             description = "Open dead letters (FAILED), parked events (PARKED) and events after the cursor (PENDING),"
@@ -191,17 +197,22 @@ public class AdminOperationsController {
     }
 
     @Operation(summary = "(Re)start a backend's backfill",
-            description = "Copies every live chunk to the backend again, bypassing the ledger (ADR 010), so a wiped"
-                    + " backend is rebuilt; the cursor keeps its outbox position, so no event is skipped. Answers"
-                    + " 202; progress is in GET /admin/v1/status under `backfill`.")
+            description = "Enqueues a BACKFILL job (or joins the one pending or running for the backend; after one"
+                    + " completed, a new run starts). The job copies every live chunk to the backend again, bypassing"
+                    + " the ledger (ADR 010), so a wiped backend is rebuilt; the cursor keeps its outbox position, so"
+                    + " no event is skipped; the relay stays the one writer. Answers 202 with Location"
+                    + " /admin/v1/jobs/{id}, whose progress mirrors the backfill's (also in GET /admin/v1/status"
+                    + " under `backfill`).")
     @PostMapping("/backends/{backend}/backfill")
     public ResponseEntity<BackfillStarted> backfill(@PathVariable("backend") String backend) {
         known(backend);
-        CursorState c = backfills.restart(backend).orElse(null);
-        ready(c != null, backend);
-        BackfillStarted out = new BackfillStarted(backend, c.paused(), new BackfillProgress(c.backfilling(),
-                c.backfillDone(), c.backfillTotal(), c.backfillRewrite()), "/admin/v1/status");
-        return ResponseEntity.accepted().location(URI.create("/admin/v1/status")).body(out);
+        ready(cursors.read(backend).isPresent(), backend);
+        Enqueued e = OperatorRuns.start(submission, new JobRequest("BACKFILL", Map.of("backend", backend),
+                json.createObjectNode().put("backend", backend), null, null, null));
+        ResponseEntity<VerifyController.JobView> job = VerifyController.accepted(e);
+        BackfillStarted out = new BackfillStarted(backend, pauses.isPaused(backend), job.getBody(),
+                job.getHeaders().getLocation().toString());
+        return ResponseEntity.accepted().location(job.getHeaders().getLocation()).body(out);
     }
 
     private String known(String backend) {

@@ -37,6 +37,9 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(CaptureException.class)
     void capture(CaptureException e, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (e.retryAfterSeconds() > 0) {
+            response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
+        }
         ApiErrors.write(request, response, e.status(), new ApiError(e.code(), e.getMessage(), e.field(),
                 e.expected()));
     }

@@ -56,6 +56,11 @@ final class ProblemTitles {
             Map.entry("VSYNC-DEAD-LETTER-NOT-FOUND", "Dead letter not found"),
             Map.entry("VSYNC-VERIFY-UNSUPPORTED", "Backend cannot be verified"),
             Map.entry("VSYNC-JOB-NOT-FOUND", "Job not found"),
+            // The job API.
+            Map.entry("VSYNC-JOB-INVALID", "Invalid job"),
+            Map.entry("VSYNC-JOB-TYPE", "Unknown job type"),
+            Map.entry("VSYNC-JOB-DISABLED", "Job type disabled"),
+            Map.entry("VSYNC-JOB-RATE", "Job rate limit reached"),
             // A device's sync.
             Map.entry("VSYNC-SYNC-DISABLED", "Sync not running on this device"));
 

@@ -10,13 +10,24 @@ public final class CaptureException extends RuntimeException {
     private final String code;
     private final String field;
     private final String expected;
+    private final long retryAfterSeconds;
 
     public CaptureException(int status, String code, String field, String expected, String message) {
+        this(status, code, field, expected, message, 0);
+    }
+
+    /**
+     * A refusal the client may repeat later (429, 503): {@code retryAfterSeconds} (at least 1) becomes the
+     * answer's {@code Retry-After} header.
+     */
+    public CaptureException(int status, String code, String field, String expected, String message,
+            long retryAfterSeconds) {
         super(message, null, false, false);
         this.status = status;
         this.code = code;
         this.field = field;
         this.expected = expected;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public int status() {
@@ -33,5 +44,10 @@ public final class CaptureException extends RuntimeException {
 
     public String expected() {
         return expected;
+    }
+
+    /** Seconds to wait before repeating the request ({@code Retry-After}); 0: no such advice. */
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 }

@@ -411,42 +411,43 @@ final class Commands {
 
         @Override
         public Integer call() {
-            JsonNode started = root.client().post("admin/v1/backends/" + backendName(backend) + "/backfill").body();
+            AdminClient.Answer answer = root.client().post("admin/v1/backends/" + backendName(backend) + "/backfill");
+            JsonNode started = answer.body();
+            JsonNode job = started.path("job");
             if (noWait || started.path("paused").asBoolean(false)) {
                 if (root.json) {
                     root.printJson(started);
                 } else {
-                    root.out().println("Backfill of " + backend + " started: "
-                            + started.path("backfill").path("total").asLong() + " chunks to copy."
+                    root.out().println("Backfill of " + backend + " queued as job " + job.path("id").asText() + "."
                             + (started.path("paused").asBoolean(false)
                                     ? " The backend is paused: it runs once resumed ('vectorsync resume " + backend + "')."
                                     : ""));
                 }
                 return VectorsyncCli.EXIT_OK;
             }
+            String location = answer.location() != null ? answer.location() : started.path("progress").asText();
+            String path = location.startsWith("/") ? location.substring(1) : location;
             long deadline = waitTimeout > 0 ? System.nanoTime() + waitTimeout * 1_000_000_000L : Long.MAX_VALUE;
             ProgressBar bar = root.progress("backfill " + backend);
-            JsonNode last = started.path("backfill");
-            while (true) {
-                JsonNode b = find(root.client().get("admin/v1/status"), backend);
-                if (b == null) {
-                    bar.finish();
-                    throw new CliException(VectorsyncCli.EXIT_PROBLEMS, "The status no longer lists " + backend);
-                }
-                last = b.path("backfill");
-                bar.update(last.path("copied").asLong(), last.path("total").asLong());
-                if (!last.path("running").asBoolean()) {
-                    break;
-                }
+            while (!Verify.finished(job)) {
                 if (System.nanoTime() - deadline > 0) {
                     bar.finish();
                     throw new CliException(VectorsyncCli.EXIT_PROBLEMS, "The backfill of " + backend
-                            + " still runs after " + waitTimeout + " s (" + last.path("copied").asLong() + " of "
-                            + last.path("total").asLong() + " copied); follow it with 'vectorsync status'.");
+                            + " still runs after " + waitTimeout + " s (" + job.path("progress").path("done").asLong()
+                            + " of " + job.path("progress").path("total").asLong() + " copied); follow it with"
+                            + " 'vectorsync status'.");
                 }
                 pause(POLL_MILLIS);
+                job = root.client().get(path);
+                bar.update(job.path("progress").path("done").asLong(), job.path("progress").path("total").asLong());
             }
             bar.finish();
+            if (!"SUCCEEDED".equals(job.path("status").asText())) {
+                throw new CliException(VectorsyncCli.EXIT_PROBLEMS, "The backfill of " + backend + " ended "
+                        + job.path("status").asText() + ": " + job.path("error").asText("no error recorded"));
+            }
+            JsonNode b = find(root.client().get("admin/v1/status"), backend);
+            JsonNode last = b == null ? root.mapper.createObjectNode() : b.path("backfill");
             if (root.json) {
                 ObjectNode o = root.mapper.createObjectNode();
                 o.put("backend", backend);
@@ -570,9 +571,10 @@ final class Commands {
             return job;
         }
 
-        private static boolean finished(JsonNode job) {
+        /** Finished: the legacy status names of {@code GET /admin/v1/jobs/{id}}. */
+        static boolean finished(JsonNode job) {
             String s = job.path("status").asText();
-            return "SUCCEEDED".equals(s) || "FAILED".equals(s);
+            return "SUCCEEDED".equals(s) || "FAILED".equals(s) || "CANCELLED".equals(s);
         }
 
         /** The chunks that differ, and the edges that differ for a backend that holds them ({@code links}). */
