@@ -182,19 +182,20 @@
   function progress(job) {
     const wrap = el('span', 'progress');
     const bar = el('progress');
-    const total = job.progressTotal;
+    const done = job.progress ? job.progress.done : 0;
+    const total = job.progress ? job.progress.total : undefined;
     if (total !== undefined && total !== null && total > 0) {
       bar.max = total;
-      bar.value = Math.min(job.progressDone, total);
+      bar.value = Math.min(done, total);
       wrap.appendChild(bar);
-      wrap.appendChild(el('span', 'progress-text', job.progressDone + ' / ' + total));
+      wrap.appendChild(el('span', 'progress-text', done + ' / ' + total));
     } else if (job.status === 'COMPLETED') {
       bar.max = 1;
       bar.value = 1;
       wrap.appendChild(bar);
-      wrap.appendChild(el('span', 'progress-text', String(job.progressDone)));
+      wrap.appendChild(el('span', 'progress-text', String(done)));
     } else {
-      wrap.appendChild(el('span', 'progress-text muted', job.progressDone > 0 ? String(job.progressDone) : '–'));
+      wrap.appendChild(el('span', 'progress-text muted', done > 0 ? String(done) : '–'));
     }
     return wrap;
   }
@@ -213,7 +214,6 @@
     cell(tr, when(job.finishedAt, now), 'finished');
     cell(tr, job.lastError || '', 'last-error');
     const actions = cell(tr, '', 'actions');
-    actions.textContent = '';
     if (job.status === 'FAILED' || job.status === 'CANCELLED') {
       const b = el('button', 'retry', 'Retry');
       b.type = 'button';

@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -24,16 +25,25 @@ import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 
 /**
  * The status page {@code /console} (ADR 029) in a real headless Chromium ({@link HeadlessChromium}) and over
  * plain HTTP: the login form with the admin credential (user and password, or the token), each backend's
- * status, and what guards it: no page or JSON without a login, no POST without the session's CSRF token,
+ * status, NOOP jobs enqueued through {@code POST /api/v1/jobs} going from pending to completed on the page,
+ * its retry button running a failed job again and its cancel button cancelling a pending one, and what
+ * guards it: no page or JSON without a login, no POST without the session's CSRF token,
  * the console's session opening nothing of the admin API, and its cookie {@code HttpOnly} and
  * {@code SameSite=Strict}.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "vectorsync.admin.username=" + ConsoleIT.USER, "vectorsync.admin.password=" + ConsoleIT.PASSWORD})
+        "vectorsync.admin.username=" + ConsoleIT.USER, "vectorsync.admin.password=" + ConsoleIT.PASSWORD,
+        "vectorsync.jobs.poll-interval=200ms", "vectorsync.jobs.types.[NOOP].max-attempts=2",
+        "vectorsync.jobs.types.[NOOP].concurrency=3", "vectorsync.jobs.types.[NOOP].base-delay=50ms",
+        "vectorsync.jobs.types.[NOOP].max-delay=100ms"})
 class ConsoleIT extends AbstractIT {
 
     static final String USER = "operator";
@@ -133,6 +143,103 @@ class ConsoleIT extends AbstractIT {
                 .equals("logged in as admin-token"));
     }
 
+    /** Enqueues a NOOP job through the job API; its correlation tells the test's jobs apart. */
+    private String noop(String name, Map<String, Object> payload, Instant runAt) throws Exception {
+        Map<String, Object> envelope = new java.util.LinkedHashMap<>();
+        envelope.put("type", "NOOP");
+        envelope.put("correlation", Map.of("test", name));
+        envelope.put("payload", payload);
+        if (runAt != null) {
+            envelope.put("runAt", runAt.toString());
+        }
+        HttpHeaders h = new HttpHeaders();
+        h.setContentType(MediaType.APPLICATION_JSON);
+        ResponseEntity<String> r = http.postForEntity("/api/v1/jobs", new HttpEntity<>(write(envelope), h),
+                String.class);
+        assertThat(r.getStatusCode().value()).as(r.getBody()).isEqualTo(202);
+        return json.readTree(r.getBody()).path("id").asText();
+    }
+
+    private String statusInDatabase(String id) {
+        return jdbc.queryForObject("SELECT status FROM jobs WHERE id = ?", String.class, id);
+    }
+
+    /** The job's row on the page, or null while the page does not show it. */
+    private WebElement jobRow(String id) {
+        List<WebElement> rows = browser().findElements(By.cssSelector("#jobs tr[data-job-id='" + id + "']"));
+        return rows.isEmpty() ? null : rows.get(0);
+    }
+
+    private String shownStatus(String id) {
+        WebElement row = jobRow(id);
+        return row == null ? null : row.getDomAttribute("data-status");
+    }
+
+    private void awaitShown(String id, String status) {
+        await().atMost(WAIT).ignoreExceptions().until(() -> status.equals(shownStatus(id)));
+    }
+
+    private String badgeColour(String id) {
+        return jobRow(id).findElement(By.cssSelector(".badge")).getCssValue("background-color");
+    }
+
+    @Test
+    void aJobGoesFromPendingToCompletedAndTheRetryAndCancelButtonsWork() throws Exception {
+        // Fails both of its attempts (max-attempts 2): FAILED, kept for retry.
+        String failing = noop("failing", Map.of("failTimes", 2), null);
+        await().atMost(WAIT).until(() -> "FAILED".equals(statusInDatabase(failing)));
+        // Pending for a few seconds (runAt), then processing for a few (progress), then completed.
+        String slow = noop("slow", Map.of("sleepMs", 6000), Instant.now().plusSeconds(8));
+        // Pending for an hour: to be cancelled.
+        String later = noop("later", Map.of(), Instant.now().plus(Duration.ofHours(1)));
+
+        logIn(USER, PASSWORD);
+        awaitShown(slow, "PENDING");
+        awaitShown(failing, "FAILED");
+        awaitShown(later, "PENDING");
+        WebElement failed = jobRow(failing);
+        assertThat(failed.findElement(By.cssSelector("td.last-error")).getText()).contains("fails on purpose");
+        assertThat(failed.findElement(By.cssSelector("td.attempts")).getText()).isEqualTo("2 / 2");
+        assertThat(failed.findElements(By.cssSelector("button.retry"))).hasSize(1);
+        assertThat(jobRow(later).findElement(By.cssSelector("td.started")).getText()).startsWith("in ");
+        assertThat(jobRow(later).findElements(By.cssSelector("button.cancel"))).hasSize(1);
+        chromium.screenshot("console-jobs-pending");
+
+        awaitShown(slow, "PROCESSING");
+        await().atMost(WAIT).ignoreExceptions().until(() -> jobRow(slow).findElement(By.cssSelector(".progress-text"))
+                .getText().matches("[1-9]\\d* / 6000"));
+        chromium.screenshot("console-jobs");
+        awaitShown(slow, "COMPLETED");
+        assertThat(jobRow(slow).findElement(By.cssSelector(".progress-text")).getText()).isEqualTo("6000 / 6000");
+        // Each status has its own colour.
+        assertThat(List.of(badgeColour(slow), badgeColour(failing), badgeColour(later))).doesNotHaveDuplicates();
+
+        // Retry: the failed job runs again (its third attempt passes failTimes 2) and completes.
+        await().atMost(WAIT).ignoreExceptions().until(() -> {
+            jobRow(failing).findElement(By.cssSelector("button.retry")).click();
+            return true;
+        });
+        awaitShown(failing, "COMPLETED");
+        assertThat(statusInDatabase(failing)).isEqualTo("COMPLETED");
+        assertThat(browser().findElement(By.id("message")).getText()).contains("retry");
+
+        // Cancel: the pending job is cancelled at once.
+        await().atMost(WAIT).ignoreExceptions().until(() -> {
+            jobRow(later).findElement(By.cssSelector("button.cancel")).click();
+            return true;
+        });
+        awaitShown(later, "CANCELLED");
+        assertThat(statusInDatabase(later)).isEqualTo("CANCELLED");
+        assertThat(jobRow(later).findElements(By.cssSelector("button.retry"))).hasSize(1);
+
+        // The status buttons filter the list.
+        browser().findElement(By.cssSelector("#job-counts button.status-cancelled")).click();
+        await().atMost(WAIT).ignoreExceptions().until(() -> jobRow(slow) == null && jobRow(later) != null);
+        browser().findElement(By.cssSelector("#job-counts button.all")).click();
+        await().atMost(WAIT).ignoreExceptions().until(() -> jobRow(slow) != null);
+        chromium.screenshot("console-jobs-done");
+    }
+
     // ---- over plain HTTP: what guards the page ----
 
     private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
@@ -204,19 +311,34 @@ class ConsoleIT extends AbstractIT {
     }
 
     @Test
-    void aPostWithoutTheCsrfTokenIsRefusedAndTheLoginFormNeedsItToo() throws Exception {
+    void aPostWithoutTheCsrfTokenIsRefusedChangesNothingAndTheLoginFormNeedsItToo() throws Exception {
+        String failing = noop("csrf", Map.of("failTimes", 2), null);
+        await().atMost(WAIT).until(() -> "FAILED".equals(statusInDatabase(failing)));
         Session s = logInOverHttp();
         HttpResponse<String> overview = send(get("/console/api/overview", s.cookie()));
         assertThat(overview.statusCode()).as(overview.body()).isEqualTo(200);
         assertThat(json.readTree(overview.body()).path("user").asText()).isEqualTo(USER);
 
         for (Map.Entry<String, String> header : Map.of("Origin", url(""), "X-CSRF-TOKEN", "forged").entrySet()) {
-            HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url("/console/api/jobs/01J0/retry")))
-                    .header("Cookie", s.cookie()).header(header.getKey(), header.getValue())
+            HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url("/console/api/jobs/" + failing
+                    + "/retry"))).header("Cookie", s.cookie()).header(header.getKey(), header.getValue())
                     .POST(HttpRequest.BodyPublishers.noBody()));
             assertThat(r.statusCode()).as(header.getKey()).isEqualTo(403);
             assertThat(json.readTree(r.body()).path("code").asText()).isEqualTo("VSYNC-AUTH-CSRF");
         }
+        assertThat(statusInDatabase(failing)).isEqualTo("FAILED");
+        // With the session's token the same request retries it.
+        HttpResponse<String> retried = send(HttpRequest.newBuilder(URI.create(url("/console/api/jobs/" + failing
+                + "/retry"))).header("Cookie", s.cookie()).header("X-CSRF-TOKEN", s.csrf())
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+        assertThat(json.readTree(retried.body()).path("status").asText()).isEqualTo("PENDING");
+        // A job that is not there: the queue's own 404, as problem details.
+        HttpResponse<String> unknown = send(HttpRequest.newBuilder(URI.create(url("/console/api/jobs/nope/cancel")))
+                .header("Cookie", s.cookie()).header("X-CSRF-TOKEN", s.csrf())
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(json.readTree(unknown.body()).path("code").asText()).isEqualTo("VSYNC-JOB-NOT-FOUND");
         HttpResponse<String> logout = send(HttpRequest.newBuilder(URI.create(url("/console/logout")))
                 .header("Cookie", s.cookie()).POST(HttpRequest.BodyPublishers.noBody()));
         assertThat(logout.statusCode()).isEqualTo(403);

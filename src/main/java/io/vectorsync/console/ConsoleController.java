@@ -1,15 +1,14 @@
 package io.vectorsync.console;
 
 import io.vectorsync.api.AdminController;
+import io.vectorsync.api.JobController;
 import io.vectorsync.capture.CaptureException;
 import io.vectorsync.jobs.JobQueue;
 import io.vectorsync.jobs.JobStatus;
-import io.vectorsync.jobs.JobView;
 import java.security.Principal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.core.io.Resource;
 import org.springframework.http.HttpStatus;
@@ -39,9 +38,9 @@ public class ConsoleController {
     static final int DEFAULT_LIMIT = 50;
 
     private final AdminController admin;
-    private final ObjectProvider<JobQueue> jobs;
+    private final JobQueue jobs;
 
-    public ConsoleController(AdminController admin, ObjectProvider<JobQueue> jobs) {
+    public ConsoleController(AdminController admin, JobQueue jobs) {
         this.admin = admin;
         this.jobs = jobs;
     }
@@ -50,11 +49,11 @@ public class ConsoleController {
     public record Csrf(String headerName, String parameterName, String token) {}
 
     /**
-     * The newest jobs of one status.
+     * The newest jobs of one status, each as {@code GET /api/v1/jobs/{id}} shows it.
      *
      * @param more true when the status has more jobs than are listed
      */
-    public record JobGroup(JobStatus status, List<JobView> jobs, boolean more) {}
+    public record JobGroup(JobStatus status, List<JobController.Job> jobs, boolean more) {}
 
     /** What the page shows: who is logged in, jobs by status, each backend's status, read at {@code at}. */
     public record Overview(Instant at, String user, List<JobGroup> jobs, List<AdminController.BackendStatus> backends) {}
@@ -86,32 +85,24 @@ public class ConsoleController {
             throw new CaptureException(400, "VSYNC-LIMIT-INVALID", "limit", "1 to 500", "limit is out of range.");
         }
         List<JobGroup> groups = new ArrayList<>();
-        JobQueue queue = jobs.getIfAvailable();
-        if (queue != null) {
-            for (JobStatus status : JobStatus.values()) {
-                List<JobView> listed = queue.list(null, status, limit + 1);
-                boolean more = listed.size() > limit;
-                groups.add(new JobGroup(status, more ? listed.subList(0, limit) : listed, more));
-            }
+        for (JobStatus status : JobStatus.values()) {
+            List<JobController.Job> listed = jobs.list(null, status, limit + 1).stream().map(JobController.Job::of)
+                    .toList();
+            boolean more = listed.size() > limit;
+            groups.add(new JobGroup(status, more ? listed.subList(0, limit) : listed, more));
         }
         return new Overview(Instant.now(), user.getName(), groups, admin.status().backends());
     }
 
+    /** FAILED or CANCELLED → PENDING with a fresh attempt budget ({@link JobQueue#retry}); 404/409 otherwise. */
     @PostMapping(path = "/api/jobs/{id}/retry", produces = MediaType.APPLICATION_JSON_VALUE)
-    JobView retry(@PathVariable String id) {
-        return queue().retry(id);
+    JobController.Job retry(@PathVariable String id) {
+        return JobController.Job.of(jobs.retry(id));
     }
 
+    /** PENDING → CANCELLED, PROCESSING → cancel requested ({@link JobQueue#cancel}); 404/409 otherwise. */
     @PostMapping(path = "/api/jobs/{id}/cancel", produces = MediaType.APPLICATION_JSON_VALUE)
-    JobView cancel(@PathVariable String id) {
-        return queue().cancel(id);
-    }
-
-    private JobQueue queue() {
-        JobQueue queue = jobs.getIfAvailable();
-        if (queue == null) {
-            throw new CaptureException(503, "VSYNC-JOB-QUEUE-UNAVAILABLE", null, null, "No job queue runs here.");
-        }
-        return queue;
+    JobController.Job cancel(@PathVariable String id) {
+        return JobController.Job.of(jobs.cancel(id));
     }
 }
