@@ -100,11 +100,13 @@ class ConsoleIT extends AbstractIT {
 
     @Test
     void theLoginFormOpensThePageWhichShowsEachBackendsLagBacklogParkedAndDeadLetters() {
+        browser().get(url("/console/"));
+        await().atMost(WAIT).until(() -> browser().getCurrentUrl().endsWith("/console/login"));
+        await().atMost(WAIT).until(() -> browser().findElement(By.id("login-submit")).isEnabled());
+        chromium.screenshot("console-login");
         logIn(USER, "wrong");
         await().atMost(WAIT).until(() -> browser().getCurrentUrl().endsWith("/console/login?error"));
         assertThat(browser().findElement(By.id("login-message")).getText()).contains("wrong");
-
-        chromium.screenshot("console-login");
         logIn(USER, PASSWORD);
         await().atMost(WAIT).ignoreExceptions().until(() -> backendRow("replica").isDisplayed());
         WebElement row = backendRow("replica");

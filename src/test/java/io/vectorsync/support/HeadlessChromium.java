@@ -32,7 +32,7 @@ public final class HeadlessChromium implements AutoCloseable {
         File chromedriver = new File(System.getProperty("vectorsync.chromedriver", "/usr/bin/chromedriver"));
         if (!chromium.canExecute() || !chromedriver.canExecute()) {
             throw new IllegalStateException("The browser tests need Debian's chromium and chromium-driver (" + chromium
-                    + ", " + chromedriver + "): apt-get install -y chromium chromium-driver (.ci/run does)");
+                    + ", " + chromedriver + "): bash scripts/install-chromium.sh (as root; .ci/run does)");
         }
         profile = Files.createTempDirectory("vectorsync-chromium-");
         ChromeOptions options = new ChromeOptions();
