@@ -193,7 +193,9 @@
       bar.max = 1;
       bar.value = 1;
       wrap.appendChild(bar);
-      wrap.appendChild(el('span', 'progress-text', String(done)));
+      if (done > 0) {
+        wrap.appendChild(el('span', 'progress-text', String(done)));
+      }
     } else {
       wrap.appendChild(el('span', 'progress-text muted', done > 0 ? String(done) : '–'));
     }
