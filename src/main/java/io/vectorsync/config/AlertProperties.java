@@ -28,6 +28,8 @@ import org.springframework.validation.annotation.Validated;
  * @param noProgress how long a backend with a backlog may go without delivering before its alert fires
  * @param syncStuck how long a device's local queue may wait with no successful upload to the remote before
  *     the sync-stuck alert fires (Prometheus only: deploy/prometheus/alerts.yml, VectorsyncSyncStuck)
+ * @param jobsStale how long the oldest due pending job of a type may wait before the jobs-stale alert fires
+ *     (Prometheus only: deploy/prometheus/alerts.yml, VectorsyncJobsStale)
  * @param webhookUrl an http or https URL that receives each alert firing and clearing as JSON; unset: none
  * @param webhookTimeout how long posting to webhook-url may take (at most 30s)
  * @param backends per-backend overrides of the thresholds, by backend name
@@ -44,6 +46,7 @@ public record AlertProperties(
         @DefaultValue("3") @Min(1) int failureMinAttempts,
         @DefaultValue("10m") @NotNull Duration noProgress,
         @DefaultValue("15m") @NotNull Duration syncStuck,
+        @DefaultValue("15m") @NotNull Duration jobsStale,
         String webhookUrl,
         @DefaultValue("2s") @NotNull Duration webhookTimeout,
         Map<String, @Valid Thresholds> backends) {
@@ -71,6 +74,7 @@ public record AlertProperties(
         positive("vectorsync.alerts.failure-window", failureWindow, Duration.ofSeconds(1));
         positive("vectorsync.alerts.no-progress", noProgress, Duration.ofSeconds(1));
         positive("vectorsync.alerts.sync-stuck", syncStuck, Duration.ofSeconds(1));
+        positive("vectorsync.alerts.jobs-stale", jobsStale, Duration.ofSeconds(1));
         positive("vectorsync.alerts.webhook-timeout", webhookTimeout, Duration.ofMillis(100));
         if (webhookTimeout.compareTo(Duration.ofSeconds(30)) > 0) {
             throw new IllegalArgumentException("vectorsync.alerts.webhook-timeout must be at most 30s (was "

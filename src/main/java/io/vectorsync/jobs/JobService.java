@@ -286,7 +286,7 @@ public class JobService implements JobQueue {
         List<JobView> done;
         try {
             done = jdbc.query("""
-                    UPDATE jobs SET status = 'PENDING', attempts = 0, max_attempts = ?, run_at = clock_timestamp(),
+                    UPDATE jobs SET status = 'PENDING', max_attempts = attempts + ?, run_at = clock_timestamp(),
                            finished_at = NULL, started_at = NULL, cancel_requested = false, key_released = false,
                            owner = NULL, lease_until = NULL, slot = NULL, result = NULL, progress_done = 0
                      WHERE id = ? AND status IN ('FAILED', 'CANCELLED')
@@ -427,9 +427,9 @@ public class JobService implements JobQueue {
         int n = jdbc.update("""
                 UPDATE jobs SET status = 'COMPLETED', result = ?::jsonb, last_error = NULL, finished_at = clock_timestamp(),
                        progress_done = coalesce(progress_total, progress_done), lease_until = NULL, slot = NULL,
-                       cancel_requested = false
+                       cancel_requested = false, key_released = ?
                  WHERE id = ? AND owner = ? AND status = 'PROCESSING'
-                """, write(result), job.id(), owner);
+                """, write(result), properties.completedWindow(job.type()).isZero(), job.id(), owner);
         if (n == 0) {
             log.warn("Job {} ({}) finished after this worker lost its lease; its result is dropped", job.id(), job.type());
             return false;

@@ -1,20 +1,46 @@
 package io.vectorsync.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vectorsync.capture.CaptureException;
+import io.vectorsync.config.JobsProperties;
 import io.vectorsync.support.AbstractIT;
+import io.vectorsync.support.TestDatabases;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
- * The job queue against the real PostgreSQL with the real routes: NOOP jobs run, are idempotent, retried
- * with backoff, cancelled and retried; a second instance of the queue on the same database shares them
- * under per-type concurrency; an expired lease is taken over; rows of before V15 are migrated.
+ * The job queue against the real PostgreSQL with the real routes of this application (instance A: NOOP,
+ * VERIFY, BACKFILL) and, where a test needs more, further instances of {@link JobService} on the same
+ * database with their own owner ids, settings and handlers of test types that A does not run (each polled
+ * by a scheduler of the test, as the routes poll A): per-type concurrency across instances, priorities,
+ * run-at, retries with backoff, permanent failures, take-over after a lease expires, the idempotency race,
+ * cancel and retry, and the migration of rows of before V15.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "vectorsync.jobs.stale-after=3s",
@@ -28,8 +54,29 @@ class JobQueueIT extends AbstractIT {
     @Autowired
     JobQueue queue;
 
+    @Autowired
+    MeterRegistry registry;
+
+    private final List<ScheduledExecutorService> pollers = new ArrayList<>();
+    private final List<ExecutorService> workers = new ArrayList<>();
+
+    @AfterEach
+    void stopInstances() throws InterruptedException {
+        pollers.forEach(ScheduledExecutorService::shutdownNow);
+        workers.forEach(ExecutorService::shutdownNow);
+        for (ExecutorService w : workers) {
+            w.awaitTermination(10, TimeUnit.SECONDS);
+        }
+        pollers.clear();
+        workers.clear();
+    }
+
     private ObjectNode noop() {
         return json.createObjectNode();
+    }
+
+    private JobRequest request(String type, Map<String, String> correlation, ObjectNode payload) {
+        return new JobRequest(type, correlation, payload, null, null, null);
     }
 
     private JobView awaitStatus(String id, JobStatus status) {
@@ -41,11 +88,63 @@ class JobQueueIT extends AbstractIT {
         return last[0];
     }
 
+    private static JobsProperties settings(Duration staleAfter, int workers, Map<String, JobsProperties.JobType> types) {
+        return new JobsProperties(staleAfter, Duration.ofMillis(50), Duration.ofHours(1), workers, types);
+    }
+
+    private static JobsProperties.JobType type(int concurrency, int maxAttempts) {
+        return new JobsProperties.JobType(true, concurrency, 0, maxAttempts, Duration.ofMillis(50),
+                Duration.ofMillis(200), 0);
+    }
+
+    /** Another instance of the queue on this database, running its claimed jobs on a pool of its own. */
+    private JobService instance(String owner, JobsProperties settings, JobHandler... handlers) {
+        ExecutorService pool = Executors.newFixedThreadPool(settings.workers());
+        workers.add(pool);
+        JobService[] self = new JobService[1];
+        self[0] = new JobService(jdbc, json, List.of(handlers), owner, settings, null,
+                c -> pool.submit(() -> self[0].runClaimed(c)), new SimpleMeterRegistry());
+        return self[0];
+    }
+
+    /** Polls the instance (and renews its leases, if beating) every 30 ms, as the routes do for A. */
+    private void poll(JobService instance, boolean beating) {
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        pollers.add(s);
+        s.scheduleWithFixedDelay(() -> {
+            instance.pollQuietly();
+            if (beating) {
+                instance.heartbeat();
+            }
+        }, 0, 30, TimeUnit.MILLISECONDS);
+    }
+
+    /** A handler of a test type that runs {@code body} with its context. */
+    private static JobHandler handler(String type, ThrowingBody body) {
+        return new JobHandler() {
+            @Override
+            public String type() {
+                return type;
+            }
+
+            @Override
+            public Map<String, Object> run(JobContext context) throws Exception {
+                return body.run(context);
+            }
+        };
+    }
+
+    @FunctionalInterface
+    private interface ThrowingBody {
+        Map<String, Object> run(JobContext context) throws Exception;
+    }
+
     @Test
     void aNoopJobRunsToCompletion() {
-        Enqueued e = queue.enqueue(new JobRequest("NOOP", Map.of(), noop().put("sleepMs", 120), null, null, null));
+        Enqueued e = queue.enqueue(request("NOOP", Map.of(), noop().put("sleepMs", 120)));
         assertThat(e.created()).isTrue();
         assertThat(e.job().status()).isEqualTo(JobStatus.PENDING);
+        assertThat(e.job().maxAttempts()).isEqualTo(3);
         JobView done = awaitStatus(e.job().id(), JobStatus.COMPLETED);
         assertThat(done.attempts()).isEqualTo(1);
         assertThat(done.result().path("sleptMs").asLong()).isEqualTo(120);
@@ -53,20 +152,336 @@ class JobQueueIT extends AbstractIT {
         assertThat(done.progressTotal()).isEqualTo(120);
         assertThat(done.startedAt()).isNotNull();
         assertThat(done.finishedAt()).isAfterOrEqualTo(done.startedAt());
+        assertThat(done.lastError()).isNull();
         assertThat(queue.list("NOOP", JobStatus.COMPLETED, 10)).extracting(JobView::id).contains(e.job().id());
+        assertThat(queue.list("NOOP", JobStatus.FAILED, 10)).extracting(JobView::id).doesNotContain(e.job().id());
+        assertThat(registry.find("vectorsync.jobs.duration").tags("type", "NOOP", "outcome", "completed").timer())
+                .isNotNull().satisfies(t -> assertThat(t.count()).isPositive());
+        assertThat(registry.find("vectorsync.jobs.attempts").tags("type", "NOOP").counter().count()).isPositive();
     }
 
     @Test
-    void theSameCorrelationReturnsTheActiveOrRecentlyCompletedJob() {
+    void theSameCorrelationOrIdempotencyKeyReturnsTheActiveOrRecentlyCompletedJob() {
         Map<String, String> corr = Map.of("doc", "same-" + System.nanoTime());
-        Enqueued first = queue.enqueue(new JobRequest("NOOP", corr, noop(), null, null, null));
-        Enqueued second = queue.enqueue(new JobRequest("NOOP", corr, noop().put("sleepMs", 5), null, null, null));
+        Enqueued first = queue.enqueue(request("NOOP", corr, noop()));
+        Enqueued second = queue.enqueue(request("NOOP", corr, noop().put("sleepMs", 5)));
         assertThat(second.created()).isFalse();
         assertThat(second.job().id()).isEqualTo(first.job().id());
         awaitStatus(first.job().id(), JobStatus.COMPLETED);
-        Enqueued third = queue.enqueue(new JobRequest("NOOP", corr, noop(), null, null, null));
+        Enqueued third = queue.enqueue(request("NOOP", corr, noop()));
         assertThat(third.created()).isFalse();
         assertThat(third.job().id()).isEqualTo(first.job().id());
         assertThat(third.job().status()).isEqualTo(JobStatus.COMPLETED);
+        // Another correlation is another job; no correlation at all never collides.
+        assertThat(queue.enqueue(request("NOOP", Map.of("doc", "other-" + System.nanoTime()), noop())).created())
+                .isTrue();
+        assertThat(queue.enqueue(request("NOOP", Map.of(), noop())).created()).isTrue();
+        assertThat(queue.enqueue(request("NOOP", Map.of(), noop())).created()).isTrue();
+        // The Idempotency-Key: the same key is the same job, whatever the correlation.
+        String key = "key-" + System.nanoTime();
+        Enqueued keyed = queue.enqueue(new JobRequest("NOOP", Map.of("a", "1"), noop(), null, null, key));
+        Enqueued again = queue.enqueue(new JobRequest("NOOP", Map.of("a", "2"), noop(), null, null, key));
+        assertThat(keyed.created()).isTrue();
+        assertThat(again.created()).isFalse();
+        assertThat(again.job().id()).isEqualTo(keyed.job().id());
+    }
+
+    @Test
+    void aCompletedJobOlderThanTheWindowReleasesItsCorrelation() {
+        Map<String, String> corr = Map.of("doc", "window-" + System.nanoTime());
+        Enqueued first = queue.enqueue(request("NOOP", corr, noop()));
+        awaitStatus(first.job().id(), JobStatus.COMPLETED);
+        jdbc.update("UPDATE jobs SET finished_at = now() - interval '2 hours' WHERE id = ?", first.job().id());
+        Enqueued next = queue.enqueue(request("NOOP", corr, noop()));
+        assertThat(next.created()).isTrue();
+        assertThat(next.job().id()).isNotEqualTo(first.job().id());
+        assertThat(queue.enqueue(request("NOOP", corr, noop())).job().id()).isEqualTo(next.job().id());
+    }
+
+    @Test
+    void concurrentEnqueuesOfTheSameCorrelationMakeOneJob() throws Exception {
+        Map<String, String> corr = Map.of("doc", "race-" + System.nanoTime());
+        int threads = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        workers.add(pool);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<Enqueued>> results = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            results.add(pool.submit(() -> {
+                start.await();
+                // a delayed job, so none completes (and frees nothing) during the race
+                return queue.enqueue(new JobRequest("NOOP", corr, noop(), Instant.now().plusSeconds(60), null, null));
+            }));
+        }
+        start.countDown();
+        List<Enqueued> out = new ArrayList<>();
+        for (Future<Enqueued> f : results) {
+            out.add(f.get(30, TimeUnit.SECONDS));
+        }
+        assertThat(out).filteredOn(Enqueued::created).hasSize(1);
+        assertThat(out).extracting(e -> e.job().id()).containsOnly(out.get(0).job().id());
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM jobs WHERE correlation = ?::jsonb", Long.class,
+                json.writeValueAsString(corr))).isEqualTo(1);
+        queue.cancel(out.get(0).job().id());
+    }
+
+    @Test
+    void aDelayedJobWaitsForItsRunAt() {
+        Instant runAt = Instant.now().plusMillis(1500);
+        Enqueued e = queue.enqueue(new JobRequest("NOOP", Map.of(), noop(), runAt, null, null));
+        assertThat(Duration.between(runAt, e.job().runAt()).abs()).isLessThan(Duration.ofMillis(1));
+        JobView done = awaitStatus(e.job().id(), JobStatus.COMPLETED);
+        assertThat(done.startedAt()).isAfterOrEqualTo(e.job().runAt());
+    }
+
+    @Test
+    void transientFailuresAreRetriedWithBackoffThenFailedAndKeptForRetry() {
+        // Fails twice, completes on the third of three attempts.
+        JobView healed = awaitStatus(queue.enqueue(request("NOOP", Map.of(), noop().put("failTimes", 2))).job().id(),
+                JobStatus.COMPLETED);
+        assertThat(healed.attempts()).isEqualTo(3);
+        assertThat(healed.result().path("attempt").asInt()).isEqualTo(3);
+        // Fails more often than max-attempts: FAILED with its error after three attempts.
+        String id = queue.enqueue(request("NOOP", Map.of(), noop().put("failTimes", 3))).job().id();
+        JobView failed = awaitStatus(id, JobStatus.FAILED);
+        assertThat(failed.attempts()).isEqualTo(3);
+        assertThat(failed.lastError()).startsWith("VSYNC-JOB-ERROR: IllegalStateException: NOOP fails on purpose");
+        assertThat(failed.finishedAt()).isNotNull();
+        // Retry: a fresh budget of three attempts; the fourth attempt completes.
+        JobView retried = queue.retry(id);
+        assertThat(retried.status()).isEqualTo(JobStatus.PENDING);
+        assertThat(retried.maxAttempts()).isEqualTo(6);
+        JobView done = awaitStatus(id, JobStatus.COMPLETED);
+        assertThat(done.attempts()).isEqualTo(4);
+        assertThat(done.lastError()).isNull();
+        assertThat(registry.find("vectorsync.jobs.retried").tags("type", "NOOP", "outcome", "completed").counter()
+                .count()).isGreaterThanOrEqualTo(2);
+        assertThat(registry.find("vectorsync.jobs.failures").tags("type", "NOOP", "kind", "transient").counter()
+                .count()).isGreaterThanOrEqualTo(5);
+    }
+
+    @Test
+    void theRetryDelayGrowsWithinItsCap() {
+        List<Instant> attemptsAt = Collections.synchronizedList(new ArrayList<>());
+        JobService b = instance("inst-backoff", settings(Duration.ofSeconds(3), 1, Map.of("BACKOFF",
+                new JobsProperties.JobType(true, 1, 0, 4, Duration.ofMillis(300), Duration.ofMillis(600), 0))),
+                handler("BACKOFF", c -> {
+                    attemptsAt.add(Instant.now());
+                    throw new java.io.IOException("transient on attempt " + c.attempt());
+                }));
+        String id = b.enqueue(request("BACKOFF", Map.of(), noop())).job().id();
+        poll(b, true);
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            return b.find(id).orElseThrow().status() == JobStatus.FAILED;
+        });
+        JobView failed = b.find(id).orElseThrow();
+        assertThat(failed.attempts()).isEqualTo(4);
+        assertThat(attemptsAt).hasSize(4);
+        // Full jitter: each wait is at most min(max-delay, base × 2^(attempt − 1)) plus the poll's own delay.
+        for (int i = 1; i < attemptsAt.size(); i++) {
+            long waited = Duration.between(attemptsAt.get(i - 1), attemptsAt.get(i)).toMillis();
+            long cap = Math.min(600, 300L << (i - 1));
+            assertThat(waited).as("wait before attempt %d", i + 1).isLessThan(cap + 1000);
+        }
+        assertThat(failed.lastError()).isEqualTo("VSYNC-JOB-ERROR: IOException: transient on attempt 4");
+    }
+
+    @Test
+    void aPermanentFailureFailsAtOnce() {
+        JobService b = instance("inst-permanent", settings(Duration.ofSeconds(3), 1, Map.of("PERMANENT", type(1, 5))),
+                handler("PERMANENT", c -> {
+                    throw new PermanentJobException("VSYNC-JOB-TEST", "nothing can mend this");
+                }));
+        String id = b.enqueue(request("PERMANENT", Map.of(), noop())).job().id();
+        poll(b, true);
+        JobView failed = awaitStatus(id, JobStatus.FAILED);
+        assertThat(failed.attempts()).isEqualTo(1);
+        assertThat(failed.lastError()).isEqualTo("VSYNC-JOB-TEST: nothing can mend this");
+    }
+
+    @Test
+    void perTypeConcurrencyHoldsAcrossInstances() {
+        AtomicInteger now = new AtomicInteger();
+        AtomicInteger max = new AtomicInteger();
+        Map<String, String> ranBy = new ConcurrentHashMap<>();
+        // Two instances of two workers each, SLOW limited to three at once: the limit, not the workers, binds.
+        JobService[] both = new JobService[2];
+        for (int i = 0; i < 2; i++) {
+            String owner = "inst-" + (char) ('b' + i);
+            both[i] = instance(owner, settings(Duration.ofSeconds(3), 2, Map.of("SLOW", type(3, 3))),
+                    handler("SLOW", c -> {
+                        int running = now.incrementAndGet();
+                        max.accumulateAndGet(running, Math::max);
+                        try {
+                            Thread.sleep(250);
+                        } finally {
+                            now.decrementAndGet();
+                        }
+                        ranBy.put(c.id(), owner);
+                        return Map.of("by", owner);
+                    }));
+        }
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            ids.add(both[0].enqueue(request("SLOW", Map.of(), noop())).job().id());
+        }
+        poll(both[0], true);
+        poll(both[1], true);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                .until(() -> ids.stream().allMatch(id -> queue.find(id).orElseThrow().status() == JobStatus.COMPLETED));
+        assertThat(max.get()).isEqualTo(3);
+        // Three at once with at most two per instance: both instances ran jobs.
+        assertThat(Set.copyOf(ranBy.values())).containsExactlyInAnyOrder("inst-b", "inst-c");
+        assertThat(ids).allSatisfy(id -> assertThat(queue.find(id).orElseThrow().attempts()).isEqualTo(1));
+    }
+
+    @Test
+    void higherPriorityRunsFirstThenTheOldest() {
+        List<String> order = Collections.synchronizedList(new ArrayList<>());
+        JobService b = instance("inst-order", settings(Duration.ofSeconds(3), 1, Map.of("ORDERED", type(1, 1))),
+                handler("ORDERED", c -> {
+                    order.add(c.payload().path("name").asText());
+                    return Map.of();
+                }));
+        for (String[] job : new String[][] {{"low-old", "0"}, {"high-old", "5"}, {"low-new", "0"}, {"high-new", "5"},
+                {"mid", "2"}}) {
+            b.enqueue(new JobRequest("ORDERED", Map.of(), noop().put("name", job[0]), null,
+                    Integer.parseInt(job[1]), null));
+        }
+        poll(b, true);
+        await().atMost(Duration.ofSeconds(20)).until(() -> order.size() == 5);
+        assertThat(order).containsExactly("high-old", "high-new", "mid", "low-old", "low-new");
+    }
+
+    @Test
+    void aJobWhoseWorkerStoppedRenewingItsLeaseIsTakenOver() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1);
+        JobsProperties short1 = settings(Duration.ofSeconds(1), 1, Map.of("TAKEOVER", type(1, 3)));
+        // b claims the job and hangs without renewing its lease (a worker that died, as far as the table knows).
+        JobService b = instance("inst-dying", short1, handler("TAKEOVER", c -> {
+            started.countDown();
+            release.await();
+            return Map.of("by", "inst-dying");
+        }));
+        String id = b.enqueue(request("TAKEOVER", Map.of(), noop())).job().id();
+        poll(b, false);
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(queue.find(id).orElseThrow().status()).isEqualTo(JobStatus.PROCESSING);
+        JobService c = instance("inst-taker", short1, handler("TAKEOVER", ctx -> Map.of("by", "inst-taker")));
+        poll(c, true);
+        JobView done = awaitStatus(id, JobStatus.COMPLETED);
+        assertThat(done.attempts()).isEqualTo(2);
+        assertThat(done.result().path("by").asText()).isEqualTo("inst-taker");
+        // The first worker finishes late: its result is dropped, the job stays as the taker left it.
+        release.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> b.inFlight() == 0);
+        assertThat(queue.find(id).orElseThrow().result().path("by").asText()).isEqualTo("inst-taker");
+    }
+
+    @Test
+    void cancelAndRetry() {
+        // A pending job is cancelled at once.
+        String pending = queue.enqueue(new JobRequest("NOOP", Map.of(), noop(), Instant.now().plusSeconds(60), null,
+                null)).job().id();
+        JobView cancelled = queue.cancel(pending);
+        assertThat(cancelled.status()).isEqualTo(JobStatus.CANCELLED);
+        assertThat(cancelled.finishedAt()).isNotNull();
+        // A processing one stops at its next progress call.
+        String running = queue.enqueue(request("NOOP", Map.of(), noop().put("sleepMs", 60_000))).job().id();
+        awaitStatus(running, JobStatus.PROCESSING);
+        assertThat(queue.cancel(running).status()).isEqualTo(JobStatus.PROCESSING);
+        JobView stopped = awaitStatus(running, JobStatus.CANCELLED);
+        assertThat(stopped.progressDone()).isLessThan(60_000);
+        // Finished jobs can't be cancelled; unknown ones are 404; only failed or cancelled ones are retried.
+        assertThatThrownBy(() -> queue.cancel(running)).isInstanceOfSatisfying(CaptureException.class,
+                e -> assertThat(e.status()).isEqualTo(409));
+        assertThatThrownBy(() -> queue.cancel("01NOSUCHJOB000000000000000")).isInstanceOfSatisfying(
+                CaptureException.class, e -> assertThat(e.status()).isEqualTo(404));
+        String done = queue.enqueue(request("NOOP", Map.of(), noop())).job().id();
+        awaitStatus(done, JobStatus.COMPLETED);
+        assertThatThrownBy(() -> queue.retry(done)).isInstanceOfSatisfying(CaptureException.class,
+                e -> assertThat(e.code()).isEqualTo("VSYNC-JOB-STATE"));
+        // A cancelled job retried runs.
+        assertThat(queue.retry(pending).status()).isEqualTo(JobStatus.PENDING);
+        jdbc.update("UPDATE jobs SET run_at = now() WHERE id = ?", pending);
+        assertThat(awaitStatus(pending, JobStatus.COMPLETED).attempts()).isEqualTo(1);
+    }
+
+    @Test
+    void aRetryThatWouldDuplicateAnActiveJobIsRefused() {
+        Map<String, String> corr = Map.of("doc", "dup-" + System.nanoTime());
+        String first = queue.enqueue(new JobRequest("NOOP", corr, noop(), Instant.now().plusSeconds(60), null, null))
+                .job().id();
+        queue.cancel(first);
+        String second = queue.enqueue(new JobRequest("NOOP", corr, noop(), Instant.now().plusSeconds(60), null, null))
+                .job().id();
+        assertThat(second).isNotEqualTo(first);
+        assertThatThrownBy(() -> queue.retry(first)).isInstanceOfSatisfying(CaptureException.class,
+                e -> assertThat(e.code()).isEqualTo("VSYNC-JOB-DUPLICATE"));
+        assertThat(queue.find(first).orElseThrow().status()).isEqualTo(JobStatus.CANCELLED);
+        queue.cancel(second);
+    }
+
+    @Test
+    void theBacklogGaugesCountPendingJobsAndTheOldestOnesAge() {
+        String id = queue.enqueue(new JobRequest("NOOP", Map.of(), noop(), Instant.now().plusSeconds(600), null, null))
+                .job().id();
+        await().atMost(Duration.ofSeconds(20)).until(() -> registry.find("vectorsync.jobs.backlog")
+                .tags("type", "NOOP", "status", "PENDING").gauge().value() >= 1);
+        queue.cancel(id);
+        assertThat(registry.find("vectorsync.jobs.oldest.pending.seconds").tags("type", "NOOP").gauge()).isNotNull();
+    }
+
+    @Test
+    void rowsOfBeforeV15AreMigratedToTheNewNamesAndStillDeduplicate() {
+        String db = TestDatabases.create("jobs_migration");
+        try {
+            DriverManagerDataSource ds = new DriverManagerDataSource(TestDatabases.url(db), TestDatabases.USER, "");
+            Flyway.configure().dataSource(ds).locations("classpath:db/migration").target("13").load().migrate();
+            JdbcTemplate old = new JdbcTemplate(ds);
+            String insert = """
+                    INSERT INTO jobs (id, kind, correlation_key, status, attempts, request, result, owner, heartbeat_at,
+                                      started_at, finished_at)
+                    VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz)
+                    """;
+            old.update(insert, "01OLDQUEUED000000000000000", "verify", "replica:repair=false", "QUEUED", 0,
+                    "{\"backend\":\"replica\",\"repair\":false}", null, null, null, null, null);
+            old.update(insert, "01OLDRUNNING00000000000000", "verify", "replica:repair=true", "RUNNING", 1,
+                    "{\"backend\":\"replica\",\"repair\":true}", null, "gone-instance", "2026-12-01T10:00:00Z",
+                    "2026-12-01T09:59:00Z", null);
+            old.update(insert, "01OLDSUCCEEDED000000000000", "verify", "replica:repair=false#01OLDSUCCEEDED000000000000",
+                    "SUCCEEDED", 1, "{\"backend\":\"replica\",\"repair\":false}", "{\"missing\":0}", "x", null,
+                    "2026-12-01T09:00:00Z", "2026-12-01T09:01:00Z");
+            old.update(insert, "01OLDFAILED000000000000000", "other", "k#01OLDFAILED000000000000000", "FAILED", 3,
+                    "{}", null, "x", null, "2026-12-01T08:00:00Z", "2026-12-01T08:01:00Z");
+
+            Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+
+            List<Map<String, Object>> rows = old.queryForList("""
+                    SELECT id, type, status, correlation::text AS correlation, lease_until IS NOT NULL AS leased, slot,
+                           key_released FROM jobs ORDER BY id""");
+            assertThat(rows).extracting(r -> r.get("id") + " " + r.get("type") + " " + r.get("status") + " "
+                    + r.get("correlation") + " " + r.get("leased") + " " + r.get("slot") + " " + r.get("key_released"))
+                    .containsExactly(
+                            "01OLDFAILED000000000000000 OTHER FAILED {\"key\": \"k\"} false null true",
+                            "01OLDQUEUED000000000000000 VERIFY PENDING {\"repair\": \"false\", \"backend\": \"replica\"}"
+                                    + " false null false",
+                            "01OLDRUNNING00000000000000 VERIFY PROCESSING {\"repair\": \"true\", \"backend\":"
+                                    + " \"replica\"} true 1 false",
+                            "01OLDSUCCEEDED000000000000 VERIFY COMPLETED {\"repair\": \"false\", \"backend\":"
+                                    + " \"replica\"} false null true");
+            // The migrated pending verify is the one a new enqueue of the same work gets.
+            JobService onOld = new JobService(old, json, List.of(), "inst-migrated",
+                    settings(Duration.ofSeconds(3), 1, Map.of()), null, c -> {}, new SimpleMeterRegistry());
+            Enqueued same = onOld.enqueue(new JobRequest("VERIFY", Map.of("backend", "replica", "repair", "false"),
+                    json.createObjectNode().put("backend", "replica").put("repair", false), null, null, null));
+            assertThat(same.created()).isFalse();
+            assertThat(same.job().id()).isEqualTo("01OLDQUEUED000000000000000");
+            assertThat(onOld.find("01OLDSUCCEEDED000000000000").orElseThrow().status()).isEqualTo(JobStatus.COMPLETED);
+            assertThat(JobStatus.COMPLETED.legacyName()).isEqualTo("SUCCEEDED");
+        } finally {
+            TestDatabases.drop(db);
+        }
     }
 }

@@ -52,7 +52,7 @@ class AlertWebhookTest {
         });
         server.start();
         AlertProperties p = new AlertProperties(true, Duration.ofSeconds(5), 300, 1, 0.5, Duration.ofMinutes(5), 3,
-                Duration.ofMinutes(10), Duration.ofMinutes(15), "http://127.0.0.1:" + server.getAddress().getPort() + "/hook",
+                Duration.ofMinutes(10), Duration.ofMinutes(15), Duration.ofMinutes(15), "http://127.0.0.1:" + server.getAddress().getPort() + "/hook",
                 Duration.ofMillis(300), Map.of());
         webhook = new AlertWebhook(p, json, nudge);
         camel.addRoutes(new RouteBuilder() {
@@ -99,7 +99,7 @@ class AlertWebhookTest {
     void withoutAUrlNothingIsSent() throws Exception {
         start(false);
         AlertProperties none = new AlertProperties(true, Duration.ofSeconds(5), 300, 1, 0.5, Duration.ofMinutes(5),
-                3, Duration.ofMinutes(10), Duration.ofMinutes(15), null, Duration.ofSeconds(2), Map.of());
+                3, Duration.ofMinutes(10), Duration.ofMinutes(15), Duration.ofMinutes(15), null, Duration.ofSeconds(2), Map.of());
         AlertWebhook silent = new AlertWebhook(none, json, nudge);
         silent.post(Map.of("event", "fired"));
         webhook.post(Map.of("event", "marker"));

@@ -58,7 +58,7 @@ class PrometheusAlertRulesTest {
             }
         }
         assertThat(alerts).containsExactly("VectorsyncDown", "VectorsyncLag", "VectorsyncDeadLetters",
-                "VectorsyncFailureRate", "VectorsyncNoProgress", "VectorsyncSyncStuck");
+                "VectorsyncFailureRate", "VectorsyncNoProgress", "VectorsyncSyncStuck", "VectorsyncJobsStale");
     }
 
     @Test
