@@ -26,6 +26,7 @@ final class ProblemTitles {
             Map.entry("VSYNC-AUTH-REQUIRED", "Credentials required"),
             Map.entry("VSYNC-AUTH-INVALID", "Credentials refused"),
             Map.entry("VSYNC-AUTH-NOT-CONFIGURED", "Admin API not configured"),
+            Map.entry("VSYNC-AUTH-CSRF", "CSRF token missing or wrong"),
             // A chunk's fields.
             Map.entry("VSYNC-MALFORMED-JSON", "Malformed JSON"),
             Map.entry("VSYNC-UNKNOWN-FIELD", "Unknown field"),

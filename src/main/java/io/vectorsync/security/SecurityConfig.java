@@ -53,6 +53,8 @@ import org.springframework.web.util.ServletRequestPathUtils;
  * with) and any path not named here need the admin credential: HTTP basic or {@code Authorization: Bearer},
  * checked by {@link AdminAuthenticationProvider}; refusals by {@link AdminAuthEntryPoint}.</li>
  * </ol>
+ * The status page ({@code /console}) has a chain of its own ahead of both, with a login form, a session and
+ * a CSRF token ({@code io.vectorsync.console.ConsoleSecurityConfig}, ADR 029); these two never read its session.
  * The {@link StrictHttpFirewall} sees every request of both chains; it is configured to accept every chunk
  * id the API accepts (see {@link #firewall()}), and what it refuses is answered by {@link ApiErrors}, as
  * problem details.
