@@ -19,7 +19,8 @@ import org.springframework.core.env.Profiles;
 /**
  * On a device (the {@code local} profile) points the datasource at the SQLite file
  * {@code vectorsync.local.database}, creating its folder: WAL journal (readers never wait for the writer),
- * {@code synchronous=FULL} (a committed write survives a power cut), a busy timeout for a second writer,
+ * {@code synchronous} as {@code vectorsync.local.synchronous} says (ADR 026: NORMAL by default, a committed
+ * write survives a crash of the process; FULL, it survives a power cut too), a busy timeout for a second writer,
  * foreign keys on, and {@code BEGIN IMMEDIATE} transactions (a write transaction takes the write lock at
  * its start, so two never deadlock on an upgrade). Loads only the sync routes
  * ({@code routes/sync*.camel.yaml}: {@code sync.camel.yaml}; from the top-level folder when it exists, as
@@ -52,7 +53,7 @@ public class DeviceEnvironment implements EnvironmentPostProcessor, Ordered {
                     + file + " (check the path and its permissions)", e);
         }
         Map<String, Object> props = new LinkedHashMap<>();
-        props.put("spring.datasource.url", url(file));
+        props.put("spring.datasource.url", url(file, local.synchronous()));
         props.put("spring.datasource.driver-class-name", "org.sqlite.JDBC");
         props.put("spring.datasource.username", "");
         props.put("spring.datasource.password", "");
@@ -67,8 +68,8 @@ public class DeviceEnvironment implements EnvironmentPostProcessor, Ordered {
     }
 
     /** The SQLite URL of {@code file} with the device's pragmas (sqlite-jdbc reads them from the URL). */
-    public static String url(Path file) {
-        return "jdbc:sqlite:" + file + "?journal_mode=WAL&synchronous=FULL&busy_timeout=" + BUSY_TIMEOUT_MS
-                + "&foreign_keys=true&transaction_mode=IMMEDIATE";
+    public static String url(Path file, LocalProperties.Synchronous synchronous) {
+        return "jdbc:sqlite:" + file + "?journal_mode=WAL&synchronous=" + synchronous.name() + "&busy_timeout="
+                + BUSY_TIMEOUT_MS + "&foreign_keys=true&transaction_mode=IMMEDIATE";
     }
 }

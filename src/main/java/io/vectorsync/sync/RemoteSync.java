@@ -79,9 +79,9 @@ public class RemoteSync implements DisposableBean {
         return call("sync_hello", HELLO, device);
     }
 
-    /** {@code sync_apply}: one batch, one outcome per change in the same order. */
-    public JsonNode apply(String device, long ackedUploadId, JsonNode changes, JsonNode options) {
-        return call("sync_apply", APPLY, device, ackedUploadId, text(changes), text(options));
+    /** {@code sync_apply}: one batch (the changes as a JSON array), one outcome per change in the same order. */
+    public JsonNode apply(String device, long ackedUploadId, String changes, JsonNode options) {
+        return call("sync_apply", APPLY, device, ackedUploadId, changes, text(options));
     }
 
     /** {@code sync_changes}: the next window of the remote's changes after {@code cursor} (null: the first call). */

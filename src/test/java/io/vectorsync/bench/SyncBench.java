@@ -39,7 +39,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  *
  * <ol>
  *   <li><b>Outbox write</b>: WRITES single chunk writes through the device's {@link ChunkStore} (chunk row and
- *       outbox entry in one SQLite transaction, synchronous=FULL), p50/p95/p99; ceiling: a plain SQLite
+ *       outbox entry in one SQLite transaction), p50/p95/p99, with {@code vectorsync.local.synchronous} NORMAL
+ *       (the default) and, on a second device that does not sync, FULL (ADR 026); ceiling: a plain SQLite
  *       insert loop of rows of the same size into a scratch table of the same file, one transaction each.
  *   <li><b>Batch of 50 uploaded</b>: one {@code SyncUploader.uploadNext} (read 50 entries, one call of
  *       {@code vectorsync.sync_apply}, outcomes recorded locally in one transaction), 40 times; ceilings: a
@@ -47,7 +48,10 @@ import org.springframework.jdbc.core.JdbcTemplate;
  *       and 50 rows inserted in one transaction of the remote by its owner.
  *   <li><b>Conflict detection</b>: calls of {@code sync_apply} (by the remote's owner) of 50 changes that
  *       all conflict (stale base version, policy remote-wins: decided, nothing written), per change; beside it
- *       50 changes that apply (new chunks).
+ *       50 changes that apply (new chunks), and the same conflicts with the embeddings as JSON arrays of
+ *       numbers (what this bench sent before 2026-12-02 06:30; devices send PostgreSQL's array literal text).
+ *       The chunks these direct calls wrote are then downloaded by the device, untimed for the drain (and
+ *       reported as a note).
  *   <li><b>N pending drained</b>: N entries written while the sync is paused (in local batches of 500), then
  *       drained by {@code syncNow}: seconds and items/s (the sustained upload rate).
  *   <li><b>Sustained, end to end</b>: WRITES single writes while the sync runs (each write nudges the upload);
@@ -83,14 +87,19 @@ public final class SyncBench {
         try (SyncRig rig = new SyncRig("SyncBench")) {
             Device d = rig.device("bench", dir, new AdjustableClock(Duration.ZERO),
                     "vectorsync.sync.upload.poll-interval=1h", "vectorsync.sync.download.poll-interval=1h");
+            Device full = rig.device("bench-full", Files.createTempDirectory("vsync-sync-bench-full"),
+                    new AdjustableClock(Duration.ZERO), "vectorsync.local.synchronous=FULL",
+                    "vectorsync.sync.enabled=false");
             ChunkStore store = d.bean(ChunkStore.class);
             SyncControl sync = d.bean(SyncControl.class);
             JdbcTemplate local = d.local();
             sync.syncNow(Duration.ofSeconds(30)); // hello, an empty snapshot: the remote is known
 
-            outboxWrites(store, local, sync, writes);
+            outboxWrites(store, local, sync, writes, "NORMAL (the default)");
+            outboxWrites(full.bean(ChunkStore.class), full.local(), full.bean(SyncControl.class), writes, "FULL");
             batches(rig, d, store, sync);
             conflicts(rig);
+            downloads(local, sync);
             drain(store, local, sync, n);
             sustained(store, local, sync, writes);
         }
@@ -122,7 +131,7 @@ public final class SyncBench {
     }
 
     /** 1: single writes through the store, against a plain insert loop of the same bytes. */
-    private void outboxWrites(ChunkStore store, JdbcTemplate local, SyncControl sync, int writes) {
+    private void outboxWrites(ChunkStore store, JdbcTemplate local, SyncControl sync, int writes, String mode) {
         sync.pause();
         for (int i = 0; i < WARM_UP; i++) {
             store.upsert(chunk("warm-" + i));
@@ -147,7 +156,8 @@ public final class SyncBench {
             c[i] = System.nanoTime() - s;
         }
         local.execute("DROP TABLE bench_ceiling");
-        row("Outbox write (chunk + entry, one SQLite transaction), " + writes + " writes", percentiles(t),
+        row("Outbox write (chunk + entry, one SQLite transaction), " + writes + " writes, synchronous=" + mode,
+                percentiles(t),
                 "plain SQLite insert of the same " + payload.length() + " B, one transaction: " + percentiles(c),
                 "p95 < 0.5 ms (spec: 5 ms, max 10 ms)", p(t, 0.95) < 0.5);
         sync.resume();
@@ -224,7 +234,7 @@ public final class SyncBench {
         for (int r = -5; r < ROUNDS; r++) {
             String changes;
             try {
-                changes = changes("u" + (r + 5), 0, upload);
+                changes = changes("u" + (r + 5), 0, upload, true);
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -249,20 +259,25 @@ public final class SyncBench {
         String device = "bench-direct";
         String options = "{\"policy\":\"remote-wins\",\"maxClockSkewSeconds\":300}";
         long[] upload = {0};
-        call(owner, device, changes("k", 0, upload), options); // the 50 chunks, at version 1
+        call(owner, device, changes("k", 0, upload, true), options); // the 50 chunks, at version 1
         long[] conflict = new long[ROUNDS];
         long[] applied = new long[ROUNDS];
+        long[] asArrays = new long[ROUNDS];
         for (int r = -5; r < ROUNDS; r++) {
-            String stale = changes("k", 0, upload); // same chunks, base 0 < 1: every change conflicts
-            String fresh = changes("a" + (r + 5), 0, upload); // new chunks: every change applies
+            String stale = changes("k", 0, upload, true); // same chunks, base 0 < 1: every change conflicts
+            String fresh = changes("a" + (r + 5), 0, upload, true); // new chunks: every change applies
+            String staleArrays = changes("k", 0, upload, false);
             long s = System.nanoTime();
             JsonNode out = call(owner, device, stale, options);
             long m = System.nanoTime();
             call(owner, device, fresh, options);
             long e = System.nanoTime();
+            call(owner, device, staleArrays, options);
+            long a = System.nanoTime();
             if (r >= 0) {
                 conflict[r] = m - s;
                 applied[r] = e - m;
+                asArrays[r] = a - e;
             }
             if (r == -5 && !"CONFLICT".equals(out.at("/outcomes/0/status").asText())) {
                 notes.add("conflict phase: the first outcome was " + out.at("/outcomes/0/status").asText());
@@ -270,12 +285,31 @@ public final class SyncBench {
         }
         long[] perConflict = Arrays.stream(conflict).map(x -> x / BATCH).toArray();
         long[] perApplied = Arrays.stream(applied).map(x -> x / BATCH).toArray();
+        long[] perArrays = Arrays.stream(asArrays).map(x -> x / BATCH).toArray();
         row("Conflict detection: per change of a 50-change sync_apply call that all conflict", percentiles(perConflict),
-                "per change of a call of 50 that all apply (write chunk + outbox event): " + percentiles(perApplied),
+                "per change of a call of 50 that all apply (write chunk + outbox event): " + percentiles(perApplied)
+                        + "; the same conflicts with embeddings as JSON arrays of numbers (as this bench sent them"
+                        + " before): " + percentiles(perArrays),
                 "< 0.1 ms (spec: 1 ms)", p(perConflict, 0.5) < 0.1);
     }
 
-    private String changes(String prefix, long base, long[] upload) throws IOException {
+    /** The chunks the direct calls wrote reach the device: downloaded before the drain, so it times uploads only. */
+    private void downloads(JdbcTemplate local, SyncControl sync) {
+        long before = local.queryForObject("SELECT count(*) FROM inbox", Long.class);
+        long s = System.nanoTime();
+        sync.syncNow(Duration.ofMinutes(5));
+        double secs = (System.nanoTime() - s) / 1e9;
+        long got = local.queryForObject("SELECT count(*) FROM inbox", Long.class) - before;
+        notes.add(String.format(Locale.ROOT, "before the drain, the device downloaded the %d changes the direct calls"
+                + " made, in %.2f s (%.0f items/s); earlier runs timed this download inside the drain", got, secs,
+                got / secs));
+    }
+
+    /**
+     * 50 changes of new or existing chunks; embeddings as devices send them (PostgreSQL's array literal text)
+     * with {@code literal}, else as JSON arrays of numbers.
+     */
+    private String changes(String prefix, long base, long[] upload, boolean literal) throws IOException {
         ArrayNode a = JSON.createArrayNode();
         String now = HLC.format(Instant.now().minusSeconds(3600)); // older than the remote's rows: remote wins
         for (int i = 0; i < BATCH; i++) {
@@ -290,9 +324,13 @@ public final class SyncBench {
             o.put("privacy", "FULL");
             o.put("documentId", c.documentId());
             o.put("content", c.content());
-            ArrayNode e = o.putArray("embedding");
-            for (float f : c.embedding()) {
-                e.add(f);
+            if (literal) {
+                o.put("embedding", vector(c.embedding()));
+            } else {
+                ArrayNode e = o.putArray("embedding");
+                for (float f : c.embedding()) {
+                    e.add(f);
+                }
             }
             o.set("metadata", JSON.readTree(c.metadataJson()));
         }
@@ -352,12 +390,9 @@ public final class SyncBench {
         return local.queryForObject("SELECT count(*) FROM outbox WHERE status = 'PENDING'", Long.class);
     }
 
+    /** As a device writes it (SqliteChunkStore): PostgreSQL's array literal text. */
     private static String vector(float[] e) {
-        StringBuilder b = new StringBuilder("{");
-        for (int i = 0; i < e.length; i++) {
-            b.append(i == 0 ? "" : ",").append(e[i]);
-        }
-        return b.append('}').toString();
+        return io.vectorsync.backend.FloatText.vector(e, false);
     }
 
     private void row(String what, String measured, String ceiling, String target, boolean met) {
@@ -384,7 +419,8 @@ public final class SyncBench {
                 .append(String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean()
                         .getSystemLoadAverage())).append(" at the end; JVM ").append(System.getProperty("java.version"))
                 .append('\n');
-        b.append("- Device: SQLite (WAL, synchronous=FULL) in a temp folder; remote: the local PostgreSQL through a"
+        b.append("- Device: SQLite (WAL, synchronous=NORMAL, the default of vectorsync.local.synchronous; the"
+                + " outbox write with FULL on a second device) in a temp folder; remote: the local PostgreSQL through a"
                 + " TCP proxy (SyncRig), the device logged in as a member of vectorsync_sync; the server's relay runs"
                 + " beside it. Embeddings of 384 floats, ~200 characters of text.\n\n");
         b.append("| Measure | Result | Ceiling, same run | Target | |\n| --- | --- | --- | --- | --- |\n");

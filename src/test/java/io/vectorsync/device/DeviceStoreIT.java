@@ -434,7 +434,7 @@ class DeviceStoreIT {
 
         try (Connection c = app.getBean(DataSource.class).getConnection(); Statement s = c.createStatement()) {
             assertThat(pragma(s, "journal_mode")).isEqualTo("wal");
-            assertThat(pragma(s, "synchronous")).isEqualTo("2"); // FULL
+            assertThat(pragma(s, "synchronous")).as("vectorsync.local.synchronous by default").isEqualTo("1"); // NORMAL
             assertThat(pragma(s, "foreign_keys")).isEqualTo("1");
             assertThat(Integer.parseInt(pragma(s, "busy_timeout"))).isPositive();
             assertThat(c.unwrap(SQLiteConnection.class).getConnectionConfig().getTransactionMode())

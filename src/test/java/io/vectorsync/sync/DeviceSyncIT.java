@@ -325,6 +325,9 @@ class DeviceSyncIT {
                 "SELECT count(*) FROM inbox WHERE chunk_id = 'private-1' AND status IN ('RECEIVED', 'WAITING')", Long.class) == 0);
         assertThat(local(a, "private-1")).containsEntry("content", "now private").containsEntry("privacy", "LOCAL_ONLY")
                 .containsEntry("deleted", 0);
+        // The device records the outcome after the remote committed it: wait for that transaction too.
+        await().atMost(WAIT).until(() -> a.local().queryForObject(
+                "SELECT count(*) FROM conflicts WHERE chunk_id = 'private-1'", Long.class) == 1);
         Map<String, Object> conflict = a.local().queryForMap("SELECT * FROM conflicts WHERE chunk_id = 'private-1'");
         assertThat(conflict).containsEntry("winner", "local").containsEntry("reason", "local-only");
         assertThat((String) conflict.get("remote_json")).contains("edited on the server meanwhile");

@@ -328,6 +328,170 @@ class RemoteSyncFunctionsIT extends AbstractIT {
                 .as("an INVALID change wrote nothing and is not stored").isEqualTo(3);
     }
 
+    /**
+     * A batch of every kind of change: new, conflicting (either side winning, a local-only delete), a key
+     * stored by an earlier call, a key sent twice in the batch, consecutive edits of one chunk, deletes of a
+     * live and of a gone chunk, REDACTED, an embedding as a JSON array, and invalid ones (op, NaN, a chunk of
+     * the application, a clock ahead, not an object).
+     */
+    private List<Object> mixedBatch(String p) throws Exception {
+        put(p + "-remote", chunkBody("the server's, later"));
+        put(p + "-local", chunkBody("the server's, earlier"));
+        put(p + "-del", chunkBody("to be deleted"));
+        put(p + "-gone", chunkBody("deleted before"));
+        delete(p + "-gone");
+        put(p + "-lo", chunkBody("v1"));
+        put(p + "-lo", chunkBody("v2"));
+        jdbc.queryForObject("SELECT vectorsync.enqueue('UPSERT', ?, 1, '{\"content\":\"app\"}')", String.class, p + "-app");
+        Instant now = serverNow();
+        Map<String, Object> earlier = upsert(p + "-prev", 0, now.minusSeconds(5), "sent before");
+        apply("dev-" + p, 0, LWW, List.of(earlier)); // committed: its outcome is stored
+        Map<String, Object> twice = upsert(p + "-new", 0, now.minusSeconds(1), "new");
+        Map<String, Object> badOp = upsert(p + "-op", 0, now, "x");
+        badOp.put("op", "MERGE");
+        Map<String, Object> nan = upsert(p + "-nan", 0, now, "x");
+        nan.put("embedding", "{0.5,NaN}");
+        Map<String, Object> redacted = upsert(p + "-red", 0, now, "hidden");
+        redacted.put("privacy", "REDACTED");
+        Map<String, Object> literal = upsert(p + "-lit", 0, now, "as a device sends it");
+        literal.put("embedding", "{0.5,-1.25,3e-2}");
+        List<Object> batch = new ArrayList<>(List.of(twice,
+                upsert(p + "-remote", 0, now.minusSeconds(3600), "device, earlier"),
+                upsert(p + "-local", 0, now.plusSeconds(5), "device, later"),
+                earlier, badOp, nan, upsert(p + "-app", 0, now, "x"),
+                upsert(p + "-ahead", 0, now.plus(Duration.ofSeconds(600, 500_000_000)), "ahead"),
+                delete(p + "-del", 1, now, false), delete(p + "-gone", 2, now, false), delete(p + "-lo", 1, now, true),
+                upsert(p + "-seq", 0, now, "edit 1"), upsert(p + "-seq", 0, now.plusMillis(1), "edit 2"),
+                twice, redacted, literal, upsert(p + "-arr", 0, now, "array")));
+        batch.add(42); // not an object
+        return batch;
+    }
+
+    /**
+     * What a call left behind on the remote, times of writing left out. Events by chunk: the set-based part
+     * writes its events before those of the changes that went one by one, so events of different chunks of
+     * one batch (one transaction, delivered together) may be in another order; a chunk's own are in its order.
+     */
+    private static String state(Connection c, String p) throws SQLException {
+        StringBuilder b = new StringBuilder();
+        for (String sql : List.of(
+                "SELECT chunk_id, version, document_id, content, embedding::text, metadata::text, privacy, deleted,"
+                        + " modified_at, modified_by FROM chunks WHERE chunk_id LIKE ? ORDER BY 1",
+                "SELECT chunk_id, type, version, origin, payload::text FROM outbox WHERE chunk_id LIKE ? ORDER BY chunk_id, id",
+                "SELECT idempotency_key, upload_id, chunk_id, outcome::text FROM sync_applied WHERE chunk_id LIKE ?"
+                        + " ORDER BY upload_id, idempotency_key")) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, p + "-%");
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                            b.append(rs.getString(i)).append('|');
+                        }
+                        b.append('\n');
+                    }
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    /**
+     * A call's outcomes and what it wrote; whether the set-based part of sync_apply committed (a rolled-back
+     * subtransaction's function calls are not counted) and how many changes sync_apply_one wrote (an INVALID
+     * one is rolled back too).
+     */
+    private record Run(String outcomes, String state, boolean setBased, long perChangeWrites) {}
+
+    /**
+     * Runs {@code sql} (the batch as its one parameter) in a transaction that is rolled back, so both paths
+     * start from the same database: its outcomes, what it wrote, and how many changes sync_apply_one took.
+     */
+    private Run rolledBack(String sql, String batch, String p) throws Exception {
+        try (Connection c = TestDatabases.connect(database)) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL track_functions = 'all'");
+            }
+            String outcomes;
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, batch);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    outcomes = rs.getString(1);
+                }
+            }
+            Map<String, Long> calls = new java.util.HashMap<>();
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT funcname, calls"
+                    + " FROM pg_stat_xact_user_functions WHERE schemaname = 'vectorsync'")) {
+                while (rs.next()) {
+                    calls.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+            Run run = new Run(outcomes, state(c, p), calls.getOrDefault("sync_apply_set", 0L) > 0,
+                    calls.getOrDefault("sync_apply_one", 0L));
+            c.rollback();
+            return run;
+        }
+    }
+
+    /** Runs the batch through sync_apply and through the per-change path alone; returns the former's run. */
+    private Run bothPathsAgree(String p, List<Object> batch) throws Exception {
+        String changes = write(batch);
+        Run set = rolledBack("SELECT (vectorsync.sync_apply('dev-" + p + "', 0, ?::jsonb, '" + LWW + "'::jsonb)"
+                + "->'outcomes')::text", changes, p);
+        Run each = rolledBack("SELECT to_jsonb(vectorsync.sync_apply_each('dev-" + p + "', ?::jsonb, 'last-write-wins',"
+                + " 300, NULL))::text", changes, p);
+        // The seconds a clock is ahead by depend on when the change was looked at, a second apart here.
+        String ahead = "clock ahead by \\d+ s";
+        assertThat(set.outcomes().replaceAll(ahead, "clock ahead by N s"))
+                .isEqualTo(each.outcomes().replaceAll(ahead, "clock ahead by N s"));
+        assertThat(set.state()).isEqualTo(each.state());
+        assertThat(each.setBased()).isFalse();
+        return set;
+    }
+
+    @Test
+    void aMixedBatchReturnsExactlyWhatThePerChangePathReturns() throws Exception {
+        List<Object> batch = mixedBatch("mix");
+        Run run = bothPathsAgree("mix", batch);
+        // One by one: the key sent twice (its first time; the second is its stored outcome) and the two
+        // edits of one chunk; the other 15 are decided set-based.
+        assertThat(run.setBased()).isTrue();
+        assertThat(run.perChangeWrites()).isEqualTo(3);
+        JsonNode out = json.readTree(jdbc.queryForObject(
+                "SELECT (vectorsync.sync_apply('dev-mix', 0, ?::jsonb, ?::jsonb)->'outcomes')::text", String.class,
+                write(batch), LWW));
+        assertThat(out.findValuesAsText("status")).containsExactly("APPLIED", "CONFLICT", "CONFLICT", "APPLIED",
+                "INVALID", "INVALID", "INVALID", "INVALID", "APPLIED", "APPLIED", "CONFLICT", "APPLIED", "APPLIED",
+                "APPLIED", "APPLIED", "APPLIED", "APPLIED", "INVALID");
+        assertThat(out.get(1).path("winner").asText()).isEqualTo("remote");
+        assertThat(out.get(2).path("winner").asText()).isEqualTo("local");
+        assertThat(out.get(10).path("winner").asText()).isEqualTo("local");
+        assertThat(out.get(13)).as("the key sent twice: the outcome of its first time").isEqualTo(out.get(0));
+        assertThat(out.get(11).path("version").asLong()).isEqualTo(1);
+        assertThat(out.get(12).path("version").asLong()).isEqualTo(2);
+        assertThat(out.get(7).path("error").asText()).matches("clock ahead by (59\\d|60\\d) s.*");
+        assertThat(out.get(17).path("key").isNull()).isTrue();
+    }
+
+    @Test
+    void aValueThePostgresCannotReadSendsTheWholeBatchOneByOneAndIsIsolated() throws Exception {
+        List<Object> batch = mixedBatch("fall");
+        Map<String, Object> overflow = upsert("fall-overflow", 0, serverNow(), "the content must not show in the error");
+        overflow.put("embedding", "{1e300}"); // beyond real: the set-based statement fails as a whole
+        batch.add(3, overflow);
+        Run run = bothPathsAgree("fall", batch);
+        assertThat(run.setBased()).as("the set-based part rolled back").isFalse();
+        assertThat(run.perChangeWrites()).as("all 19 but the 2 stored and the 6 invalid, one by one").isEqualTo(11);
+        JsonNode out = json.readTree(jdbc.queryForObject(
+                "SELECT (vectorsync.sync_apply('dev-fall', 0, ?::jsonb, ?::jsonb)->'outcomes')::text", String.class,
+                write(batch), LWW));
+        assertThat(out.get(3).path("status").asText()).isEqualTo("INVALID");
+        assertThat(out.get(3).path("error").asText()).contains("finite numbers").doesNotContain("must not show");
+        assertThat(out.get(0).path("status").asText()).isEqualTo("APPLIED");
+        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id = 'fall-overflow'")).isZero();
+    }
+
     @Test
     void aClockTooFarAheadIsRefused() throws Exception {
         Instant ahead = serverNow().plus(Duration.ofMinutes(10));

@@ -146,7 +146,10 @@ class SyncCliIT {
 
     @Test
     void withTheNetworkCutStatusSaysOfflineAndNowSaysWhyAndTheQueueDrainsWhenItIsBack(@TempDir Path dir) {
-        Device a = device("cli-off", dir, new AdjustableClock(Duration.ZERO), QUIET);
+        // A long backoff: the upload the offline write nudged must not get through by itself between the
+        // network's return and `sync now` (which does not wait for the backoff), as it could on a loaded machine.
+        Device a = device("cli-off", dir, new AdjustableClock(Duration.ZERO), QUIET[0], QUIET[1],
+                "vectorsync.sync.retry.base-delay=10m", "vectorsync.sync.retry.max-delay=10m");
         assertThat(cli(a, "sync", "now").code()).isZero();
         a.proxy().stop();
         a.put("off-1", rig.body("written offline"));
