@@ -298,7 +298,11 @@ class JobApiIT extends AbstractIT {
         assertThat(failed.path("lastError").asText()).isNotBlank();
         JsonNode retried = body(http.postForEntity("/api/v1/jobs/{id}:retry", null, String.class, failing), 200);
         assertThat(retried.path("status").asText()).isIn("PENDING", "PROCESSING");
-        assertThat(retried.path("attempts").asInt()).as("a fresh attempt budget").isLessThanOrEqualTo(1);
+        // A retry keeps counting attempts and grants a fresh budget on top of them (ADR 027); with that
+        // budget the NOOP, which fails only its first two attempts, completes.
+        assertThat(retried.path("maxAttempts").asInt()).as("a fresh attempt budget")
+                .isGreaterThan(failed.path("maxAttempts").asInt());
+        awaitStatus(failing, "COMPLETED");
 
         problem(http.postForEntity("/api/v1/jobs/{id}:cancel", null, String.class, "01NOSUCHJOB0000000000000000"),
                 404, "VSYNC-JOB-NOT-FOUND");
