@@ -139,12 +139,13 @@ class MetricsIT extends AbstractIT {
         // Camel's own route metrics stay.
         assertThat(body).containsPattern("(?m)^camel_exchanges_[a-z_]*\\{[^}]*route_id=\"relay-replica\"");
         // Tags stay bounded: only backend, outcome, alert (four names), what (retention: outbox or
-        // dead_letter) and state (the circuit's three) on the vectorsync meters.
+        // dead_letter), state (the circuit's three), and on the job meters type (the registered job types),
+        // status (the job statuses) and kind (transient, permanent, lease).
         Matcher m = Pattern.compile("(?m)^vectorsync_[a-z_]+\\{([^}]*)\\}").matcher(body);
         while (m.find()) {
             for (String label : m.group(1).split(",")) {
                 assertThat(label.substring(0, label.indexOf('='))).isIn("backend", "outcome", "alert", "what",
-                        "state", "le", "application");
+                        "state", "type", "status", "kind", "le", "application");
             }
         }
     }

@@ -67,13 +67,16 @@ class ProblemDetailsIT extends AbstractIT {
 
     @Test
     void theFastPutPathAnswersAValidationErrorWithFieldAndExpected() throws Exception {
-        AdminSurface.Answer a = raw("PUT", "/api/v1/chunks/problem-1", null, "{\"content\":\"no embedding\"}");
-        JsonNode p = problem(a, 400, "VSYNC-EMBEDDING-MISSING");
-        assertThat(p.get("title").asText()).isEqualTo("Embedding missing");
+        // (Without an embedding the chunk is embedded by the configured provider; IngestIT covers that path
+        // and the refusal when neither an embedding nor content is sent.)
+        AdminSurface.Answer a = raw("PUT", "/api/v1/chunks/problem-1", null,
+                "{\"content\":\"too short\",\"embedding\":[0.25,0.5]}");
+        JsonNode p = problem(a, 400, "VSYNC-EMBEDDING-DIMENSION");
+        assertThat(p.get("title").asText()).isEqualTo("Wrong embedding dimension");
         assertThat(p.get("instance").asText()).isEqualTo("/api/v1/chunks/problem-1");
         assertThat(p.get("field").asText()).isEqualTo("embedding");
-        assertThat(p.get("expected").asText()).isEqualTo("an array of 384 numbers");
-        assertThat(a.body()).doesNotContain("no embedding");
+        assertThat(p.get("expected").asText()).isEqualTo("384 numbers");
+        assertThat(a.body()).doesNotContain("too short").doesNotContain("0.25");
     }
 
     /**
