@@ -1,7 +1,6 @@
 package io.vectorsync.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -57,18 +56,9 @@ class IngestIT extends AbstractIT {
         assertThat(r.getStatusCode().value()).as(r.getBody()).isEqualTo(202);
         String id = json.readTree(r.getBody()).path("id").asText();
         assertThat(r.getHeaders().getLocation()).hasToString("/api/v1/jobs/" + id);
-        return completed(id);
+        return awaitJobCompleted(id);
     }
 
-    private JsonNode completed(String id) throws Exception {
-        JsonNode[] job = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            job[0] = json.readTree(http.getForEntity("/api/v1/jobs/{id}", String.class, id).getBody());
-            return job[0].path("status").asText().matches("COMPLETED|FAILED|CANCELLED");
-        });
-        assertThat(job[0].path("status").asText()).as(job[0].toString()).isEqualTo("COMPLETED");
-        return job[0];
-    }
 
     /** Live chunks of a document: id → version. */
     private Map<String, Long> live(String documentId) {
@@ -167,7 +157,7 @@ class IngestIT extends AbstractIT {
         String olderId = json.readTree(older.getBody()).path("id").asText();
         JsonNode newer = ingest(doc("rev", "New text of the document."));
         assertThat(newer.path("result").path("superseded").asBoolean()).isFalse();
-        JsonNode old = completed(olderId);
+        JsonNode old = awaitJobCompleted(olderId);
         assertThat(old.path("result").path("superseded").asBoolean()).as(old.toString()).isTrue();
         assertThat(old.path("result").path("written").asInt()).isZero();
         assertThat(jdbc.queryForList("SELECT content FROM chunks WHERE document_id = 'rev' AND NOT deleted", String.class))

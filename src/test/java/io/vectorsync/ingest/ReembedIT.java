@@ -2,7 +2,6 @@ package io.vectorsync.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
@@ -71,13 +70,7 @@ class ReembedIT extends AbstractIT {
                 new HttpEntity<>(write(Map.of("type", "REEMBED", "payload", payload)), h), String.class);
         assertThat(r.getStatusCode().value()).as(r.getBody()).isEqualTo(202);
         String id = json.readTree(r.getBody()).path("id").asText();
-        JsonNode[] job = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            job[0] = json.readTree(http.getForEntity("/api/v1/jobs/{id}", String.class, id).getBody());
-            return job[0].path("status").asText().matches("COMPLETED|FAILED|CANCELLED");
-        });
-        assertThat(job[0].path("status").asText()).as(job[0].toString()).isEqualTo("COMPLETED");
-        return job[0];
+        return awaitJobCompleted(id);
     }
 
     private long modelled(String where) {

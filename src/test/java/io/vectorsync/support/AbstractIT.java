@@ -170,6 +170,18 @@ public abstract class AbstractIT {
         return last[0].path("result");
     }
 
+    /** Waits up to a minute for the job to finish (through {@code /api/v1/jobs}) and requires it COMPLETED. */
+    protected com.fasterxml.jackson.databind.JsonNode awaitJobCompleted(String id) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode[] job = new com.fasterxml.jackson.databind.JsonNode[1];
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            job[0] = json.readTree(http.getForEntity("/api/v1/jobs/{id}", String.class, id).getBody());
+            return job[0].path("status").asText().matches("COMPLETED|FAILED|CANCELLED");
+        });
+        org.assertj.core.api.Assertions.assertThat(job[0].path("status").asText()).as(job[0].toString())
+                .isEqualTo("COMPLETED");
+        return job[0];
+    }
+
     /** A verify result's counts as {@code missing/extra/stale/corrupt}. */
     protected static String verifyCounts(com.fasterxml.jackson.databind.JsonNode r) {
         return r.path("missing").asLong() + "/" + r.path("extra").asLong() + "/" + r.path("stale").asLong() + "/"
