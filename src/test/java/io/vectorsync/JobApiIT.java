@@ -44,7 +44,10 @@ import org.springframework.test.context.TestPropertySource;
 class JobApiIT extends AbstractIT {
 
     private ResponseEntity<String> submit(String body, String idempotencyKey) {
-        HttpHeaders h = new HttpHeaders();
+        return submit(body, idempotencyKey, new HttpHeaders());
+    }
+
+    private ResponseEntity<String> submit(String body, String idempotencyKey, HttpHeaders h) {
         h.setContentType(MediaType.APPLICATION_JSON);
         if (idempotencyKey != null) {
             h.set("Idempotency-Key", idempotencyKey);
@@ -54,6 +57,11 @@ class JobApiIT extends AbstractIT {
 
     private ResponseEntity<String> submit(String body) {
         return submit(body, null);
+    }
+
+    /** VERIFY and BACKFILL are operator work: submitted with the admin credential. */
+    private ResponseEntity<String> submitAsOperator(String body) {
+        return submit(body, null, adminHeaders());
     }
 
     private JsonNode body(ResponseEntity<String> r, int status) throws Exception {
@@ -150,7 +158,7 @@ class JobApiIT extends AbstractIT {
         assertThat(p.path("title").asText()).isEqualTo("Invalid job");
         assertThat(problem(submit("{\"type\":\"NOOP\",\"payload\":{\"sleepMs\":1,\"extra\":true}}"), 400,
                 "VSYNC-JOB-INVALID").path("field").asText()).isEqualTo("payload.extra");
-        assertThat(problem(submit("{\"type\":\"VERIFY\",\"payload\":{}}"), 400, "VSYNC-JOB-INVALID")
+        assertThat(problem(submitAsOperator("{\"type\":\"VERIFY\",\"payload\":{}}"), 400, "VSYNC-JOB-INVALID")
                 .path("field").asText()).isEqualTo("payload.backend");
         assertThat(problem(submit("{\"type\":\"NOOP\",\"payload\":[1]}"), 400, "VSYNC-JOB-INVALID")
                 .path("field").asText()).isEqualTo("payload");
@@ -179,7 +187,7 @@ class JobApiIT extends AbstractIT {
         assertThat(unknown.path("expected").asText()).contains("NOOP", "VERIFY");
         problem(submit("{\"type\":\"noop\"}"), 404, "VSYNC-JOB-TYPE");
 
-        JsonNode disabled = problem(submit("{\"type\":\"BACKFILL\",\"payload\":{\"backend\":\"replica\"}}"), 409,
+        JsonNode disabled = problem(submitAsOperator("{\"type\":\"BACKFILL\",\"payload\":{\"backend\":\"replica\"}}"), 409,
                 "VSYNC-JOB-DISABLED");
         assertThat(disabled.path("detail").asText()).contains("vectorsync.jobs.types.BACKFILL.enabled");
         // The admin endpoint goes through the same submission.
@@ -198,7 +206,7 @@ class JobApiIT extends AbstractIT {
         ExecutorService pool = Executors.newFixedThreadPool(6);
         List<Future<ResponseEntity<String>>> answers = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            answers.add(pool.submit(() -> submit("{\"type\":\"VERIFY\",\"correlation\":{\"n\":\"" + unique()
+            answers.add(pool.submit(() -> submitAsOperator("{\"type\":\"VERIFY\",\"correlation\":{\"n\":\"" + unique()
                     + "\"},\"payload\":{\"backend\":\"replica\"}}")));
         }
         List<String> ids = new ArrayList<>();
@@ -216,7 +224,7 @@ class JobApiIT extends AbstractIT {
         assertThat(ids).hasSize((int) Math.max(0, 5 - recent));
         assertThat(refused).isEqualTo(6 - ids.size());
         long before = jobs();
-        ResponseEntity<String> limited = submit("{\"type\":\"VERIFY\",\"correlation\":{\"n\":\"" + unique() + "\"},"
+        ResponseEntity<String> limited = submitAsOperator("{\"type\":\"VERIFY\",\"correlation\":{\"n\":\"" + unique() + "\"},"
                 + "\"payload\":{\"backend\":\"replica\"}}");
         JsonNode p = problem(limited, 429, "VSYNC-JOB-RATE");
         long retryAfter = Long.parseLong(limited.getHeaders().getFirst(HttpHeaders.RETRY_AFTER));
@@ -308,6 +316,42 @@ class JobApiIT extends AbstractIT {
                 404, "VSYNC-JOB-NOT-FOUND");
         problem(http.postForEntity("/api/v1/jobs/{id}:retry", null, String.class, "01NOSUCHJOB0000000000000000"),
                 404, "VSYNC-JOB-NOT-FOUND");
+    }
+
+    /**
+     * VERIFY (which may repair) and BACKFILL write to backends: on the open API they need the admin credential
+     * to be submitted, cancelled or retried, as on the admin endpoints; a refusal is the admin surface's 401
+     * and changes nothing.
+     */
+    @Test
+    void operatorJobsNeedTheAdminCredentialOnTheOpenApi() throws Exception {
+        long before = jobs();
+        String verify = "{\"type\":\"VERIFY\",\"correlation\":{\"o\":\"" + unique() + "\"},\"runAt\":\""
+                + Instant.now().plusSeconds(3600) + "\",\"payload\":{\"backend\":\"replica\",\"repair\":true}}";
+        ResponseEntity<String> none = submit(verify);
+        JsonNode p = problem(none, 401, "VSYNC-AUTH-REQUIRED");
+        assertThat(p.path("field").asText()).isEqualTo("Authorization");
+        assertThat(none.getHeaders().get(HttpHeaders.WWW_AUTHENTICATE)).anyMatch(c -> c.startsWith("Bearer"));
+        HttpHeaders wrong = new HttpHeaders();
+        wrong.setBearerAuth("not-the-token");
+        problem(submit(verify, null, wrong), 401, "VSYNC-AUTH-INVALID");
+        HttpHeaders basic = new HttpHeaders();
+        basic.setBasicAuth("admin", "guess");
+        problem(submit(verify, null, basic), 401, "VSYNC-AUTH-INVALID");
+        problem(submit("{\"type\":\"BACKFILL\",\"payload\":{\"backend\":\"replica\"}}"), 401,
+                "VSYNC-AUTH-REQUIRED");
+        assertThat(jobs()).as("nothing queued").isEqualTo(before);
+
+        String id = body(submitAsOperator(verify), 202).path("id").asText();
+        problem(http.postForEntity("/api/v1/jobs/{id}:cancel", null, String.class, id), 401, "VSYNC-AUTH-REQUIRED");
+        assertThat(job(id).path("status").asText()).isEqualTo("PENDING");
+        JsonNode cancelled = body(http.exchange("/api/v1/jobs/{id}:cancel", HttpMethod.POST,
+                new HttpEntity<>(adminHeaders()), String.class, id), 200);
+        assertThat(cancelled.path("status").asText()).isEqualTo("CANCELLED");
+        problem(http.postForEntity("/api/v1/jobs/{id}:retry", null, String.class, id), 401, "VSYNC-AUTH-REQUIRED");
+        assertThat(job(id).path("status").asText()).isEqualTo("CANCELLED");
+        // Reading a job stays open, as reading chunks is.
+        assertThat(job(id).path("type").asText()).isEqualTo("VERIFY");
     }
 
     /** A refusal of a job in the wrong state: 409 problem details. */

@@ -15,6 +15,10 @@ import io.vectorsync.jobs.JobRequest;
 import io.vectorsync.jobs.JobStatus;
 import io.vectorsync.jobs.JobSubmission;
 import io.vectorsync.jobs.JobView;
+import io.vectorsync.security.AdminCredentials;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.net.URI;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -28,6 +32,7 @@ import java.util.Set;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -57,10 +62,34 @@ public class JobController {
 
     private final JobSubmission submission;
     private final JobQueue queue;
+    private final AdminCredentials credentials;
 
-    public JobController(JobSubmission submission, JobQueue queue) {
+    public JobController(JobSubmission submission, JobQueue queue, AdminCredentials credentials) {
         this.submission = submission;
         this.queue = queue;
+        this.credentials = credentials;
+    }
+
+    /**
+     * Jobs of an operator type (VERIFY, BACKFILL: they write to backends) need the admin credential here too,
+     * as on the admin endpoints that start them; the application's types (INGEST, REEMBED) are as open as
+     * the chunk writes they amount to.
+     */
+    private void operatorCheck(String type, HttpServletRequest request) {
+        if (submission.operatorOnly(type)) {
+            credentials.require(request);
+        }
+    }
+
+    private void operatorCheckOf(String id, HttpServletRequest request) {
+        queue.find(id).ifPresent(j -> operatorCheck(j.type(), request));
+    }
+
+    /** The 401 of the admin surface, with its challenges. */
+    @ExceptionHandler(AdminCredentials.Refused.class)
+    void refused(AdminCredentials.Refused e, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        credentials.refusal().commence(request, response, e);
     }
 
     /** A job: what it is, where it stands, what it found. Members without a value are left out. */
@@ -103,7 +132,8 @@ public class JobController {
                     + " (the client's keys and the type's own) while a job is pending or processing, or completed"
                     + " within vectorsync.jobs.completed-window, or the same Idempotency-Key, returns that job (200)"
                     + " instead of a new one (202). Refusals queue nothing: 400 VSYNC-JOB-INVALID, 404"
-                    + " VSYNC-JOB-TYPE, 409 VSYNC-JOB-DISABLED, 429 VSYNC-JOB-RATE with Retry-After.",
+                    + " VSYNC-JOB-TYPE, 409 VSYNC-JOB-DISABLED, 429 VSYNC-JOB-RATE with Retry-After. VERIFY and BACKFILL"
+                    + " (operator work) need the admin credential (Authorization: Bearer or basic), else 401.",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(
                     mediaType = MediaType.APPLICATION_JSON_VALUE,
                     schema = @Schema(ref = "#/components/schemas/" + JobApiDocs.ENVELOPE))))
@@ -115,8 +145,11 @@ public class JobController {
     public ResponseEntity<Job> submit(@RequestBody JsonNode body,
             @Parameter(description = "A key of the client's choice (1-255 printable ASCII characters): a repeated"
                     + " request with it returns the job it created")
-            @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
-        Enqueued e = submission.submit(envelope(body, idempotencyKey));
+            @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey,
+            HttpServletRequest request) {
+        JobRequest job = envelope(body, idempotencyKey);
+        operatorCheck(job.type(), request);
+        Enqueued e = submission.submit(job);
         return answer(e);
     }
 
@@ -163,16 +196,18 @@ public class JobController {
 
     @Operation(summary = "Cancel a job",
             description = "A pending job is CANCELLED at once; a processing one stops at its next progress report."
-                    + " 409 when it has finished.")
+                    + " 409 when it has finished. A VERIFY or BACKFILL job needs the admin credential.")
     @PostMapping("/jobs/{id}:cancel")
-    public Job cancel(@PathVariable("id") String id) {
+    public Job cancel(@PathVariable("id") String id, HttpServletRequest request) {
+        operatorCheckOf(id, request);
         return Job.of(queue.cancel(id));
     }
 
     @Operation(summary = "Retry a job", description = "A FAILED or CANCELLED job is PENDING again with a fresh"
-            + " attempt budget. 409 otherwise.")
+            + " attempt budget. 409 otherwise. A VERIFY or BACKFILL job needs the admin credential.")
     @PostMapping("/jobs/{id}:retry")
-    public Job retry(@PathVariable("id") String id) {
+    public Job retry(@PathVariable("id") String id, HttpServletRequest request) {
+        operatorCheckOf(id, request);
         return Job.of(queue.retry(id));
     }
 

@@ -39,6 +39,12 @@ public class BackfillJob implements JobHandler {
         return "BACKFILL";
     }
 
+    /** It writes to a backend (a repair, a backfill's state): the admin credential's work. */
+    @Override
+    public boolean operatorOnly() {
+        return true;
+    }
+
     /** One backfill per backend at a time. */
     @Override
     public Map<String, String> correlation(com.fasterxml.jackson.databind.JsonNode payload) {

@@ -20,6 +20,15 @@ public interface JobHandler {
         return Map.of();
     }
 
+    /**
+     * True for operator work (it changes backends, not the application's data: VERIFY, which may repair, and
+     * BACKFILL): through the open API ({@code /api/v1/jobs}) submitting, cancelling or retrying such a job
+     * needs the admin credential, as the admin endpoints that start it do.
+     */
+    default boolean operatorOnly() {
+        return false;
+    }
+
     /** Runs the job; the returned map (JSON-serialisable) is its result. See {@link PermanentJobException}. */
     Map<String, Object> run(JobContext context) throws Exception;
 }

@@ -11,4 +11,7 @@ package io.vectorsync.jobs;
 public interface JobSubmission {
 
     Enqueued submit(JobRequest request);
+
+    /** True when {@code type} is a registered type whose handler is {@link JobHandler#operatorOnly()}. */
+    boolean operatorOnly(String type);
 }

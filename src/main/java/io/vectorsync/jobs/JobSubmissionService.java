@@ -97,6 +97,12 @@ public class JobSubmissionService implements JobSubmission {
     }
 
     @Override
+    public boolean operatorOnly(String type) {
+        JobHandler h = type == null ? null : handlers.get(type);
+        return h != null && h.operatorOnly();
+    }
+
+    @Override
     public Enqueued submit(JobRequest request) {
         String type = request.type();
         if (type == null || type.isBlank()) {

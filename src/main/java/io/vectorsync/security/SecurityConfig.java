@@ -76,6 +76,11 @@ public class SecurityConfig {
         return new AdminAuthenticationProvider(props);
     }
 
+    @Bean
+    AdminCredentials adminCredentials(AdminAuthenticationProvider provider) {
+        return new AdminCredentials(provider);
+    }
+
     /**
      * The strict firewall, relaxed only as far as chunk ids need: an id may hold any character, so the API
      * takes it percent-encoded, {@code %2F} ('/', promised by the docs), {@code %2F%2F}, {@code %5C} ('\'),

@@ -162,6 +162,12 @@ public class VerifyService implements JobHandler {
         return "VERIFY";
     }
 
+    /** It writes to a backend (a repair, a backfill's state): the admin credential's work. */
+    @Override
+    public boolean operatorOnly() {
+        return true;
+    }
+
     /** One verify per backend and repair flag at a time: {@code {backend, repair}}. */
     @Override
     public Map<String, String> correlation(JsonNode payload) {
