@@ -133,9 +133,9 @@ class JobApiIT extends AbstractIT {
     @Test
     void theSameIdempotencyKeyReturnsTheJobItCreated() throws Exception {
         String key = unique();
-        ResponseEntity<String> first = submit("{\"type\":\"NOOP\",\"correlation\":{\"a\":\"" + unique() + "\"}}", key);
-        String id = body(first, 202).path("id").asText();
-        ResponseEntity<String> replay = submit("{\"type\":\"NOOP\",\"correlation\":{\"a\":\"" + unique() + "\"}}", key);
+        String request = "{\"type\":\"NOOP\",\"correlation\":{\"a\":\"" + unique() + "\"}}";
+        String id = body(submit(request, key), 202).path("id").asText();
+        ResponseEntity<String> replay = submit(request, key);
         assertThat(body(replay, 200).path("id").asText()).isEqualTo(id);
         assertThat(count("SELECT count(*) FROM jobs WHERE idempotency_key = ?", key)).isOne();
 
@@ -352,6 +352,35 @@ class JobApiIT extends AbstractIT {
         assertThat(job(id).path("status").asText()).isEqualTo("CANCELLED");
         // Reading a job stays open, as reading chunks is.
         assertThat(job(id).path("type").asText()).isEqualTo("VERIFY");
+    }
+
+    /**
+     * The job endpoints read their bodies within vectorsync.api.max-body-bytes (413 before parsing), and an
+     * Idempotency-Key reused for another request is 422, queueing nothing; the same request with it is the
+     * same job.
+     */
+    @Test
+    void anOversizedBodyIs413AndAKeyReusedForAnotherRequestIs422() throws Exception {
+        long before = jobs();
+        String pad = "x".repeat(8_388_608);
+        problem(submit("{\"type\":\"NOOP\",\"correlation\":{\"pad\":\"" + pad + "\"}}"), 413,
+                "VSYNC-PAYLOAD-TOO-LARGE");
+        HttpHeaders h = new HttpHeaders();
+        h.setContentType(MediaType.APPLICATION_JSON);
+        ResponseEntity<String> doc = http.exchange("/api/v1/documents:ingest", HttpMethod.POST,
+                new HttpEntity<>("{\"documentId\":\"big\",\"text\":\"" + pad + "\"}", h), String.class);
+        problem(doc, 413, "VSYNC-PAYLOAD-TOO-LARGE");
+        assertThat(jobs()).isEqualTo(before);
+
+        String key = "reuse-" + unique();
+        String first = "{\"type\":\"NOOP\",\"correlation\":{\"k\":\"1\"}}";
+        String id = body(submit(first, key), 202).path("id").asText();
+        assertThat(body(submit(first, key), 200).path("id").asText()).isEqualTo(id);
+        JsonNode p = problem(submit("{\"type\":\"NOOP\",\"correlation\":{\"k\":\"2\"}}", key), 422,
+                "VSYNC-JOB-IDEMPOTENCY-MISMATCH");
+        assertThat(p.path("field").asText()).isEqualTo("Idempotency-Key");
+        assertThat(p.path("detail").asText()).contains(id);
+        assertThat(jobs()).isEqualTo(before + 1);
     }
 
     /** A refusal of a job in the wrong state: 409 problem details. */

@@ -61,7 +61,8 @@ public class ChunkRequestParser {
 
     private static CaptureException tooLarge(long max) {
         return new CaptureException(413, "VSYNC-PAYLOAD-TOO-LARGE", "body", "at most " + max + " bytes",
-                "The request body is larger than vectorsync.api.max-body-bytes; send fewer chunks per request.");
+                "The request body is larger than vectorsync.api.max-body-bytes; send fewer chunks (or a smaller"
+                        + " document) per request.");
     }
 
     public JsonNode parse(byte[] body) {

@@ -13,12 +13,13 @@ import io.vectorsync.embedding.EmbeddingProvider;
 import io.vectorsync.ingest.IngestHandler;
 import io.vectorsync.jobs.JobRequest;
 import io.vectorsync.jobs.JobSubmission;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -37,9 +38,12 @@ public class DocumentController {
 
     private final JobSubmission submission;
     private final ObjectProvider<EmbeddingProvider> provider;
+    private final ChunkRequestParser parser;
 
-    public DocumentController(JobSubmission submission, ObjectProvider<EmbeddingProvider> provider) {
+    public DocumentController(JobSubmission submission, ObjectProvider<EmbeddingProvider> provider,
+            ChunkRequestParser parser) {
         this.submission = submission;
+        this.parser = parser;
         this.provider = provider;
     }
 
@@ -57,17 +61,18 @@ public class DocumentController {
     @ApiResponse(responseCode = "200", description = "The existing job of this document and content",
             content = @Content(schema = @Schema(implementation = JobController.Job.class)))
     @PostMapping(path = "/documents:ingest", consumes = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<JobController.Job> ingest(@RequestBody JsonNode body,
+    public ResponseEntity<JobController.Job> ingest(HttpServletRequest request,
             @Parameter(description = "A key of the client's choice: a repeated request with it returns the job it"
                     + " created") @RequestHeader(name = JobController.IDEMPOTENCY_KEY, required = false)
-            String idempotencyKey) {
+            String idempotencyKey) throws IOException {
         EmbeddingProvider p = provider.getIfAvailable();
         if (p == null) {
             throw new CaptureException(409, "VSYNC-EMBED-NONE", "vectorsync.embedding.provider", "local or openai",
                     "No embedding provider is configured, so documents cannot be ingested; write chunks with their"
                             + " embeddings instead.");
         }
-        if (body != null && "LOCAL_ONLY".equals(body.path("privacy").asText()) && !p.acceptsLocalOnly()) {
+        JsonNode body = JobController.body(parser, request);
+        if ("LOCAL_ONLY".equals(body.path("privacy").asText()) && !p.acceptsLocalOnly()) {
             throw new CaptureException(400, "VSYNC-EMBED-PRIVACY", "privacy", "FULL or REDACTED with this provider",
                     "The embedding provider sends texts out of this service; a LOCAL_ONLY document cannot be ingested"
                             + " with it (vectorsync.embedding.openai.send-local-only).");

@@ -36,7 +36,6 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -63,9 +62,12 @@ public class JobController {
     private final JobSubmission submission;
     private final JobQueue queue;
     private final AdminCredentials credentials;
+    private final ChunkRequestParser parser;
 
-    public JobController(JobSubmission submission, JobQueue queue, AdminCredentials credentials) {
+    public JobController(JobSubmission submission, JobQueue queue, AdminCredentials credentials,
+            ChunkRequestParser parser) {
         this.submission = submission;
+        this.parser = parser;
         this.queue = queue;
         this.credentials = credentials;
     }
@@ -142,12 +144,12 @@ public class JobController {
     @ApiResponse(responseCode = "200", description = "The existing job of this correlation or Idempotency-Key",
             content = @Content(schema = @Schema(implementation = Job.class)))
     @PostMapping(path = "/jobs", consumes = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<Job> submit(@RequestBody JsonNode body,
+    public ResponseEntity<Job> submit(
             @Parameter(description = "A key of the client's choice (1-255 printable ASCII characters): a repeated"
                     + " request with it returns the job it created")
             @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey,
-            HttpServletRequest request) {
-        JobRequest job = envelope(body, idempotencyKey);
+            HttpServletRequest request) throws IOException {
+        JobRequest job = envelope(body(parser, request), idempotencyKey);
         operatorCheck(job.type(), request);
         Enqueued e = submission.submit(job);
         return answer(e);
@@ -209,6 +211,14 @@ public class JobController {
     public Job retry(@PathVariable("id") String id, HttpServletRequest request) {
         operatorCheckOf(id, request);
         return Job.of(queue.retry(id));
+    }
+
+    /**
+     * The body, read within {@code vectorsync.api.max-body-bytes} (413 beyond it, before anything is parsed)
+     * and parsed strictly (malformed JSON, trailing tokens and duplicate keys are 400).
+     */
+    static JsonNode body(ChunkRequestParser parser, HttpServletRequest request) throws IOException {
+        return parser.parse(parser.readBody(request.getInputStream(), request.getContentLengthLong()));
     }
 
     /** 404 {@code VSYNC-JOB-NOT-FOUND}. */

@@ -64,6 +64,7 @@ final class ProblemTitles {
             Map.entry("VSYNC-JOB-TYPE", "Unknown job type"),
             Map.entry("VSYNC-JOB-DISABLED", "Job type disabled"),
             Map.entry("VSYNC-JOB-RATE", "Job rate limit reached"),
+            Map.entry("VSYNC-JOB-IDEMPOTENCY-MISMATCH", "Idempotency-Key used for another request"),
             // Ingest and embeddings (docs/ingest.md).
             Map.entry("VSYNC-EMBED-NONE", "No embedding provider"),
             Map.entry("VSYNC-EMBED-PRIVACY", "LOCAL_ONLY text for a remote embedding provider"),

@@ -13,10 +13,12 @@ import org.springframework.validation.annotation.Validated;
  * {@code vectorsync.jobs.*}: the one job queue (issue 16).
  *
  * @param staleAfter a PROCESSING job whose worker has not renewed its lease for this long is taken over by
- *     another instance
+ *     whichever instance polls next (this one too: every write of a worker is fenced by its attempt)
  * @param pollInterval how often an idle instance looks for a claimable job
  * @param completedWindow an enqueue with the correlation of a job COMPLETED less than this long ago returns
  *     that job instead of a new one
+ * @param idempotencyKeyTtl how long an {@code Idempotency-Key} returns the job it created (from the job's
+ *     creation, whatever its status); the same key with another request is refused meanwhile
  * @param workers how many jobs one instance runs at once (over all types)
  * @param types per type (upper-case key: INGEST, REEMBED, VERIFY, BACKFILL, NOOP); a type not listed gets
  *     the defaults of each vectorsync.jobs.types key below
@@ -27,6 +29,7 @@ public record JobsProperties(
         @DefaultValue("60s") @NotNull Duration staleAfter,
         @DefaultValue("2s") @NotNull Duration pollInterval,
         @DefaultValue("1h") @NotNull Duration completedWindow,
+        @DefaultValue("24h") @NotNull Duration idempotencyKeyTtl,
         @DefaultValue("2") @Min(1) int workers,
         @DefaultValue Map<String, @Valid JobType> types) {
 

@@ -36,7 +36,9 @@ public record IngestDocument(String documentId, String text, ObjectNode metadata
     /** Reads a payload the schema accepted; what it could not say (the id's prefix) is checked here. */
     public static IngestDocument from(JsonNode p) {
         String id = p.path("documentId").asText("");
-        if (id.isEmpty() || id.length() > ChunkIds.MAX_DOCUMENT_ID_LENGTH || id.startsWith("link:")) {
+        // Counted in code points, as the payload's JSON Schema counts maxLength.
+        if (id.isEmpty() || id.codePointCount(0, id.length()) > ChunkIds.MAX_DOCUMENT_ID_LENGTH
+                || id.startsWith("link:")) {
             throw new PermanentJobException("VSYNC-INGEST-DOCUMENT-ID", "documentId must be 1 to "
                     + ChunkIds.MAX_DOCUMENT_ID_LENGTH + " characters and not start with 'link:'");
         }

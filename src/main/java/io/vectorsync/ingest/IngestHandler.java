@@ -101,6 +101,12 @@ public class IngestHandler implements JobHandler {
         return IngestDocument.from(payload).correlation(p == null ? "none" : p.modelId());
     }
 
+    /** A newer ingest of the document makes the older requests stale (a revert is a new job, after it). */
+    @Override
+    public String subject(JsonNode payload) {
+        return payload.path("documentId").asText(null);
+    }
+
     /** The configured provider, or a permanent failure naming the setting. */
     static EmbeddingProvider required(ObjectProvider<EmbeddingProvider> providers) {
         EmbeddingProvider p = providers.getIfAvailable();

@@ -21,6 +21,16 @@ public interface JobHandler {
     }
 
     /**
+     * What a job is about when a newer request about the same thing makes the older ones stale (INGEST: the
+     * document id), or null. A new job with a subject releases the correlation of the older jobs of its type
+     * about that subject, so repeating an older request (a document edited, then reverted) is a new job that
+     * comes after the newer one rather than the older job returned.
+     */
+    default String subject(JsonNode payload) {
+        return null;
+    }
+
+    /**
      * True for operator work (it changes backends, not the application's data: VERIFY, which may repair, and
      * BACKFILL): through the open API ({@code /api/v1/jobs}) submitting, cancelling or retrying such a job
      * needs the admin credential, as the admin endpoints that start it do.

@@ -80,26 +80,40 @@ public class JobService implements JobQueue {
             correlation::text AS correlation, progress_done, progress_total, result::text AS result, last_error
             """;
 
+    /** The request's fingerprint: its type, payload and correlation as jsonb prints them (keys sorted). */
+    private static final String FINGERPRINT = "md5(?::text || ?::jsonb::text || ?::jsonb::text)";
+
     private static final String INSERT = """
             INSERT INTO jobs (id, type, status, correlation, correlation_key, idempotency_key, payload, priority, run_at,
-                              max_attempts)
+                              max_attempts, request_fingerprint, subject)
             VALUES (?, ?, 'PENDING', ?::jsonb, CASE WHEN ?::jsonb = '{}' THEN NULL ELSE md5(?::jsonb::text) END, ?,
-                    ?::jsonb, ?, coalesce(?, clock_timestamp()), ?)
+                    ?::jsonb, ?, coalesce(?, clock_timestamp()), ?, %s, ?)
             ON CONFLICT DO NOTHING
             RETURNING %s
-            """.formatted(COLUMNS);
+            """.formatted(FINGERPRINT, COLUMNS);
 
-    /** The job holding the idempotency key or the correlation, and whether its window is over. */
-    private static final String HOLDER = """
+    /**
+     * The job holding the idempotency key (of this type), whether it was created for another request, and
+     * whether the key's time is over.
+     */
+    private static final String KEY_HOLDER = """
+            SELECT %s, request_fingerprint IS NOT NULL AND request_fingerprint <> %s AS mismatch,
+                   created_at < clock_timestamp() - make_interval(secs => ?) AS expired
+              FROM jobs WHERE type = ? AND idempotency_key = ? AND NOT idempotency_released
+            """.formatted(COLUMNS, FINGERPRINT);
+
+    /** The job holding the correlation, and whether its completed-window is over. */
+    private static final String CORRELATION_HOLDER = """
             SELECT %s, (finished_at IS NOT NULL AND finished_at < clock_timestamp() - make_interval(secs => ?)) AS expired
               FROM jobs
-             WHERE NOT key_released
-               AND ((?::text IS NOT NULL AND idempotency_key = ?)
-                    OR (type = ? AND ?::jsonb <> '{}' AND correlation_key = md5(?::jsonb::text)
-                        AND status IN ('PENDING', 'PROCESSING', 'COMPLETED')))
-             ORDER BY (idempotency_key IS NOT DISTINCT FROM ?) DESC
-             LIMIT 1
+             WHERE NOT key_released AND type = ? AND ?::jsonb <> '{}' AND correlation_key = md5(?::jsonb::text)
+               AND status IN ('PENDING', 'PROCESSING', 'COMPLETED')
             """.formatted(COLUMNS);
+
+    /** A new job about a subject: the older jobs about it give up their correlation (see JobHandler#subject). */
+    private static final String SUPERSEDE = """
+            UPDATE jobs SET key_released = true WHERE type = ? AND subject = ? AND id <> ? AND NOT key_released
+            """;
 
     /**
      * The claim. {@code t}: the types this instance runs with their concurrency; {@code free}: the slot
@@ -207,8 +221,10 @@ public class JobService implements JobQueue {
         JobHandler handler = handlers.get(type);
         JsonNode payload = request.payload() == null ? json.createObjectNode() : request.payload();
         Map<String, String> correlation = new TreeMap<>(request.correlation() == null ? Map.of() : request.correlation());
+        String subject = null;
         if (handler != null) {
             correlation.putAll(handler.correlation(payload));
+            subject = handler.subject(payload);
         }
         JobsProperties.JobType settings = properties.type(type);
         int priority = request.priority() != null ? request.priority() : settings.priority();
@@ -218,19 +234,42 @@ public class JobService implements JobQueue {
                 : request.idempotencyKey();
         Timestamp runAt = request.runAt() == null ? null : Timestamp.from(request.runAt());
         double window = properties.completedWindow(type).toMillis() / 1000.0;
+        double keyTtl = properties.idempotencyKeyTtl().toMillis() / 1000.0;
         for (int round = 0; round < 5; round++) {
-            List<JobView> created = jdbc.query(INSERT, this::view, UlidCreator.getMonotonicUlid().toString(), type,
-                    correlationJson, correlationJson, correlationJson, key, payloadJson, priority, runAt,
-                    settings.maxAttempts());
+            String id = UlidCreator.getMonotonicUlid().toString();
+            List<JobView> created = jdbc.query(INSERT, this::view, id, type, correlationJson, correlationJson,
+                    correlationJson, key, payloadJson, priority, runAt, settings.maxAttempts(), type, payloadJson,
+                    correlationJson, subject);
             if (!created.isEmpty()) {
                 JobView job = created.get(0);
+                if (subject != null) {
+                    jdbc.update(SUPERSEDE, type, subject, id);
+                }
                 if (!job.runAt().isAfter(Instant.now()) && nudge != null) {
                     nudge.nudge(POLL_NUDGE);
                 }
                 return new Enqueued(job, true);
             }
-            List<Object[]> holder = jdbc.query(HOLDER, (rs, n) -> new Object[] {view(rs, n), rs.getBoolean("expired")},
-                    window, key, key, type, correlationJson, correlationJson, key);
+            if (key != null) {
+                List<Object[]> byKey = jdbc.query(KEY_HOLDER, (rs, n) -> new Object[] {view(rs, n),
+                    rs.getBoolean("mismatch"), rs.getBoolean("expired")}, type, payloadJson, correlationJson, keyTtl,
+                        type, key);
+                if (!byKey.isEmpty()) {
+                    JobView existing = (JobView) byKey.get(0)[0];
+                    if ((Boolean) byKey.get(0)[2]) {
+                        jdbc.update("UPDATE jobs SET idempotency_released = true WHERE id = ?", existing.id());
+                        continue;
+                    }
+                    if ((Boolean) byKey.get(0)[1]) {
+                        throw new CaptureException(422, "VSYNC-JOB-IDEMPOTENCY-MISMATCH", "Idempotency-Key",
+                                "a new key for a new request", "This Idempotency-Key was used for another " + type
+                                        + " request (job " + existing.id() + "); nothing was queued.");
+                    }
+                    return new Enqueued(existing, false);
+                }
+            }
+            List<Object[]> holder = jdbc.query(CORRELATION_HOLDER, (rs, n) -> new Object[] {view(rs, n),
+                rs.getBoolean("expired")}, window, type, correlationJson, correlationJson);
             if (holder.isEmpty()) {
                 continue; // the holder finished or was released in between: insert again
             }
@@ -373,7 +412,7 @@ public class JobService implements JobQueue {
             } catch (RuntimeException e) {
                 // Camel is stopping: give the job back at once rather than after its lease.
                 inFlight.decrementAndGet();
-                release(c.id(), "not started (" + e.getClass().getSimpleName() + ")");
+                release(c, "not started (" + e.getClass().getSimpleName() + ")");
             }
         }
     }
@@ -391,7 +430,7 @@ public class JobService implements JobQueue {
     public void runClaimed(Claimed job) {
         if (!open) {
             inFlight.decrementAndGet();
-            release(job.id(), "claimed but not started before shutdown");
+            release(job, "claimed but not started before shutdown");
             return;
         }
         Running r = new Running(job, Thread.currentThread());
@@ -399,7 +438,7 @@ public class JobService implements JobQueue {
         try {
             execute(r);
         } finally {
-            running.remove(job.id());
+            running.remove(job.id(), r); // not a later attempt's entry (this instance may have taken it over)
             inFlight.decrementAndGet();
             Thread.interrupted(); // an interrupt meant for the job must not reach the route's thread
             if (nudge != null) {
@@ -420,14 +459,14 @@ public class JobService implements JobQueue {
             outcome = stopped(r);
         } catch (PermanentJobException e) {
             if (!open) {
-                release(job.id(), "interrupted by shutdown");
+                release(job, "interrupted by shutdown");
                 outcome = "released";
             } else {
                 outcome = fail(job, e.code() + ": " + e.getMessage(), "permanent") ? "failed" : "lost";
             }
         } catch (Exception | LinkageError e) {
             if (!open) {
-                release(job.id(), "interrupted by shutdown");
+                release(job, "interrupted by shutdown");
                 outcome = "released";
             } else {
                 outcome = transientFailure(job, e);
@@ -441,8 +480,8 @@ public class JobService implements JobQueue {
                 UPDATE jobs SET status = 'COMPLETED', result = ?::jsonb, last_error = NULL, finished_at = clock_timestamp(),
                        progress_done = coalesce(progress_total, progress_done), lease_until = NULL, slot = NULL,
                        cancel_requested = false, key_released = ?
-                 WHERE id = ? AND owner = ? AND status = 'PROCESSING'
-                """, write(result), properties.completedWindow(job.type()).isZero(), job.id(), owner);
+                 WHERE id = ? AND owner = ? AND attempts = ? AND status = 'PROCESSING'
+                """, write(result), properties.completedWindow(job.type()).isZero(), job.id(), owner, job.attempt());
         if (n == 0) {
             log.warn("Job {} ({}) finished after this worker lost its lease; its result is dropped", job.id(), job.type());
             return false;
@@ -454,13 +493,13 @@ public class JobService implements JobQueue {
 
     private String stopped(Running r) {
         if (!open) {
-            release(r.job.id(), "interrupted by shutdown");
+            release(r.job, "interrupted by shutdown");
             return "released";
         }
         int n = jdbc.update("""
                 UPDATE jobs SET status = 'CANCELLED', finished_at = clock_timestamp(), lease_until = NULL, slot = NULL
-                 WHERE id = ? AND owner = ? AND status = 'PROCESSING' AND cancel_requested
-                """, r.job.id(), owner);
+                 WHERE id = ? AND owner = ? AND attempts = ? AND status = 'PROCESSING' AND cancel_requested
+                """, r.job.id(), owner, r.job.attempt());
         if (n == 1) {
             log.info("Job {} ({}) cancelled while processing", r.job.id(), r.job.type());
             return "cancelled";
@@ -483,8 +522,8 @@ public class JobService implements JobQueue {
                        finished_at = CASE WHEN cancel_requested THEN clock_timestamp() END,
                        run_at = clock_timestamp() + make_interval(secs => ?),
                        last_error = ?, lease_until = NULL, slot = NULL, owner = NULL
-                 WHERE id = ? AND owner = ? AND status = 'PROCESSING'
-                """, delay.toMillis() / 1000.0, truncate(error), job.id(), owner);
+                 WHERE id = ? AND owner = ? AND attempts = ? AND status = 'PROCESSING'
+                """, delay.toMillis() / 1000.0, truncate(error), job.id(), owner, job.attempt());
         metrics.failure(job.type(), "transient");
         if (n == 0) {
             return "lost";
@@ -497,10 +536,10 @@ public class JobService implements JobQueue {
 
     private boolean fail(Claimed job, String error, String kind) {
         int n = jdbc.update("""
-                UPDATE jobs SET status = 'FAILED', last_error = ?, finished_at = clock_timestamp(), lease_until = NULL,
-                       slot = NULL
-                 WHERE id = ? AND owner = ? AND status = 'PROCESSING'
-                """, truncate(error), job.id(), owner);
+                UPDATE jobs SET status = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE 'FAILED' END, last_error = ?,
+                       finished_at = clock_timestamp(), lease_until = NULL, slot = NULL
+                 WHERE id = ? AND owner = ? AND attempts = ? AND status = 'PROCESSING'
+                """, truncate(error), job.id(), owner, job.attempt());
         metrics.failure(job.type(), kind);
         if (n == 0) {
             return false;
@@ -512,15 +551,16 @@ public class JobService implements JobQueue {
     }
 
     /** Gives a job this instance holds back to the queue at once (shutdown), without spending an attempt. */
-    private void release(String id, String why) {
+    private void release(Claimed job, String why) {
+        String id = job.id();
         try {
             jdbc.update("""
                     UPDATE jobs SET status = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE 'PENDING' END,
                            finished_at = CASE WHEN cancel_requested THEN clock_timestamp() END,
                            attempts = greatest(attempts - 1, 0), run_at = clock_timestamp(),
                            owner = NULL, lease_until = NULL, slot = NULL
-                     WHERE id = ? AND owner = ? AND status = 'PROCESSING'
-                    """, id, owner);
+                     WHERE id = ? AND owner = ? AND attempts = ? AND status = 'PROCESSING'
+                    """, id, owner, job.attempt());
             log.info("Job {} given back to the queue: {}", id, why);
         } catch (RuntimeException e) {
             log.info("Job {} not given back ({}); it is taken over after its lease", id, e.toString());
@@ -541,28 +581,31 @@ public class JobService implements JobQueue {
         }
         lastBeat = now;
         try {
-            String[] ids = running.keySet().toArray(String[]::new);
+            List<Running> beating = List.copyOf(running.values());
+            String[] ids = beating.stream().map(r -> r.job.id()).toArray(String[]::new);
+            Integer[] attempts = beating.stream().map(r -> r.job.attempt()).toArray(Integer[]::new);
             Map<String, Boolean> alive = new TreeMap<>();
+            // Fenced by the attempt, not only the owner: this instance may have taken a job over from itself
+            // (its lease expired while the heartbeat could not reach the database); the older attempt is lost.
             jdbc.query("""
-                    UPDATE jobs SET lease_until = clock_timestamp() + make_interval(secs => ?)
-                     WHERE id = ANY (?) AND owner = ? AND status = 'PROCESSING'
-                    RETURNING id, cancel_requested
+                    UPDATE jobs j SET lease_until = clock_timestamp() + make_interval(secs => ?)
+                      FROM unnest(?::text[], ?::int[]) AS b(id, attempt)
+                     WHERE j.id = b.id AND j.attempts = b.attempt AND j.owner = ? AND j.status = 'PROCESSING'
+                    RETURNING j.id, j.cancel_requested
                     """, rs -> {
                 alive.put(rs.getString("id"), rs.getBoolean("cancel_requested"));
-            }, leaseSeconds(), ids, owner);
-            for (String id : ids) {
-                Running r = running.get(id);
-                if (r != null) {
-                    Boolean cancel = alive.get(id);
-                    if (cancel == null) {
-                        r.lost = true;
-                    } else if (cancel) {
-                        r.cancelled = true;
-                    }
+            }, leaseSeconds(), ids, attempts, owner);
+            for (Running r : beating) {
+                Boolean cancel = alive.get(r.job.id());
+                if (cancel == null) {
+                    r.lost = true;
+                } else if (cancel) {
+                    r.cancelled = true;
                 }
             }
         } catch (RuntimeException e) {
-            log.debug("Job heartbeat failed: {}", e.toString());
+            log.warn("Job heartbeat failed; the leases of {} running job(s) were not renewed: {}", running.size(),
+                    e.toString());
         }
     }
 
@@ -645,9 +688,9 @@ public class JobService implements JobQueue {
             List<Boolean> row = jdbc.queryForList("""
                     UPDATE jobs SET progress_done = ?, progress_total = coalesce(?, progress_total),
                            lease_until = clock_timestamp() + make_interval(secs => ?)
-                     WHERE id = ? AND owner = ? AND status = 'PROCESSING'
+                     WHERE id = ? AND owner = ? AND attempts = ? AND status = 'PROCESSING'
                     RETURNING cancel_requested
-                    """, Boolean.class, done, total, leaseSeconds(), job.id(), owner);
+                    """, Boolean.class, done, total, leaseSeconds(), job.id(), owner, job.attempt());
             if (row.isEmpty()) {
                 lost = true;
             } else if (Boolean.TRUE.equals(row.get(0))) {

@@ -130,6 +130,13 @@ public class JobSubmissionService implements JobSubmission {
             throw invalid("payload", "a JSON object", "The payload is not a JSON object.");
         }
         schemas.validate(type, payload);
+        try {
+            // What the schema cannot say (INGEST: the overlap below the budget) the handler's reading does.
+            handler.correlation(payload);
+        } catch (PermanentJobException e) {
+            throw invalid("payload", "a payload the " + type + " job can use (" + e.code() + ")",
+                    e.getMessage() + ".");
+        }
         // The queue merges the handler's correlation keys over these.
         JobRequest checked = new JobRequest(type, correlation, payload, request.runAt(), request.priority(),
                 idempotencyKey);

@@ -243,4 +243,26 @@ class IngestIT extends AbstractIT {
         assertThat(json.readTree(none.getBody()).path("code").asText()).isEqualTo("VSYNC-EMBEDDING-MISSING");
         assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id = 'note-2'")).isZero();
     }
+
+    /**
+     * What the schema cannot say is still a 400 that queues nothing: an overlap not below the budget, and a
+     * document id of 200 code points that are 400 UTF-16 units (the schema counts code points).
+     */
+    @Test
+    void aPayloadTheSchemaAcceptsButTheIngestCannotUseIsA400() throws Exception {
+        long before = count("SELECT count(*) FROM jobs");
+        Map<String, Object> d = doc("overlap", "Some text.");
+        d.put("chunking", Map.of("maxChars", 100, "overlapChars", 100));
+        ResponseEntity<String> r = post("/api/v1/documents:ingest", d);
+        assertThat(r.getStatusCode().value()).as(r.getBody()).isEqualTo(400);
+        JsonNode p = json.readTree(r.getBody());
+        assertThat(p.path("code").asText()).isEqualTo("VSYNC-JOB-INVALID");
+        assertThat(p.path("expected").asText()).contains("VSYNC-INGEST-CHUNKING");
+        assertThat(count("SELECT count(*) FROM jobs")).isEqualTo(before);
+        String emoji = "\uD83D\uDE80".repeat(200);
+        ResponseEntity<String> wide = post("/api/v1/documents:ingest", doc(emoji, "Some text."));
+        assertThat(wide.getStatusCode().value()).as(wide.getBody()).isEqualTo(202);
+        awaitJobCompleted(json.readTree(wide.getBody()).path("id").asText());
+        assertThat(count("SELECT count(*) FROM chunks WHERE document_id = ?", emoji)).isOne();
+    }
 }

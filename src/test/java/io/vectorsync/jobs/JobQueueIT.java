@@ -88,7 +88,8 @@ class JobQueueIT extends AbstractIT {
     }
 
     private static JobsProperties settings(Duration staleAfter, int workers, Map<String, JobsProperties.JobType> types) {
-        return new JobsProperties(staleAfter, Duration.ofMillis(50), Duration.ofHours(1), workers, types);
+        return new JobsProperties(staleAfter, Duration.ofMillis(50), Duration.ofHours(1), Duration.ofHours(24), workers,
+                types);
     }
 
     private static JobsProperties.JobType type(int concurrency, int maxAttempts) {
@@ -176,13 +177,54 @@ class JobQueueIT extends AbstractIT {
                 .isTrue();
         assertThat(queue.enqueue(request("NOOP", Map.of(), noop())).created()).isTrue();
         assertThat(queue.enqueue(request("NOOP", Map.of(), noop())).created()).isTrue();
-        // The Idempotency-Key: the same key is the same job, whatever the correlation.
+        // The Idempotency-Key: the same key and the same request is the same job.
         String key = "key-" + System.nanoTime();
         Enqueued keyed = queue.enqueue(new JobRequest("NOOP", Map.of("a", "1"), noop(), null, null, key));
-        Enqueued again = queue.enqueue(new JobRequest("NOOP", Map.of("a", "2"), noop(), null, null, key));
+        Enqueued again = queue.enqueue(new JobRequest("NOOP", Map.of("a", "1"), noop(), null, null, key));
         assertThat(keyed.created()).isTrue();
         assertThat(again.created()).isFalse();
         assertThat(again.job().id()).isEqualTo(keyed.job().id());
+    }
+
+    /**
+     * An Idempotency-Key names one request of one client: per type, refused (422) for another request, and
+     * held for {@code idempotency-key-ttl} from the job's creation whatever its status, not released with the
+     * correlation's completed-window.
+     */
+    @Test
+    void anIdempotencyKeyIsPerTypeHeldForItsTtlAndRefusedForAnotherRequest() {
+        String key = "client-key-" + System.nanoTime();
+        Enqueued noop = queue.enqueue(new JobRequest("NOOP", Map.of("n", "1"), noop(), null, null, key));
+        assertThat(noop.created()).isTrue();
+        // Another type with the same key is another request of another kind: its own job.
+        ObjectNode verify = json.createObjectNode().put("backend", "replica");
+        Enqueued other = queue.enqueue(new JobRequest("VERIFY", Map.of("t", key), verify, Instant.now().plusSeconds(3600),
+                null, key));
+        assertThat(other.created()).isTrue();
+        assertThat(other.job().id()).isNotEqualTo(noop.job().id());
+        queue.cancel(other.job().id());
+        // The same key with another payload or correlation: refused, nothing queued.
+        long before = count("SELECT count(*) FROM jobs");
+        for (JobRequest reused : List.of(
+                new JobRequest("NOOP", Map.of("n", "1"), noop().put("sleepMs", 5), null, null, key),
+                new JobRequest("NOOP", Map.of("n", "2"), noop(), null, null, key))) {
+            assertThatThrownBy(() -> queue.enqueue(reused)).isInstanceOfSatisfying(CaptureException.class, e -> {
+                assertThat(e.status()).isEqualTo(422);
+                assertThat(e.code()).isEqualTo("VSYNC-JOB-IDEMPOTENCY-MISMATCH");
+                assertThat(e.field()).isEqualTo("Idempotency-Key");
+            });
+        }
+        assertThat(count("SELECT count(*) FROM jobs")).isEqualTo(before);
+        // Completed long past its completed-window: the key still returns the job it created.
+        awaitStatus(noop.job().id(), JobStatus.COMPLETED);
+        jdbc.update("UPDATE jobs SET finished_at = now() - interval '2 hours' WHERE id = ?", noop.job().id());
+        Enqueued retried = queue.enqueue(new JobRequest("NOOP", Map.of("n", "1"), noop(), null, null, key));
+        assertThat(retried.created()).isFalse();
+        assertThat(retried.job().id()).isEqualTo(noop.job().id());
+        // Past the key's ttl (24 h from creation) it is free for a new job.
+        jdbc.update("UPDATE jobs SET created_at = now() - interval '25 hours' WHERE id = ?", noop.job().id());
+        Enqueued fresh = queue.enqueue(new JobRequest("NOOP", Map.of("n", "3"), noop(), null, null, key));
+        assertThat(fresh.created()).isTrue();
     }
 
     @Test
@@ -485,6 +527,131 @@ class JobQueueIT extends AbstractIT {
         JobView cancelled = awaitStatus(id, JobStatus.CANCELLED);
         assertThat(cancelled.attempts()).isEqualTo(1);
         assertThat(cancelled.finishedAt()).isNotNull();
+    }
+
+    /**
+     * A job's subject (INGEST: the document): after a newer request about it, repeating an older request (a
+     * document edited, then reverted) is a new job that comes after the newer one — pending or completed —
+     * instead of the older job, whose content is no longer the latest. The newest request repeated is still
+     * the same job, and other subjects keep theirs.
+     */
+    @Test
+    void aRepeatOfAnOlderRequestAboutTheSameSubjectIsANewJob() {
+        JobHandler subjectType = new JobHandler() {
+            @Override
+            public String type() {
+                return "SUBJ";
+            }
+
+            @Override
+            public Map<String, String> correlation(com.fasterxml.jackson.databind.JsonNode p) {
+                return Map.of("doc", p.path("doc").asText(), "text", p.path("text").asText());
+            }
+
+            @Override
+            public String subject(com.fasterxml.jackson.databind.JsonNode p) {
+                return p.path("doc").asText();
+            }
+
+            @Override
+            public Map<String, Object> run(JobContext context) {
+                return Map.of();
+            }
+        };
+        JobService x = instance("inst-subject", settings(Duration.ofSeconds(3), 1, Map.of("SUBJ", type(1, 3))),
+                subjectType);
+        poll(x, true);
+        java.util.function.BiFunction<String, String, JobRequest> req = (doc, text) -> request("SUBJ", Map.of(),
+                noop().put("doc", doc).put("text", text));
+        // Completed ones (within the 1 h completed-window).
+        String v1 = x.enqueue(req.apply("d1", "v1")).job().id();
+        awaitStatus(v1, JobStatus.COMPLETED);
+        String other = x.enqueue(req.apply("d2", "v1")).job().id();
+        awaitStatus(other, JobStatus.COMPLETED);
+        String v2 = x.enqueue(req.apply("d1", "v2")).job().id();
+        awaitStatus(v2, JobStatus.COMPLETED);
+        Enqueued reverted = x.enqueue(req.apply("d1", "v1"));
+        assertThat(reverted.created()).as("the revert is a new job").isTrue();
+        assertThat(x.enqueue(req.apply("d1", "v1")).job().id()).isEqualTo(reverted.job().id());
+        assertThat(x.enqueue(req.apply("d2", "v1")).job().id()).as("another subject keeps its job").isEqualTo(other);
+        awaitStatus(reverted.job().id(), JobStatus.COMPLETED);
+        // Pending ones.
+        Instant later = Instant.now().plusSeconds(3600);
+        java.util.function.BiFunction<String, String, JobRequest> delayed = (doc, text) -> new JobRequest("SUBJ",
+                Map.of(), noop().put("doc", doc).put("text", text), later, null, null);
+        String p1 = x.enqueue(delayed.apply("d3", "v1")).job().id();
+        String p2 = x.enqueue(delayed.apply("d3", "v2")).job().id();
+        Enqueued p3 = x.enqueue(delayed.apply("d3", "v1"));
+        assertThat(p3.created()).isTrue();
+        assertThat(List.of(p1, p2)).doesNotContain(p3.job().id());
+        assertThat(x.enqueue(delayed.apply("d3", "v1")).job().id()).isEqualTo(p3.job().id());
+        List.of(p1, p2, p3.job().id()).forEach(queue::cancel);
+    }
+
+    /** The same on the last attempt: a cancel requested meanwhile ends it CANCELLED, not FAILED. */
+    @Test
+    void aLastAttemptThatFailsAfterItsCancelWasRequestedIsCancelled() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        JobService b = instance("inst-cancel-last", settings(Duration.ofSeconds(3), 1,
+                Map.of("CANCELLAST", type(1, 1))), handler("CANCELLAST", c -> {
+                    started.countDown();
+                    release.await();
+                    throw new java.io.IOException("failed after the cancel, on its last attempt");
+                }));
+        String id = b.enqueue(request("CANCELLAST", Map.of(), noop())).job().id();
+        poll(b, true);
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(queue.cancel(id).status()).isEqualTo(JobStatus.PROCESSING);
+        release.countDown();
+        assertThat(awaitStatus(id, JobStatus.CANCELLED).attempts()).isEqualTo(1);
+    }
+
+    /**
+     * An instance whose heartbeat could not renew a lease takes the job over from itself (attempt 2) while
+     * attempt 1 still runs: every write of a worker is fenced by its attempt, so attempt 1 ending first
+     * neither completes the job attempt 2 runs nor stops attempt 2's heartbeat.
+     */
+    @Test
+    void anAttemptTakenOverByItsOwnInstanceIsFencedByItsNumber() throws Exception {
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch secondStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        CountDownLatch releaseSecond = new CountDownLatch(1);
+        JobService x = instance("inst-self", settings(Duration.ofSeconds(1), 2, Map.of("SELFTAKE", type(1, 5))),
+                handler("SELFTAKE", c -> {
+                    if (c.attempt() == 1) {
+                        firstStarted.countDown();
+                        releaseFirst.await();
+                        return Map.of("by", "attempt-1");
+                    }
+                    secondStarted.countDown();
+                    releaseSecond.await();
+                    return Map.of("by", "attempt-" + c.attempt());
+                }));
+        String id = x.enqueue(request("SELFTAKE", Map.of(), noop())).job().id();
+        poll(x, false); // no heartbeat yet: attempt 1's lease expires and this instance claims attempt 2
+        assertThat(firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(secondStarted.await(20, TimeUnit.SECONDS)).isTrue();
+        // From now on the heartbeat works again (the database is reachable): it renews attempt 2 only.
+        ScheduledExecutorService beat = Executors.newSingleThreadScheduledExecutor();
+        pollers.add(beat);
+        beat.scheduleWithFixedDelay(x::heartbeat, 0, 30, TimeUnit.MILLISECONDS);
+        releaseFirst.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> x.inFlight() == 1);
+        JobView during = queue.find(id).orElseThrow();
+        assertThat(during.status()).as("attempt 1's result must not complete attempt 2's job")
+                .isEqualTo(JobStatus.PROCESSING);
+        assertThat(during.attempts()).isEqualTo(2);
+        // Attempt 2 keeps its lease over several lease periods (its heartbeat entry was not removed).
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(6)).until(() -> {
+            JobView j = queue.find(id).orElseThrow();
+            return j.status() == JobStatus.PROCESSING && j.attempts() == 2;
+        });
+        releaseSecond.countDown();
+        JobView done = awaitStatus(id, JobStatus.COMPLETED);
+        assertThat(done.result().path("by").asText()).isEqualTo("attempt-2");
+        assertThat(done.attempts()).isEqualTo(2);
     }
 
     @Test
