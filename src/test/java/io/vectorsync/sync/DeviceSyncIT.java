@@ -35,9 +35,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The device's sync end to end (issue 15): a server (its relay delivering to the replica table) and devices
  * on real SQLite files reaching the server's database through a real TCP proxy. The specification's five
  * scenarios (basic sync both ways, retry after the network is cut, batching, a conflict per policy, pause
- * and resume) and the harder cases: a device in a child JVM killed (SIGKILL) between the remote's commit and
- * its own record, 10,000
- * pending entries, a downgrade to LOCAL_ONLY racing a remote edit, a clock ten minutes ahead.
+ * and resume) and the harder cases: a device in a child JVM killed (SIGKILL) between the remote's commit
+ * and its own record, 10,000 pending entries, a downgrade to LOCAL_ONLY racing a remote edit, a clock ten
+ * minutes ahead.
  */
 class DeviceSyncIT {
 
