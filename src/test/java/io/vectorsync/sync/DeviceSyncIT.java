@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vectorsync.capture.ChunkInput;
 import io.vectorsync.capture.ChunkStore;
 import io.vectorsync.config.SyncProperties;
 import io.vectorsync.domain.Privacy;
+import io.vectorsync.metrics.AlertEvaluator;
+import io.vectorsync.metrics.SyncStuckAlert;
 import io.vectorsync.support.AdjustableClock;
 import io.vectorsync.support.RelayProcess;
 import io.vectorsync.support.SyncRig;
@@ -335,6 +338,55 @@ class DeviceSyncIT {
         for (int i = 0; i < 3; i++) {
             assertThat(local(a, "kill-" + i)).containsEntry("remote_version", 1).containsEntry("sync_status", "SYNCED");
         }
+    }
+
+    /**
+     * The sync-stuck alert in the device's own evaluator, on the Prometheus rule's condition: entries waiting
+     * longer than vectorsync.alerts.sync-stuck (15 m, reached by moving the device's clock) with no upload for
+     * as long, not paused. It fires once, clears while paused, and clears when the remote is back and the
+     * queue drains.
+     */
+    @Test
+    void aQueueWaitingPastSyncStuckWithTheRemoteCutFiresTheSyncStuckAlertUntilItDrains(@TempDir Path dir) {
+        AdjustableClock clock = clock();
+        Device a = rig.device("dev-stuck", dir, clock, "vectorsync.alerts.evaluate-interval=100ms");
+        SyncStuckAlert alert = a.bean(SyncStuckAlert.class);
+        MeterRegistry meters = a.bean(MeterRegistry.class);
+        awaitOnline(a);
+        a.proxy().stop();
+        a.put("stuck-1", rig.body("waits for the remote"));
+        await().atMost(WAIT).until(() -> engine(a).mode() == SyncControl.Mode.OFFLINE);
+
+        clock.setOffset(Duration.ofMinutes(14)); // queued 14 minutes ago, never uploaded: not yet
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(3)).until(() -> alert.active().isEmpty());
+        clock.setOffset(Duration.ofMinutes(16));
+        await().atMost(WAIT).until(() -> alert.active().size() == 1);
+        AlertEvaluator.ActiveAlert active = alert.active().get(0);
+        assertThat(active.code()).isEqualTo("VSYNC-ALERT-SYNC-STUCK");
+        assertThat(active.alert()).isEqualTo("sync_stuck");
+        assertThat(active.backend()).isEqualTo("remote");
+        assertThat(active.threshold()).isEqualTo(900);
+        assertThat(active.value()).isBetween(900.0, 1000.0);
+        assertThat(alertMeter(meters, "fired")).isEqualTo(1);
+        assertThat(alertMeter(meters, "active")).isEqualTo(1);
+
+        engine(a).pause(); // the operator's choice: not stuck
+        await().atMost(WAIT).until(() -> alert.active().isEmpty());
+        assertThat(alertMeter(meters, "active")).isZero();
+        engine(a).resume();
+        await().atMost(WAIT).until(() -> alert.active().size() == 1);
+        assertThat(alertMeter(meters, "fired")).isEqualTo(2);
+
+        a.proxy().start(); // the queue drains by itself and the alert clears
+        await().atMost(WAIT).until(() -> outbox(a, "SYNCED", "stuck-1") == 1);
+        await().atMost(WAIT).until(() -> alert.active().isEmpty());
+        assertThat(alertMeter(meters, "active")).isZero();
+        assertThat(alertMeter(meters, "fired")).isEqualTo(2);
+    }
+
+    private static double alertMeter(MeterRegistry meters, String which) {
+        var search = meters.get("vectorsync.alerts." + which).tags("alert", "sync_stuck", "backend", "remote");
+        return "fired".equals(which) ? search.counter().count() : search.gauge().value();
     }
 
     @Test
