@@ -17,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The alerts in force and what their firing and clearing does, shared by the server's evaluator (an alert
+ * The alerts in force and what their firing and clearing does, used by the server's evaluator (an alert
  * per backend) and a device's ({@link SyncStuckAlert}): an alert fires once when its value reaches the
  * threshold (ERROR log with its code, counter {@code vectorsync.alerts.fired}, gauge
  * {@code vectorsync.alerts.active} at 1, webhook) and clears once when it is back under (INFO log, gauge at 0,

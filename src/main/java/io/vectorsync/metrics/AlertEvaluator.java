@@ -24,7 +24,7 @@ import org.springframework.stereotype.Component;
  * instance saw in the last {@code failure-window}. An alert fires once when its value reaches the
  * threshold (ERROR log with its code, counter {@code vectorsync.alerts.fired}, webhook) and clears
  * once when it is back under (INFO log, webhook): {@link AlertBook}, which a device's
- * {@link SyncStuckAlert} shares. Logs carry backend, value and threshold, never an event's contents.
+ * {@link SyncStuckAlert} uses too. Logs carry backend, value and threshold, never an event's contents.
  */
 @Component
 @io.vectorsync.config.ServerOnly
