@@ -27,7 +27,8 @@ import org.springframework.validation.annotation.Validated;
  * @param failureMinAttempts deliveries in the window before the failure rate counts
  * @param noProgress how long a backend with a backlog may go without delivering before its alert fires
  * @param syncStuck how long a device's local queue may wait with no successful upload to the remote before
- *     the sync-stuck alert fires (Prometheus only: deploy/prometheus/alerts.yml, VectorsyncSyncStuck)
+ *     the sync-stuck alert fires: on the device itself and in Prometheus (deploy/prometheus/alerts.yml,
+ *     VectorsyncSyncStuck), on the same condition
  * @param jobsStale how long the oldest due pending job of a type may wait before the jobs-stale alert fires
  *     (Prometheus only: deploy/prometheus/alerts.yml, VectorsyncJobsStale)
  * @param webhookUrl an http or https URL that receives each alert firing and clearing as JSON; unset: none

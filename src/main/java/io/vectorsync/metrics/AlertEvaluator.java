@@ -1,7 +1,5 @@
 package io.vectorsync.metrics;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vectorsync.config.AlertProperties;
 import io.vectorsync.relay.RelayListener;
@@ -9,13 +7,11 @@ import io.vectorsync.relay.RelayStats;
 import jakarta.annotation.PostConstruct;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
-import java.util.LinkedHashMap;
+import java.util.EnumSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +23,8 @@ import org.springframework.stereotype.Component;
  * started only with {@code vectorsync.alerts.enabled}), on the cached {@link RelayStats} and on the deliveries and failures this
  * instance saw in the last {@code failure-window}. An alert fires once when its value reaches the
  * threshold (ERROR log with its code, counter {@code vectorsync.alerts.fired}, webhook) and clears
- * once when it is back under (INFO log, webhook). Logs carry backend, value and threshold, never an
- * event's contents.
+ * once when it is back under (INFO log, webhook): {@link AlertBook}, which a device's
+ * {@link SyncStuckAlert} uses too. Logs carry backend, value and threshold, never an event's contents.
  */
 @Component
 @io.vectorsync.config.ServerOnly
@@ -41,7 +37,9 @@ public class AlertEvaluator implements RelayListener {
         LAG("VSYNC-ALERT-LAG", "lag"),
         DEAD_LETTERS("VSYNC-ALERT-DEAD-LETTERS", "dead_letters"),
         FAILURE_RATE("VSYNC-ALERT-FAILURE-RATE", "failure_rate"),
-        NO_PROGRESS("VSYNC-ALERT-NO-PROGRESS", "no_progress");
+        NO_PROGRESS("VSYNC-ALERT-NO-PROGRESS", "no_progress"),
+        /** A device's: its queue waits with no upload to the remote (SyncStuckAlert, backend {@code remote}). */
+        SYNC_STUCK("VSYNC-ALERT-SYNC-STUCK", "sync_stuck");
 
         private final String code;
         private final String tag;
@@ -64,22 +62,21 @@ public class AlertEvaluator implements RelayListener {
     public record ActiveAlert(String alert, String code, String backend, double value, double threshold,
             Instant since, String message) {}
 
-    private record Key(Alert alert, String backend) {}
+    /** The alerts evaluated per backend (the others are a device's). */
+    static final Set<Alert> BACKEND_ALERTS = EnumSet.of(Alert.LAG, Alert.DEAD_LETTERS, Alert.FAILURE_RATE,
+            Alert.NO_PROGRESS);
 
     private record Attempt(long nanos, boolean failed) {}
 
     private final RelayStats stats;
     private final AlertProperties properties;
-    private final AlertWebhook webhook;
-    private final MeterRegistry registry;
-    private final Map<Key, ActiveAlert> active = new ConcurrentHashMap<>();
+    private final AlertBook book;
     private final Map<String, Deque<Attempt>> attempts = new ConcurrentHashMap<>();
 
     public AlertEvaluator(RelayStats stats, AlertProperties properties, AlertWebhook webhook, MeterRegistry registry) {
         this.stats = stats;
         this.properties = properties;
-        this.webhook = webhook;
-        this.registry = registry;
+        this.book = new AlertBook(registry, webhook);
         for (String name : properties.backends().keySet()) {
             if (!stats.backendNames().contains(name)) {
                 throw new IllegalStateException("vectorsync.alerts.backends." + name
@@ -92,18 +89,8 @@ public class AlertEvaluator implements RelayListener {
     void start() {
         for (String backend : stats.backendNames()) {
             attempts.put(backend, new ArrayDeque<>());
-            for (Alert a : Alert.values()) {
-                Counter.builder("vectorsync.alerts.fired")
-                        .description("Alerts fired, by alert and backend")
-                        .tag("alert", a.tag())
-                        .tag("backend", backend)
-                        .register(registry);
-                Key key = new Key(a, backend);
-                Gauge.builder("vectorsync.alerts.active", active, m -> m.containsKey(key) ? 1 : 0)
-                        .description("1 while the alert is active for the backend, else 0")
-                        .tag("alert", a.tag())
-                        .tag("backend", backend)
-                        .register(registry);
+            for (Alert a : BACKEND_ALERTS) {
+                book.register(a, backend);
             }
         }
     }
@@ -119,10 +106,7 @@ public class AlertEvaluator implements RelayListener {
 
     /** The active alerts, oldest first. */
     public List<ActiveAlert> active() {
-        List<ActiveAlert> list = new ArrayList<>(active.values());
-        list.sort(Comparator.comparing(ActiveAlert::since).thenComparing(ActiveAlert::backend)
-                .thenComparing(ActiveAlert::alert));
-        return list;
+        return book.active();
     }
 
     /** Evaluates every alert of every backend once, on the cached statistics. */
@@ -134,58 +118,22 @@ public class AlertEvaluator implements RelayListener {
             }
             String b = s.backend();
             AlertProperties.Effective t = properties.of(b);
-            check(Alert.LAG, b, s.lagSeconds(), t.lagSeconds(), s.lagSeconds() >= t.lagSeconds(), now,
+            book.check(Alert.LAG, b, s.lagSeconds(), t.lagSeconds(), s.lagSeconds() >= t.lagSeconds(), now,
                     "the oldest undelivered event is %.0f s old (threshold %.0f s)");
-            check(Alert.DEAD_LETTERS, b, s.deadLetters(), t.deadLetters(), s.deadLetters() >= t.deadLetters(), now,
+            book.check(Alert.DEAD_LETTERS, b, s.deadLetters(), t.deadLetters(), s.deadLetters() >= t.deadLetters(), now,
                     "%.0f open dead letters (threshold %.0f)");
             double[] rate = failureRate(b);
             // Fewer attempts than the minimum hold the alert as it is (a long backoff spaces the failing
             // attempts out); none at all in the window clears it.
             Boolean failing = rate[1] == 0 ? Boolean.FALSE
                     : rate[1] < properties.failureMinAttempts() ? null : rate[0] >= t.failureRate();
-            check(Alert.FAILURE_RATE, b, rate[0], t.failureRate(), failing, now,
+            book.check(Alert.FAILURE_RATE, b, rate[0], t.failureRate(), failing, now,
                     "%.2f of the deliveries failed in the window (threshold %.2f)");
             double limit = t.noProgress().toMillis() / 1000.0;
             // A paused backend is not expected to progress: the operator chose it.
-            check(Alert.NO_PROGRESS, b, s.stalledSeconds(), limit, !s.paused() && s.stalledSeconds() >= limit, now,
+            book.check(Alert.NO_PROGRESS, b, s.stalledSeconds(), limit, !s.paused() && s.stalledSeconds() >= limit, now,
                     "no progress for %.0f s with a backlog (threshold %.0f s)");
         }
-    }
-
-    /** Fires or clears one alert; {@code crossed} null leaves it as it is. */
-    private void check(Alert alert, String backend, double value, double threshold, Boolean crossed, Instant now,
-            String what) {
-        if (crossed == null) {
-            return;
-        }
-        Key key = new Key(alert, backend);
-        String message = String.format(Locale.ROOT, what, value, threshold);
-        if (crossed && !active.containsKey(key)) {
-            ActiveAlert a = new ActiveAlert(alert.tag(), alert.code(), backend, value, threshold, now, message);
-            active.put(key, a);
-            registry.counter("vectorsync.alerts.fired", "alert", alert.tag(), "backend", backend).increment();
-            log.error("{} fired for backend '{}': {}", alert.code(), backend, message);
-            webhook.post(event("fired", a, value, now));
-        } else if (!crossed && active.containsKey(key)) {
-            ActiveAlert a = active.remove(key);
-            log.info("{} cleared for backend '{}': value {} is back under the threshold {}", alert.code(), backend,
-                    String.format(Locale.ROOT, "%.2f", value), String.format(Locale.ROOT, "%.2f", threshold));
-            webhook.post(event("cleared", a, value, now));
-        }
-    }
-
-    private static Map<String, Object> event(String kind, ActiveAlert a, double value, Instant now) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("event", kind);
-        m.put("alert", a.alert());
-        m.put("code", a.code());
-        m.put("backend", a.backend());
-        m.put("value", value);
-        m.put("threshold", a.threshold());
-        m.put("since", a.since().toString());
-        m.put("at", now.toString());
-        m.put("message", a.message());
-        return m;
     }
 
     /** {failed share, attempts} of the backend's deliveries in the last failure window. */

@@ -19,10 +19,11 @@ import org.springframework.stereotype.Component;
  * {@value #QUEUE} events (the oldest waiting event is dropped when it is full) drained by the route
  * {@code housekeeping-alert-webhook} ({@code routes/housekeeping.camel.yaml}), one event after the
  * other on that route's thread, with connect and request timeouts of {@code webhook-timeout} and no
- * retry. Never blocks the caller (the alert evaluator): {@link #post} queues and nudges the route.
+ * retry. Never blocks the caller (the alert evaluator): {@link #post} queues and nudges the route. A device has
+ * it too, for its sync alert ({@link SyncStuckAlert}), drained by its route {@code sync-alert-webhook}
+ * ({@code routes/sync.camel.yaml}).
  */
 @Component
-@io.vectorsync.config.ServerOnly
 public class AlertWebhook {
 
     private static final Logger log = LoggerFactory.getLogger(AlertWebhook.class);

@@ -1,6 +1,5 @@
 package io.vectorsync.relay;
 
-import io.vectorsync.config.ServerOnly;
 import io.vectorsync.config.VectorsyncProperties;
 import java.util.HashMap;
 import java.util.Map;
@@ -14,12 +13,14 @@ import org.springframework.stereotype.Component;
  * Named crash points for tests of durability: {@code vectorsync.failpoints=after-backend-write:3} halts
  * the JVM (as {@code kill -9} would) the third time the relay passes that point, and
  * {@code after-poll~20000} stalls the relay there for 20 s the first time (a GC pause or a stopped VM
- * between reading a batch and writing it). Empty in production.
- * Points: {@code after-poll}, {@code before-backend-write}, {@code after-backend-write},
- * {@code after-commit}, {@code lease-renewal} (in the lease heartbeat during a delivery).
+ * between reading a batch and writing it). Empty in production: then {@link #hit} is two reads of empty
+ * maps.
+ * Points of a server: {@code after-poll}, {@code before-backend-write}, {@code after-backend-write},
+ * {@code after-commit}, {@code lease-renewal} (in the lease heartbeat during a delivery). Of a device (the
+ * {@code local} profile, so this bean is in both): {@code sync-after-remote-commit} (the remote committed a
+ * batch, the device has not recorded its outcomes yet).
  */
 @Component
-@ServerOnly
 public class Failpoints {
 
     private static final Logger log = LoggerFactory.getLogger(Failpoints.class);

@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -79,6 +81,16 @@ public class SyncEngine implements SyncControl {
         this.identity = identity;
         this.properties = properties;
         this.jdbc = jdbc;
+    }
+
+    /**
+     * Once the application is up (its API and the sync routes run): a line that says so, which the tests'
+     * child JVMs ({@code support/RelayProcess}) wait for as the relay's own start line on a server.
+     */
+    @EventListener(ApplicationReadyEvent.class)
+    public void ready() {
+        log.info("Device {} sync started ({})", identity.deviceId(), !properties.enabled() ? "disabled"
+                : remote.configured() ? "remote configured" : "no remote configured");
     }
 
     /** The upload route's tick (and its nudge after a local write): uploads while batches are due. */

@@ -7,6 +7,7 @@ import io.vectorsync.capture.OutboxWriter;
 import io.vectorsync.config.DeviceOnly;
 import io.vectorsync.config.SyncProperties;
 import io.vectorsync.device.HybridClock;
+import io.vectorsync.relay.Failpoints;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -97,18 +98,20 @@ public class SyncUploader {
         }
     }
 
+    /**
+     * The failpoint between the remote's commit of a batch and the device's record of its outcomes: a device
+     * killed here sends the batch again under the same keys and gets the stored outcomes (DeviceSyncIT).
+     */
+    static final String AFTER_REMOTE_COMMIT = "sync-after-remote-commit";
+
     private final HybridClock hlc;
     private final SyncParts p;
-    private volatile boolean failAfterRemoteCall;
+    private final Failpoints failpoints;
 
-    public SyncUploader(SyncParts parts, HybridClock hlc) {
+    public SyncUploader(SyncParts parts, HybridClock hlc, Failpoints failpoints) {
         this.p = parts;
         this.hlc = hlc;
-    }
-
-    /** A failpoint for tests: the remote's answer is thrown away before the device records it (a crash). */
-    void failAfterRemoteCall(boolean on) {
-        this.failAfterRemoteCall = on;
+        this.failpoints = failpoints;
     }
 
     /** The next batch of due entries, in id order, cut by count and bytes; empty when nothing is due. */
@@ -168,9 +171,7 @@ public class SyncUploader {
             p.counters().changes("upload", "failed", 1);
             return new Result(1, 0, 0, 0, 1, null);
         }
-        if (failAfterRemoteCall) {
-            throw new IllegalStateException("failpoint: the remote committed the batch, the device did not record it");
-        }
+        failpoints.hit(AFTER_REMOTE_COMMIT);
         Result r = p.tx().execute(s -> {
             Result recorded = record(batch, changes, answer);
             // in the same transaction: one commit (one wait for the disk) per batch

@@ -31,6 +31,8 @@ public final class RelayProcess implements AutoCloseable {
 
     /** The line the relay logs once its routes run; the child counts as started then. */
     private static final String READY = "Relay routes validated and started";
+    /** The line a device ({@code local} profile, no relay routes) logs once its API and sync routes run. */
+    private static final String DEVICE_READY = " sync started (";
     private static final Pattern PORT = Pattern.compile("Tomcat started on port (\\d+)");
     private static final Path LOG_DIR = Path.of("target", "relay-logs");
     private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
@@ -44,13 +46,15 @@ public final class RelayProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final Path log;
+    private final String ready;
     private volatile int port = -1;
     private volatile boolean paused;
 
-    private RelayProcess(String name, Process process, Path log) {
+    private RelayProcess(String name, Process process, Path log, String ready) {
         this.name = name;
         this.process = process;
         this.log = log;
+        this.ready = ready;
     }
 
     /**
@@ -78,6 +82,20 @@ public final class RelayProcess implements AutoCloseable {
      * datasource, backends, instance id, failpoints); returns at once.
      */
     public static RelayProcess start(String name, List<String> args) {
+        return start(name, args, READY);
+    }
+
+    /**
+     * Starts a device: the application with the {@code local} profile and these arguments (its SQLite file,
+     * device id, remote); {@link #awaitStarted} waits for the device's start line instead of the relay's.
+     */
+    public static RelayProcess startDevice(String name, List<String> args) {
+        List<String> all = new ArrayList<>(List.of("--spring.profiles.active=local"));
+        all.addAll(args);
+        return start(name, all, DEVICE_READY);
+    }
+
+    private static RelayProcess start(String name, List<String> args, String ready) {
         try {
             Files.createDirectories(LOG_DIR);
             Path log = LOG_DIR.resolve(name + ".log");
@@ -98,13 +116,13 @@ public final class RelayProcess implements AutoCloseable {
                     .start();
             RUNNING.add(p);
             p.onExit().thenRun(() -> RUNNING.remove(p));
-            return new RelayProcess(name, p, log);
+            return new RelayProcess(name, p, log, ready);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start child JVM " + name, e);
         }
     }
 
-    /** Waits until the relay routes run, failing early (with the log's tail) if the child exits. */
+    /** Waits until the relay routes (a device: its sync) run, failing early (with the log's tail) if the child exits. */
     public RelayProcess awaitStarted(Duration within) {
         await("child " + name + " to start").atMost(within).pollInterval(Duration.ofMillis(100)).until(() -> {
             String out = output();
@@ -116,7 +134,7 @@ public final class RelayProcess implements AutoCloseable {
             if (m.find()) {
                 port = Integer.parseInt(m.group(1));
             }
-            return port > 0 && out.contains(READY);
+            return port > 0 && out.contains(ready);
         });
         return this;
     }

@@ -103,6 +103,49 @@ public final class SyncRig implements AutoCloseable {
         }
     }
 
+    /**
+     * The properties (key=value) of device {@code id} with its SQLite file in {@code dir}, reaching the remote
+     * at {@code hostPort} as the rig's device role, with the tests' short intervals.
+     */
+    private List<String> deviceProperties(String id, Path dir, String hostPort) {
+        return new ArrayList<>(List.of(
+                "vectorsync.local.database=" + dir.resolve(id + ".db"),
+                "vectorsync.sync.device-id=" + id,
+                "vectorsync.sync.remote.jdbc-url=jdbc:postgresql://" + hostPort + "/" + database,
+                "vectorsync.sync.remote.username=" + role,
+                "vectorsync.sync.remote.password=device",
+                "vectorsync.sync.remote.connect-timeout=1s",
+                "vectorsync.sync.upload.poll-interval=200ms",
+                "vectorsync.sync.download.poll-interval=200ms",
+                "vectorsync.sync.retry.base-delay=100ms",
+                "vectorsync.sync.retry.max-delay=1s",
+                "vectorsync.sync.conflict.folder=" + dir.resolve(id + "-conflicts"),
+                // several applications in one JVM: JMX names of their own
+                "spring.jmx.unique-names=true",
+                "camel.main.name=vectorsync-" + id));
+    }
+
+    /**
+     * Device {@code id} in a child JVM ({@link RelayProcess#startDevice}) on the SQLite file in {@code dir}
+     * that {@link #device} would open, reaching the remote directly (no proxy); {@code extra} are more
+     * properties (key=value). Not started with the rig's adjustable clock: the child has the system's.
+     */
+    public RelayProcess deviceProcess(String id, Path dir, String... extra) {
+        List<String> props = deviceProperties(id, dir, TestDatabases.HOST_PORT);
+        props.addAll(List.of(extra));
+        return RelayProcess.startDevice(id, List.of(arguments(props)));
+    }
+
+    /**
+     * Properties as command-line arguments: they outrank application-local.yaml (builder properties would
+     * not); one per key, the later ones winning (a key given twice as an argument would be joined with a comma).
+     */
+    private static String[] arguments(List<String> props) {
+        Map<String, String> byKey = new LinkedHashMap<>();
+        props.forEach(p -> byKey.put(p.substring(0, p.indexOf('=')), p));
+        return byKey.values().stream().map(p -> "--" + p).toArray(String[]::new);
+    }
+
     /** A chunk body as the API takes it, with a random 384-dimension embedding. */
     public Map<String, Object> body(String content) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -164,31 +207,13 @@ public final class SyncRig implements AutoCloseable {
         }
 
         public void start() {
-            List<String> props = new ArrayList<>(List.of(
-                    "vectorsync.local.database=" + dir.resolve(id + ".db"),
-                    "vectorsync.sync.device-id=" + id,
-                    "vectorsync.sync.remote.jdbc-url=jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + database,
-                    "vectorsync.sync.remote.username=" + role,
-                    "vectorsync.sync.remote.password=device",
-                    "vectorsync.sync.remote.connect-timeout=1s",
-                    "vectorsync.sync.upload.poll-interval=200ms",
-                    "vectorsync.sync.download.poll-interval=200ms",
-                    "vectorsync.sync.retry.base-delay=100ms",
-                    "vectorsync.sync.retry.max-delay=1s",
-                    "vectorsync.sync.conflict.folder=" + dir.resolve(id + "-conflicts"),
-                    "vectorsync.admin.token=test-admin-token",
-                    // several applications in one JVM: JMX names of their own
-                    "spring.jmx.unique-names=true",
-                    "camel.main.name=vectorsync-" + id));
+            List<String> props = deviceProperties(id, dir, "127.0.0.1:" + proxy.port());
+            props.add("vectorsync.admin.token=test-admin-token");
             props.addAll(List.of(extra));
             props.add("server.port=0");
-            // as arguments: they outrank application-local.yaml (builder properties would not); one per key, the
-            // extra ones winning (a key given twice as an argument would be joined with a comma)
-            Map<String, String> byKey = new LinkedHashMap<>();
-            props.forEach(p -> byKey.put(p.substring(0, p.indexOf('=')), p));
             context = new SpringApplicationBuilder(VectorsyncApplication.class).profiles("local")
                     .initializers(ctx -> ctx.getBeanFactory().registerSingleton("clock", clock))
-                    .run(byKey.values().stream().map(p -> "--" + p).toArray(String[]::new));
+                    .run(arguments(props));
         }
 
         public void stop() {

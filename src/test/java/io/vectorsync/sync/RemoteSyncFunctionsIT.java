@@ -55,6 +55,9 @@ class RemoteSyncFunctionsIT extends AbstractIT {
     private static final List<Double> EMBEDDING =
             java.util.stream.IntStream.range(0, 384).mapToObj(i -> (i % 16) * 0.25 - 2.0).toList();
 
+    /** An embedding as devices send it (PostgreSQL's array literal text), of the server's dimension. */
+    private static final String LITERAL = "{0.5,-1.25,3e-2" + ",0".repeat(381) + "}";
+
     private long uploadIds;
 
     private static String iso(Instant t) {
@@ -308,7 +311,7 @@ class RemoteSyncFunctionsIT extends AbstractIT {
         Map<String, Object> notFinite = upsert("inv-7", 0, t, "x");
         notFinite.put("embedding", "{0.5,NaN}"); // the array literal form devices send
         Map<String, Object> literal = upsert("inv-8", 0, t, "as a device sends it");
-        literal.put("embedding", "{0.5,-1.25,3e-2}");
+        literal.put("embedding", LITERAL);
         JsonNode out = apply("dev-inv", 0, LWW, List.of(upsert("inv-1", 0, t, "good"), localOnly, badEmbedding,
                 overflow, badOp, upsert("app-owned", 0, t, "x"), upsert("inv-6", 0, t, "good too"), notFinite,
                 literal)).path("outcomes");
@@ -316,7 +319,7 @@ class RemoteSyncFunctionsIT extends AbstractIT {
                 "INVALID", "INVALID", "APPLIED", "INVALID", "APPLIED");
         assertThat(out.get(7).path("error").asText()).contains("finite numbers");
         assertThat(jdbc.queryForObject("SELECT embedding::text FROM chunks WHERE chunk_id = 'inv-8'", String.class))
-                .isEqualTo("{0.5,-1.25,0.03}");
+                .isEqualTo("{0.5,-1.25,0.03" + ",0".repeat(381) + "}");
         for (int i = 1; i <= 5; i++) {
             assertThat(out.get(i).path("code").asText()).isEqualTo("VSYNC-SYNC-005");
             assertThat(out.get(i).path("error").asText()).isNotBlank().doesNotContain("content must not show");
@@ -354,7 +357,7 @@ class RemoteSyncFunctionsIT extends AbstractIT {
         Map<String, Object> redacted = upsert(p + "-red", 0, now, "hidden");
         redacted.put("privacy", "REDACTED");
         Map<String, Object> literal = upsert(p + "-lit", 0, now, "as a device sends it");
-        literal.put("embedding", "{0.5,-1.25,3e-2}");
+        literal.put("embedding", LITERAL);
         List<Object> batch = new ArrayList<>(List.of(twice,
                 upsert(p + "-remote", 0, now.minusSeconds(3600), "device, earlier"),
                 upsert(p + "-local", 0, now.plusSeconds(5), "device, later"),
@@ -490,6 +493,60 @@ class RemoteSyncFunctionsIT extends AbstractIT {
         assertThat(out.get(3).path("error").asText()).contains("finite numbers").doesNotContain("must not show");
         assertThat(out.get(0).path("status").asText()).isEqualTo("APPLIED");
         assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id = 'fall-overflow'")).isZero();
+    }
+
+    /**
+     * The remote holds a device's embeddings to the server's dimension (vectorsync.embedding-dimension, 384
+     * here, recorded in server_settings at start-up), in both forms a device may send, for a new chunk and an
+     * update: INVALID with the stable code VSYNC-EMBEDDING-DIMENSION, nothing written or stored for it, the
+     * rest of the batch applied.
+     */
+    @Test
+    void anEmbeddingOfAnotherDimensionThanTheServersIsRefusedAndTheRestOfTheBatchApplies() throws Exception {
+        assertThat(jdbc.queryForObject("SELECT embedding_dimension FROM server_settings", Integer.class)).isEqualTo(384);
+        Instant t = serverNow().minusSeconds(1);
+        apply("dev-dim", 0, LWW, List.of(upsert("dim-existing", 0, t.minusSeconds(5), "version 1")));
+        Map<String, Object> shorter = upsert("dim-383", 0, t, "x");
+        shorter.put("embedding", EMBEDDING.subList(0, 383));
+        Map<String, Object> longer = upsert("dim-385", 0, t, "the content must not show in the error");
+        longer.put("embedding", "{0" + ",0".repeat(384) + "}");
+        Map<String, Object> update = upsert("dim-existing", 1, t, "version 2 of another dimension");
+        update.put("embedding", "{0.5,-1.25,3e-2}");
+        Map<String, Object> exact = upsert("dim-384", 0, t, "as a device sends it");
+        exact.put("embedding", LITERAL);
+        JsonNode out = apply("dev-dim", 0, LWW, List.of(upsert("dim-good", 0, t, "good"), shorter, longer, update,
+                exact)).path("outcomes");
+
+        assertThat(out.findValuesAsText("status")).containsExactly("APPLIED", "INVALID", "INVALID", "INVALID", "APPLIED");
+        for (int i = 1; i <= 3; i++) {
+            assertThat(out.get(i).path("code").asText()).isEqualTo("VSYNC-EMBEDDING-DIMENSION");
+            assertThat(out.get(i).path("error").asText()).contains("the server takes 384")
+                    .doesNotContain("must not show");
+        }
+        assertThat(out.get(1).path("error").asText()).contains("383 dimensions");
+        assertThat(out.get(2).path("error").asText()).contains("385 dimensions");
+        assertThat(out.get(3).path("error").asText()).contains("3 dimensions");
+        assertThat(out.get(3).path("version").asLong()).as("the chunk's version, unchanged").isEqualTo(1);
+        assertThat(jdbc.queryForList("SELECT chunk_id || ':' || version FROM chunks WHERE chunk_id LIKE 'dim-%' ORDER BY 1",
+                String.class)).containsExactly("dim-384:1", "dim-existing:1", "dim-good:1");
+        assertThat(row("dim-existing")).containsEntry("content", "version 1");
+        assertThat(jdbc.queryForList("SELECT chunk_id FROM outbox WHERE chunk_id LIKE 'dim-%' ORDER BY 1", String.class))
+                .containsExactly("dim-384", "dim-existing", "dim-good");
+        assertThat(jdbc.queryForList("SELECT chunk_id FROM sync_applied WHERE device_id = 'dev-dim' ORDER BY 1",
+                String.class)).as("a refused change is not stored").containsExactly("dim-384", "dim-existing", "dim-good");
+
+        // The same batch through the per-change path alone gives the same outcomes (the check is where both write).
+        Map<String, Object> again = upsert("dim-each", 0, t, "x");
+        again.put("embedding", EMBEDDING.subList(0, 10));
+        JsonNode each = json.readTree(jdbc.queryForObject(
+                "SELECT to_jsonb(vectorsync.sync_apply_each('dev-dim', ?::jsonb, 'last-write-wins', 300, NULL))::text",
+                String.class, write(List.of(again))));
+        assertThat(each.get(0).path("status").asText()).isEqualTo("INVALID");
+        assertThat(each.get(0).path("code").asText()).isEqualTo("VSYNC-EMBEDDING-DIMENSION");
+
+        // The server's own writes are the API's to check: a server write of its dimension is untouched.
+        put("dim-server", chunkBody("written on the server"));
+        assertThat(row("dim-server")).containsEntry("modified_by", "server");
     }
 
     @Test
