@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
 
 /**
  * The open-loop load driver of {@code bench/perf.sh}: a separate process from the service it measures.
@@ -122,7 +123,6 @@ public final class LoadDriver {
 
     private static Result load(HttpClient client, String base, long pid, String db, String phase, int rate,
             int seconds, boolean floor) throws Exception {
-        int n = rate * seconds;
         String[] bodies = new String[16];
         SplittableRandom random = new SplittableRandom(7);
         for (int i = 0; i < bodies.length; i++) {
@@ -140,10 +140,6 @@ public final class LoadDriver {
             o.putObject("metadata").put("lang", "en").put("source", "perf");
             bodies[i] = JSON.writeValueAsString(o);
         }
-        AtomicLongArray latency = new AtomicLongArray(n);
-        AtomicLong ok = new AtomicLong();
-        AtomicLong failed = new AtomicLong();
-        CountDownLatch done = new CountDownLatch(n);
         // Warm the connection pool and the service's code paths, untimed.
         for (int i = 0; i < 200; i++) {
             client.send(floor ? floorRequest(base) : request(base, phase + "-warm-" + i, bodies[i % bodies.length]),
@@ -151,6 +147,30 @@ public final class LoadDriver {
         }
         Sampler s = new Sampler(pid);
         s.start();
+        // One request in five updates a chunk written earlier in this phase.
+        OpenLoop run = openLoop(client, rate, seconds, i -> floor ? floorRequest(base)
+                : request(base, phase + "-" + ((i % 5 == 4 && i > 10) ? random.nextInt(i - 1) : i),
+                        bodies[i % bodies.length]));
+        Sample sample = s.stop();
+        double[] lag = floor ? new double[0] : lag(db, phase + "-%", 60);
+        return new Result(phase, rate, seconds, (long) rate * seconds, run.ok(), run.failed(), run.latencyMicros(), lag, sample);
+    }
+
+    /** The outcome of {@link #openLoop}: every request's latency in µs, sorted, and how many answered 2xx. */
+    record OpenLoop(long[] latencyMicros, long ok, long failed) {}
+
+    /**
+     * Sends {@code rate × seconds} requests (the i-th built by {@code request}) at their due times on the
+     * monotonic clock, without waiting for answers (open loop), and times each from the moment it was due,
+     * so a stalled server cannot hide its queue (no coordinated omission). Also used by {@code JobsBench}.
+     */
+    static OpenLoop openLoop(HttpClient client, int rate, int seconds, IntFunction<HttpRequest> request)
+            throws InterruptedException {
+        int n = rate * seconds;
+        AtomicLongArray latency = new AtomicLongArray(n);
+        AtomicLong ok = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(n);
         long interval = 1_000_000_000L / rate;
         long t0 = System.nanoTime() + 10_000_000L;
         for (int i = 0; i < n; i++) {
@@ -159,31 +179,26 @@ public final class LoadDriver {
             if (wait > 0) {
                 LockSupport.parkNanos(wait);
             }
-            // One request in five updates a chunk written earlier in this phase.
-            int id = (i % 5 == 4 && i > 10) ? random.nextInt(i - 1) : i;
             int slot = i;
-            client.sendAsync(floor ? floorRequest(base) : request(base, phase + "-" + id, bodies[i % bodies.length]),
-                    HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
-                        latency.set(slot, (System.nanoTime() - due) / 1000);
-                        if (err == null && resp.statusCode() / 100 == 2) {
-                            ok.incrementAndGet();
-                        } else {
-                            failed.incrementAndGet();
-                        }
-                        done.countDown();
-                    });
+            client.sendAsync(request.apply(i), HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
+                latency.set(slot, (System.nanoTime() - due) / 1000);
+                if (err == null && resp.statusCode() / 100 == 2) {
+                    ok.incrementAndGet();
+                } else {
+                    failed.incrementAndGet();
+                }
+                done.countDown();
+            });
         }
         if (!done.await(120, TimeUnit.SECONDS)) {
             throw new IllegalStateException("requests still open 120 s after the last was sent");
         }
-        Sample sample = s.stop();
         long[] l = new long[n];
         for (int i = 0; i < n; i++) {
             l[i] = latency.get(i);
         }
         Arrays.sort(l);
-        double[] lag = floor ? new double[0] : lag(db, phase + "-%", 60);
-        return new Result(phase, rate, seconds, n, ok.get(), failed.get(), l, lag, sample);
+        return new OpenLoop(l, ok.get(), failed.get());
     }
 
     private static HttpRequest floorRequest(String base) {
