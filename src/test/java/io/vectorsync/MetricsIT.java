@@ -138,8 +138,8 @@ class MetricsIT extends AbstractIT {
         assertThat(sample(body, "vectorsync_alerts_fired_total", "alert=\"no_progress\"")).isZero();
         // Camel's own route metrics stay.
         assertThat(body).containsPattern("(?m)^camel_exchanges_[a-z_]*\\{[^}]*route_id=\"relay-replica\"");
-        // Tags stay bounded: only backend, outcome, alert (four names), what (retention: outbox or
-        // dead_letter), state (the circuit's three), and on the job meters type (the registered job types),
+        // Tags stay bounded: only backend, outcome, alert (four names), what (retention: outbox,
+        // dead_letter or jobs), state (the circuit's three), and on the job meters type (the registered job types),
         // status (the job statuses) and kind (transient, permanent, lease).
         Matcher m = Pattern.compile("(?m)^vectorsync_[a-z_]+\\{([^}]*)\\}").matcher(body);
         while (m.find()) {

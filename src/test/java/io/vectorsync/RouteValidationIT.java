@@ -117,7 +117,7 @@ class RouteValidationIT {
             // Every periodic flow is a route of its own (ADR 021), running, so JMX and Hawtio show it.
             for (String id : List.of("housekeeping-retention", "housekeeping-relay-stats", "housekeeping-alerts",
                     "housekeeping-alert-webhook", "housekeeping-route-state", "housekeeping-route-state-now",
-                    "jobs-poll", "jobs-poll-now", "jobs-run", "jobs-heartbeat", "jobs-stats")) {
+                    "jobs-poll", "jobs-poll-now", "jobs-run", "jobs-heartbeat", "jobs-stats", "jobs-retention")) {
                 assertThat(camel.getRouteController().getRouteStatus(id)).as(id)
                         .isEqualTo(org.apache.camel.ServiceStatus.Started);
             }

@@ -22,6 +22,9 @@ import org.springframework.validation.annotation.Validated;
  * @param workers how many jobs one instance runs at once (over all types)
  * @param types per type (upper-case key: INGEST, REEMBED, VERIFY, BACKFILL, NOOP); a type not listed gets
  *     the defaults of each vectorsync.jobs.types key below
+ * @param retention COMPLETED, FAILED and CANCELLED jobs finished longer ago than this are deleted (by the
+ *     route jobs-retention, every vectorsync.retention.interval); at least 1m, and at least completed-window
+ *     and every type's completed-window, so a job is never deleted while an enqueue would still return it
  */
 @Validated
 @ConfigurationProperties("vectorsync.jobs")
@@ -31,7 +34,38 @@ public record JobsProperties(
         @DefaultValue("1h") @NotNull Duration completedWindow,
         @DefaultValue("24h") @NotNull Duration idempotencyKeyTtl,
         @DefaultValue("2") @Min(1) int workers,
-        @DefaultValue Map<String, @Valid JobType> types) {
+        @DefaultValue Map<String, @Valid JobType> types,
+        @DefaultValue("7d") @NotNull Duration retention) {
+
+    /** The least retention: a shorter one would delete jobs before anyone could look at them. */
+    public static final Duration MIN_RETENTION = Duration.ofMinutes(1);
+
+    /**
+     * Refuses a retention that would delete what is still in use (start-up fails with the setting named): a
+     * COMPLETED job inside its completed-window is the one an enqueue of the same work returns, and a
+     * finished job's idempotency key is held for as long.
+     */
+    public JobsProperties {
+        if (retention != null) {
+            if (retention.compareTo(MIN_RETENTION) < 0) {
+                throw new IllegalArgumentException("VSYNC-CONFIG-JOBS: vectorsync.jobs.retention must be at least "
+                        + MIN_RETENTION + " but was " + retention);
+            }
+            atLeast(retention, completedWindow, "vectorsync.jobs.completed-window");
+            if (types != null) {
+                types.forEach((name, t) -> atLeast(retention, t == null ? null : t.completedWindow(),
+                        "vectorsync.jobs.types." + name + ".completed-window"));
+            }
+        }
+    }
+
+    private static void atLeast(Duration retention, Duration window, String setting) {
+        if (window != null && retention.compareTo(window) < 0) {
+            throw new IllegalArgumentException("VSYNC-CONFIG-JOBS: vectorsync.jobs.retention (" + retention
+                    + ") is shorter than " + setting + " (" + window + "): a completed job would be deleted while"
+                    + " an enqueue of the same work still returns it; make the retention at least the window");
+        }
+    }
 
     /** A type's settings (its key matched case-insensitively: the binder may lower-case map keys); defaults when not configured. */
     public JobType type(String type) {

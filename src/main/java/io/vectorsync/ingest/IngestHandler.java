@@ -11,6 +11,7 @@ import io.vectorsync.embedding.EmbeddingProvider;
 import io.vectorsync.jobs.JobContext;
 import io.vectorsync.jobs.JobHandler;
 import io.vectorsync.jobs.PermanentJobException;
+import io.vectorsync.relay.Failpoints;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -83,11 +84,14 @@ public class IngestHandler implements JobHandler {
     private final ObjectProvider<EmbeddingProvider> providers;
     private final EmbeddedWrites writes;
     private final JdbcTemplate jdbc;
+    private final Failpoints failpoints;
 
-    public IngestHandler(ObjectProvider<EmbeddingProvider> providers, EmbeddedWrites writes, JdbcTemplate jdbc) {
+    public IngestHandler(ObjectProvider<EmbeddingProvider> providers, EmbeddedWrites writes, JdbcTemplate jdbc,
+            Failpoints failpoints) {
         this.providers = providers;
         this.writes = writes;
         this.jdbc = jdbc;
+        this.failpoints = failpoints;
     }
 
     @Override
@@ -135,7 +139,12 @@ public class IngestHandler implements JobHandler {
         List<IngestDocument.Planned> plan = doc.plan();
         context.progress(0, (long) plan.size());
         Map<String, float[]> embedded = embedNeeded(provider, plan, current(plan), context);
-        Map<String, Object> result = writes.inTransaction(provider, () -> write(context.id(), doc, plan, embedded, provider));
+        Map<String, Object> result = writes.inTransaction(provider, () -> {
+            Map<String, Object> r = write(context.id(), doc, plan, embedded, provider);
+            failpoints.hit("ingest-written");
+            return r;
+        });
+        failpoints.hit("ingest-committed");
         context.progress(plan.size(), (long) plan.size());
         return result;
     }
@@ -161,6 +170,7 @@ public class IngestHandler implements JobHandler {
                 out.put(batch.get(i), vectors.get(i));
             }
             context.progress(reusable + from + batch.size(), (long) plan.size());
+            failpoints.hit("ingest-embedded");
         }
         return out;
     }

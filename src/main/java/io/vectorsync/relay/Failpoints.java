@@ -13,10 +13,13 @@ import org.springframework.stereotype.Component;
  * Named crash points for tests of durability: {@code vectorsync.failpoints=after-backend-write:3} halts
  * the JVM (as {@code kill -9} would) the third time the relay passes that point, and
  * {@code after-poll~20000} stalls the relay there for 20 s the first time (a GC pause or a stopped VM
- * between reading a batch and writing it). Empty in production: then {@link #hit} is two reads of empty
- * maps.
+ * between reading a batch and writing it), {@code ingest-embedded:4~60000} the fourth time. Empty in
+ * production: then {@link #hit} is two reads of empty maps.
  * Points of a server: {@code after-poll}, {@code before-backend-write}, {@code after-backend-write},
- * {@code after-commit}, {@code lease-renewal} (in the lease heartbeat during a delivery). Of a device (the
+ * {@code after-commit}, {@code lease-renewal} (in the lease heartbeat during a delivery); in the INGEST job
+ * ({@code IngestHandler}) {@code ingest-embedded} (after each batch embedded and its progress reported),
+ * {@code ingest-written} (in the write transaction, every chunk written, before the commit) and
+ * {@code ingest-committed} (after the commit, before the job is marked completed). Of a device (the
  * {@code local} profile, so this bean is in both): {@code sync-after-remote-commit} (the remote committed a
  * batch, the device has not recorded its outcomes yet).
  */
@@ -27,6 +30,8 @@ public class Failpoints {
 
     private final Map<String, Integer> armed = new HashMap<>();
     private final Map<String, Long> stalls = new ConcurrentHashMap<>();
+    /** The pass at which each stall happens (1: the first). */
+    private final Map<String, Integer> stallAt = new HashMap<>();
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
 
     public Failpoints(VectorsyncProperties properties) {
@@ -37,7 +42,11 @@ public class Failpoints {
             }
             int tilde = s.indexOf('~');
             if (tilde > 0) {
-                stalls.put(s.substring(0, tilde), Long.parseLong(s.substring(tilde + 1)));
+                String point = s.substring(0, tilde);
+                int colon = point.indexOf(':');
+                String name = colon < 0 ? point : point.substring(0, colon);
+                stalls.put(name, Long.parseLong(s.substring(tilde + 1)));
+                stallAt.put(name, colon < 0 ? 1 : Integer.parseInt(point.substring(colon + 1)));
                 continue;
             }
             int colon = s.indexOf(':');
@@ -49,8 +58,9 @@ public class Failpoints {
     }
 
     public void hit(String name) {
-        if (!stalls.isEmpty()) {
-            Long ms = stalls.remove(name);
+        if (!stalls.isEmpty() && stalls.containsKey(name)) {
+            int pass = hits.computeIfAbsent(name + "~", n -> new AtomicInteger()).incrementAndGet();
+            Long ms = pass == stallAt.get(name) ? stalls.remove(name) : null;
             if (ms != null) {
                 log.warn("Failpoint {} reached: stalling {} ms", name, ms);
                 try {

@@ -89,7 +89,7 @@ class JobQueueIT extends AbstractIT {
 
     private static JobsProperties settings(Duration staleAfter, int workers, Map<String, JobsProperties.JobType> types) {
         return new JobsProperties(staleAfter, Duration.ofMillis(50), Duration.ofHours(1), Duration.ofHours(24), workers,
-                types);
+                types, Duration.ofDays(7));
     }
 
     private static JobsProperties.JobType type(int concurrency, int maxAttempts) {

@@ -82,7 +82,15 @@ public final class RelayProcess implements AutoCloseable {
      * datasource, backends, instance id, failpoints); returns at once.
      */
     public static RelayProcess start(String name, List<String> args) {
-        return start(name, args, READY);
+        return start(name, List.of(), args, READY);
+    }
+
+    /**
+     * The same with JVM options after the small defaults (a later {@code -Xmx} wins): a child that loads the
+     * local embedding model in-process needs a larger heap.
+     */
+    public static RelayProcess start(String name, List<String> jvmOptions, List<String> args) {
+        return start(name, jvmOptions, args, READY);
     }
 
     /**
@@ -92,18 +100,19 @@ public final class RelayProcess implements AutoCloseable {
     public static RelayProcess startDevice(String name, List<String> args) {
         List<String> all = new ArrayList<>(List.of("--spring.profiles.active=local"));
         all.addAll(args);
-        return start(name, all, DEVICE_READY);
+        return start(name, List.of(), all, DEVICE_READY);
     }
 
-    private static RelayProcess start(String name, List<String> args, String ready) {
+    private static RelayProcess start(String name, List<String> jvmOptions, List<String> args, String ready) {
         try {
             Files.createDirectories(LOG_DIR);
             Path log = LOG_DIR.resolve(name + ".log");
             List<String> cmd = new ArrayList<>(List.of(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     // Small and quick to start: this JVM is started a dozen times on a shared 2-core machine.
-                    "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
-                    "-cp", System.getProperty("java.class.path"),
+                    "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData"));
+            cmd.addAll(jvmOptions);
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
                     "io.vectorsync.VectorsyncApplication",
                     "--server.address=127.0.0.1", "--server.port=0", "--spring.main.banner-mode=off",
                     "--spring.jmx.enabled=false",
