@@ -8,6 +8,7 @@ import io.vectorsync.domain.Privacy;
 import io.vectorsync.embedding.EmbeddingException;
 import io.vectorsync.embedding.EmbeddingProvider;
 import java.util.List;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
@@ -21,16 +22,18 @@ import org.springframework.stereotype.Component;
 @ServerOnly
 public class ChunkEmbedder {
 
-    private final EmbeddingProvider provider;
+    private final ObjectProvider<EmbeddingProvider> providers;
     private final EmbeddedWrites writes;
 
-    public ChunkEmbedder(EmbeddingProvider provider, EmbeddedWrites writes) {
-        this.provider = provider;
+    /** The provider is looked up per call: with {@code provider: none} there is none and the service still starts. */
+    public ChunkEmbedder(ObjectProvider<EmbeddingProvider> providers, EmbeddedWrites writes) {
+        this.providers = providers;
         this.writes = writes;
     }
 
     public Written put(ChunkInput in) {
-        if (in.content() == null || in.content().isBlank()) {
+        EmbeddingProvider provider = providers.getIfAvailable();
+        if (provider == null || in.content() == null || in.content().isBlank()) {
             throw new CaptureException(400, "VSYNC-EMBEDDING-MISSING", "embedding",
                     "an embedding, or content for the embedding provider to embed",
                     "embedding is required when the chunk has no content.");
