@@ -41,6 +41,7 @@ public class RelayConfiguration {
     @Bean
     BackendRegistry backendRegistry(VectorsyncProperties properties, javax.sql.DataSource primary,
             com.fasterxml.jackson.databind.ObjectMapper json, CursorRepository cursors) {
+        requireOnePartition(new org.springframework.jdbc.core.JdbcTemplate(primary));
         BackendRegistry registry = new BackendRegistry(properties, new BackendTypes.Context(primary,
                 properties.embeddingDimension(), json, java.time.Clock.systemUTC()));
         // A backend configured for the first time is backfilled from a snapshot of chunks, then reads the
@@ -56,5 +57,20 @@ public class RelayConfiguration {
             }
         });
         return registry;
+    }
+
+    /**
+     * The relay reads generation 1, partition 0 of the outbox until it reads by partition (ADR 032): on any
+     * other partitioning it would deliver only part of the outbox, so it refuses to start.
+     */
+    static void requireOnePartition(org.springframework.jdbc.core.JdbcTemplate jdbc) {
+        java.util.Map<String, Object> p = jdbc.queryForMap("SELECT generation, partitions FROM relay_partitioning");
+        int generation = ((Number) p.get("generation")).intValue();
+        int partitions = ((Number) p.get("partitions")).intValue();
+        if (generation != 1 || partitions != 1) {
+            throw new IllegalStateException("VSYNC-CONFIG-PARTITIONS: relay_partitioning holds generation "
+                    + generation + " with " + partitions + " partitions; this version relays generation 1 with one"
+                    + " partition only (ADR 032): set it back to (1, 1) before starting");
+        }
     }
 }

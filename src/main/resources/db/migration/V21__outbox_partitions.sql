@@ -1,0 +1,60 @@
+-- Issue 17, ADR 032: every event carries the partition of its key and the generation of the partition
+-- count it was chosen under, set by one trigger for every writer of the outbox.
+
+-- The current partitioning: one row. The relay reads generation 1, partition 0 until it reads by
+-- partition, and refuses to start on another count (VSYNC-CONFIG-PARTITIONS).
+CREATE TABLE relay_partitioning (
+    singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    generation integer NOT NULL CHECK (generation >= 1),
+    partitions smallint NOT NULL CHECK (partitions BETWEEN 1 AND 1024)
+);
+INSERT INTO relay_partitioning (generation, partitions) VALUES (1, 1);
+
+-- Every generation the outbox has seen; switch_snapshot is the first snapshot taken after its switch
+-- committed (NULL for the first): a cursor of the previous generation that has read past it is done.
+CREATE TABLE relay_partition_generations (
+    generation      integer     PRIMARY KEY CHECK (generation >= 1),
+    partitions      smallint    NOT NULL CHECK (partitions BETWEEN 1 AND 1024),
+    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    switch_snapshot pg_snapshot
+);
+INSERT INTO relay_partition_generations (generation, partitions) VALUES (1, 1);
+
+-- Constant defaults: PostgreSQL 11 and later add the columns without rewriting the table.
+ALTER TABLE outbox
+    ADD COLUMN partition            smallint NOT NULL DEFAULT 0 CHECK (partition >= 0),
+    ADD COLUMN partition_generation integer  NOT NULL DEFAULT 1 CHECK (partition_generation >= 1);
+
+-- The partition of a key under a count: non-negative, stable across PostgreSQL versions (the same
+-- function hashes text for hash partitioning). One partition needs no hash at all.
+CREATE FUNCTION vectorsync.partition_of(p_key text, p_partitions integer) RETURNS smallint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_partitions <= 1 THEN 0
+                ELSE (((hashtextextended(p_key, 0) % p_partitions) + p_partitions) % p_partitions) END::smallint
+$$;
+
+-- The one place that decides an event's partition: whatever wrote the row (the API's statements,
+-- vectorsync.enqueue, enqueue_link, OutboxWriter, the device sync functions, an application's INSERT), a
+-- value it passed is replaced. The shared advisory lock (key "vsync-pt") is held to the end of the
+-- transaction; a switch of the count takes it exclusively, so it waits for every capture in flight and
+-- every capture after it reads the new generation (ADR 032). It locks no row and writes nothing, so
+-- captures never wait for each other.
+CREATE FUNCTION vectorsync.outbox_partition() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_generation integer;
+    v_partitions smallint;
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(8535299233814507636);
+    SELECT generation, partitions INTO v_generation, v_partitions FROM ${flyway:defaultSchema}.relay_partitioning;
+    NEW.partition_generation := v_generation;
+    NEW.partition := vectorsync.partition_of(NEW.chunk_id, v_partitions);
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER outbox_partition BEFORE INSERT ON outbox
+    FOR EACH ROW EXECUTE FUNCTION vectorsync.outbox_partition();
+
+-- The window index that leads with the partition comes with the relay that reads by partition (ADR 032):
+-- until then it would cost every capture an index entry nothing reads.
