@@ -25,6 +25,9 @@ ALTER TABLE outbox
     ADD COLUMN partition            smallint NOT NULL DEFAULT 0 CHECK (partition >= 0),
     ADD COLUMN partition_generation integer  NOT NULL DEFAULT 1 CHECK (partition_generation >= 1);
 
+-- The generation whose events a cursor reads, beside the partition it already has (V9).
+ALTER TABLE relay_cursor ADD COLUMN generation integer NOT NULL DEFAULT 1 CHECK (generation >= 1);
+
 -- The partition of a key under a count: non-negative, stable across PostgreSQL versions (the same
 -- function hashes text for hash partitioning). One partition needs no hash at all.
 CREATE FUNCTION vectorsync.partition_of(p_key text, p_partitions integer) RETURNS smallint
@@ -56,5 +59,6 @@ $$;
 CREATE TRIGGER outbox_partition BEFORE INSERT ON outbox
     FOR EACH ROW EXECUTE FUNCTION vectorsync.outbox_partition();
 
--- The window index that leads with the partition comes with the relay that reads by partition (ADR 032):
--- until then it would cost every capture an index entry nothing reads.
+-- The window query reads one partition of one generation. With one partition every event matches and the
+-- (tx_id, id) index serves it; the index that leads with the partition is built (concurrently) by the
+-- switch to more than one partition (ADR 032), so a deployment with one pays for no second index entry.

@@ -31,7 +31,7 @@ public class CursorRepository {
             last_id, cursor_version, system_identifier, paused, paused_until, consecutive_failures, lease_owner,
             lease_expires_at, COALESCE(paused_until > clock_timestamp(), false) AS backing_off,
             backfilling, backfill_after, backfill_done, backfill_total, backfilling AND backfill_rewrite AS backfill_rewrite,
-            halted_reason, lease_epoch
+            halted_reason, lease_epoch, partition, generation
             """;
     private static final String CREATE = """
             INSERT INTO relay_cursor (backend, prev_snapshot, system_identifier)
@@ -341,7 +341,9 @@ public class CursorRepository {
             (Long) rs.getObject("backfill_total"),
             rs.getBoolean("backfill_rewrite"),
             rs.getString("halted_reason"),
-            rs.getLong("lease_epoch"));
+            rs.getLong("lease_epoch"),
+            rs.getInt("partition"),
+            rs.getInt("generation"));
 
     private static Instant instant(ResultSet rs, String col) throws SQLException {
         Timestamp t = rs.getTimestamp(col);

@@ -7,7 +7,8 @@ import java.time.Instant;
  * last {@code (tx_id, id)} read), the compare-and-set version and the pause state. While backfilling,
  * {@code backfillRewrite} says the pages bypass the ledger (an operator's re-backfill, ADR 010).
  * {@code haltedReason} is set (a {@code VSYNC-RELAY-IDENTITY} message) while the backend is halted because
- * the cursor does not fit the database (ADR 015).
+ * the cursor does not fit the database (ADR 015). {@code partition} and {@code generation} say which events
+ * of the outbox the cursor reads (ADR 032): today every cursor is partition 0 of generation 1.
  */
 public record CursorState(
         String backend,
@@ -29,7 +30,9 @@ public record CursorState(
         Long backfillTotal,
         boolean backfillRewrite,
         String haltedReason,
-        long leaseEpoch) {
+        long leaseEpoch,
+        int partition,
+        int generation) {
 
     /**
      * A position of the cursor after a batch: the snapshot cursor, and while the backend is being

@@ -44,6 +44,7 @@ public class OutboxReader {
                           WHERE o.tx_id = ANY (ARRAY(SELECT pg_snapshot_xip(?::pg_snapshot)))
                             AND pg_visible_in_snapshot(o.tx_id, ?::pg_snapshot)
                             AND (o.tx_id, o.id) > (?::xid8, ?)
+                            AND o.partition = ? AND o.partition_generation = ?
                           ORDER BY o.tx_id, o.id
                           LIMIT ?)
                         UNION ALL
@@ -54,6 +55,7 @@ public class OutboxReader {
                             AND o.tx_id < pg_snapshot_xmax(?::pg_snapshot)
                             AND pg_visible_in_snapshot(o.tx_id, ?::pg_snapshot)
                             AND (o.tx_id, o.id) > (?::xid8, ?)
+                            AND o.partition = ? AND o.partition_generation = ?
                           ORDER BY o.tx_id, o.id
                           LIMIT ?)
                     ) u
@@ -123,9 +125,12 @@ public class OutboxReader {
      */
     public record Window(List<OutboxEvent> events, Map<String, ChunkRow> rows, Map<String, Long> ledger) {}
 
-    /** Up to {@code limit} events of the window (prev, cur] after {@code (lastTxId, lastId)}. */
-    public Window window(String backend, String prev, String cur, String lastTxId, Long lastId, int limit,
-            boolean headersOnly) {
+    /**
+     * Up to {@code limit} events of the window (prev, cur] after {@code (lastTxId, lastId)}, of one partition
+     * of one generation (ADR 032): a cursor reads only the events whose partition it holds.
+     */
+    public Window window(String backend, int partition, int generation, String prev, String cur, String lastTxId,
+            Long lastId, int limit, boolean headersOnly) {
         String lt = lastTxId == null ? "0" : lastTxId;
         long li = lastId == null ? 0L : lastId;
         List<OutboxEvent> events = new ArrayList<>(limit);
@@ -139,7 +144,8 @@ public class OutboxReader {
             }
             long v = rs.getLong("ledger_version");
             ledger.put(chunkId, rs.wasNull() ? 0L : v);
-        }, backend, prev, cur, lt, li, limit, prev, cur, cur, lt, li, limit, limit);
+        }, backend, prev, cur, lt, li, partition, generation, limit, prev, cur, cur, lt, li, partition, generation, limit,
+                limit);
         return new Window(events, rows, ledger);
     }
 

@@ -113,8 +113,8 @@ public class RelayPoller implements RelayListener {
         String cur = freshSnapshot ? cursors.currentSnapshot() : c.curSnapshot();
         int limit = properties.batchSizeOf(backend);
         boolean copyRows = backends.copiesPrimaryRows(backend);
-        OutboxReader.Window window = reader.window(backend, c.prevSnapshot(), cur, c.lastTxId(), c.lastId(), limit,
-                copyRows);
+        OutboxReader.Window window = reader.window(backend, c.partition(), c.generation(), c.prevSnapshot(), cur,
+                c.lastTxId(), c.lastId(), limit, copyRows);
         lastPollNanos.put(backend, System.nanoTime());
         List<OutboxEvent> read = window.events();
         List<OutboxEvent> parked = dueParked(backend);

@@ -96,6 +96,19 @@ class OutboxPartitionIT {
                   FROM outbox o WHERE o.event_id = ?""", edge);
         assertThat(link.get("partition")).as("an edge is partitioned by its edge key").isEqualTo(link.get("expected"));
 
+        // A cursor's window reads its own partition of its own generation only.
+        io.vectorsync.relay.OutboxReader reader = new io.vectorsync.relay.OutboxReader(jdbc);
+        String now = jdbc.queryForObject("SELECT pg_current_snapshot()::text", String.class);
+        assertThat(windowIds(reader, 0, 1, now)).containsExactlyInAnyOrderElementsOf(jdbc.queryForList(
+                "SELECT event_id FROM outbox WHERE partition_generation = 1", String.class)).hasSize(3);
+        for (int p = 0; p < 8; p++) {
+            assertThat(windowIds(reader, p, 2, now)).as("partition %s of generation 2", p)
+                    .containsExactlyInAnyOrderElementsOf(jdbc.queryForList("SELECT event_id FROM outbox"
+                            + " WHERE partition_generation = 2 AND vectorsync.partition_of(chunk_id, 8) = ?",
+                            String.class, p))
+                    .isNotEmpty();
+        }
+
         // The partition of a key does not depend on anything but the key and the count.
         Map<String, Integer> twice = new HashMap<>();
         for (String key : List.of("a", "chunk-42", "link:1:a|T|b", "ünïcode")) {
@@ -162,6 +175,13 @@ class OutboxPartitionIT {
         } finally {
             TestDatabases.drop(other);
         }
+    }
+
+    private static List<String> windowIds(io.vectorsync.relay.OutboxReader reader, int partition, int generation,
+            String snapshot) {
+        return reader.window("b", partition, generation, io.vectorsync.relay.CursorRepository.BEGINNING, snapshot,
+                        null, null, 10_000, false)
+                .events().stream().map(io.vectorsync.domain.OutboxEvent::eventId).toList();
     }
 
     private static boolean tryLock(Connection c) throws SQLException {
