@@ -258,6 +258,12 @@ class ConsoleIT extends AbstractIT {
                 .orElseThrow(() -> new AssertionError("no session cookie in " + r.headers().map()));
     }
 
+    /** The login form's CSRF cookie (set before the login, instead of a session). */
+    private static String csrfCookie(HttpResponse<?> r) {
+        return r.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("VSYNC-CONSOLE-CSRF="))
+                .findFirst().orElseThrow(() -> new AssertionError("no CSRF cookie in " + r.headers().map()));
+    }
+
     private static String cookiePair(String setCookie) {
         return setCookie.substring(0, setCookie.indexOf(';'));
     }
@@ -268,7 +274,7 @@ class ConsoleIT extends AbstractIT {
     private Session logInOverHttp() throws Exception {
         HttpResponse<String> token = send(get("/console/api/csrf", null));
         assertThat(token.statusCode()).isEqualTo(200);
-        String cookie = cookiePair(sessionCookie(token));
+        String cookie = cookiePair(csrfCookie(token));
         JsonNode csrf = json.readTree(token.body());
         assertThat(csrf.path("headerName").asText()).isEqualTo("X-CSRF-TOKEN");
         String form = "username=" + USER + "&password=" + URLEncoder.encode(PASSWORD, StandardCharsets.UTF_8)
@@ -280,7 +286,6 @@ class ConsoleIT extends AbstractIT {
         assertThat(login.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).endsWith("/console/"));
         String loggedIn = sessionCookie(login);
         assertThat(loggedIn).contains("HttpOnly").containsIgnoringCase("SameSite=Strict");
-        assertThat(cookiePair(loggedIn)).as("the session id changes at login").isNotEqualTo(cookie);
         cookie = cookiePair(loggedIn);
         // The token changes at login as well: read it again, as the page does.
         HttpResponse<String> again = send(get("/console/api/csrf", cookie));
@@ -352,6 +357,60 @@ class ConsoleIT extends AbstractIT {
                 .POST(HttpRequest.BodyPublishers.ofString("username=" + USER + "&password=" + PASSWORD)));
         assertThat(login.statusCode()).isEqualTo(403);
         assertThat(json.readTree(login.body()).path("code").asText()).isEqualTo("VSYNC-AUTH-CSRF");
+    }
+
+    /**
+     * Before the login nobody has a session: the login form's CSRF token is kept in a cookie of its own
+     * ({@code HttpOnly}, {@code SameSite=Strict}, path {@code /console}), so anonymous callers of
+     * {@code GET /console/api/csrf} and the login page create no HTTP session. The login still needs that
+     * token with its cookie, clears it, and the session's token is another one.
+     */
+    @Test
+    void anonymousCallersGetNoSessionAndTheLoginStillNeedsTheFormsToken() throws Exception {
+        HttpResponse<String> csrf = send(get("/console/api/csrf", null));
+        assertThat(csrf.statusCode()).isEqualTo(200);
+        assertThat(csrf.headers().allValues("Set-Cookie")).as("an anonymous CSRF read")
+                .noneMatch(c -> c.startsWith("JSESSIONID="));
+        String formCookie = csrfCookie(csrf);
+        assertThat(formCookie).contains("HttpOnly").containsIgnoringCase("SameSite=Strict").contains("Path=/console");
+        for (String path : List.of("/console/login", "/console/", "/console/api/overview", "/console/login.js")) {
+            assertThat(send(get(path, null)).headers().allValues("Set-Cookie")).as(path)
+                    .noneMatch(c -> c.startsWith("JSESSIONID="));
+        }
+        String token = URLEncoder.encode(json.readTree(csrf.body()).path("token").asText(), StandardCharsets.UTF_8);
+        String form = "username=" + USER + "&password=" + URLEncoder.encode(PASSWORD, StandardCharsets.UTF_8)
+                + "&_csrf=" + token;
+        // The form's token without its cookie (another site cannot read or set it) is refused.
+        HttpResponse<String> cookieless = send(HttpRequest.newBuilder(URI.create(url("/console/login")))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)));
+        assertThat(cookieless.statusCode()).isEqualTo(403);
+        assertThat(json.readTree(cookieless.body()).path("code").asText()).isEqualTo("VSYNC-AUTH-CSRF");
+        assertThat(cookieless.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith("JSESSIONID="));
+
+        HttpResponse<String> login = send(HttpRequest.newBuilder(URI.create(url("/console/login")))
+                .header("Cookie", cookiePair(formCookie)).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)));
+        assertThat(login.statusCode()).as(login.body()).isEqualTo(302);
+        String session = cookiePair(sessionCookie(login));
+        assertThat(login.headers().allValues("Set-Cookie")).as("the form's token is cleared at login")
+                .anyMatch(c -> c.startsWith("VSYNC-CONSOLE-CSRF=;") && c.contains("Max-Age=0"));
+        // The session's requests take the session's token, not the form's.
+        String failing = noop("csrf-form", Map.of("failTimes", 2), null);
+        await().atMost(WAIT).until(() -> "FAILED".equals(statusInDatabase(failing)));
+        HttpResponse<String> withFormToken = send(HttpRequest.newBuilder(URI.create(url("/console/api/jobs/" + failing
+                + "/retry"))).header("Cookie", session + "; " + cookiePair(formCookie))
+                .header("X-CSRF-TOKEN", json.readTree(csrf.body()).path("token").asText())
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(withFormToken.statusCode()).isEqualTo(403);
+        assertThat(statusInDatabase(failing)).isEqualTo("FAILED");
+        HttpResponse<String> sessionToken = send(get("/console/api/csrf", session));
+        assertThat(sessionToken.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith("VSYNC-CONSOLE-CSRF="));
+        HttpResponse<String> retried = send(HttpRequest.newBuilder(URI.create(url("/console/api/jobs/" + failing
+                + "/retry"))).header("Cookie", session)
+                .header("X-CSRF-TOKEN", json.readTree(sessionToken.body()).path("token").asText())
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
     }
 
     @Test

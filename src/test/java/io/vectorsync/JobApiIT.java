@@ -78,8 +78,9 @@ class JobApiIT extends AbstractIT {
         return p;
     }
 
+    /** A job, read with the admin credential (which a VERIFY or BACKFILL job needs). */
     private JsonNode job(String id) throws Exception {
-        return body(http.getForEntity("/api/v1/jobs/{id}", String.class, id), 200);
+        return body(adminGet("/api/v1/jobs/{id}", id), 200);
     }
 
     private String awaitStatus(String id, String status) {
@@ -266,7 +267,7 @@ class JobApiIT extends AbstractIT {
         assertThat(pending.findValuesAsText("runAt")).isNotEmpty();
         assertThat(body(http.getForEntity("/api/v1/jobs?type=NOOP&limit=2", String.class), 200).path("jobs").size())
                 .isEqualTo(2);
-        assertThat(body(http.getForEntity("/api/v1/jobs?type=VERIFY&status=PENDING", String.class), 200)
+        assertThat(body(adminGet("/api/v1/jobs?type=VERIFY&status=PENDING"), 200)
                 .path("jobs").findValuesAsText("id")).doesNotContain(later);
 
         problem(http.getForEntity("/api/v1/jobs?status=QUEUED", String.class), 400, "VSYNC-STATUS-INVALID");
@@ -350,8 +351,53 @@ class JobApiIT extends AbstractIT {
         assertThat(cancelled.path("status").asText()).isEqualTo("CANCELLED");
         problem(http.postForEntity("/api/v1/jobs/{id}:retry", null, String.class, id), 401, "VSYNC-AUTH-REQUIRED");
         assertThat(job(id).path("status").asText()).isEqualTo("CANCELLED");
-        // Reading a job stays open, as reading chunks is.
         assertThat(job(id).path("type").asText()).isEqualTo("VERIFY");
+    }
+
+    /**
+     * A VERIFY result names chunk ids (samples per finding) and backends' state: reading it needs the admin
+     * credential too; a list without a type, read without it, shows such jobs without result and error. The
+     * application's jobs stay open to read.
+     */
+    @Test
+    void readingAnOperatorJobNeedsTheAdminCredential() throws Exception {
+        String verify = "{\"type\":\"VERIFY\",\"correlation\":{\"r\":\"" + unique()
+                + "\"},\"payload\":{\"backend\":\"replica\",\"repair\":false}}";
+        String id = body(submitAsOperator(verify), 202).path("id").asText();
+        awaitStatus(id, "COMPLETED");
+        assertThat(job(id).path("result").path("samples").isObject()).as(job(id).toString()).isTrue();
+        problem(http.getForEntity("/api/v1/jobs/{id}", String.class, id), 401, "VSYNC-AUTH-REQUIRED");
+        HttpHeaders wrong = new HttpHeaders();
+        wrong.setBearerAuth("not-the-token");
+        problem(http.exchange("/api/v1/jobs/{id}", HttpMethod.GET, new HttpEntity<>(wrong), String.class, id), 401,
+                "VSYNC-AUTH-INVALID");
+        problem(http.getForEntity("/api/v1/jobs?type=VERIFY", String.class), 401, "VSYNC-AUTH-REQUIRED");
+        problem(http.getForEntity("/api/v1/jobs?type=backfill", String.class), 401, "VSYNC-AUTH-REQUIRED");
+
+        JsonNode open = listed(http.getForEntity("/api/v1/jobs?status=COMPLETED&limit=1000", String.class), id);
+        assertThat(open.path("type").asText()).isEqualTo("VERIFY");
+        assertThat(open.has("result")).as(open.toString()).isFalse();
+        assertThat(open.has("lastError")).isFalse();
+        JsonNode admin = listed(adminGet("/api/v1/jobs?status=COMPLETED&limit=1000"), id);
+        assertThat(admin.path("result").path("samples").isObject()).as(admin.toString()).isTrue();
+
+        String noop = body(submit("{\"type\":\"NOOP\",\"correlation\":{\"r\":\"" + unique() + "\"}}"), 202)
+                .path("id").asText();
+        awaitStatus(noop, "COMPLETED");
+        assertThat(body(http.getForEntity("/api/v1/jobs/{id}", String.class, noop), 200).path("result").isObject())
+                .isTrue();
+        assertThat(listed(http.getForEntity("/api/v1/jobs?type=NOOP&status=COMPLETED&limit=1000", String.class), noop)
+                .path("result").isObject()).isTrue();
+    }
+
+    /** The job {@code id} in a list answer. */
+    private JsonNode listed(ResponseEntity<String> r, String id) throws Exception {
+        for (JsonNode j : body(r, 200).path("jobs")) {
+            if (j.path("id").asText().equals(id)) {
+                return j;
+            }
+        }
+        throw new AssertionError("job " + id + " not listed: " + r.getBody());
     }
 
     /**

@@ -87,6 +87,16 @@ public class JobController {
         queue.find(id).ifPresent(j -> operatorCheck(j.type(), request));
     }
 
+    /** Whether the request carries the admin credential (a wrong one counts as none). */
+    private boolean operator(HttpServletRequest request) {
+        try {
+            credentials.require(request);
+            return true;
+        } catch (AdminCredentials.Refused e) {
+            return false;
+        }
+    }
+
     /** The 401 of the admin surface, with its challenges. */
     @ExceptionHandler(AdminCredentials.Refused.class)
     void refused(AdminCredentials.Refused e, HttpServletRequest request, HttpServletResponse response)
@@ -118,6 +128,12 @@ public class JobController {
             return new Job(v.id(), v.type(), v.status(), v.createdAt(), v.startedAt(), v.finishedAt(), v.runAt(),
                     v.priority(), v.attempts(), v.maxAttempts(), v.correlation(),
                     new JobProgress(v.progressDone(), v.progressTotal()), v.result(), v.lastError());
+        }
+
+        /** Without what an operator job found (result, last error): a list read without the admin credential. */
+        Job withoutFindings() {
+            return new Job(id, type, status, createdAt, startedAt, finishedAt, runAt, priority, attempts, maxAttempts,
+                    correlation, progress, null, null);
         }
     }
 
@@ -166,19 +182,30 @@ public class JobController {
                 : ResponseEntity.ok().header(HttpHeaders.CONTENT_LOCATION, location.toString()).body(job);
     }
 
-    @Operation(summary = "A job")
+    /**
+     * A job. A VERIFY or BACKFILL job needs the admin credential to be read too: its result and error name
+     * chunk ids and link keys (a verify's samples of missing, extra, stale, corrupt and unreadable keys,
+     * among them keys only a backend still holds) and backends' state, which are the operator's.
+     */
+    @Operation(summary = "A job", description = "A VERIFY or BACKFILL job needs the admin credential (its result"
+            + " names chunk ids and backends' state), else 401.")
     @GetMapping("/jobs/{id}")
-    public Job job(@PathVariable("id") String id) {
-        return Job.of(queue.find(id).orElseThrow(JobController::notFound));
+    public Job job(@PathVariable("id") String id, HttpServletRequest request) {
+        JobView job = queue.find(id).orElseThrow(JobController::notFound);
+        operatorCheck(job.type(), request);
+        return Job.of(job);
     }
 
-    @Operation(summary = "Jobs, newest first", description = "Filtered by type and status; at most `limit` (1-1000).")
+    @Operation(summary = "Jobs, newest first", description = "Filtered by type and status; at most `limit` (1-1000)."
+            + " Listing VERIFY or BACKFILL jobs by type needs the admin credential (else 401); in a list without it,"
+            + " such jobs come without result and lastError.")
     @GetMapping("/jobs")
     public JobList list(
             @Parameter(description = "only this type") @RequestParam(name = "type", required = false) String type,
             @Parameter(description = "only this status: PENDING, PROCESSING, FAILED, COMPLETED or CANCELLED")
             @RequestParam(name = "status", required = false) String status,
-            @Parameter(description = "1 to 1000") @RequestParam(name = "limit", defaultValue = "100") int limit) {
+            @Parameter(description = "1 to 1000") @RequestParam(name = "limit", defaultValue = "100") int limit,
+            HttpServletRequest request) {
         if (limit < 1 || limit > MAX_LIMIT) {
             throw new CaptureException(400, "VSYNC-LIMIT-INVALID", "limit", "1 to " + MAX_LIMIT,
                     "limit is out of range.");
@@ -193,7 +220,14 @@ public class JobController {
             }
         }
         String t = type == null || type.isBlank() ? null : type.trim().toUpperCase(Locale.ROOT);
-        return new JobList(queue.list(t, wanted, limit).stream().map(Job::of).toList());
+        if (t != null) {
+            operatorCheck(t, request);
+        }
+        List<JobView> found = queue.list(t, wanted, limit);
+        boolean operator = t != null || found.stream().noneMatch(j -> submission.operatorOnly(j.type()))
+                || operator(request);
+        return new JobList(found.stream().map(Job::of)
+                .map(j -> operator || !submission.operatorOnly(j.type()) ? j : j.withoutFindings()).toList());
     }
 
     @Operation(summary = "Cancel a job",

@@ -3,6 +3,8 @@ package io.vectorsync.console;
 import io.vectorsync.api.ApiError;
 import io.vectorsync.api.ApiErrors;
 import io.vectorsync.security.AdminAuthenticationProvider;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.util.LinkedHashMap;
 import org.springframework.boot.actuate.autoconfigure.security.servlet.EndpointRequest;
 import org.springframework.boot.web.servlet.server.CookieSameSiteSupplier;
@@ -20,7 +22,11 @@ import org.springframework.security.web.access.AccessDeniedHandler;
 import org.springframework.security.web.authentication.DelegatingAuthenticationEntryPoint;
 import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
 import org.springframework.security.web.authentication.preauth.PreAuthenticatedAuthenticationToken;
+import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
 import org.springframework.security.web.csrf.CsrfException;
+import org.springframework.security.web.csrf.CsrfToken;
+import org.springframework.security.web.csrf.CsrfTokenRepository;
+import org.springframework.security.web.csrf.HttpSessionCsrfTokenRepository;
 import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter;
 import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
 import org.springframework.security.web.util.matcher.AndRequestMatcher;
@@ -39,7 +45,8 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
  * <li>Spring Security's CSRF token on every state-changing request of the page (retry, cancel, logout, the
  * login itself): the page reads it from {@code GET /console/api/csrf} and sends it in the
  * {@code X-CSRF-TOKEN} header; a request without it gets 403 {@code VSYNC-AUTH-CSRF} and changes
- * nothing;</li>
+ * nothing. It is kept in the session, and before the login (the form's token) in a cookie, so an anonymous
+ * caller gets no session ({@link SessionOrCookieCsrfTokenRepository});</li>
  * <li>the session opens only this chain: the admin chain is stateless and never reads it, so a logged-in
  * browser still has no credential for {@code /admin/**} (which has no CSRF token, as it takes header
  * credentials only);</li>
@@ -71,9 +78,10 @@ public class ConsoleSecurityConfig {
         AuthenticationManager manager = new ProviderManager(new ConsoleLogin(credentials));
         http.securityMatcher(console)
                 .authenticationManager(manager)
-                // Spring Security's default CSRF protection: the token kept in the session, masked anew
-                // on each read (XorCsrfTokenRequestAttributeHandler), checked on every POST.
-                .csrf(c -> { })
+                // Spring Security's CSRF protection: the token kept in the session (in a cookie before the
+                // login: no session for anonymous callers), masked anew on each read
+                // (XorCsrfTokenRequestAttributeHandler), checked on every POST.
+                .csrf(c -> c.csrfTokenRepository(new SessionOrCookieCsrfTokenRepository()))
                 .formLogin(f -> f.loginPage("/console/login")
                         .loginProcessingUrl("/console/login")
                         .defaultSuccessUrl("/console/", true)
@@ -97,8 +105,51 @@ public class ConsoleSecurityConfig {
     }
 
     /**
+     * Where the CSRF token is kept: in the session when the caller has one (logged in), else — the login
+     * form's token — in a cookie of the console's own ({@code HttpOnly}, {@code SameSite=Strict}, path
+     * {@code /console}), so that an anonymous {@code GET /console/api/csrf} creates no HTTP session. The
+     * login clears the cookie's token (Spring's CsrfAuthenticationStrategy), and the session then gets a
+     * token of its own at the page's first read; a session's requests never consult the cookie.
+     */
+    static final class SessionOrCookieCsrfTokenRepository implements CsrfTokenRepository {
+
+        static final String COOKIE = "VSYNC-CONSOLE-CSRF";
+
+        private final HttpSessionCsrfTokenRepository session = new HttpSessionCsrfTokenRepository();
+        private final CookieCsrfTokenRepository cookie = new CookieCsrfTokenRepository();
+
+        SessionOrCookieCsrfTokenRepository() {
+            session.setHeaderName(CSRF_HEADER);
+            cookie.setHeaderName(CSRF_HEADER);
+            cookie.setCookieName(COOKIE);
+            cookie.setCookiePath("/console");
+            cookie.setCookieCustomizer(c -> c.httpOnly(true).sameSite("Strict"));
+        }
+
+        private CsrfTokenRepository of(HttpServletRequest request) {
+            return request.getSession(false) != null ? session : cookie;
+        }
+
+        @Override
+        public CsrfToken generateToken(HttpServletRequest request) {
+            return of(request).generateToken(request);
+        }
+
+        @Override
+        public void saveToken(CsrfToken token, HttpServletRequest request, HttpServletResponse response) {
+            of(request).saveToken(token, request, response);
+        }
+
+        @Override
+        public CsrfToken loadToken(HttpServletRequest request) {
+            return of(request).loadToken(request);
+        }
+    }
+
+    /**
      * The session cookie is sent on same-site requests only: with the CSRF token, a second guard against a
-     * request forged by another site. Only the servlet session's cookie; the service sets no other.
+     * request forged by another site. The servlet session's cookie; the login form's CSRF cookie sets its own
+     * attributes ({@link SessionOrCookieCsrfTokenRepository}); the service sets no other.
      */
     @Bean
     CookieSameSiteSupplier consoleSessionCookieSameSite() {

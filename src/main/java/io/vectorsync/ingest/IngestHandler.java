@@ -39,8 +39,14 @@ import org.springframework.stereotype.Component;
  *       written, no event); anything else is written by compare-and-set on the version read, with its event.
  *       Chunks the previous ingest created that the plan no longer has are deleted, unless someone else
  *       changed them since (then they are only forgotten); chunks a client PUT under the same document id
- *       were never the ingest's and are never touched.
+ *       were never the ingest's and are never touched. A chunk whose row changed between the phases so that
+ *       its text needs an embedding after all is not embedded inside the transaction: it rolls back, the texts
+ *       are embedded outside, and the write phase runs again (at most {@value #WRITE_ROUNDS} times, then the
+ *       attempt fails transiently with {@code VSYNC-INGEST-CONFLICT}).
  * </ol>
+ *
+ * Once the write has committed, the job is not stopped any more: a cancel requested during the write
+ * comes too late, and the job completes with its result.
  *
  * Running it again changes nothing (everything compares unchanged); a crash before the commit leaves
  * nothing, after it everything, so a retried or taken-over job converges.
@@ -51,6 +57,8 @@ public class IngestHandler implements JobHandler {
 
     public static final String TYPE = "INGEST";
     static final int EMBED_BATCH = 32;
+    /** Write transactions tried when rows keep changing between embedding and writing; then a retry. */
+    static final int WRITE_ROUNDS = 3;
 
     private static final String LOCK = """
             INSERT INTO documents (document_id) VALUES (?) ON CONFLICT (document_id) DO NOTHING
@@ -139,14 +147,44 @@ public class IngestHandler implements JobHandler {
         List<IngestDocument.Planned> plan = doc.plan();
         context.progress(0, (long) plan.size());
         Map<String, float[]> embedded = embedNeeded(provider, plan, current(plan), context);
-        Map<String, Object> result = writes.inTransaction(provider, () -> {
-            Map<String, Object> r = write(context.id(), doc, plan, embedded, provider);
-            failpoints.hit("ingest-written");
-            return r;
-        });
-        failpoints.hit("ingest-committed");
-        context.progress(plan.size(), (long) plan.size());
-        return result;
+        for (int round = 1; ; round++) {
+            try {
+                Map<String, Object> result = writes.inTransaction(provider, () -> {
+                    Map<String, Object> r = write(context.id(), doc, plan, embedded, provider);
+                    failpoints.hit("ingest-written");
+                    return r;
+                });
+                failpoints.hit("ingest-committed");
+                // Committed: from here nothing may stop the job (no cancel-checking progress call); completing
+                // it records the progress at its total.
+                return result;
+            } catch (LateTexts late) {
+                // Rolled back, nothing written: the model is called outside the transaction (no document lock,
+                // no connection held meanwhile), then the write phase runs again against the rows as they are.
+                if (round >= WRITE_ROUNDS) {
+                    throw new IllegalStateException("VSYNC-INGEST-CONFLICT: chunks of the document kept changing"
+                            + " between embedding and writing (" + WRITE_ROUNDS + " rounds); nothing was written");
+                }
+                List<float[]> v = embed(provider, late.texts);
+                for (int i = 0; i < late.texts.size(); i++) {
+                    embedded.put(late.texts.get(i), v.get(i));
+                }
+                context.progress(plan.size(), (long) plan.size()); // not committed yet: a cancel still stops it
+            }
+        }
+    }
+
+    /**
+     * Thrown inside the write transaction (so that it rolls back) when rows changed since the plan and some
+     * texts need an embedding after all; carries those texts, never shown (no message, no stack trace).
+     */
+    private static final class LateTexts extends RuntimeException {
+        final List<String> texts;
+
+        LateTexts(List<String> texts) {
+            super(null, null, false, false);
+            this.texts = texts;
+        }
     }
 
     /** Embeds (by text) every planned chunk whose row does not already hold this text by this model. */
@@ -247,17 +285,13 @@ public class IngestHandler implements JobHandler {
                 e = reusable(row, p, provider);
             }
             if (e == null) {
-                late.add(p.text()); // the row changed between the two phases: embed it now
+                late.add(p.text()); // the row changed between the two phases: embed it, then write again
             }
             toWrite.add(p);
             inputs.add(null);
         }
         if (!late.isEmpty()) {
-            List<String> distinct = late.stream().distinct().toList();
-            List<float[]> v = embed(provider, distinct);
-            for (int i = 0; i < distinct.size(); i++) {
-                embedded.put(distinct.get(i), v.get(i));
-            }
+            throw new LateTexts(late.stream().distinct().toList()); // embedded outside, then written again
         }
         for (int i = 0; i < toWrite.size(); i++) {
             IngestDocument.Planned p = toWrite.get(i);

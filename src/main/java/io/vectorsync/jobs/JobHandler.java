@@ -33,7 +33,8 @@ public interface JobHandler {
     /**
      * True for operator work (it changes backends, not the application's data: VERIFY, which may repair, and
      * BACKFILL): through the open API ({@code /api/v1/jobs}) submitting, cancelling or retrying such a job
-     * needs the admin credential, as the admin endpoints that start it do.
+     * needs the admin credential, as the admin endpoints that start it do; so does reading it (its result
+     * names chunk ids and backends' state), and a list read without it leaves out such jobs' result and error.
      */
     default boolean operatorOnly() {
         return false;

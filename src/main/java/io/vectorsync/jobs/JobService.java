@@ -54,7 +54,8 @@ import org.springframework.stereotype.Service;
  * FAILED when out of attempts) by whichever instance polls next, and taken over.
  *
  * <p><b>Outcome</b>: a result → COMPLETED; {@link PermanentJobException} → FAILED at once; any other
- * exception → PENDING again after exponential backoff with full jitter ({@link RetryBackoff}), until
+ * exception, and an {@link Error} ({@code VSYNC-JOB-FATAL}; a {@link VirtualMachineError} is rethrown once
+ * recorded) → PENDING again after exponential backoff with full jitter ({@link RetryBackoff}), until
  * {@code max-attempts}, then FAILED (kept for {@link #retry}). A cancel of a PROCESSING job is seen by the
  * worker at its next progress call ({@link JobCancelledException}) → CANCELLED.
  *
@@ -164,7 +165,14 @@ public class JobService implements JobQueue {
             """;
 
     /** What the claim hands to a worker. */
-    public record Claimed(String id, String type, int attempt, int maxAttempts, String payload, String correlation) {}
+    public record Claimed(String id, String type, int attempt, int maxAttempts, String payload, String correlation) {
+
+        /** Without the payload: a claimed job may end up in a log (Camel's, for an error that passed). */
+        @Override
+        public String toString() {
+            return "Claimed[" + id + " " + type + " attempt " + attempt + "/" + maxAttempts + "]";
+        }
+    }
 
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
@@ -471,8 +479,31 @@ public class JobService implements JobQueue {
             } else {
                 outcome = transientFailure(job, e);
             }
+        } catch (Error e) {
+            // OutOfMemoryError, StackOverflowError, AssertionError…: without this the row stayed PROCESSING
+            // until its lease expired, and then failed for good. A failed attempt instead (retried up to
+            // max-attempts), recorded first, as far as the JVM still can; a VirtualMachineError is then
+            // passed on, since this JVM may be unfit to go on and whatever watches it must see it.
+            fatal(job, e, started);
+            if (e instanceof VirtualMachineError) {
+                throw e;
+            }
+            return;
         }
         metrics.attemptEnded(job.type(), outcome, Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    /** Records an {@link Error} of a handler as a failed attempt ({@code VSYNC-JOB-FATAL}), best effort. */
+    private void fatal(Claimed job, Error e, long started) {
+        try {
+            log.error("Job {} ({}) attempt {} of {} threw {}", job.id(), job.type(), job.attempt(), job.maxAttempts(),
+                    e.getClass().getName());
+            String outcome = failedAttempt(job, "VSYNC-JOB-FATAL", e);
+            metrics.attemptEnded(job.type(), outcome, Duration.ofNanos(System.nanoTime() - started));
+        } catch (Throwable t) {
+            // Not even that worked (no heap, no database): the lease expires and the job is taken over.
+            e.addSuppressed(t);
+        }
     }
 
     private boolean complete(Claimed job, Map<String, Object> result) {
@@ -509,7 +540,12 @@ public class JobService implements JobQueue {
     }
 
     private String transientFailure(Claimed job, Throwable e) {
-        String error = "VSYNC-JOB-ERROR: " + e.getClass().getSimpleName()
+        return failedAttempt(job, "VSYNC-JOB-ERROR", e);
+    }
+
+    /** A failed attempt with {@code code}: PENDING after a backoff, or FAILED when it was the last one. */
+    private String failedAttempt(Claimed job, String code, Throwable e) {
+        String error = code + ": " + e.getClass().getSimpleName()
                 + (e.getMessage() == null ? "" : ": " + e.getMessage());
         if (job.attempt() >= job.maxAttempts()) {
             return fail(job, error, "transient") ? "failed" : "lost";

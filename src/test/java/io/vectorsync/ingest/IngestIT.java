@@ -1,25 +1,33 @@
 package io.vectorsync.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vectorsync.domain.Embeddings;
 import io.vectorsync.embedding.EmbeddingProvider;
+import io.vectorsync.relay.Failpoints;
 import io.vectorsync.support.AbstractIT;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.support.StaticListableBeanFactory;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.test.context.TestPropertySource;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * INGEST end to end with the real local model, the real queue and the replica backend: the first ingest,
@@ -35,6 +43,15 @@ class IngestIT extends AbstractIT {
 
     @Autowired
     EmbeddingProvider provider;
+
+    @Autowired
+    EmbeddedWrites writes;
+
+    @Autowired
+    Failpoints failpoints;
+
+    @Autowired
+    TransactionTemplate tx;
 
     private ResponseEntity<String> post(String path, Object body) {
         HttpHeaders h = new HttpHeaders();
@@ -264,5 +281,153 @@ class IngestIT extends AbstractIT {
         assertThat(wide.getStatusCode().value()).as(wide.getBody()).isEqualTo(202);
         awaitJobCompleted(json.readTree(wide.getBody()).path("id").asText());
         assertThat(count("SELECT count(*) FROM chunks WHERE document_id = ?", emoji)).isOne();
+    }
+
+    /**
+     * The real model; before each call {@code before} runs with the call's number (1: the first), and each
+     * call notes whether the calling thread was inside a transaction.
+     */
+    private EmbeddingProvider racing(Consumer<Integer> before, List<Boolean> inTransaction) {
+        return new EmbeddingProvider() {
+            private int calls;
+
+            @Override
+            public String model() {
+                return provider.model();
+            }
+
+            @Override
+            public String modelVersion() {
+                return provider.modelVersion();
+            }
+
+            @Override
+            public int dimension() {
+                return provider.dimension();
+            }
+
+            @Override
+            public boolean acceptsLocalOnly() {
+                return true;
+            }
+
+            @Override
+            public List<float[]> embed(List<String> texts) {
+                inTransaction.add(TransactionSynchronizationManager.isActualTransactionActive());
+                before.accept(++calls);
+                return provider.embed(texts);
+            }
+        };
+    }
+
+    private IngestHandler handler(EmbeddingProvider p) {
+        Map<String, Object> beans = new LinkedHashMap<>();
+        beans.put("provider", p);
+        ObjectProvider<EmbeddingProvider> only = new StaticListableBeanFactory(beans).getBeanProvider(
+                EmbeddingProvider.class);
+        return new IngestHandler(only, writes, jdbc, failpoints);
+    }
+
+    /** A client's PUT of the chunk with its own embedding (no model recorded) and the same text. */
+    private void clientRewrites(String documentId, int position) {
+        String id = idOf(documentId, position);
+        String content = jdbc.queryForObject("SELECT content FROM chunks WHERE chunk_id = ?", String.class, id);
+        Map<String, Object> body = chunkBody(content);
+        body.put("documentId", documentId);
+        assertThat(put(id, body).getStatusCode().value()).isEqualTo(200);
+    }
+
+    /**
+     * A client's PUT between the two phases leaves a chunk that must be embedded after all (its row no longer
+     * holds the model's embedding): the model is called outside the write transaction, the write phase runs
+     * again, and the document ends as the ingest's text with the model's embeddings.
+     */
+    @Test
+    void aChunkChangedBetweenThePhasesIsEmbeddedOutsideTheWriteTransaction() throws Exception {
+        String a = "Late alpha paragraph.";
+        String b = "Late beta paragraph.";
+        ingest(doc("late", a + "\n\n" + b));
+        String aId = idOf("late", 0);
+        List<Boolean> inTransaction = new CopyOnWriteArrayList<>();
+        // The first call embeds the new paragraph (phase 1); meanwhile a client rewrites A.
+        IngestHandler h = handler(racing(n -> {
+            if (n == 1) {
+                clientRewrites("late", 0);
+            }
+        }, inTransaction));
+        String c = "Late gamma paragraph, new.";
+        Map<String, Object> result = h.run(new TestJobContext("late-job", json.valueToTree(doc("late",
+                a + "\n\n" + b + "\n\n" + c))));
+        assertThat(inTransaction).as("model calls inside a transaction").containsExactly(false, false);
+        assertThat(result).containsEntry("superseded", false).containsEntry("written", 2)
+                .containsEntry("unchanged", 1).containsEntry("embedded", 2);
+        assertThat(live("late")).hasSize(3).containsEntry(aId, 3L);
+        assertThat(embeddingOf(aId)).containsExactly(provider.embed(List.of(a)).get(0));
+        assertThat(count("SELECT count(*) FROM chunks WHERE document_id = 'late' AND embedding_model = ?", MODEL))
+                .isEqualTo(3);
+        assertThat(count("SELECT version FROM document_chunks WHERE chunk_id = ?", aId)).isEqualTo(3);
+    }
+
+    /** Rows that keep changing between embedding and writing: a bounded number of rounds, then a retry. */
+    @Test
+    void chunksThatKeepChangingFailTheAttemptTransientlyAndWriteNothing() throws Exception {
+        List<String> paragraphs = List.of("Busy one.", "Busy two.", "Busy three.", "Busy four.");
+        ingest(doc("busy", String.join("\n\n", paragraphs)));
+        Map<String, Long> before = live("busy");
+        List<String> ids = List.of(idOf("busy", 0), idOf("busy", 1), idOf("busy", 2));
+        long events = events("busy:");
+        List<Boolean> inTransaction = new CopyOnWriteArrayList<>();
+        // Each model call, a client rewrites the next paragraph's chunk.
+        IngestHandler h = handler(racing(n -> clientRewrites("busy", n - 1), inTransaction));
+        Map<String, Object> changed = doc("busy", String.join("\n\n", paragraphs) + "\n\nBusy five, new.");
+        assertThatThrownBy(() -> h.run(new TestJobContext("busy-job", json.valueToTree(changed))))
+                .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("VSYNC-INGEST-CONFLICT:");
+        assertThat(inTransaction).hasSize(IngestHandler.WRITE_ROUNDS).containsOnly(false);
+        Map<String, Long> clients = new LinkedHashMap<>(before);
+        for (int i = 0; i < IngestHandler.WRITE_ROUNDS; i++) {
+            clients.merge(ids.get(i), 1L, Long::sum);
+        }
+        assertThat(live("busy")).as("only the clients' writes").isEqualTo(clients);
+        assertThat(events("busy:")).isEqualTo(events + IngestHandler.WRITE_ROUNDS);
+    }
+
+    /**
+     * The model recorded with a chunk describes its stored embedding: an update that keeps the embedding (a
+     * repair's version raise, a metadata change) keeps it; a new embedding takes the writer's model, or none.
+     */
+    @Test
+    void anUpdateThatKeepsTheEmbeddingKeepsItsRecordedModel() throws Exception {
+        ingest(doc("kept", "A paragraph whose model is recorded."));
+        String id = idOf("kept", 0);
+        String model = "SELECT embedding_model || '@' || embedding_model_version FROM chunks WHERE chunk_id = ?";
+        String recorded = MODEL + "@" + provider.modelVersion();
+        assertThat(jdbc.queryForObject(model, String.class, id)).isEqualTo(recorded);
+        jdbc.update("UPDATE chunks SET version = version + 1, updated_at = clock_timestamp() WHERE chunk_id = ?", id);
+        assertThat(jdbc.queryForObject(model, String.class, id)).as("after a version raise").isEqualTo(recorded);
+        jdbc.update("UPDATE chunks SET metadata = metadata || '{\"lang\": \"de\"}', version = version + 1"
+                + " WHERE chunk_id = ?", id);
+        assertThat(jdbc.queryForObject(model, String.class, id)).as("after a metadata change").isEqualTo(recorded);
+        // The same embedding written in a transaction that names a model: that writer vouches for it.
+        tx.executeWithoutResult(s -> {
+            jdbc.queryForList("SELECT set_config('vectorsync.embedding_model', 'other', true),"
+                    + " set_config('vectorsync.embedding_model_version', '2', true)");
+            jdbc.update("UPDATE chunks SET version = version + 1 WHERE chunk_id = ?", id);
+        });
+        assertThat(jdbc.queryForObject(model, String.class, id)).isEqualTo("other@2");
+        // Another embedding with no model named: nobody's.
+        jdbc.update("UPDATE chunks SET embedding[1] = embedding[1] + 1, version = version + 1 WHERE chunk_id = ?", id);
+        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id = ? AND embedding_model IS NULL"
+                + " AND embedding_model_version IS NULL", id)).isOne();
+        // Another embedding in a transaction that names a model: that model's.
+        tx.executeWithoutResult(s -> {
+            jdbc.queryForList("SELECT set_config('vectorsync.embedding_model', 'third', true),"
+                    + " set_config('vectorsync.embedding_model_version', '3', true)");
+            jdbc.update("UPDATE chunks SET embedding[1] = embedding[1] + 1, version = version + 1 WHERE chunk_id = ?",
+                    id);
+        });
+        assertThat(jdbc.queryForObject(model, String.class, id)).isEqualTo("third@3");
+        // A delete (no embedding any more) records none.
+        assertThat(delete(id).getStatusCode().value()).isIn(200, 204);
+        assertThat(count("SELECT count(*) FROM chunks WHERE chunk_id = ? AND embedding_model IS NULL", id)).isOne();
     }
 }

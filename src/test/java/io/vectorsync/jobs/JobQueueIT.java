@@ -341,6 +341,28 @@ class JobQueueIT extends AbstractIT {
     }
 
     @Test
+    void anErrorThrownByAHandlerIsAFailedAttemptAndTheWorkerGoesOn() {
+        // A lease far longer than the test: only the worker's own record can end these attempts.
+        JobService b = instance("inst-error", settings(Duration.ofMinutes(5), 1, Map.of("ERRORS", type(1, 2),
+                "AFTER", type(1, 1))), handler("ERRORS", c -> {
+                    if (c.attempt() == 1) {
+                        throw new OutOfMemoryError("test: the heap is exhausted");
+                    }
+                    throw new AssertionError("test: a broken invariant");
+                }), handler("AFTER", c -> Map.of("ran", true)));
+        String id = b.enqueue(request("ERRORS", Map.of(), noop())).job().id();
+        poll(b, true);
+        JobView failed = awaitStatus(id, JobStatus.FAILED);
+        assertThat(failed.attempts()).as("the OutOfMemoryError was a failed attempt, retried").isEqualTo(2);
+        assertThat(failed.lastError()).isEqualTo("VSYNC-JOB-FATAL: AssertionError: test: a broken invariant");
+        assertThat(jdbc.queryForObject("SELECT slot IS NULL AND lease_until IS NULL FROM jobs WHERE id = ?",
+                Boolean.class, id)).isTrue();
+        // The worker (its only one) is free again.
+        String after = b.enqueue(request("AFTER", Map.of(), noop())).job().id();
+        assertThat(awaitStatus(after, JobStatus.COMPLETED).result().path("ran").asBoolean()).isTrue();
+    }
+
+    @Test
     void perTypeConcurrencyAndWorkersHoldAcrossInstances() {
         AtomicInteger now = new AtomicInteger();
         AtomicInteger max = new AtomicInteger();
