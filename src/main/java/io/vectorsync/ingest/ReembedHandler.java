@@ -139,21 +139,28 @@ public class ReembedHandler implements JobHandler {
                 break;
             }
             List<float[]> vectors = IngestHandler.embed(provider, page.stream().map(Candidate::content).toList());
-            for (int i = 0; i < page.size(); i++) {
-                Candidate c = page.get(i);
-                float[] v = vectors.get(i);
-                for (int tries = 0; c != null; tries++) {
-                    if (write(provider, c, v)) {
-                        reembedded++;
-                        break;
+            if (writePage(provider, page, vectors)) {
+                reembedded += page.size();
+                done += page.size();
+            } else {
+                // A chunk of the page moved on (or could not be written): one chunk at a time, each by its own
+                // compare-and-set, so the others still land and the moved one is read again.
+                for (int i = 0; i < page.size(); i++) {
+                    Candidate c = page.get(i);
+                    float[] v = vectors.get(i);
+                    for (int tries = 0; c != null; tries++) {
+                        if (write(provider, c, v)) {
+                            reembedded++;
+                            break;
+                        }
+                        conflicts++; // a client's write came in between: it stands; read the chunk again
+                        c = tries < REREADS ? reread(c.chunkId(), a).orElse(null) : null;
+                        if (c != null) {
+                            v = IngestHandler.embed(provider, List.of(c.content())).get(0);
+                        }
                     }
-                    conflicts++; // a client's write came in between: it stands; read the chunk again
-                    c = tries < REREADS ? reread(c.chunkId(), a).orElse(null) : null;
-                    if (c != null) {
-                        v = IngestHandler.embed(provider, List.of(c.content())).get(0);
-                    }
+                    done++;
                 }
-                done++;
             }
             after = page.get(page.size() - 1).chunkId();
             context.progress(done, total);
@@ -186,15 +193,30 @@ public class ReembedHandler implements JobHandler {
         return jdbc.query(ONE, (rs, n) -> candidate(rs), args).stream().findFirst();
     }
 
+    /**
+     * The page's new embeddings in one transaction (one commit for the page, where a transaction per chunk
+     * spent most of the job's time waiting for commits), each by compare-and-set on the version read; false,
+     * with nothing written, when any chunk of the page refused its write: the caller then writes them one by
+     * one.
+     */
+    private boolean writePage(EmbeddingProvider provider, List<Candidate> page, List<float[]> vectors) {
+        try {
+            writes.inTransaction(provider, () -> {
+                for (int i = 0; i < page.size(); i++) {
+                    upsert(page.get(i), vectors.get(i));
+                }
+                return null;
+            });
+            return true;
+        } catch (CaptureException e) {
+            return false;
+        }
+    }
+
     /** The new embedding by compare-and-set on the version read; false when the chunk moved on. */
     private boolean write(EmbeddingProvider provider, Candidate c, float[] v) {
         try {
-            writes.inTransaction(provider, () -> {
-                Written w = writes.store().upsert(new ChunkInput(c.chunkId(), c.documentId(), c.content(), v,
-                        c.metadata(), Privacy.valueOf(c.privacy()), c.version(), false));
-                jdbc.update(FOLLOW, w.version(), c.chunkId(), c.version());
-                return w;
-            });
+            writes.inTransaction(provider, () -> upsert(c, v));
             return true;
         } catch (CaptureException e) {
             if ("VSYNC-VERSION-CONFLICT".equals(e.code())) {
@@ -202,5 +224,13 @@ public class ReembedHandler implements JobHandler {
             }
             throw new PermanentJobException(e.code(), e.getMessage());
         }
+    }
+
+    /** Writes the embedding by compare-and-set on the version read, and the document's record follows it. */
+    private Written upsert(Candidate c, float[] v) {
+        Written w = writes.store().upsert(new ChunkInput(c.chunkId(), c.documentId(), c.content(), v, c.metadata(),
+                Privacy.valueOf(c.privacy()), c.version(), false));
+        jdbc.update(FOLLOW, w.version(), c.chunkId(), c.version());
+        return w;
     }
 }
