@@ -2,9 +2,9 @@
 # The job queue, ingest and re-embed benchmark (issue 16): the application with its relay on a fresh database of
 # the local PostgreSQL, in the Maven JVM, with the local all-MiniLM-L6-v2 model. Measures the enqueue latency of
 # POST /api/v1/jobs at RATE/s, no-op jobs/s, INGEST chunks/s, an unchanged re-ingest of 1,000 chunks (it must not
-# call the model at all) and REEMBED chunks/s, each beside a ceiling from the same run (a plain INSERT, a plain
-# claim/complete loop, the model alone), prints the table and writes bench/results/jobs-<time>.md. Exits 1 when
-# a check failed. Runs no test. About 4 minutes with the defaults on two cores.
+# call the model at all) and REEMBED chunks/s of 400 chunks, each beside a ceiling from the same run (a plain
+# INSERT at the same rate, a plain claim/complete loop, the model alone before and after), prints the table and
+# writes bench/results/jobs-<time>.md. Exits 1 when a check failed. Runs no test. See bench/README.md.
 #
 #   bench/jobs.sh [RATE] [SECONDS] [NOOPS] [DOCS]   enqueue rate (default 500/s) for SECONDS (20), NOOPS no-op jobs
 #                                                   (3000), DOCS documents of 10 chunks to ingest (100, at least 100)

@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -156,7 +157,7 @@ public final class LoadDriver {
         return new Result(phase, rate, seconds, (long) rate * seconds, run.ok(), run.failed(), run.latencyMicros(), lag, sample);
     }
 
-    /** The outcome of {@link #openLoop}: every request's latency in µs, sorted, and how many answered 2xx. */
+    /** The outcome of {@link #openLoop}: every operation's latency in µs, sorted, and how many succeeded (2xx). */
     record OpenLoop(long[] latencyMicros, long ok, long failed) {}
 
     /**
@@ -165,6 +166,19 @@ public final class LoadDriver {
      * so a stalled server cannot hide its queue (no coordinated omission). Also used by {@code JobsBench}.
      */
     static OpenLoop openLoop(HttpClient client, int rate, int seconds, IntFunction<HttpRequest> request)
+            throws InterruptedException {
+        return openLoop(rate, seconds, i -> client.sendAsync(request.apply(i), HttpResponse.BodyHandlers.discarding())
+                .thenApply(resp -> resp.statusCode() / 100 == 2));
+    }
+
+    /**
+     * The same pacing for any asynchronous operation: the i-th is started by {@code send} at its due time
+     * without waiting for earlier ones, and timed from that due time until its future completes (true: ok;
+     * false or an exception: failed). What bounds how many run at once is the caller's executor, as an HTTP
+     * server's threads and pool bound the requests in flight. {@code JobsBench} drives its plain INSERTs
+     * through the application's pool this way.
+     */
+    static OpenLoop openLoop(int rate, int seconds, IntFunction<? extends CompletableFuture<Boolean>> send)
             throws InterruptedException {
         int n = rate * seconds;
         AtomicLongArray latency = new AtomicLongArray(n);
@@ -180,9 +194,9 @@ public final class LoadDriver {
                 LockSupport.parkNanos(wait);
             }
             int slot = i;
-            client.sendAsync(request.apply(i), HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
+            send.apply(i).whenComplete((good, err) -> {
                 latency.set(slot, (System.nanoTime() - due) / 1000);
-                if (err == null && resp.statusCode() / 100 == 2) {
+                if (err == null && Boolean.TRUE.equals(good)) {
                     ok.incrementAndGet();
                 } else {
                     failed.incrementAndGet();
@@ -191,7 +205,7 @@ public final class LoadDriver {
             });
         }
         if (!done.await(120, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("requests still open 120 s after the last was sent");
+            throw new IllegalStateException("operations still open 120 s after the last was started");
         }
         long[] l = new long[n];
         for (int i = 0; i < n; i++) {
