@@ -7,7 +7,7 @@
 # writes bench/results/jobs-<time>.md. Exits 1 when a check failed. Runs no test. See bench/README.md.
 #
 #   bench/jobs.sh [RATE] [SECONDS] [NOOPS] [DOCS]   enqueue rate (default 500/s) for SECONDS (20), NOOPS no-op jobs
-#                                                   (3000), DOCS documents of 10 chunks to ingest (100, at least 100)
+#                                                   (1000), DOCS documents of 10 chunks to ingest (100, at least 100)
 #
 # Environment: VSYNC_TEST_PG=host:port and VSYNC_TEST_PG_USER pick the server (see DEVELOPERS.md).
 set -euo pipefail
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 RATE="${1:-500}"
 SECONDS_="${2:-20}"
-NOOPS="${3:-3000}"
+NOOPS="${3:-1000}"
 DOCS="${4:-100}"
 
 host_port="${VSYNC_TEST_PG:-127.0.0.1:5432}"
