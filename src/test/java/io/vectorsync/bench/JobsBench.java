@@ -96,6 +96,8 @@ public final class JobsBench {
     static final String REEMBED_VERSION = "bench-reembed";
     /** Documents (of {@value #PARAGRAPHS} chunks) phase 5 re-embeds: its chunks/s is steady well before. */
     static final int REEMBED_DOCS = 40;
+    /** At most this long the enqueue phase waits for the JIT compiler to go quiet after its warm-up. */
+    static final int JIT_SETTLE_MAX_SECONDS = 30;
     /** Seconds each model ceiling measurement runs at least. */
     static final int CEILING_SECONDS = 5;
     private static final String NOOP_BODY = "{\"type\":\"NOOP\",\"payload\":{\"sleepMs\":0}}";
@@ -223,6 +225,9 @@ public final class JobsBench {
         LoadDriver.openLoop(client, rate, 3, i -> liveness());
         LoadDriver.openLoop(client, rate, 5, i -> enqueueRequest());
         dropNoopBacklog();
+        double settled = awaitJitQuiet();
+        notes.add(String.format(Locale.ROOT, "phase 1: after the warm-up, %.0f s until the JIT compiler used under"
+                + " 5 %% of a core (at most %d s)", settled, JIT_SETTLE_MAX_SECONDS));
 
         LoadDriver.OpenLoop floor = LoadDriver.openLoop(client, rate, floorSeconds, i -> liveness());
         LoadDriver.OpenLoop insert = plainInserts(rate, floorSeconds);
@@ -239,10 +244,11 @@ public final class JobsBench {
                 + " phase 1 measures, and phase 2 measures the workers' rate", String.join(", ", byStatus), dropped));
         long[] client = run.latencyMicros();
         if (run.failed() > 0) {
-            failures.add(run.failed() + " enqueue requests did not answer 2xx");
+            failures.add(run.failed() + " enqueue requests did not answer 2xx (the first: " + run.firstFailure() + ")");
         }
         if (insert.failed() > 0) {
-            failures.add(insert.failed() + " of the ceiling's plain INSERTs failed");
+            failures.add(insert.failed() + " of the ceiling's plain INSERTs failed (the first: " + insert.firstFailure()
+                    + ")");
         }
         row(String.format(Locale.ROOT, "Enqueue latency: POST /api/v1/jobs (NOOP) at %d/s for %d s, open loop"
                         + " (%d sent, %d 2xx)", rate, seconds, client.length, run.ok()),
@@ -295,6 +301,32 @@ public final class JobsBench {
             threads.shutdown();
             jdbc.execute("DROP TABLE bench_jobs_insert");
         }
+    }
+
+    /**
+     * Waits, untimed, until the JIT compiler used under 5 % of a core over the last second (at most
+     * {@value #JIT_SETTLE_MAX_SECONDS} s), so the timed phases do not share two cores with C2 compiling the paths
+     * the warm-up ran. Returns the seconds waited.
+     */
+    private static double awaitJitQuiet() {
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        long start = System.nanoTime();
+        long[] last = {jit.getTotalCompilationTime(), start};
+        try {
+            org.awaitility.Awaitility.await("the JIT compiler quiet").atMost(Duration.ofSeconds(JIT_SETTLE_MAX_SECONDS))
+                    .pollDelay(Duration.ofSeconds(1)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                    .until(() -> {
+                        long ms = jit.getTotalCompilationTime();
+                        long now = System.nanoTime();
+                        boolean quiet = (ms - last[0]) * 1e6 < 0.05 * (now - last[1]);
+                        last[0] = ms;
+                        last[1] = now;
+                        return quiet;
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // still compiling after the cap: go on, the note says how long it waited
+        }
+        return (System.nanoTime() - start) / 1e9;
     }
 
     /**

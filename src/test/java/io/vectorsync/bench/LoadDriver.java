@@ -25,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
@@ -157,8 +158,11 @@ public final class LoadDriver {
         return new Result(phase, rate, seconds, (long) rate * seconds, run.ok(), run.failed(), run.latencyMicros(), lag, sample);
     }
 
-    /** The outcome of {@link #openLoop}: every operation's latency in µs, sorted, and how many succeeded (2xx). */
-    record OpenLoop(long[] latencyMicros, long ok, long failed) {}
+    /**
+     * The outcome of {@link #openLoop}: every operation's latency in µs, sorted, how many succeeded (2xx) and
+     * failed, and what the first failure was (null when none).
+     */
+    record OpenLoop(long[] latencyMicros, long ok, long failed, String firstFailure) {}
 
     /**
      * Sends {@code rate × seconds} requests (the i-th built by {@code request}) at their due times on the
@@ -168,7 +172,12 @@ public final class LoadDriver {
     static OpenLoop openLoop(HttpClient client, int rate, int seconds, IntFunction<HttpRequest> request)
             throws InterruptedException {
         return openLoop(rate, seconds, i -> client.sendAsync(request.apply(i), HttpResponse.BodyHandlers.discarding())
-                .thenApply(resp -> resp.statusCode() / 100 == 2));
+                .thenApply(resp -> {
+                    if (resp.statusCode() / 100 != 2) {
+                        throw new IllegalStateException("HTTP " + resp.statusCode());
+                    }
+                    return true;
+                }));
     }
 
     /**
@@ -184,6 +193,7 @@ public final class LoadDriver {
         AtomicLongArray latency = new AtomicLongArray(n);
         AtomicLong ok = new AtomicLong();
         AtomicLong failed = new AtomicLong();
+        AtomicReference<String> firstFailure = new AtomicReference<>();
         CountDownLatch done = new CountDownLatch(n);
         long interval = 1_000_000_000L / rate;
         long t0 = System.nanoTime() + 10_000_000L;
@@ -200,6 +210,9 @@ public final class LoadDriver {
                     ok.incrementAndGet();
                 } else {
                     failed.incrementAndGet();
+                    Throwable cause = err instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                            ? c.getCause() : err;
+                    firstFailure.compareAndSet(null, cause == null ? "false" : cause.toString());
                 }
                 done.countDown();
             });
@@ -212,7 +225,7 @@ public final class LoadDriver {
             l[i] = latency.get(i);
         }
         Arrays.sort(l);
-        return new OpenLoop(l, ok.get(), failed.get());
+        return new OpenLoop(l, ok.get(), failed.get(), firstFailure.get());
     }
 
     private static HttpRequest floorRequest(String base) {
