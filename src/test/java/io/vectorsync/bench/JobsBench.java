@@ -3,9 +3,11 @@ package io.vectorsync.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.zaxxer.hikari.HikariDataSource;
 import io.vectorsync.VectorsyncApplication;
 import io.vectorsync.config.JobsProperties;
 import io.vectorsync.embedding.EmbeddingProvider;
+import io.vectorsync.ingest.TextSplitter;
 import io.vectorsync.jobs.JobRequest;
 import io.vectorsync.jobs.JobSubmission;
 import io.vectorsync.support.TestDatabases;
@@ -25,9 +27,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
+import javax.sql.DataSource;
 import org.apache.camel.CamelContext;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -48,8 +54,11 @@ import org.springframework.jdbc.core.JdbcTemplate;
  *       ({@link LoadDriver#openLoop}, latency from each request's due time), while the workers run them;
  *       p50/p95/p99 of the answer, and the server-side time in the servlet filter chain (a bench filter
  *       ahead of every other). Ceilings: a plain INSERT of the same row into a copy of {@code jobs}
- *       ({@code LIKE jobs INCLUDING ALL}) through the application's pool, paced at the same rate, and the
- *       HTTP floor ({@code GET /actuator/health/liveness} at the same rate).
+ *       ({@code LIKE jobs INCLUDING ALL}), driven by the same open loop at the same rate through the
+ *       application's pool, at most as many at once as it has connections (what bounds the HTTP path's
+ *       statements too), and the HTTP floor ({@code GET /actuator/health/liveness} at the same rate). The NOOP
+ *       jobs still pending after the warm-up and after the timed phase are deleted by SQL, not drained (the
+ *       result's notes say how many).
  *   <li><b>No-op jobs/s</b>: NOOPS jobs ({@code sleepMs 0}) enqueued through {@link JobSubmission} while this
  *       instance's poll routes are stopped, then the routes started: jobs/s from the start until the last
  *       {@code finished_at}, with the default workers and per-type concurrency. Ceiling: a plain claim/complete
@@ -58,17 +67,21 @@ import org.springframework.jdbc.core.JdbcTemplate;
  *   <li><b>INGEST</b>: DOCS generated documents (seed 16, {@value #PARAGRAPHS} paragraphs of 250–750
  *       characters each, so {@value #PARAGRAPHS} chunks a document) through
  *       {@code POST /api/v1/documents:ingest}: chunks written per second from the first job's creation to the
- *       last one's {@code finished_at}. Ceiling: the model alone, {@code EmbeddingProvider.embed} of the same
- *       chunk texts in batches of 32 (the handler's), right after.
+ *       last one's {@code finished_at}, and how much of it the provider's embed calls took. Ceiling: the model
+ *       alone ({@link ModelCeiling}), {@code EmbeddingProvider.embed} of a sample of the same chunk texts in
+ *       batches of 32 and of {@value #PARAGRAPHS} (one document's, as the handler calls it), measured before and
+ *       after the phase, at least {@value #CEILING_SECONDS} s each; the ratio is to the better.
  *   <li><b>Unchanged re-ingest</b> of the first {@value #REINGEST_DOCS} documents (1,000 chunks): the same
  *       documents again; the bench fails if the provider was called at all, if a chunk was written or an
  *       outbox event added. The application runs with {@code vectorsync.jobs.types.INGEST.completed-window=0s}:
  *       with the default window the same document within the hour answers with the completed job, and no
  *       handler would run. Ceiling: the same number of jobs at the no-op rate of phase 2, and the first
  *       ingest of the same documents.
- *   <li><b>REEMBED</b> {@code {all: true}}: the counting provider reports another model version
- *       ({@value #REEMBED_VERSION}, the same weights), so every chunk is a candidate; chunks re-embedded per
- *       second from creation to {@code finished_at}. Ceiling: the model alone on the same texts, right after.
+ *   <li><b>REEMBED</b> {@code {metadata: {set: reembed}}}: the chunks of the first {@value #REEMBED_DOCS}
+ *       documents (ingested with that metadata); the counting provider reports another model version
+ *       ({@value #REEMBED_VERSION}, the same weights), so each is a candidate; chunks re-embedded per second
+ *       from creation to {@code finished_at}, and the part in the embed calls. Ceiling: the model alone on the
+ *       same texts, before and after, as for INGEST.
  * </ol>
  *
  * Prints the table and writes {@code bench/results/jobs-<time>.md} (system property {@code bench.results});
@@ -81,8 +94,12 @@ public final class JobsBench {
     /** Texts per embed call: IngestHandler.EMBED_BATCH and ReembedHandler.PAGE. */
     static final int EMBED_BATCH = 32;
     static final String REEMBED_VERSION = "bench-reembed";
-    /** Texts of the model ceiling: a sample spread over the same texts (the model is most of the run's time). */
-    static final int CEILING_TEXTS = 192;
+    /** Documents (of {@value #PARAGRAPHS} chunks) phase 5 re-embeds: its chunks/s is steady well before. */
+    static final int REEMBED_DOCS = 40;
+    /** At most this long the enqueue phase waits for the JIT compiler to go quiet after its warm-up. */
+    static final int JIT_SETTLE_MAX_SECONDS = 30;
+    /** Seconds each model ceiling measurement runs at least. */
+    static final int CEILING_SECONDS = 5;
     private static final String NOOP_BODY = "{\"type\":\"NOOP\",\"payload\":{\"sleepMs\":0}}";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String[] WORDS = ("the a of to and in that it is was for on are with as be at by this have"
@@ -106,6 +123,8 @@ public final class JobsBench {
     private final List<String> notes = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private HttpClient sequential;
+    private long sequentialUsed;
     private final Counting counting = new Counting();
     private final ServerTimes serverTimes = new ServerTimes();
     private ConfigurableApplicationContext ctx;
@@ -116,14 +135,19 @@ public final class JobsBench {
     public static void main(String[] args) throws Exception {
         int rate = args.length > 0 ? Integer.parseInt(args[0]) : 500;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
-        int noops = args.length > 2 ? Integer.parseInt(args[2]) : 3000;
+        int noops = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
         int docs = args.length > 3 ? Integer.parseInt(args[3]) : 100;
         if (rate < 1 || seconds < 1 || noops < 1 || docs < REINGEST_DOCS) {
             throw new IllegalArgumentException("usage: JobsBench [RATE >= 1] [SECONDS >= 1] [NOOPS >= 1] [DOCS >= "
                     + REINGEST_DOCS + "]");
         }
         JobsBench b = new JobsBench();
-        b.run(rate, seconds, noops, docs);
+        try {
+            b.run(rate, seconds, noops, docs);
+        } catch (Exception e) {
+            e.printStackTrace(); // exec:java prints only the message
+            throw e;
+        }
         System.exit(b.failures.isEmpty() ? 0 : 1);
     }
 
@@ -200,27 +224,39 @@ public final class JobsBench {
         // Warm-up, untimed: the HTTP stack, the enqueue path and the workers compiled before anything is timed.
         LoadDriver.openLoop(client, rate, 3, i -> liveness());
         LoadDriver.openLoop(client, rate, 5, i -> enqueueRequest());
-        awaitNoopsDone(Duration.ofMinutes(3));
+        dropNoopBacklog();
+        double settled = awaitJitQuiet();
+        notes.add(String.format(Locale.ROOT, "phase 1: after the warm-up, %.0f s until the JIT compiler used under"
+                + " 5 %% of a core (at most %d s)", settled, JIT_SETTLE_MAX_SECONDS));
 
         LoadDriver.OpenLoop floor = LoadDriver.openLoop(client, rate, floorSeconds, i -> liveness());
-        long[] insert = pacedInserts(rate, floorSeconds);
+        LoadDriver.OpenLoop insert = plainInserts(rate, floorSeconds);
+        java.sql.Timestamp from = jdbc.queryForObject("SELECT clock_timestamp()", java.sql.Timestamp.class);
         serverTimes.start();
         LoadDriver.OpenLoop run = LoadDriver.openLoop(client, rate, seconds, i -> enqueueRequest());
         long[] server = serverTimes.stop();
-        long s = System.nanoTime();
-        awaitNoopsDone(Duration.ofMinutes(5));
-        notes.add(String.format(Locale.ROOT, "phase 1: the workers ran the NOOP jobs while they were enqueued; the"
-                + " backlog left when the last answer came was drained in %.1f s more", (System.nanoTime() - s) / 1e9));
+        List<String> byStatus = jdbc.query("SELECT status, count(*) FROM jobs WHERE type = 'NOOP' AND created_at >= ?"
+                + " GROUP BY status ORDER BY status", (rs, n) -> rs.getString(1) + " " + rs.getLong(2), from);
+        int dropped = dropNoopBacklog();
+        notes.add(String.format(Locale.ROOT, "phase 1: the workers ran NOOP jobs while they were enqueued (the"
+                + " phase's jobs when the last answer came: %s); the %d still PENDING then were deleted by SQL in"
+                + " one statement (the ones already claimed let finish), not run: draining them is not what"
+                + " phase 1 measures, and phase 2 measures the workers' rate", String.join(", ", byStatus), dropped));
         long[] client = run.latencyMicros();
         if (run.failed() > 0) {
-            failures.add(run.failed() + " enqueue requests did not answer 2xx");
+            failures.add(run.failed() + " enqueue requests did not answer 2xx (the first: " + run.firstFailure() + ")");
+        }
+        if (insert.failed() > 0) {
+            failures.add(insert.failed() + " of the ceiling's plain INSERTs failed (the first: " + insert.firstFailure()
+                    + ")");
         }
         row(String.format(Locale.ROOT, "Enqueue latency: POST /api/v1/jobs (NOOP) at %d/s for %d s, open loop"
                         + " (%d sent, %d 2xx)", rate, seconds, client.length, run.ok()),
                 "HTTP answer: " + micros(client) + "; server side (servlet filter chain): " + nanos(server),
-                String.format(Locale.ROOT, "plain INSERT of the same row into a copy of jobs, same pool, %d/s for %d s:"
-                        + " %s; HTTP floor (GET /actuator/health/liveness), %d/s for %d s: %s", rate, floorSeconds,
-                        nanos(insert), rate, floorSeconds, micros(floor.latencyMicros())),
+                String.format(Locale.ROOT, "plain INSERT of the same row into a copy of jobs, open loop at %d/s for %d s"
+                        + " through the application's pool (%d connections, as many statements at once): %s; HTTP floor"
+                        + " (GET /actuator/health/liveness), %d/s for %d s: %s", rate, floorSeconds, poolSize(),
+                        micros(insert.latencyMicros()), rate, floorSeconds, micros(floor.latencyMicros())),
                 "p95 < 1 ms (spec: < 5 ms)", pct(client, 0.95) / 1000.0 < 1.0);
     }
 
@@ -235,38 +271,76 @@ public final class JobsBench {
                 .build();
     }
 
-    /** The ceiling: the enqueue's row as a plain INSERT, one statement at each due time, timed from it. */
-    private long[] pacedInserts(int rate, int seconds) {
+    /** The application's pool size: what bounds the statements of the enqueue path in flight. */
+    private int poolSize() {
+        try {
+            return ctx.getBean(DataSource.class).unwrap(HikariDataSource.class).getMaximumPoolSize();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("the application's DataSource is not Hikari", e);
+        }
+    }
+
+    /**
+     * The ceiling: the enqueue's row as a plain INSERT (autocommit), started at each due time by
+     * {@link LoadDriver#openLoop} on as many threads as the pool has connections, timed from the due time.
+     */
+    private LoadDriver.OpenLoop plainInserts(int rate, int seconds) throws InterruptedException {
         jdbc.execute("CREATE TABLE bench_jobs_insert (LIKE jobs INCLUDING ALL)");
         String sql = """
                 INSERT INTO bench_jobs_insert (id, type, status, correlation, correlation_key, idempotency_key, payload,
                                                priority, run_at, max_attempts)
                 VALUES (?, 'NOOP', 'PENDING', '{}'::jsonb, NULL, NULL, ?::jsonb, 0, clock_timestamp(), 5)
                 """;
-        for (int i = 0; i < 1000; i++) {
-            jdbc.update(sql, "warm-" + i, "{\"sleepMs\":0}");
+        ExecutorService threads = Executors.newFixedThreadPool(poolSize());
+        try {
+            IntFunction<CompletableFuture<Boolean>> insert = i -> CompletableFuture.supplyAsync(
+                    () -> jdbc.update(sql, "c-" + i, "{\"sleepMs\":0}") == 1, threads);
+            LoadDriver.openLoop(rate, 2, i -> insert.apply(-1 - i)); // warm-up, untimed
+            return LoadDriver.openLoop(rate, seconds, insert);
+        } finally {
+            threads.shutdown();
+            jdbc.execute("DROP TABLE bench_jobs_insert");
         }
-        int n = rate * seconds;
-        long[] t = new long[n];
-        long interval = 1_000_000_000L / rate;
-        long t0 = System.nanoTime() + 10_000_000L;
-        for (int i = 0; i < n; i++) {
-            long due = t0 + i * interval;
-            long wait = due - System.nanoTime();
-            if (wait > 0) {
-                LockSupport.parkNanos(wait);
-            }
-            jdbc.update(sql, "c-" + i, "{\"sleepMs\":0}");
-            t[i] = System.nanoTime() - due;
-        }
-        jdbc.execute("DROP TABLE bench_jobs_insert");
-        return t;
     }
 
-    private void awaitNoopsDone(Duration atMost) {
-        org.awaitility.Awaitility.await("every NOOP job done").atMost(atMost).pollInterval(Duration.ofMillis(200))
-                .until(() -> jdbc.queryForObject("SELECT count(*) FROM jobs WHERE type = 'NOOP' AND status IN"
-                        + " ('PENDING', 'PROCESSING')", Long.class) == 0);
+    /**
+     * Waits, untimed, until the JIT compiler used under 5 % of a core over the last second (at most
+     * {@value #JIT_SETTLE_MAX_SECONDS} s), so the timed phases do not share two cores with C2 compiling the paths
+     * the warm-up ran. Returns the seconds waited.
+     */
+    private static double awaitJitQuiet() {
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        long start = System.nanoTime();
+        long[] last = {jit.getTotalCompilationTime(), start};
+        try {
+            org.awaitility.Awaitility.await("the JIT compiler quiet").atMost(Duration.ofSeconds(JIT_SETTLE_MAX_SECONDS))
+                    .pollDelay(Duration.ofSeconds(1)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                    .until(() -> {
+                        long ms = jit.getTotalCompilationTime();
+                        long now = System.nanoTime();
+                        boolean quiet = (ms - last[0]) * 1e6 < 0.05 * (now - last[1]);
+                        last[0] = ms;
+                        last[1] = now;
+                        return quiet;
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // still compiling after the cap: go on, the note says how long it waited
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /**
+     * Deletes the NOOP jobs still PENDING in one statement and waits for the claimed ones to finish: the backlog
+     * the enqueue phases leave is not run. Returns how many were deleted. The poll routes keep running: stopping
+     * them with a backlog does not stop them, as each finished job nudges {@code jobs-poll-now} again and its
+     * graceful stop waits for that queue (45 s, then forced).
+     */
+    private int dropNoopBacklog() {
+        int deleted = jdbc.update("DELETE FROM jobs WHERE type = 'NOOP' AND status = 'PENDING'");
+        org.awaitility.Awaitility.await("the claimed NOOP jobs done").atMost(Duration.ofMinutes(1))
+                .pollInterval(Duration.ofMillis(100)).until(() -> jdbc.queryForObject("SELECT count(*) FROM jobs"
+                        + " WHERE type = 'NOOP' AND status IN ('PENDING', 'PROCESSING')", Long.class) == 0);
+        return deleted;
     }
 
     // ------------------------------------------------------------------ 2: no-op jobs/s
@@ -375,25 +449,29 @@ public final class JobsBench {
         // Warm-up, untimed: the model loaded and the ingest path compiled (a few documents of their own).
         List<String> warm = new ArrayList<>();
         for (String[] d : corpus(5, 17)) {
-            warm.add(submitIngest("warm-" + d[0], d[1]));
+            warm.add(submitIngest("warm-" + d[0], d[1], "warm"));
         }
         awaitJobs(warm, Duration.ofMinutes(5), null);
+        List<String> chunkTexts = chunkTexts(corpus);
+        ModelCeiling ceiling = new ModelCeiling(chunkTexts, EMBED_BATCH);
+        ModelCeiling perDocument = new ModelCeiling(chunkTexts, PARAGRAPHS);
+        ceiling.measure();
+        perDocument.measure();
         counting.reset();
         List<String> ids = new ArrayList<>();
-        for (String[] d : corpus) {
-            ids.add(submitIngest(d[0], d[1]));
+        for (int d = 0; d < corpus.size(); d++) {
+            ids.add(submitIngest(corpus.get(d)[0], corpus.get(d)[1], set(d)));
         }
         Finished f = awaitJobs(ids, Duration.ofMinutes(15), null);
+        long calls = counting.calls.get();
+        long texts = counting.texts.get();
+        double inModel = counting.nanos.get() / 1e9;
+        ceiling.measure();
+        perDocument.measure();
         Finished firstDocs = finished(ids.subList(0, REINGEST_DOCS));
         long written = jdbc.queryForObject("SELECT coalesce(sum((result->>'written')::bigint), 0) FROM jobs"
                 + " WHERE id = ANY (?)", Long.class, (Object) ids.toArray(String[]::new));
         long chunks = jdbc.queryForObject("SELECT count(*) FROM chunks WHERE document_id LIKE 'bench-doc-%'", Long.class);
-        long calls = counting.calls.get();
-        long texts = counting.texts.get();
-        List<String> texts0 = jdbc.queryForList("SELECT content FROM chunks WHERE document_id LIKE 'bench-doc-%'"
-                + " ORDER BY chunk_id", String.class);
-        double ceiling = modelCeiling(texts0, EMBED_BATCH);
-        double perDocument = modelCeiling(texts0, PARAGRAPHS);
         double rate = written / f.seconds();
         if (written != (long) corpus.size() * PARAGRAPHS || chunks != written) {
             failures.add("INGEST wrote " + written + " chunks (" + chunks + " rows), expected "
@@ -402,22 +480,34 @@ public final class JobsBench {
         row(String.format(Locale.ROOT, "INGEST: %d documents of %d paragraphs through POST /api/v1/documents:ingest,"
                 + " first job created → last finished", corpus.size(), PARAGRAPHS),
                 String.format(Locale.ROOT, "%d chunks embedded and written in %.2f s: %.1f chunks/s (%d embed calls,"
-                        + " %d texts)", written, f.seconds(), rate, calls, texts),
+                        + " %d texts); %s", written, f.seconds(), rate, calls, texts, split(inModel, f.seconds(), written)),
                 String.format(Locale.ROOT, "the model alone, EmbeddingProvider.embed of %d of the same texts (every"
-                        + " k-th) in batches of %d: %.1f texts/s, ratio %.2f; in batches of %d (one document's, as the handler"
-                        + " calls it): %.1f texts/s, ratio %.2f", sample(texts0).size(), EMBED_BATCH, ceiling,
-                        rate / ceiling, PARAGRAPHS, perDocument, rate / perDocument),
-                "≥ 0.8 × model ceiling (ours; the issue asks for the figure)", rate >= 0.8 * ceiling);
+                        + " k-th) in batches of %d, at least %d s a measurement: %s; ratio %.2f to the better; in batches"
+                        + " of %d (one document's, as the handler calls it): %s; ratio %.2f", ceiling.sample.size(),
+                        EMBED_BATCH, CEILING_SECONDS, ceiling.describe(), rate / ceiling.best(), PARAGRAPHS,
+                        perDocument.describe(), rate / perDocument.best()),
+                "≥ 0.8 × model ceiling (ours; the issue asks for the figure)", rate >= 0.8 * ceiling.best());
         return new Ingested(f.seconds(), written, firstDocs.seconds(), calls);
     }
 
-    private String submitIngest(String documentId, String text) throws Exception {
+    /** Where a model phase's time went: in the provider's embed calls (the counting decorator) and the rest. */
+    private static String split(double inModel, double total, long chunks) {
+        return String.format(Locale.ROOT, "of the %.2f s, %.2f s in the model's embed calls (%.1f ms a chunk) and"
+                + " %.2f s elsewhere (%.1f ms a chunk: reads, writes, commits, queue)", total, inModel,
+                inModel * 1e3 / chunks, total - inModel, (total - inModel) * 1e3 / chunks);
+    }
+
+    /** The metadata set of the d-th corpus document: the first {@value #REEMBED_DOCS} are phase 5's. */
+    private static String set(int d) {
+        return d < REEMBED_DOCS ? "reembed" : "ingest";
+    }
+
+    private String submitIngest(String documentId, String text, String set) throws Exception {
         ObjectNode body = JSON.createObjectNode().put("documentId", documentId).put("text", text);
-        body.putObject("metadata").put("source", "bench");
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/documents:ingest"))
+        body.putObject("metadata").put("source", "bench").put("set", set);
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/api/v1/documents:ingest"))
                 .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
-                HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build());
         if (r.statusCode() != 202) {
             throw new IllegalStateException("ingest of " + documentId + " answered " + r.statusCode() + " (a new job"
                     + " is 202): " + r.body());
@@ -425,24 +515,85 @@ public final class JobsBench {
         return JSON.readTree(r.body()).path("id").asText();
     }
 
-    /** The raw model's throughput on these texts (the counting decorator's delegate, uncounted), texts/s. */
-    private double modelCeiling(List<String> all, int batch) {
-        EmbeddingProvider model = counting.delegate;
-        List<String> texts = sample(all);
-        model.embed(texts.subList(0, Math.min(texts.size(), batch))); // warm, untimed
-        long s = System.nanoTime();
-        for (int from = 0; from < texts.size(); from += batch) {
-            model.embed(texts.subList(from, Math.min(texts.size(), from + batch)));
+    /**
+     * The model alone (the counting decorator's delegate, uncounted) on a fixed sample of a phase's texts, in
+     * batches of a given size, measured before and after the phase. The model is warmed up with one batch first
+     * (untimed: JIT and ONNX warm-up), a second untimed batch estimates its rate, and the sample (every k-th text,
+     * so it spans the corpus) is sized from that to about {@value #CEILING_SECONDS} s; each measurement goes
+     * round the sample, batch by batch, until it has covered all of it and run at least
+     * {@value #CEILING_SECONDS} s.
+     */
+    final class ModelCeiling {
+        final int batch;
+        final List<String> sample;
+        final List<Double> rates = new ArrayList<>();
+        final List<Double> seconds = new ArrayList<>();
+
+        ModelCeiling(List<String> texts, int batch) {
+            this.batch = batch;
+            EmbeddingProvider model = counting.delegate;
+            List<String> first = texts.subList(0, Math.min(texts.size(), batch));
+            model.embed(first); // warm-up, untimed
+            long s = System.nanoTime();
+            model.embed(first);
+            double estimate = first.size() / ((System.nanoTime() - s) / 1e9);
+            int want = (int) Math.ceil(estimate * CEILING_SECONDS * 1.1 / batch) * batch;
+            this.sample = sample(texts, Math.max(batch, want));
         }
-        return texts.size() / ((System.nanoTime() - s) / 1e9);
+
+        /** One measurement: texts/s. */
+        double measure() {
+            EmbeddingProvider model = counting.delegate;
+            long s = System.nanoTime();
+            long minNanos = (long) (CEILING_SECONDS * 1e9);
+            int done = 0;
+            for (int from = 0; done < sample.size() || System.nanoTime() - s < minNanos; from += batch) {
+                if (from >= sample.size()) {
+                    from = 0;
+                }
+                List<String> b = sample.subList(from, Math.min(sample.size(), from + batch));
+                model.embed(b);
+                done += b.size();
+            }
+            double secs = (System.nanoTime() - s) / 1e9;
+            seconds.add(secs);
+            rates.add(done / secs);
+            return done / secs;
+        }
+
+        /** The better of the measurements, the ratio's denominator. */
+        double best() {
+            return rates.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        }
+
+        /** "before 13.4 texts/s (5.2 s), after 14.0 texts/s (5.1 s)". */
+        String describe() {
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < rates.size(); i++) {
+                out.add(String.format(Locale.ROOT, "%s %.1f texts/s (%.1f s)", i == 0 ? "before" : "after",
+                        rates.get(i), seconds.get(i)));
+            }
+            return String.join(", ", out);
+        }
     }
 
-    /** At most {@value #CEILING_TEXTS} of the texts, every k-th, so the sample spans the corpus. */
-    static List<String> sample(List<String> texts) {
-        int step = Math.max(1, (texts.size() + CEILING_TEXTS - 1) / CEILING_TEXTS);
+    /** {@code n} of the texts (or all), every k-th, so the sample spans the corpus. */
+    static List<String> sample(List<String> texts, int n) {
+        int step = Math.max(1, texts.size() / Math.max(1, n));
         List<String> out = new ArrayList<>();
-        for (int i = 0; i < texts.size(); i += step) {
+        for (int i = 0; i < texts.size() && out.size() < n; i += step) {
             out.add(texts.get(i));
+        }
+        return out;
+    }
+
+    /** The chunk texts of documents as the INGEST handler splits them (default chunking). */
+    static List<String> chunkTexts(List<String[]> docs) {
+        int max = TextSplitter.DEFAULT_MAX_CHARS;
+        TextSplitter splitter = new TextSplitter(max, Math.min(TextSplitter.DEFAULT_OVERLAP_CHARS, max / 5));
+        List<String> out = new ArrayList<>();
+        for (String[] d : docs) {
+            out.addAll(splitter.split(d[1]));
         }
         return out;
     }
@@ -454,8 +605,8 @@ public final class JobsBench {
         long versionsBefore = jdbc.queryForObject("SELECT coalesce(sum(version), 0) FROM chunks", Long.class);
         counting.reset();
         List<String> ids = new ArrayList<>();
-        for (String[] d : docs) {
-            ids.add(submitIngest(d[0], d[1]));
+        for (int d = 0; d < docs.size(); d++) {
+            ids.add(submitIngest(docs.get(d)[0], docs.get(d)[1], set(d)));
         }
         Finished f = awaitJobs(ids, Duration.ofMinutes(10), null);
         long calls = counting.calls.get();
@@ -490,44 +641,67 @@ public final class JobsBench {
     // ------------------------------------------------------------------ 5: REEMBED
 
     private void reembed() throws Exception {
+        String candidate = "NOT deleted AND content IS NOT NULL AND metadata @> '{\"set\": \"reembed\"}'";
+        List<String> all = jdbc.queryForList("SELECT content FROM chunks WHERE " + candidate + " ORDER BY chunk_id",
+                String.class);
+        long candidates = all.size();
+        ModelCeiling ceiling = new ModelCeiling(all, EMBED_BATCH);
+        ceiling.measure();
         counting.reset();
         counting.version = REEMBED_VERSION;
-        long candidates = jdbc.queryForObject("SELECT count(*) FROM chunks WHERE NOT deleted AND content IS NOT NULL",
-                Long.class);
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/jobs"))
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/api/v1/jobs"))
                 .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"REEMBED\",\"payload\":{\"all\":true}}")).build(),
-                HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"REEMBED\",\"payload\":{\"metadata\":{\"set\":"
+                        + "\"reembed\"}}}")).build());
         if (r.statusCode() != 202) {
             throw new IllegalStateException("REEMBED answered " + r.statusCode() + ": " + r.body());
         }
         String id = JSON.readTree(r.body()).path("id").asText();
         Finished f = awaitJobs(List.of(id), Duration.ofMinutes(15), null);
+        long calls = counting.calls.get();
+        long texts = counting.texts.get();
+        double inModel = counting.nanos.get() / 1e9;
+        ceiling.measure();
         JsonNode result = JSON.readTree(jdbc.queryForObject("SELECT result::text FROM jobs WHERE id = ?", String.class,
                 id));
         long reembedded = result.path("reembedded").asLong();
-        long calls = counting.calls.get();
-        long texts = counting.texts.get();
-        List<String> all = jdbc.queryForList("SELECT content FROM chunks WHERE NOT deleted AND content IS NOT NULL"
-                + " ORDER BY chunk_id", String.class);
-        double ceiling = modelCeiling(all, EMBED_BATCH);
         double rate = reembedded / f.seconds();
-        long left = jdbc.queryForObject("SELECT count(*) FROM chunks WHERE NOT deleted AND content IS NOT NULL AND"
+        long left = jdbc.queryForObject("SELECT count(*) FROM chunks WHERE " + candidate + " AND"
                 + " embedding_model_version IS DISTINCT FROM ?", Long.class, REEMBED_VERSION);
-        if (reembedded != candidates || left != 0) {
+        long others = jdbc.queryForObject("SELECT count(*) FROM chunks WHERE embedding_model_version = ? AND NOT ("
+                + candidate + ")", Long.class, REEMBED_VERSION);
+        if (reembedded != candidates || left != 0 || others != 0) {
             failures.add("REEMBED re-embedded " + reembedded + " of " + candidates + " chunks; " + left
-                    + " not on the target model");
+                    + " not on the target model, " + others + " outside the selection on it");
         }
-        row(String.format(Locale.ROOT, "REEMBED {all: true}: every chunk (the %d of the corpus and the warm-up's) to"
-                + " model version %s, one job", candidates, REEMBED_VERSION),
+        row(String.format(Locale.ROOT, "REEMBED {metadata: {set: reembed}}: the %d chunks of the first %d documents to"
+                + " model version %s, one job", candidates, REEMBED_DOCS, REEMBED_VERSION),
                 String.format(Locale.ROOT, "%d chunks re-embedded in %.2f s: %.1f chunks/s (%d embed calls, %d texts,"
-                        + " %d conflicts)", reembedded, f.seconds(), rate, calls, texts, result.path("conflicts").asLong()),
-                String.format(Locale.ROOT, "the model alone on %d of the same texts (every k-th) in batches of %d:"
-                        + " %.1f texts/s; ratio %.2f", sample(all).size(), EMBED_BATCH, ceiling, rate / ceiling),
-                "≥ 0.8 × model ceiling (ours; the issue asks for the figure)", rate >= 0.8 * ceiling);
+                        + " %d conflicts); %s", reembedded, f.seconds(), rate, calls, texts,
+                        result.path("conflicts").asLong(), split(inModel, f.seconds(), reembedded)),
+                String.format(Locale.ROOT, "the model alone on %d of the same texts (every k-th) in batches of %d, at"
+                        + " least %d s a measurement: %s; ratio %.2f to the better", ceiling.sample.size(), EMBED_BATCH,
+                        CEILING_SECONDS, ceiling.describe(), rate / ceiling.best()),
+                "≥ 0.8 × model ceiling (ours; the issue asks for the figure)", rate >= 0.8 * ceiling.best());
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /**
+     * One request of the phases that send one at a time. A client idle for 10 s is replaced by a new one: the
+     * server may close an idle connection just as the client reuses it (a POST is not retried; the JDK answers
+     * "header parser received no bytes"), and the model measurements leave gaps of a minute.
+     */
+    private HttpResponse<String> send(HttpRequest request) throws Exception {
+        if (sequential == null || System.nanoTime() - sequentialUsed > 10_000_000_000L) {
+            sequential = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        }
+        try {
+            return sequential.send(request, HttpResponse.BodyHandlers.ofString());
+        } finally {
+            sequentialUsed = System.nanoTime();
+        }
+    }
 
     /** Jobs done: seconds from the first one's creation to the last one's finish (database clock). */
     private record Finished(double seconds) {}
@@ -617,6 +791,8 @@ public final class JobsBench {
     static final class Counting implements BeanPostProcessor, EmbeddingProvider {
         final AtomicLong calls = new AtomicLong();
         final AtomicLong texts = new AtomicLong();
+        /** Wall time inside the delegate's embed calls. */
+        final AtomicLong nanos = new AtomicLong();
         volatile EmbeddingProvider delegate;
         volatile String version;
 
@@ -632,6 +808,7 @@ public final class JobsBench {
         void reset() {
             calls.set(0);
             texts.set(0);
+            nanos.set(0);
         }
 
         @Override
@@ -654,7 +831,12 @@ public final class JobsBench {
         public List<float[]> embed(List<String> in) {
             calls.incrementAndGet();
             texts.addAndGet(in.size());
-            return delegate.embed(in);
+            long s = System.nanoTime();
+            try {
+                return delegate.embed(in);
+            } finally {
+                nanos.addAndGet(System.nanoTime() - s);
+            }
         }
 
         @Override

@@ -20,10 +20,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
@@ -156,8 +158,11 @@ public final class LoadDriver {
         return new Result(phase, rate, seconds, (long) rate * seconds, run.ok(), run.failed(), run.latencyMicros(), lag, sample);
     }
 
-    /** The outcome of {@link #openLoop}: every request's latency in µs, sorted, and how many answered 2xx. */
-    record OpenLoop(long[] latencyMicros, long ok, long failed) {}
+    /**
+     * The outcome of {@link #openLoop}: every operation's latency in µs, sorted, how many succeeded (2xx) and
+     * failed, and what the first failure was (null when none).
+     */
+    record OpenLoop(long[] latencyMicros, long ok, long failed, String firstFailure) {}
 
     /**
      * Sends {@code rate × seconds} requests (the i-th built by {@code request}) at their due times on the
@@ -166,10 +171,29 @@ public final class LoadDriver {
      */
     static OpenLoop openLoop(HttpClient client, int rate, int seconds, IntFunction<HttpRequest> request)
             throws InterruptedException {
+        return openLoop(rate, seconds, i -> client.sendAsync(request.apply(i), HttpResponse.BodyHandlers.discarding())
+                .thenApply(resp -> {
+                    if (resp.statusCode() / 100 != 2) {
+                        throw new IllegalStateException("HTTP " + resp.statusCode());
+                    }
+                    return true;
+                }));
+    }
+
+    /**
+     * The same pacing for any asynchronous operation: the i-th is started by {@code send} at its due time
+     * without waiting for earlier ones, and timed from that due time until its future completes (true: ok;
+     * false or an exception: failed). What bounds how many run at once is the caller's executor, as an HTTP
+     * server's threads and pool bound the requests in flight. {@code JobsBench} drives its plain INSERTs
+     * through the application's pool this way.
+     */
+    static OpenLoop openLoop(int rate, int seconds, IntFunction<? extends CompletableFuture<Boolean>> send)
+            throws InterruptedException {
         int n = rate * seconds;
         AtomicLongArray latency = new AtomicLongArray(n);
         AtomicLong ok = new AtomicLong();
         AtomicLong failed = new AtomicLong();
+        AtomicReference<String> firstFailure = new AtomicReference<>();
         CountDownLatch done = new CountDownLatch(n);
         long interval = 1_000_000_000L / rate;
         long t0 = System.nanoTime() + 10_000_000L;
@@ -180,25 +204,28 @@ public final class LoadDriver {
                 LockSupport.parkNanos(wait);
             }
             int slot = i;
-            client.sendAsync(request.apply(i), HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
+            send.apply(i).whenComplete((good, err) -> {
                 latency.set(slot, (System.nanoTime() - due) / 1000);
-                if (err == null && resp.statusCode() / 100 == 2) {
+                if (err == null && Boolean.TRUE.equals(good)) {
                     ok.incrementAndGet();
                 } else {
                     failed.incrementAndGet();
+                    Throwable cause = err instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                            ? c.getCause() : err;
+                    firstFailure.compareAndSet(null, cause == null ? "false" : cause.toString());
                 }
                 done.countDown();
             });
         }
         if (!done.await(120, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("requests still open 120 s after the last was sent");
+            throw new IllegalStateException("operations still open 120 s after the last was started");
         }
         long[] l = new long[n];
         for (int i = 0; i < n; i++) {
             l[i] = latency.get(i);
         }
         Arrays.sort(l);
-        return new OpenLoop(l, ok.get(), failed.get());
+        return new OpenLoop(l, ok.get(), failed.get(), firstFailure.get());
     }
 
     private static HttpRequest floorRequest(String base) {
