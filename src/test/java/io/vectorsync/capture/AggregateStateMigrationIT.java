@@ -24,7 +24,7 @@ class AggregateStateMigrationIT {
     @BeforeAll
     static void create() {
         db = TestDatabases.create("state_migration");
-        ds = new DriverManagerDataSource(TestDatabases.url(db), TestDatabases.USER, "");
+        ds = TestDatabases.dataSource(db);
     }
 
     @AfterAll
@@ -33,7 +33,7 @@ class AggregateStateMigrationIT {
     }
 
     private static Flyway flyway(String target) {
-        return Flyway.configure().dataSource(ds).locations("classpath:db/migration").target(target).load();
+        return TestDatabases.migrations(ds, target);
     }
 
     @Test

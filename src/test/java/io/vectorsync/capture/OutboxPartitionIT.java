@@ -36,7 +36,7 @@ class OutboxPartitionIT {
     @BeforeAll
     static void create() {
         db = TestDatabases.create("outbox_partitions");
-        ds = new DriverManagerDataSource(TestDatabases.url(db), TestDatabases.USER, "");
+        ds = TestDatabases.dataSource(db);
         jdbc = new JdbcTemplate(ds);
     }
 
@@ -46,7 +46,7 @@ class OutboxPartitionIT {
     }
 
     private static Flyway flyway(String target) {
-        return Flyway.configure().dataSource(ds).locations("classpath:db/migration").target(target).load();
+        return TestDatabases.migrations(ds, target);
     }
 
     @Test
@@ -124,8 +124,8 @@ class OutboxPartitionIT {
     @Test
     void aCaptureInFlightHoldsOffTheSwitchAndASwitchHoldsOffCaptures() throws Exception {
         String lockDb = TestDatabases.create("outbox_partition_lock");
-        DriverManagerDataSource lds = new DriverManagerDataSource(TestDatabases.url(lockDb), TestDatabases.USER, "");
-        Flyway.configure().dataSource(lds).locations("classpath:db/migration").load().migrate();
+        DriverManagerDataSource lds = TestDatabases.dataSource(lockDb);
+        TestDatabases.migrations(lds, "latest").migrate();
         JdbcTemplate jdbc = new JdbcTemplate(lds);
         try (Connection capture = TestDatabases.connect(lockDb); Connection other = TestDatabases.connect(lockDb);
                 Connection switcher = TestDatabases.connect(lockDb)) {
@@ -163,8 +163,8 @@ class OutboxPartitionIT {
     void theRelayRefusesToStartOnAPartitioningItDoesNotRead() {
         String other = TestDatabases.create("partitions_refused");
         try {
-            DriverManagerDataSource ods = new DriverManagerDataSource(TestDatabases.url(other), TestDatabases.USER, "");
-            Flyway.configure().dataSource(ods).locations("classpath:db/migration").load().migrate();
+            DriverManagerDataSource ods = TestDatabases.dataSource(other);
+            TestDatabases.migrations(ods, "latest").migrate();
             new JdbcTemplate(ods).update("UPDATE relay_partitioning SET generation = 2, partitions = 4");
             assertThatThrownBy(() -> new SpringApplicationBuilder(VectorsyncApplication.class)
                             .properties("spring.datasource.url=" + TestDatabases.url(other),

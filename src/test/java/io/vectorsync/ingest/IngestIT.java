@@ -288,36 +288,11 @@ class IngestIT extends AbstractIT {
      * call notes whether the calling thread was inside a transaction.
      */
     private EmbeddingProvider racing(Consumer<Integer> before, List<Boolean> inTransaction) {
-        return new EmbeddingProvider() {
-            private int calls;
-
-            @Override
-            public String model() {
-                return provider.model();
-            }
-
-            @Override
-            public String modelVersion() {
-                return provider.modelVersion();
-            }
-
-            @Override
-            public int dimension() {
-                return provider.dimension();
-            }
-
-            @Override
-            public boolean acceptsLocalOnly() {
-                return true;
-            }
-
-            @Override
-            public List<float[]> embed(List<String> texts) {
-                inTransaction.add(TransactionSynchronizationManager.isActualTransactionActive());
-                before.accept(++calls);
-                return provider.embed(texts);
-            }
-        };
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        return new ForwardingProvider(provider, texts -> {
+            inTransaction.add(TransactionSynchronizationManager.isActualTransactionActive());
+            before.accept(calls.incrementAndGet());
+        });
     }
 
     private IngestHandler handler(EmbeddingProvider p) {

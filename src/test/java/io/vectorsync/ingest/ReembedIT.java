@@ -129,35 +129,11 @@ class ReembedIT extends AbstractIT {
         client("race-2", "doc-r", "Another chunk.", Map.of());
         // The real model, but while it embeds the first page a client rewrites race-1 through the API.
         AtomicBoolean raced = new AtomicBoolean();
-        EmbeddingProvider racing = new EmbeddingProvider() {
-            @Override
-            public String model() {
-                return provider.model();
+        EmbeddingProvider racing = new ForwardingProvider(provider, texts -> {
+            if (raced.compareAndSet(false, true)) {
+                client("race-1", "doc-r", "The client's newer text.", Map.of("by", "client"));
             }
-
-            @Override
-            public String modelVersion() {
-                return provider.modelVersion();
-            }
-
-            @Override
-            public int dimension() {
-                return provider.dimension();
-            }
-
-            @Override
-            public boolean acceptsLocalOnly() {
-                return true;
-            }
-
-            @Override
-            public List<float[]> embed(List<String> texts) {
-                if (raced.compareAndSet(false, true)) {
-                    client("race-1", "doc-r", "The client's newer text.", Map.of("by", "client"));
-                }
-                return provider.embed(texts);
-            }
-        };
+        });
         ReembedHandler handler = new ReembedHandler(only(racing), writes, jdbc, properties);
         TestJobContext ctx = new TestJobContext("reembed-race", json.valueToTree(Map.of("documentId", "doc-r")));
         Map<String, Object> result = handler.run(ctx);

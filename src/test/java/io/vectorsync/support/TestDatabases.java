@@ -57,6 +57,20 @@ public final class TestDatabases {
         return name;
     }
 
+    /** A plain data source on the database (no pool), for tests that need no application context. */
+    public static org.springframework.jdbc.datasource.DriverManagerDataSource dataSource(String database) {
+        return new org.springframework.jdbc.datasource.DriverManagerDataSource(url(database), USER, "");
+    }
+
+    /**
+     * The service's migrations on {@code dataSource}, up to {@code target} ("latest", or a version such as
+     * "19" to build the schema as an older release left it).
+     */
+    public static org.flywaydb.core.Flyway migrations(javax.sql.DataSource dataSource, String target) {
+        return org.flywaydb.core.Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
+                .target(target).load();
+    }
+
     public static Connection connect(String database) throws SQLException {
         return DriverManager.getConnection(url(database), USER, "");
     }
