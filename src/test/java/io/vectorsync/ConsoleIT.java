@@ -388,6 +388,17 @@ class ConsoleIT extends AbstractIT {
         assertThat(json.readTree(cookieless.body()).path("code").asText()).isEqualTo("VSYNC-AUTH-CSRF");
         assertThat(cookieless.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith("JSESSIONID="));
 
+        // A wrong password: back to the form with no session either, and the same form token still logs in.
+        HttpResponse<String> wrong = send(HttpRequest.newBuilder(URI.create(url("/console/login")))
+                .header("Cookie", cookiePair(formCookie)).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form.replace(
+                        "password=" + URLEncoder.encode(PASSWORD, StandardCharsets.UTF_8), "password=wrong"))));
+        assertThat(wrong.statusCode()).isEqualTo(302);
+        assertThat(wrong.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).endsWith(
+                "/console/login?error"));
+        assertThat(wrong.headers().allValues("Set-Cookie")).as("a failed login")
+                .noneMatch(c -> c.startsWith("JSESSIONID="));
+
         HttpResponse<String> login = send(HttpRequest.newBuilder(URI.create(url("/console/login")))
                 .header("Cookie", cookiePair(formCookie)).header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form)));

@@ -85,7 +85,9 @@ public class ConsoleSecurityConfig {
                 .formLogin(f -> f.loginPage("/console/login")
                         .loginProcessingUrl("/console/login")
                         .defaultSuccessUrl("/console/", true)
-                        .failureUrl("/console/login?error")
+                        // Back to the form without a session: the default handler would create one to keep
+                        // the error in, for every wrong password of an anonymous caller.
+                        .failureHandler(failedLogin())
                         .permitAll())
                 .logout(l -> l.logoutUrl("/console/logout").logoutSuccessUrl("/console/login?logout")
                         .permitAll())
@@ -97,8 +99,11 @@ public class ConsoleSecurityConfig {
                 .exceptionHandling(e -> e.authenticationEntryPoint(entryPoint(api))
                         .accessDeniedHandler(refused()))
                 .authorizeHttpRequests(a -> a
+                        // The form itself with any query (?error, ?logout): formLogin's permitAll matches the
+                        // failure URL only when it is given as failureUrl, not through a failure handler.
                         .requestMatchers(paths.matcher("/console/api/csrf"), paths.matcher("/console/console.css"),
-                                paths.matcher("/console/login.js"))
+                                paths.matcher("/console/login.js"), paths.matcher(org.springframework.http.HttpMethod.GET,
+                                        "/console/login"))
                         .permitAll()
                         .anyRequest().authenticated());
         return http.build();
@@ -206,5 +211,13 @@ public class ConsoleSecurityConfig {
         public boolean supports(Class<?> authentication) {
             return admin.supports(authentication);
         }
+    }
+
+    /** A failed login redirects to {@code /console/login?error} and creates no session. */
+    private static org.springframework.security.web.authentication.SimpleUrlAuthenticationFailureHandler failedLogin() {
+        var h = new org.springframework.security.web.authentication.SimpleUrlAuthenticationFailureHandler(
+                "/console/login?error");
+        h.setAllowSessionCreation(false);
+        return h;
     }
 }
