@@ -208,7 +208,9 @@ public class ReembedHandler implements JobHandler {
                 return null;
             });
             return true;
-        } catch (CaptureException e) {
+        } catch (CaptureException | org.springframework.dao.PessimisticLockingFailureException e) {
+            // A chunk moved on, or the page's row locks met a client's batch in another order (a deadlock the
+            // server broke): one chunk at a time holds one row lock at a time.
             return false;
         }
     }
