@@ -204,7 +204,13 @@ public final class LoadDriver {
                 LockSupport.parkNanos(wait);
             }
             int slot = i;
-            send.apply(i).whenComplete((good, err) -> {
+            CompletableFuture<Boolean> started;
+            try {
+                started = send.apply(i);
+            } catch (RuntimeException e) {
+                started = CompletableFuture.failedFuture(e); // counted as failed, not left open
+            }
+            started.whenComplete((good, err) -> {
                 latency.set(slot, (System.nanoTime() - due) / 1000);
                 if (err == null && Boolean.TRUE.equals(good)) {
                     ok.incrementAndGet();
