@@ -69,6 +69,10 @@ class OutboxPartitionIT {
 
         // The count a switch would set (the switch itself is a later step of ADR 032): every writer's events
         // land in their key's partition under the new generation, a chunk's and an edge's always the same one.
+        assertThatThrownBy(() -> jdbc.update("UPDATE relay_partitioning SET generation = 2, partitions = 8"))
+                .as("no other partitioning can be written while the relay reads one partition only")
+                .hasMessageContaining("relay_partitioning_only_one");
+        jdbc.update("ALTER TABLE relay_partitioning DROP CONSTRAINT relay_partitioning_only_one"); // as the switch will
         jdbc.update("UPDATE relay_partitioning SET generation = 2, partitions = 8");
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < 64; i++) {
@@ -154,6 +158,29 @@ class OutboxPartitionIT {
             switcher.commit();
             assertThat(jdbc.queryForObject("SELECT count(*) FROM outbox WHERE event_id = 'waits'", Long.class))
                     .isZero();
+
+            // A REPEATABLE READ capture whose snapshot predates a switch can't write the old generation: the
+            // row it reads FOR SHARE was changed after its snapshot (40001, retried like any serialization
+            // failure).
+            jdbc.update("ALTER TABLE relay_partitioning DROP CONSTRAINT relay_partitioning_only_one");
+            try (Statement s = capture.createStatement()) {
+                s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+                s.execute("SELECT count(*) FROM outbox"); // the snapshot is taken here
+                jdbc.update("UPDATE relay_partitioning SET generation = 2, partitions = 2");
+                assertThatThrownBy(() -> s.execute(
+                                "INSERT INTO outbox (event_id, type, chunk_id, version) VALUES ('stale', 'DELETE', 'k4', 1)"))
+                        .isInstanceOf(SQLException.class)
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("40001"));
+                capture.rollback();
+            }
+            try (Statement s = capture.createStatement()) {
+                s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+                s.execute("INSERT INTO outbox (event_id, type, chunk_id, version) VALUES ('fresh', 'DELETE', 'k4', 1)");
+                capture.commit();
+            }
+            assertThat(jdbc.queryForObject("SELECT partition_generation FROM outbox WHERE event_id = 'fresh'",
+                            Integer.class))
+                    .as("a REPEATABLE READ capture after the switch writes the new generation").isEqualTo(2);
         } finally {
             TestDatabases.drop(lockDb);
         }
@@ -165,7 +192,9 @@ class OutboxPartitionIT {
         try {
             DriverManagerDataSource ods = TestDatabases.dataSource(other);
             TestDatabases.migrations(ods, "latest").migrate();
-            new JdbcTemplate(ods).update("UPDATE relay_partitioning SET generation = 2, partitions = 4");
+            JdbcTemplate o = new JdbcTemplate(ods);
+            o.update("ALTER TABLE relay_partitioning DROP CONSTRAINT relay_partitioning_only_one"); // by hand, say
+            o.update("UPDATE relay_partitioning SET generation = 2, partitions = 4");
             assertThatThrownBy(() -> new SpringApplicationBuilder(VectorsyncApplication.class)
                             .properties("spring.datasource.url=" + TestDatabases.url(other),
                                     "spring.datasource.username=" + TestDatabases.USER)
